@@ -1,0 +1,81 @@
+//! The system of record. [`Store`] is the seam between the engine and its storage;
+//! [`SqlStore`] implements it once, in portable SQL, for SQLite (the embedded
+//! default) and PostgreSQL (scale-out), chosen by the connection URL.
+//!
+//! Architecture invariants, attacked by `tests/conformance.rs` on both backends:
+//! - an offer's `reserved + consumed` never exceeds its `capacity` (guarded
+//!   `UPDATE … WHERE reserved + consumed + n <= capacity`, plus a CHECK constraint);
+//! - every state change writes its event row in the same transaction (outbox);
+//! - a write with an idempotency key takes effect once; its response is stored in
+//!   the same transaction and replayed for repeats.
+
+mod error;
+mod model;
+mod sql;
+pub mod testing;
+
+use async_trait::async_trait;
+use wantloop_core::demand::NewDemand;
+use wantloop_core::matching::Relist;
+use wantloop_core::{Demand, Event, Match, MatchTransition, NewOffer, Offer};
+
+pub use error::StoreError;
+pub use model::*;
+pub use sql::SqlStore;
+
+/// Storage operations of the engine. Every mutating operation is one
+/// transaction, writes its outbox event(s) in it, and honours an optional
+/// idempotency key.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend answers, for logs and `/readyz`.
+    fn backend(&self) -> Backend;
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn create_demand(
+        &self,
+        demand: &NewDemand,
+        class: &Classification,
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Demand>, StoreError>;
+    async fn get_demand(&self, id: i64) -> Result<Demand, StoreError>;
+    async fn list_demands(&self, filter: &DemandFilter, page: Page) -> Result<Vec<Demand>, StoreError>;
+    /// Cancels an open or matched demand, releasing the units of its live matches.
+    async fn cancel_demand(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Demand>, StoreError>;
+
+    async fn create_offer(&self, offer: &NewOffer, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError>;
+    async fn get_offer(&self, id: i64) -> Result<Offer, StoreError>;
+    async fn list_offers(&self, filter: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError>;
+    /// Withdraws an offer: no new reservations; its proposed matches expire.
+    async fn withdraw_offer(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError>;
+    /// Offers that could serve a demand: same category, free units, price within
+    /// budget, not the requester's own. Distance is checked by the matcher.
+    async fn candidate_offers(&self, demand: &Demand) -> Result<Vec<Offer>, StoreError>;
+
+    /// Reserves units for each proposal, all in one transaction; a proposal whose
+    /// offer or demand no longer has the units is skipped and reported, never
+    /// over-booked.
+    async fn propose_matches(
+        &self,
+        demand_id: i64,
+        proposals: &[NewMatch],
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Proposal>, StoreError>;
+    async fn transition_match(
+        &self,
+        id: i64,
+        transition: MatchTransition,
+        relist: Option<&Relist>,
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Match>, StoreError>;
+    async fn get_match(&self, id: i64) -> Result<Match, StoreError>;
+    async fn list_matches(&self, filter: &MatchFilter, page: Page) -> Result<Vec<Match>, StoreError>;
+
+    /// Expires proposed matches and demands whose time has come.
+    async fn expire_due(&self, now: i64) -> Result<ExpirySummary, StoreError>;
+
+    /// Outbox events with `id > after`, oldest first.
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
+    async fn stats(&self) -> Result<Stats, StoreError>;
+}

@@ -1,0 +1,134 @@
+//! Parameter and result types of the [`crate::Store`] operations.
+
+use serde::{Deserialize, Serialize};
+use wantloop_core::{DemandStatus, FeatureScores, Match, MatchStatus, OfferStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How a demand got its category at intake.
+#[derive(Debug, Clone)]
+pub struct Classification {
+    pub category: String,
+    pub source: wantloop_core::demand::CategorySource,
+    pub confidence: f64,
+}
+
+/// An idempotency key with the fingerprint of the request it came with and the
+/// status the request answers with on success.
+#[derive(Debug, Clone)]
+pub struct IdemKey {
+    pub key: String,
+    pub fingerprint: String,
+    pub status: u16,
+}
+
+/// The response stored for an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Result of an idempotent write: done now, or replayed from an earlier request
+/// with the same key.
+#[derive(Debug, Clone)]
+pub enum Outcome<T> {
+    Done(T),
+    Replayed(StoredResponse),
+}
+
+impl<T> Outcome<T> {
+    /// The fresh value; `None` for a replay.
+    pub fn done(self) -> Option<T> {
+        match self {
+            Self::Done(v) => Some(v),
+            Self::Replayed(_) => None,
+        }
+    }
+}
+
+/// Keyset pagination: rows with `id > after`, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub after: i64,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const MAX_LIMIT: u32 = 1_000;
+
+    pub fn first(limit: u32) -> Self {
+        Self { after: 0, limit: limit.clamp(1, Self::MAX_LIMIT) }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DemandFilter {
+    pub status: Option<DemandStatus>,
+    pub category: Option<String>,
+    pub requester: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OfferFilter {
+    pub status: Option<OfferStatus>,
+    pub category: Option<String>,
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MatchFilter {
+    pub status: Option<MatchStatus>,
+    pub demand_id: Option<i64>,
+    pub offer_id: Option<i64>,
+}
+
+/// One match to propose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMatch {
+    pub offer_id: i64,
+    pub units: i64,
+    pub score: f64,
+    pub features: FeatureScores,
+    /// Milliseconds after which a still-proposed match expires.
+    pub ttl_ms: Option<i64>,
+}
+
+/// What a proposal transaction did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Proposal {
+    pub demand_id: i64,
+    pub matches: Vec<Match>,
+    /// Proposals refused because the units were gone by the time they were reserved.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Skipped {
+    pub offer_id: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExpirySummary {
+    pub matches_expired: u64,
+    pub demands_expired: u64,
+}
+
+/// Counts by state, for the demo summary, `/v1/stats` and dashboards.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub demands: std::collections::BTreeMap<String, i64>,
+    pub offers: std::collections::BTreeMap<String, i64>,
+    pub matches: std::collections::BTreeMap<String, i64>,
+    /// Units per match status.
+    pub match_units: std::collections::BTreeMap<String, i64>,
+    /// Offers created by relisting a fulfilled item.
+    pub relisted_offers: i64,
+    pub events: i64,
+}

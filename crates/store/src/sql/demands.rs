@@ -1,0 +1,123 @@
+//! Demand rows: intake, reads, and closing (cancel / expire) with release of
+//! the units their live matches hold.
+
+use sqlx::{AnyPool, AssertSqlSafe};
+use wantloop_core::demand::NewDemand;
+use wantloop_core::{Demand, DemandStatus, MatchStatus};
+
+use super::args::{Arg, Where};
+use super::rows::{DEMAND_COLS, MATCH_COLS, demand, matched};
+use super::{WriteTx, matches, outbox};
+use crate::error::StoreError;
+use crate::model::{Classification, DemandFilter, Page};
+
+pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classification) -> Result<Demand, StoreError> {
+    let sql = format!(
+        "INSERT INTO demands (requester, text, category, category_source, category_confidence, priority, budget, \
+         lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, $13) RETURNING {DEMAND_COLS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(d.requester.as_str())
+        .bind(d.text.as_str())
+        .bind(&class.category)
+        .bind(class.source.as_str())
+        .bind(class.confidence)
+        .bind(d.priority.as_str())
+        .bind(d.budget.map(|b| b.minor()))
+        .bind(d.location.map(|l| l.lat))
+        .bind(d.location.map(|l| l.lon))
+        .bind(d.max_distance_km)
+        .bind(d.quantity.get())
+        .bind(w.now)
+        .bind(d.expires_in_ms.map(|ms| w.now + ms))
+        .fetch_one(&mut *w.tx)
+        .await?;
+    let created = demand(&row)?;
+    outbox::emit(w, "demand.created", "demand", created.id, &created).await?;
+    Ok(created)
+}
+
+pub(crate) async fn get(pool: &AnyPool, id: i64) -> Result<Demand, StoreError> {
+    let sql = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    row.map(|r| demand(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "demand", id })
+}
+
+/// Reads a demand and, on PostgreSQL, locks its row until the transaction ends.
+/// Lock order everywhere: demand, then offer, then match rows.
+pub(crate) async fn lock(w: &mut WriteTx, id: i64) -> Result<Demand, StoreError> {
+    let sql = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = $1{}", w.dialect.for_update());
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *w.tx).await?;
+    row.map(|r| demand(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "demand", id })
+}
+
+pub(crate) async fn list(pool: &AnyPool, f: &DemandFilter, page: Page) -> Result<Vec<Demand>, StoreError> {
+    let mut w = Where::default();
+    w.push("id", ">", Arg::Int(page.after))
+        .push_opt_text("status", f.status.map(|s| s.as_str()))
+        .push_opt_text("category", f.category.as_deref())
+        .push_opt_text("requester", f.requester.as_deref());
+    let tail = format!("ORDER BY id LIMIT {}", page.limit.clamp(1, Page::MAX_LIMIT));
+    let rows = w.select(DEMAND_COLS, "demands", &tail).fetch_all(pool).await?;
+    rows.iter().map(demand).collect()
+}
+
+/// Sets `status` from the unit counts, unless the demand is cancelled or expired.
+pub(crate) async fn refresh_status(w: &mut WriteTx, id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE demands SET status = CASE \
+           WHEN fulfilled_units >= quantity THEN 'fulfilled' \
+           WHEN matched_units + fulfilled_units >= quantity THEN 'matched' \
+           ELSE 'open' END \
+         WHERE id = $1 AND status NOT IN ('cancelled', 'expired')",
+    )
+    .bind(id)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
+/// Cancels or expires a demand: its proposed matches become `released_as`, its
+/// accepted ones `rejected`, and their units go back to the offers.
+pub(crate) async fn close(w: &mut WriteTx, id: i64, to: DemandStatus) -> Result<Demand, StoreError> {
+    let (action, kind) = match to {
+        DemandStatus::Cancelled => ("cancel", "demand.cancelled"),
+        _ => ("expire", "demand.expired"),
+    };
+    let current = lock(w, id).await?;
+    if !matches!(current.status, DemandStatus::Open | DemandStatus::Matched) {
+        return Err(StoreError::illegal("demand", id, action, current.status.as_str()));
+    }
+    let sql = format!(
+        "SELECT {MATCH_COLS} FROM matches WHERE demand_id = $1 AND status IN ('proposed', 'accepted') ORDER BY offer_id{}",
+        w.dialect.for_update()
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_all(&mut *w.tx).await?;
+    let live = rows.iter().map(matched).collect::<Result<Vec<_>, _>>()?;
+    let proposed_to = if to == DemandStatus::Cancelled { MatchStatus::Rejected } else { MatchStatus::Expired };
+    for m in &live {
+        let target = if m.status == MatchStatus::Proposed { proposed_to } else { MatchStatus::Rejected };
+        matches::release(w, m, target).await?;
+    }
+    sqlx::query("UPDATE demands SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(w.now)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+    let closed = lock(w, id).await?;
+    outbox::emit(w, kind, "demand", id, &closed).await?;
+    Ok(closed)
+}
+
+/// Ids of open or matched demands whose expiry time has passed.
+pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError> {
+    let ids: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM demands WHERE status IN ('open', 'matched') AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}

@@ -1,0 +1,30 @@
+//! Schema migrations, embedded in the binary, one script set per dialect, run by
+//! sqlx's migrator (which takes a lock so that several nodes can start at once).
+
+use std::borrow::Cow;
+
+use sqlx::AnyPool;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::SqlSafeStr;
+
+use super::Dialect;
+use crate::error::StoreError;
+
+const SQLITE: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))];
+
+pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
+    let scripts = match dialect {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    };
+    let migrations: Vec<Migration> = scripts
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+        })
+        .collect();
+    let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
+    migrator.run(pool).await?;
+    Ok(())
+}

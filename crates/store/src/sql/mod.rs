@@ -1,0 +1,205 @@
+//! One SQL implementation of [`crate::Store`] for SQLite and PostgreSQL, through
+//! sqlx's `Any` driver. The SQL is portable (`$n` parameters, `RETURNING`); the few
+//! dialect differences (row locks, schema types, outbox ordering) live in
+//! [`Dialect`]. One implementation instead of two keeps the backends from drifting,
+//! and the conformance suite runs against both.
+
+mod args;
+mod demands;
+mod idempotency;
+mod matches;
+mod migrate;
+mod offers;
+mod outbox;
+mod rows;
+mod stats;
+mod store_impl;
+
+/// Runs `$body` (an expression using the write transaction `$w`) as one
+/// idempotent write: a repeat of a finished request replays its stored response;
+/// deadlocks and serialisation failures retry the whole transaction a few times.
+/// A macro rather than a function taking an async closure because the futures of
+/// such closures cannot yet be proven `Send` for every borrow they capture.
+macro_rules! write_tx {
+    ($store:expr, $idem:expr, |$w:ident| $body:expr) => {{
+        let store: &$crate::sql::SqlStore = $store;
+        let idem: Option<&$crate::model::IdemKey> = $idem;
+        let mut attempt = 0u64;
+        loop {
+            attempt += 1;
+            let result = async {
+                let mut $w = store.begin_write().await?;
+                if let Some(key) = idem
+                    && let Some(stored) = $crate::sql::idempotency::find(&mut $w, key).await?
+                {
+                    return Ok($crate::model::Outcome::Replayed(stored));
+                }
+                let value = {
+                    let $w = &mut $w;
+                    $body
+                }?;
+                store.finish_write($w, idem, value).await
+            }
+            .await;
+            match result {
+                Err(e) if e.is_retryable() && attempt < 6 => {
+                    tracing::debug!(attempt, error = %e, "retrying write transaction");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt * attempt)).await;
+                }
+                r => break r,
+            }
+        }
+    }};
+}
+pub(crate) use write_tx;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use wantloop_core::time::now_ms;
+
+use crate::error::StoreError;
+use crate::model::{Backend, IdemKey, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row-lock suffix for a `SELECT` inside a write transaction. SQLite has no row
+    /// locks and needs none: its writers are serialised (see `SqlStore::write_gate`).
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The SQL store. Cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// SQLite allows one writer at a time; taking this gate before `BEGIN
+    /// IMMEDIATE` makes in-process writers queue here instead of failing with
+    /// "database is locked". `None` for PostgreSQL, whose row locks suffice.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction with the clock reading taken when it began.
+pub(crate) struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) dialect: Dialect,
+    pub(crate) now: i64,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl SqlStore {
+    /// Connects to `sqlite://PATH` (created if missing, WAL mode) or
+    /// `postgres://…`, and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let pool = match dialect {
+            Dialect::Sqlite => {
+                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; FULL sync makes an
+                            // acknowledged commit durable even if the machine fails.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Dialect::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+        };
+        migrate::run(&pool, dialect).await?;
+        let write_gate = (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self { pool, dialect, write_gate })
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self.dialect {
+            Dialect::Sqlite => Backend::Sqlite,
+            Dialect::Postgres => Backend::Postgres,
+        }
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let gate = match &self.write_gate {
+            Some(g) => Some(g.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = match self.dialect {
+            // IMMEDIATE takes the write lock up front, so a transaction never fails
+            // half-way when it upgrades from reading to writing.
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, dialect: self.dialect, now: now_ms(), _gate: gate })
+    }
+
+    /// Commits a write transaction, first storing the response for the
+    /// idempotency key (if any) in the same transaction as the effect.
+    pub(crate) async fn finish_write<T: Serialize>(
+        &self,
+        mut w: WriteTx,
+        idem: Option<&IdemKey>,
+        value: T,
+    ) -> Result<Outcome<T>, StoreError> {
+        if let Some(key) = idem {
+            let body = serde_json::to_string(&value)?;
+            if let Err(e) = idempotency::insert(&mut w, key, &body).await {
+                drop(w);
+                // A concurrent request with the same key committed first: its
+                // effect stands and ours is rolled back; answer with its response.
+                if let StoreError::Database(sqlx::Error::Database(db)) = &e
+                    && db.is_unique_violation()
+                {
+                    return idempotency::find_committed(&self.pool, key).await.map(Outcome::Replayed);
+                }
+                return Err(e);
+            }
+        }
+        w.tx.commit().await?;
+        Ok(Outcome::Done(value))
+    }
+}
+
+impl SqlStore {
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

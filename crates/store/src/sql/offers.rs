@@ -1,0 +1,142 @@
+//! Offer rows: posting, reads, withdrawal, candidates for a demand, and the
+//! guarded capacity updates that make over-booking impossible.
+
+use sqlx::{AnyPool, AssertSqlSafe};
+use wantloop_core::{Demand, NewOffer, Offer, OfferStatus};
+
+use super::args::{Arg, Where};
+use super::rows::{OFFER_COLS, offer};
+use super::{WriteTx, outbox};
+use crate::error::StoreError;
+use crate::model::{OfferFilter, Page};
+
+/// Where a new offer comes from: posted by a provider, or relisted from a fulfilled match.
+pub(crate) struct Origin {
+    pub offer_id: i64,
+    pub match_id: i64,
+}
+
+pub(crate) async fn insert(w: &mut WriteTx, o: &NewOffer, origin: Option<Origin>) -> Result<Offer, StoreError> {
+    let sql = format!(
+        "INSERT INTO offers (provider, text, category, price, lat, lon, capacity, status, condition, \
+         origin_offer_id, origin_match_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'available', $8, $9, $10, $11, $11) RETURNING {OFFER_COLS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(o.provider.as_str())
+        .bind(o.text.as_str())
+        .bind(o.category.as_str())
+        .bind(o.price.minor())
+        .bind(o.location.map(|l| l.lat))
+        .bind(o.location.map(|l| l.lon))
+        .bind(o.capacity.get())
+        .bind(o.condition.clone())
+        .bind(origin.as_ref().map(|g| g.offer_id))
+        .bind(origin.as_ref().map(|g| g.match_id))
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?;
+    let created = offer(&row)?;
+    let kind = if origin.is_some() { "offer.relisted" } else { "offer.created" };
+    outbox::emit(w, kind, "offer", created.id, &created).await?;
+    Ok(created)
+}
+
+pub(crate) async fn get(pool: &AnyPool, id: i64) -> Result<Offer, StoreError> {
+    let sql = format!("SELECT {OFFER_COLS} FROM offers WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    row.map(|r| offer(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "offer", id })
+}
+
+pub(crate) async fn lock(w: &mut WriteTx, id: i64) -> Result<Offer, StoreError> {
+    let sql = format!("SELECT {OFFER_COLS} FROM offers WHERE id = $1{}", w.dialect.for_update());
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *w.tx).await?;
+    row.map(|r| offer(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "offer", id })
+}
+
+pub(crate) async fn list(pool: &AnyPool, f: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError> {
+    let mut w = Where::default();
+    w.push("id", ">", Arg::Int(page.after))
+        .push_opt_text("status", f.status.map(|s| s.as_str()))
+        .push_opt_text("category", f.category.as_deref())
+        .push_opt_text("provider", f.provider.as_deref());
+    let tail = format!("ORDER BY id LIMIT {}", page.limit.clamp(1, Page::MAX_LIMIT));
+    let rows = w.select(OFFER_COLS, "offers", &tail).fetch_all(pool).await?;
+    rows.iter().map(offer).collect()
+}
+
+pub(crate) async fn candidates(pool: &AnyPool, d: &Demand) -> Result<Vec<Offer>, StoreError> {
+    let mut w = Where::default();
+    w.push("category", "=", Arg::Text(d.category.clone()))
+        .raw("status = 'available'")
+        .raw("reserved + consumed < capacity")
+        .push("provider", "<>", Arg::Text(d.requester.clone()));
+    if let Some(budget) = d.budget {
+        w.push("price", "<=", Arg::Int(budget));
+    }
+    let rows = w.select(OFFER_COLS, "offers", "ORDER BY id").fetch_all(pool).await?;
+    rows.iter().map(offer).collect()
+}
+
+/// Reserves `units` of an offer for a demand if, and only if, the offer is
+/// available, belongs to someone else, fits the category and budget, and has the
+/// units free. The `WHERE` clause is the guard: concurrent reservations
+/// re-evaluate it against the latest row, so capacity can never be exceeded.
+pub(crate) async fn try_reserve(w: &mut WriteTx, offer_id: i64, units: i64, d: &Demand) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE offers SET reserved = reserved + $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'available' AND reserved + consumed + $1 <= capacity \
+           AND provider <> $4 AND category = $5 AND ($6 < 0 OR price <= $6)",
+    )
+    .bind(units)
+    .bind(w.now)
+    .bind(offer_id)
+    .bind(&d.requester)
+    .bind(&d.category)
+    .bind(d.budget.unwrap_or(-1))
+    .execute(&mut *w.tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        refresh_status(w, offer_id).await?;
+    }
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves units of an offer: `release` leaves `reserved`, `consume` of those moves to `consumed`.
+pub(crate) async fn adjust(w: &mut WriteTx, offer_id: i64, release: i64, consume: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE offers SET reserved = reserved - $1, consumed = consumed + $2, updated_at = $3 WHERE id = $4")
+        .bind(release)
+        .bind(consume)
+        .bind(w.now)
+        .bind(offer_id)
+        .execute(&mut *w.tx)
+        .await?;
+    refresh_status(w, offer_id).await
+}
+
+/// Sets `status` from the free units, unless the offer is withdrawn.
+async fn refresh_status(w: &mut WriteTx, id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE offers SET status = CASE WHEN reserved + consumed >= capacity THEN 'exhausted' ELSE 'available' END \
+         WHERE id = $1 AND status <> 'withdrawn'",
+    )
+    .bind(id)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn withdraw(w: &mut WriteTx, id: i64) -> Result<Offer, StoreError> {
+    let current = lock(w, id).await?;
+    if current.status == OfferStatus::Withdrawn {
+        return Err(StoreError::illegal("offer", id, "withdraw", current.status.as_str()));
+    }
+    sqlx::query("UPDATE offers SET status = 'withdrawn', updated_at = $1 WHERE id = $2")
+        .bind(w.now)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+    let withdrawn = lock(w, id).await?;
+    outbox::emit(w, "offer.withdrawn", "offer", id, &withdrawn).await?;
+    Ok(withdrawn)
+}

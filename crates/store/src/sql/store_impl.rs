@@ -1,0 +1,129 @@
+//! [`Store`] for [`SqlStore`]: each operation is one `write` transaction (or a
+//! plain read) over the row modules.
+
+use async_trait::async_trait;
+use wantloop_core::demand::NewDemand;
+use wantloop_core::matching::Relist;
+use wantloop_core::{Demand, DemandStatus, Event, Match, MatchTransition, NewOffer, Offer};
+
+use super::{SqlStore, demands, write_tx, matches, offers, outbox, stats};
+use crate::error::StoreError;
+use crate::model::*;
+use crate::Store;
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        SqlStore::backend(self)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
+    async fn create_demand(
+        &self,
+        demand: &NewDemand,
+        class: &Classification,
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Demand>, StoreError> {
+        write_tx!(self, idem, |w| demands::insert(w, demand, class).await)
+    }
+
+    async fn get_demand(&self, id: i64) -> Result<Demand, StoreError> {
+        demands::get(self.pool(), id).await
+    }
+
+    async fn list_demands(&self, filter: &DemandFilter, page: Page) -> Result<Vec<Demand>, StoreError> {
+        demands::list(self.pool(), filter, page).await
+    }
+
+    async fn cancel_demand(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Demand>, StoreError> {
+        write_tx!(self, idem, |w| demands::close(w, id, DemandStatus::Cancelled).await)
+    }
+
+    async fn create_offer(&self, offer: &NewOffer, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError> {
+        write_tx!(self, idem, |w| offers::insert(w, offer, None).await)
+    }
+
+    async fn get_offer(&self, id: i64) -> Result<Offer, StoreError> {
+        offers::get(self.pool(), id).await
+    }
+
+    async fn list_offers(&self, filter: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError> {
+        offers::list(self.pool(), filter, page).await
+    }
+
+    async fn withdraw_offer(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError> {
+        let out = write_tx!(self, idem, |w| offers::withdraw(w, id).await)?;
+        // Proposed matches of a withdrawn offer expire, each in its own
+        // transaction so the lock order (demand, offer, match) holds.
+        for match_id in matches::proposed_for_offer(self.pool(), id).await? {
+            match self.transition_match(match_id, MatchTransition::Expire, None, None).await {
+                Ok(_) | Err(StoreError::IllegalTransition { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn candidate_offers(&self, demand: &Demand) -> Result<Vec<Offer>, StoreError> {
+        offers::candidates(self.pool(), demand).await
+    }
+
+    async fn propose_matches(
+        &self,
+        demand_id: i64,
+        proposals: &[NewMatch],
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Proposal>, StoreError> {
+        write_tx!(self, idem, |w| matches::propose(w, demand_id, proposals).await)
+    }
+
+    async fn transition_match(
+        &self,
+        id: i64,
+        transition: MatchTransition,
+        relist: Option<&Relist>,
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Match>, StoreError> {
+        let pool = self.pool().clone();
+        write_tx!(self, idem, |w| matches::transition(w, &pool, id, transition, relist).await)
+    }
+
+    async fn get_match(&self, id: i64) -> Result<Match, StoreError> {
+        matches::get(self.pool(), id).await
+    }
+
+    async fn list_matches(&self, filter: &MatchFilter, page: Page) -> Result<Vec<Match>, StoreError> {
+        matches::list(self.pool(), filter, page).await
+    }
+
+    async fn expire_due(&self, now: i64) -> Result<ExpirySummary, StoreError> {
+        let mut summary = ExpirySummary::default();
+        for id in matches::due(self.pool(), now).await? {
+            match self.transition_match(id, MatchTransition::Expire, None, None).await {
+                Ok(_) => summary.matches_expired += 1,
+                Err(StoreError::IllegalTransition { .. }) => {} // accepted or rejected meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        for id in demands::due(self.pool(), now).await? {
+            match write_tx!(self, None, |w| demands::close(w, id, DemandStatus::Expired).await) {
+                Ok(_) => summary.demands_expired += 1,
+                Err(StoreError::IllegalTransition { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        outbox::after(self.pool(), after, limit.clamp(1, Page::MAX_LIMIT)).await
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        stats::collect(self.pool()).await
+    }
+}

@@ -1,0 +1,485 @@
+//! One conformance suite for every `Store` backend: each scenario runs on SQLite
+//! and, when `WANTLOOP_TEST_PG_URL` is set, on a fresh PostgreSQL database.
+
+use std::sync::Arc;
+
+use wantloop_core::demand::{CategorySource, DemandInput, LocationInput};
+use wantloop_core::matching::RelistInput;
+use wantloop_core::{
+    Demand, DemandStatus, FeatureScores, Match, MatchStatus, MatchTransition, Offer, OfferInput, OfferStatus,
+};
+use wantloop_store::*;
+
+type S = Arc<dyn Store>;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = wantloop_store::testing::TestDb::sqlite().await.expect("sqlite test database");
+                    super::$name(std::sync::Arc::new(db.store.clone())).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = wantloop_store::testing::TestDb::postgres().await.expect("postgres test database") else { return };
+                    super::$name(std::sync::Arc::new(db.store.clone())).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    full_loop_with_relist,
+    illegal_transitions_change_nothing,
+    concurrent_reservations_never_exceed_capacity,
+    rejecting_and_expiring_return_units,
+    cancelling_a_demand_releases_its_matches,
+    idempotent_writes_take_effect_once,
+    concurrent_idempotent_requests_take_effect_once,
+    every_state_change_writes_one_event_in_order,
+    guards_refuse_own_offers_and_over_budget,
+    withdrawn_offers_take_no_new_reservations,
+    expiry_sweep_expires_due_matches_and_demands,
+    listing_filters_and_pages,
+);
+
+fn class(category: &str) -> Classification {
+    Classification { category: category.into(), source: CategorySource::Given, confidence: 1.0 }
+}
+
+async fn demand(s: &S, requester: &str, quantity: i64) -> Demand {
+    let input = DemandInput {
+        requester: requester.into(),
+        text: "想买一台二手自行车".into(),
+        category: Some("bicycles".into()),
+        budget: Some(50_000),
+        location: Some(LocationInput { lat: 30.27, lon: 120.15 }),
+        quantity: Some(quantity),
+        ..Default::default()
+    };
+    let d = input.parse().unwrap();
+    s.create_demand(&d, &class("bicycles"), None).await.unwrap().done().unwrap()
+}
+
+async fn offer(s: &S, provider: &str, capacity: i64) -> Offer {
+    let input = OfferInput {
+        provider: provider.into(),
+        text: "九成新山地自行车".into(),
+        category: "bicycles".into(),
+        price: 30_000,
+        capacity: Some(capacity),
+        ..Default::default()
+    };
+    s.create_offer(&input.parse().unwrap(), None).await.unwrap().done().unwrap()
+}
+
+fn proposal(offer_id: i64, units: i64) -> NewMatch {
+    NewMatch { offer_id, units, score: 0.5, features: FeatureScores::default(), ttl_ms: None }
+}
+
+async fn propose_one(s: &S, d: &Demand, o: &Offer, units: i64) -> Option<Match> {
+    let p = s.propose_matches(d.id, &[proposal(o.id, units)], None).await.unwrap().done().unwrap();
+    p.matches.into_iter().next()
+}
+
+async fn step(s: &S, m: &Match, t: MatchTransition) -> Result<Match, StoreError> {
+    s.transition_match(m.id, t, None, None).await.map(|o| o.done().unwrap())
+}
+
+async fn full_loop_with_relist(s: S) {
+    let d = demand(&s, "alice", 2).await;
+    let o = offer(&s, "bob", 3).await;
+    assert_eq!(d.status, DemandStatus::Open);
+    let m = propose_one(&s, &d, &o, 2).await.expect("proposed");
+    assert_eq!((m.status, m.units), (MatchStatus::Proposed, 2));
+    assert_eq!(s.get_demand(d.id).await.unwrap().status, DemandStatus::Matched);
+    assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 2);
+
+    let m = step(&s, &m, MatchTransition::Accept).await.unwrap();
+    assert_eq!(m.status, MatchStatus::Accepted);
+    let relist = RelistInput { quantity: Some(1), condition: Some("good".into()), ..Default::default() };
+    let m = s
+        .transition_match(m.id, MatchTransition::Fulfil, Some(&relist.parse().unwrap()), None)
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    assert_eq!(m.status, MatchStatus::Fulfilled);
+
+    let d = s.get_demand(d.id).await.unwrap();
+    assert_eq!((d.status, d.fulfilled_units, d.matched_units), (DemandStatus::Fulfilled, 2, 0));
+    let o = s.get_offer(o.id).await.unwrap();
+    assert_eq!((o.reserved, o.consumed, o.status), (0, 2, OfferStatus::Available));
+
+    let relisted = s.get_offer(m.relisted_offer_id.expect("relisted")).await.unwrap();
+    assert_eq!(relisted.provider, "alice");
+    assert_eq!(relisted.capacity, 1);
+    assert_eq!(relisted.condition.as_deref(), Some("good"));
+    assert_eq!(relisted.origin_offer_id, Some(o.id));
+    assert_eq!(relisted.origin_match_id, Some(m.id));
+    assert_eq!(relisted.location, d.location);
+
+    // Relisting more than was fulfilled is refused and changes nothing.
+    let d2 = demand(&s, "carol", 1).await;
+    let m2 = propose_one(&s, &d2, &o, 1).await.unwrap();
+    step(&s, &m2, MatchTransition::Accept).await.unwrap();
+    let too_many = RelistInput { quantity: Some(5), ..Default::default() }.parse().unwrap();
+    let err = s.transition_match(m2.id, MatchTransition::Fulfil, Some(&too_many), None).await.unwrap_err();
+    assert!(matches!(err, StoreError::RelistTooLarge { requested: 5, available: 1 }), "{err}");
+    assert_eq!(s.get_match(m2.id).await.unwrap().status, MatchStatus::Accepted);
+}
+
+/// A snapshot of everything a transition could touch.
+async fn snapshot(s: &S, m: &Match) -> (Match, Demand, Offer, i64) {
+    let events = s.stats().await.unwrap().events;
+    (
+        s.get_match(m.id).await.unwrap(),
+        s.get_demand(m.demand_id).await.unwrap(),
+        s.get_offer(m.offer_id).await.unwrap(),
+        events,
+    )
+}
+
+async fn illegal_transitions_change_nothing(s: S) {
+    use MatchTransition::*;
+    let all = [Accept, Reject, Fulfil, Expire];
+    // Drive one match into each reachable state, then try every transition on it.
+    let paths: [&[MatchTransition]; 5] = [&[], &[Accept], &[Accept, Fulfil], &[Reject], &[Expire]];
+    let o = offer(&s, "bob", 100).await;
+    for path in paths {
+        for t in all {
+            let d = demand(&s, "alice", 1).await;
+            let mut m = propose_one(&s, &d, &o, 1).await.unwrap();
+            for p in path {
+                m = step(&s, &m, *p).await.unwrap();
+            }
+            let before = snapshot(&s, &m).await;
+            match step(&s, &m, t).await {
+                Ok(after) => assert_eq!(Some(after.status), t.target(m.status), "{t:?} from {:?}", m.status),
+                Err(StoreError::IllegalTransition { .. }) => {
+                    assert_eq!(t.target(m.status), None, "{t:?} from {:?} was refused", m.status);
+                    assert_eq!(snapshot(&s, &m).await, before, "a refused {t:?} changed state");
+                }
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+    }
+    assert!(matches!(s.get_match(999_999).await, Err(StoreError::NotFound { .. })));
+}
+
+async fn concurrent_reservations_never_exceed_capacity(s: S) {
+    let o = offer(&s, "bob", 10).await;
+    let mut demands = Vec::new();
+    for i in 0..64 {
+        demands.push(demand(&s, &format!("user{i}"), 1).await);
+    }
+    let tasks: Vec<_> = demands
+        .into_iter()
+        .map(|d| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let p = s.propose_matches(d.id, &[proposal(o.id, 1)], None).await.unwrap().done().unwrap();
+                p.matches.len()
+            })
+        })
+        .collect();
+    let mut granted = 0;
+    for t in tasks {
+        granted += t.await.unwrap();
+    }
+    assert_eq!(granted, 10);
+    let o = s.get_offer(o.id).await.unwrap();
+    assert_eq!((o.reserved, o.status), (10, OfferStatus::Exhausted));
+    let live = s
+        .list_matches(&MatchFilter { offer_id: Some(o.id), ..Default::default() }, Page::first(1000))
+        .await
+        .unwrap();
+    assert_eq!(live.iter().map(|m| m.units).sum::<i64>(), 10);
+
+    // Concurrent rejections and new reservations still never over-book.
+    let mut tasks = Vec::new();
+    for m in live.iter().take(5) {
+        let (s, id) = (s.clone(), m.id);
+        tasks.push(tokio::spawn(async move {
+            s.transition_match(id, MatchTransition::Reject, None, None).await.unwrap();
+            0
+        }));
+    }
+    for i in 0..20 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let d = demand(&s, &format!("late{i}"), 1).await;
+            let p = s.propose_matches(d.id, &[proposal(o.id, 1)], None).await.unwrap().done().unwrap();
+            p.matches.len()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let o = s.get_offer(o.id).await.unwrap();
+    assert!(o.reserved + o.consumed <= o.capacity, "{o:?}");
+    let held: i64 = s
+        .list_matches(&MatchFilter { offer_id: Some(o.id), ..Default::default() }, Page::first(1000))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.status.holds_units())
+        .map(|m| m.units)
+        .sum();
+    assert_eq!(held, o.reserved);
+}
+
+async fn rejecting_and_expiring_return_units(s: S) {
+    let o = offer(&s, "bob", 2).await;
+    let d1 = demand(&s, "a", 1).await;
+    let d2 = demand(&s, "b", 1).await;
+    let m1 = propose_one(&s, &d1, &o, 1).await.unwrap();
+    let m2 = propose_one(&s, &d2, &o, 1).await.unwrap();
+    assert_eq!(s.get_offer(o.id).await.unwrap().status, OfferStatus::Exhausted);
+    let d3 = demand(&s, "c", 1).await;
+    assert!(propose_one(&s, &d3, &o, 1).await.is_none(), "an exhausted offer granted units");
+
+    step(&s, &m1, MatchTransition::Reject).await.unwrap();
+    let after = s.get_offer(o.id).await.unwrap();
+    assert_eq!((after.reserved, after.status), (1, OfferStatus::Available));
+    assert_eq!(s.get_demand(d1.id).await.unwrap().status, DemandStatus::Open);
+
+    let m2 = step(&s, &m2, MatchTransition::Accept).await.unwrap();
+    step(&s, &m2, MatchTransition::Reject).await.unwrap();
+    assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 0);
+
+    let m3 = propose_one(&s, &d3, &o, 1).await.unwrap();
+    step(&s, &m3, MatchTransition::Expire).await.unwrap();
+    let after = s.get_offer(o.id).await.unwrap();
+    assert_eq!((after.reserved, after.consumed), (0, 0));
+    assert_eq!(s.get_demand(d3.id).await.unwrap().matched_units, 0);
+}
+
+async fn cancelling_a_demand_releases_its_matches(s: S) {
+    let o1 = offer(&s, "bob", 1).await;
+    let o2 = offer(&s, "dan", 1).await;
+    let d = demand(&s, "alice", 2).await;
+    let p = s
+        .propose_matches(d.id, &[proposal(o1.id, 1), proposal(o2.id, 1)], None)
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    assert_eq!(p.matches.len(), 2);
+    step(&s, &p.matches[0], MatchTransition::Accept).await.unwrap();
+    let cancelled = s.cancel_demand(d.id, None).await.unwrap().done().unwrap();
+    assert_eq!((cancelled.status, cancelled.matched_units), (DemandStatus::Cancelled, 0));
+    for m in &p.matches {
+        assert_eq!(s.get_match(m.id).await.unwrap().status, MatchStatus::Rejected);
+    }
+    assert_eq!(s.get_offer(o1.id).await.unwrap().reserved, 0);
+    assert_eq!(s.get_offer(o2.id).await.unwrap().status, OfferStatus::Available);
+    assert!(matches!(s.cancel_demand(d.id, None).await, Err(StoreError::IllegalTransition { .. })));
+    assert!(matches!(
+        s.propose_matches(d.id, &[proposal(o1.id, 1)], None).await,
+        Err(StoreError::IllegalTransition { .. })
+    ));
+}
+
+fn key(k: &str, fingerprint: &str) -> IdemKey {
+    IdemKey { key: k.into(), fingerprint: fingerprint.into(), status: 201 }
+}
+
+async fn idempotent_writes_take_effect_once(s: S) {
+    let input = DemandInput { requester: "alice".into(), text: "need a desk".into(), ..Default::default() };
+    let d = input.parse().unwrap();
+    let k = key("k-1", "fp-a");
+    let first = s.create_demand(&d, &class("furniture"), Some(&k)).await.unwrap().done().unwrap();
+    let again = s.create_demand(&d, &class("furniture"), Some(&k)).await.unwrap();
+    let Outcome::Replayed(stored) = again else { panic!("not replayed") };
+    assert_eq!(stored.status, 201);
+    let replayed: Demand = serde_json::from_str(&stored.body).unwrap();
+    assert_eq!(replayed, first);
+    let all = s.list_demands(&DemandFilter::default(), Page::first(100)).await.unwrap();
+    assert_eq!(all.len(), 1);
+    let err = s.create_demand(&d, &class("furniture"), Some(&key("k-1", "fp-b"))).await.unwrap_err();
+    assert!(matches!(err, StoreError::IdempotencyKeyReused(_)));
+
+    // A failed request stores nothing: the same key can be used for the retry.
+    let o = offer(&s, "bob", 1).await;
+    let k2 = key("k-2", "fp-w");
+    s.withdraw_offer(o.id, Some(&k2)).await.unwrap().done().unwrap();
+    assert!(matches!(s.withdraw_offer(o.id, Some(&k2)).await.unwrap(), Outcome::Replayed(_)));
+    assert!(matches!(s.withdraw_offer(o.id, None).await, Err(StoreError::IllegalTransition { .. })));
+}
+
+async fn concurrent_idempotent_requests_take_effect_once(s: S) {
+    let o = offer(&s, "bob", 50).await;
+    let d = demand(&s, "alice", 5).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let k = key("same-key", "same-request");
+                s.propose_matches(d.id, &[proposal(o.id, 1)], Some(&k)).await.unwrap()
+            })
+        })
+        .collect();
+    let mut fresh = 0;
+    let mut bodies = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Outcome::Done(p) => {
+                fresh += 1;
+                bodies.push(serde_json::to_string(&p).unwrap());
+            }
+            Outcome::Replayed(r) => bodies.push(r.body),
+        }
+    }
+    assert_eq!(fresh, 1);
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 1);
+}
+
+async fn every_state_change_writes_one_event_in_order(s: S) {
+    let kinds = async |s: &S, after: i64| -> Vec<String> {
+        s.events_after(after, 1000).await.unwrap().into_iter().map(|e| e.kind).collect()
+    };
+    let d = demand(&s, "alice", 1).await;
+    let o = offer(&s, "bob", 1).await;
+    let m = propose_one(&s, &d, &o, 1).await.unwrap();
+    let m = step(&s, &m, MatchTransition::Accept).await.unwrap();
+    let relist = RelistInput::default().parse().unwrap();
+    s.transition_match(m.id, MatchTransition::Fulfil, Some(&relist), None).await.unwrap();
+    assert_eq!(
+        kinds(&s, 0).await,
+        ["demand.created", "offer.created", "match.proposed", "match.accepted", "offer.relisted", "match.fulfilled"]
+    );
+    let events = s.events_after(0, 1000).await.unwrap();
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(events[3].payload["match"]["status"], "accepted");
+    assert_eq!(events[5].payload["offer"]["consumed"], 1);
+    // The cursor returns exactly what came after it.
+    assert_eq!(kinds(&s, events[3].id).await, ["offer.relisted", "match.fulfilled"]);
+    // A refused change writes nothing.
+    let _ = step(&s, &m, MatchTransition::Accept).await.unwrap_err();
+    assert_eq!(s.events_after(events[5].id, 10).await.unwrap().len(), 0);
+
+    // Under concurrency every event is still readable by cursor exactly once.
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { offer(&s, &format!("p{i}"), 1).await.id })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut cursor = 0;
+    let mut seen = 0;
+    loop {
+        let page = s.events_after(cursor, 7).await.unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = last.id;
+        seen += page.len();
+    }
+    assert_eq!(seen, 6 + 24);
+}
+
+async fn guards_refuse_own_offers_and_over_budget(s: S) {
+    let d = demand(&s, "alice", 1).await; // budget 50_000
+    let own = offer(&s, "alice", 1).await;
+    let pricey = s
+        .create_offer(
+            &OfferInput {
+                provider: "bob".into(),
+                text: "carbon road bike".into(),
+                category: "bicycles".into(),
+                price: 90_000,
+                ..Default::default()
+            }
+            .parse()
+            .unwrap(),
+            None,
+        )
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    let p = s
+        .propose_matches(d.id, &[proposal(own.id, 1), proposal(pricey.id, 1)], None)
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    assert!(p.matches.is_empty());
+    assert_eq!(p.skipped.len(), 2);
+    let candidates = s.candidate_offers(&d).await.unwrap();
+    assert!(candidates.iter().all(|o| o.id != own.id && o.id != pricey.id));
+}
+
+async fn withdrawn_offers_take_no_new_reservations(s: S) {
+    let o = offer(&s, "bob", 3).await;
+    let d1 = demand(&s, "a", 1).await;
+    let m1 = propose_one(&s, &d1, &o, 1).await.unwrap();
+    let d2 = demand(&s, "b", 1).await;
+    let m2 = step(&s, &propose_one(&s, &d2, &o, 1).await.unwrap(), MatchTransition::Accept).await.unwrap();
+    let w = s.withdraw_offer(o.id, None).await.unwrap().done().unwrap();
+    assert_eq!(w.status, OfferStatus::Withdrawn);
+    assert_eq!(s.get_match(m1.id).await.unwrap().status, MatchStatus::Expired);
+    // An accepted match stays fulfillable; nothing new is reserved.
+    step(&s, &m2, MatchTransition::Fulfil).await.unwrap();
+    let d3 = demand(&s, "c", 1).await;
+    assert!(propose_one(&s, &d3, &o, 1).await.is_none());
+    assert_eq!(s.get_offer(o.id).await.unwrap().status, OfferStatus::Withdrawn);
+}
+
+async fn expiry_sweep_expires_due_matches_and_demands(s: S) {
+    let o = offer(&s, "bob", 2).await;
+    let d = demand(&s, "a", 1).await;
+    let mut p = proposal(o.id, 1);
+    p.ttl_ms = Some(1_000);
+    let m = s.propose_matches(d.id, &[p], None).await.unwrap().done().unwrap().matches.remove(0);
+    let expires = m.expires_at.unwrap();
+    assert_eq!(s.expire_due(expires - 1).await.unwrap(), ExpirySummary::default());
+    let summary = s.expire_due(expires).await.unwrap();
+    assert_eq!(summary.matches_expired, 1);
+    assert_eq!(s.get_match(m.id).await.unwrap().status, MatchStatus::Expired);
+    assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 0);
+
+    let input = DemandInput {
+        requester: "x".into(),
+        text: "short-lived".into(),
+        expires_in_hours: Some(1.0),
+        ..Default::default()
+    };
+    let short = s.create_demand(&input.parse().unwrap(), &class("bicycles"), None).await.unwrap().done().unwrap();
+    let m = propose_one(&s, &short, &o, 1).await.unwrap();
+    let summary = s.expire_due(short.expires_at.unwrap()).await.unwrap();
+    assert_eq!(summary.demands_expired, 1);
+    assert_eq!(s.get_demand(short.id).await.unwrap().status, DemandStatus::Expired);
+    assert_eq!(s.get_match(m.id).await.unwrap().status, MatchStatus::Expired);
+    assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 0);
+}
+
+async fn listing_filters_and_pages(s: S) {
+    for i in 0..7 {
+        demand(&s, if i % 2 == 0 { "even" } else { "odd" }, 1).await;
+    }
+    let filter = DemandFilter { requester: Some("even".into()), ..Default::default() };
+    let first = s.list_demands(&filter, Page::first(3)).await.unwrap();
+    assert_eq!(first.len(), 3);
+    let rest = s.list_demands(&filter, Page { after: first[2].id, limit: 3 }).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert!(first.iter().chain(&rest).all(|d| d.requester == "even"));
+    let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
+    assert_eq!(s.list_demands(&open, Page::first(100)).await.unwrap().len(), 7);
+    let cancelled = DemandFilter { status: Some(DemandStatus::Cancelled), ..Default::default() };
+    assert!(s.list_demands(&cancelled, Page::first(100)).await.unwrap().is_empty());
+    let stats = s.stats().await.unwrap();
+    assert_eq!(stats.demands.get("open"), Some(&7));
+}
