@@ -22,10 +22,18 @@
 //! is ε-optimal if every residual arc has reduced cost `>= -ε`; costs are
 //! multiplied by `nodes + 1`, so the flow is optimal once ε reaches 1.
 
-use crate::network::{DArc, Network};
+use crate::network::{DArc, Network, OArc};
 
 /// Divisor of ε between refinements.
-const ALPHA: i64 = 10;
+const ALPHA: i64 = 5;
+/// The first refinement runs at `max_cost / (INITIAL_EPS_DIVISOR * ALPHA)`.
+const INITIAL_EPS_DIVISOR: i64 = 10;
+/// A global price update runs after `UPDATE_FACTOR * nodes` relabels.
+const UPDATE_FACTOR: u64 = 2;
+/// Try to prove optimality (and stop) after each refinement with
+/// `ε <= PROOF_BELOW * cost_mult`, i.e. ε at most `PROOF_BELOW` units of the
+/// integer costs: by then the flow is usually already optimal.
+const PROOF_BELOW: i64 = 2;
 
 /// Counters describing one solve (for benchmarking and tuning).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,6 +48,8 @@ pub struct SolveStats {
     pub sink_relabels: u64,
     /// Global price updates.
     pub price_updates: u32,
+    /// Whether the run stopped early because the optimality proof succeeded.
+    pub proved_early: bool,
 }
 
 const NONE: u32 = u32::MAX;
@@ -63,7 +73,12 @@ pub(crate) struct Solver {
     relabels_since_update: u64,
     /// Current-arc pointer of the sink (see `discharge_sink`).
     t_cur: usize,
+    /// `nodes + 1`: the factor costs were multiplied by.
+    cost_mult: i64,
     update_every: u64,
+    /// Whether to try the early optimality proof (tests turn it off to
+    /// exercise refinements down to ε = 1).
+    pub early_proof: bool,
     pub stats: SolveStats,
 }
 
@@ -72,9 +87,19 @@ impl Solver {
         let (nd, no) = (net.nd, net.no);
         let dex = net.qty.iter().map(|&q| i64::from(q)).collect::<Vec<_>>();
         let tex = -dex.iter().sum::<i64>();
+        // Start each demand at its best arc's value: the zero flow is then
+        // 0-optimal, so the first refinement saturates nothing and demands
+        // only bid on their best offers (instead of flooding every
+        // candidate, which is what zero prices would do).
+        let dprice = (0..nd)
+            .map(|d| {
+                let (s, e) = (net.d_start[d] as usize, net.d_start[d + 1] as usize);
+                net.arcs[s..e].iter().map(|a| -a.cost).max().unwrap_or(0).max(0)
+            })
+            .collect::<Vec<_>>();
         let nodes = nd + no + 1;
         Solver {
-            dprice: vec![0; nd],
+            dprice,
             oprice: vec![0; no],
             tprice: 0,
             dex,
@@ -87,7 +112,9 @@ impl Solver {
             buckets: Vec::new(),
             relabels_since_update: 0,
             t_cur: 0,
-            update_every: nodes as u64,
+            cost_mult: nodes as i64 + 1,
+            update_every: UPDATE_FACTOR * nodes as u64,
+            early_proof: true,
             stats: SolveStats::default(),
             net,
         }
@@ -99,25 +126,18 @@ impl Solver {
 
     /// Runs refinements until the flow is optimal.
     pub fn run(&mut self) {
-        let mut eps = self.net.max_cost;
-        let alpha: i64 = std::env::var("WL_ALPHA").ok().and_then(|v| v.parse().ok()).unwrap_or(ALPHA);
-        if let Some(f) = std::env::var("WL_UPD").ok().and_then(|v| v.parse::<f64>().ok()) {
-            self.update_every = (f * (self.net.nd + self.net.no + 1) as f64) as u64;
-        }
-        while eps > 1 {
-            eps = (eps / alpha).max(1);
-            let t0 = std::time::Instant::now();
-            let before = self.stats;
+        // Demands start at their best arc's value (see `new`), so the first
+        // refinement does not need ε anywhere near the largest cost.
+        let mut eps = (self.net.max_cost / INITIAL_EPS_DIVISOR).max(1);
+        loop {
+            eps = (eps / ALPHA).max(1);
             self.refine(eps);
-            if std::env::var_os("WL_DEBUG").is_some() {
-                eprintln!(
-                    "eps {eps:>14} {:>8.4}s pushes {:>9} relabels {:>9} sink {:>5} upd {:>4}",
-                    t0.elapsed().as_secs_f64(),
-                    self.stats.pushes - before.pushes,
-                    self.stats.relabels - before.relabels,
-                    self.stats.sink_relabels - before.sink_relabels,
-                    self.stats.price_updates - before.price_updates
-                );
+            if eps == 1 {
+                break;
+            }
+            if self.early_proof && eps <= PROOF_BELOW * self.cost_mult && self.prove_optimal() {
+                self.stats.proved_early = true;
+                break;
             }
         }
     }
@@ -213,19 +233,15 @@ impl Solver {
                 let rc = cost + pd - oprice[o];
                 let cap = net.cap[a];
                 if rc < -eps && resid > 0 {
-                    let delta = i64::from(resid);
-                    dex[d] -= delta;
-                    oex[o] += delta;
-                    net.arcs[a].resid = 0;
-                    if resid == cap {
-                        net.flow_list_add(a);
-                    }
+                    dex[d] -= i64::from(resid);
+                    oex[o] += i64::from(resid);
+                    net.add_flow(a, resid);
                 } else if rc > eps && resid < cap {
-                    let delta = i64::from(cap - resid);
-                    dex[d] += delta;
-                    oex[o] -= delta;
-                    net.arcs[a].resid = cap;
-                    net.flow_list_remove(a);
+                    let flow = cap - resid;
+                    dex[d] += i64::from(flow);
+                    oex[o] -= i64::from(flow);
+                    let j = net.opos[a] as usize;
+                    net.remove_flow_at(o, j, flow);
                 }
             }
             let rc = pd - pt;
@@ -281,11 +297,7 @@ impl Solver {
                 let po = self.oprice[o];
                 if cost + pd - po < 0 {
                     let delta = ex.min(i64::from(resid)) as u32;
-                    let new_resid = resid - delta;
-                    self.net.arcs[a].resid = new_resid;
-                    if resid == self.net.cap[a] {
-                        self.net.flow_list_add(a);
-                    }
+                    self.net.add_flow(a, delta);
                     let before = self.oex[o];
                     self.oex[o] += i64::from(delta);
                     self.activate_offer(o, before);
@@ -352,22 +364,18 @@ impl Solver {
                 let start = self.net.o_start[o] as usize;
                 let mut j = start;
                 while j < start + self.net.o_nflow[o] as usize {
-                    let a = self.net.o_arcs[j] as usize;
-                    let d = self.net.o_tail[j] as usize;
-                    let cost = self.net.o_cost[j];
+                    let OArc { cost, tail, flow } = self.net.o_side[j];
+                    let d = tail as usize;
                     let pd = self.dprice[d];
                     let val = pd + cost;
                     if po - val < 0 {
-                        let flow = self.net.cap[a] - self.net.arcs[a].resid;
                         let delta = ex.min(i64::from(flow)) as u32;
-                        self.net.arcs[a].resid += delta;
                         let before = self.dex[d];
                         self.dex[d] += i64::from(delta);
                         self.activate_demand(d, before);
                         self.stats.pushes += 1;
                         ex -= i64::from(delta);
-                        if delta == flow {
-                            self.net.flow_list_remove(a);
+                        if self.net.remove_flow_at(o, j, delta) {
                             if ex == 0 {
                                 break;
                             }
@@ -461,6 +469,90 @@ impl Solver {
             self.stats.sink_relabels += 1;
             self.relabels_since_update += 1;
         }
+    }
+
+    /// Early termination: tries to prove the current flow optimal by
+    /// finding prices under which every residual arc has reduced cost
+    /// `>= -1` (label-correcting shortest paths with lengths `rc + 1`,
+    /// started from the current prices, which are already ε-optimal, so
+    /// few labels move when the flow is in fact optimal). Costs are
+    /// multiplied by `cost_mult > nodes`, so a residual cycle of negative
+    /// integer cost has length `<= -cost_mult + nodes < 0`: success proves
+    /// optimality. A negative cycle makes the search run forever, so it
+    /// gives up after a work budget of a few passes over the arcs.
+    #[inline(never)]
+    fn prove_optimal(&mut self) -> bool {
+        let (nd, no) = (self.net.nd, self.net.no);
+        let t = nd + no;
+        let nodes = t + 1;
+        let mut budget = 4 * (self.net.arcs.len() as i64 + nodes as i64);
+        let mut dist = vec![0i64; nodes];
+        let mut in_queue = vec![true; nodes];
+        let mut queue: std::collections::VecDeque<u32> = (0..nodes as u32).collect();
+        let net = &self.net;
+        let (dprice, oprice, tprice) = (&self.dprice, &self.oprice, self.tprice);
+        let (y, z) = (&self.y, &self.z);
+        // Relaxes u -> v with reduced cost rc; u is at distance du.
+        let relax = |v: usize, rc: i64, du: i64, dist: &mut [i64], in_queue: &mut [bool], queue: &mut std::collections::VecDeque<u32>| {
+            let nd_ = du + rc + 1;
+            if nd_ < dist[v] {
+                dist[v] = nd_;
+                if !in_queue[v] {
+                    in_queue[v] = true;
+                    queue.push_back(v as u32);
+                }
+            }
+        };
+        while let Some(u) = queue.pop_front() {
+            let u = u as usize;
+            in_queue[u] = false;
+            let du = dist[u];
+            if u < nd {
+                let d = u;
+                let pd = dprice[d];
+                let (s, e) = (net.d_start[d] as usize, net.d_start[d + 1] as usize);
+                budget -= (e - s) as i64 + 1;
+                for a in s..e {
+                    let arc = net.arcs[a];
+                    if arc.resid > 0 {
+                        let o = arc.offer as usize;
+                        relax(nd + o, arc.cost + pd - oprice[o], du, &mut dist, &mut in_queue, &mut queue);
+                    }
+                }
+                if y[d] < net.qty[d] {
+                    relax(t, pd - tprice, du, &mut dist, &mut in_queue, &mut queue);
+                }
+            } else if u < t {
+                let o = u - nd;
+                let po = oprice[o];
+                let s = net.o_start[o] as usize;
+                let f = s + net.o_nflow[o] as usize;
+                budget -= (f - s) as i64 + 1;
+                for oa in &net.o_side[s..f] {
+                    let d = oa.tail as usize;
+                    relax(d, -oa.cost + po - dprice[d], du, &mut dist, &mut in_queue, &mut queue);
+                }
+                if z[o] < net.capo[o] {
+                    relax(t, po - tprice, du, &mut dist, &mut in_queue, &mut queue);
+                }
+            } else {
+                budget -= nodes as i64;
+                for o in 0..no {
+                    if z[o] > 0 {
+                        relax(nd + o, tprice - oprice[o], du, &mut dist, &mut in_queue, &mut queue);
+                    }
+                }
+                for d in 0..nd {
+                    if y[d] > 0 {
+                        relax(d, tprice - dprice[d], du, &mut dist, &mut in_queue, &mut queue);
+                    }
+                }
+            }
+            if budget < 0 {
+                return false;
+            }
+        }
+        true
     }
 
     /// Global price update: a bucket-based Dijkstra from the deficit nodes
@@ -573,15 +665,16 @@ impl Solver {
                     let s = net.o_start[o] as usize;
                     let f = s + net.o_nflow[o] as usize;
                     let e = net.o_start[o + 1] as usize;
-                    for j in s..f {
-                        if net.arcs[net.o_arcs[j] as usize].resid > 0 {
-                            let d = net.o_tail[j] as usize;
-                            relax(d, net.o_cost[j] + dprice[d] - po, dv, dist, &mut buckets);
+                    let co = net.capo[o];
+                    for oa in &net.o_side[s..f] {
+                        let d = oa.tail as usize;
+                        if oa.flow < net.qty[d].min(co) {
+                            relax(d, oa.cost + dprice[d] - po, dv, dist, &mut buckets);
                         }
                     }
-                    for j in f..e {
-                        let d = net.o_tail[j] as usize;
-                        relax(d, net.o_cost[j] + dprice[d] - po, dv, dist, &mut buckets);
+                    for oa in &net.o_side[f..e] {
+                        let d = oa.tail as usize;
+                        relax(d, oa.cost + dprice[d] - po, dv, dist, &mut buckets);
                     }
                     if z[o] > 0 {
                         relax(t, tprice - po, dv, dist, &mut buckets);

@@ -37,6 +37,17 @@ pub(crate) struct DArc {
     pub resid: u32,
 }
 
+/// Offer-side view of one arc.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OArc {
+    /// Same as `DArc::cost`.
+    pub cost: i64,
+    /// Tail demand.
+    pub tail: u32,
+    /// Current flow (`cap - DArc::resid`).
+    pub flow: u32,
+}
+
 /// Compressed bipartite network with flow state.
 pub(crate) struct Network {
     pub nd: usize,
@@ -44,20 +55,18 @@ pub(crate) struct Network {
     /// Arcs of demand `d` are `arcs[d_start[d]..d_start[d + 1]]`.
     pub d_start: Vec<u32>,
     pub arcs: Vec<DArc>,
-    /// Per arc: capacity, tail demand, original edge index, and position of
-    /// the arc inside `o_arcs`.
+    /// Per arc: capacity, original edge index, and position of the arc
+    /// inside `o_arcs`.
     pub cap: Vec<u32>,
-    pub tail: Vec<u32>,
     pub edge: Vec<u32>,
     pub opos: Vec<u32>,
     /// Arcs into offer `o` are `o_arcs[o_start[o]..o_start[o + 1]]`; the first
     /// `o_nflow[o]` of them are exactly those carrying positive flow.
     pub o_start: Vec<u32>,
     pub o_arcs: Vec<u32>,
-    /// Copies of the tail demand and cost of `o_arcs[j]`, permuted with it,
-    /// so that offer-side scans are sequential.
-    pub o_tail: Vec<u32>,
-    pub o_cost: Vec<i64>,
+    /// Offer-side copy of `o_arcs[j]` (cost, tail, flow), permuted with it,
+    /// so that offer-side scans are sequential and never touch `arcs`.
+    pub o_side: Vec<OArc>,
     pub o_nflow: Vec<u32>,
     /// Demand quantities (disposal capacities) and offer capacities.
     pub qty: Vec<u32>,
@@ -131,7 +140,6 @@ impl Network {
             m
         ];
         let mut cap = vec![0u32; m];
-        let mut tail = vec![0u32; m];
         let mut edge = vec![0u32; m];
         let mut o_count = vec![0u32; no + 1];
         for (i, e) in inst.edges.iter().enumerate() {
@@ -149,7 +157,6 @@ impl Network {
                 resid: c,
             };
             cap[a] = c;
-            tail[a] = e.demand;
             edge[a] = i as u32;
             o_count[e.offer as usize + 1] += 1;
         }
@@ -161,17 +168,29 @@ impl Network {
         }
         let mut ofill: Vec<u32> = o_start[..no].to_vec();
         let mut o_arcs = vec![0u32; m];
-        let mut o_tail = vec![0u32; m];
-        let mut o_cost = vec![0i64; m];
+        let mut o_side = vec![
+            OArc {
+                cost: 0,
+                tail: 0,
+                flow: 0
+            };
+            m
+        ];
         let mut opos = vec![0u32; m];
-        for (a, arc) in arcs.iter().enumerate() {
-            let o = arc.offer as usize;
-            let j = ofill[o];
-            ofill[o] += 1;
-            o_arcs[j as usize] = a as u32;
-            o_tail[j as usize] = tail[a];
-            o_cost[j as usize] = arc.cost;
-            opos[a] = j;
+        for d in 0..nd {
+            for a in d_start[d] as usize..d_start[d + 1] as usize {
+                let arc = arcs[a];
+                let o = arc.offer as usize;
+                let j = ofill[o];
+                ofill[o] += 1;
+                o_arcs[j as usize] = a as u32;
+                o_side[j as usize] = OArc {
+                    cost: arc.cost,
+                    tail: d as u32,
+                    flow: 0,
+                };
+                opos[a] = j;
+            }
         }
 
         Ok(Network {
@@ -180,13 +199,11 @@ impl Network {
             d_start,
             arcs,
             cap,
-            tail,
             edge,
             opos,
             o_start,
             o_arcs,
-            o_tail,
-            o_cost,
+            o_side,
             o_nflow: vec![0; no],
             qty: inst.demand_qty.clone(),
             capo: inst.offer_cap.clone(),
@@ -203,32 +220,47 @@ impl Network {
         units
     }
 
-    /// Records that arc `a` went from zero to positive flow.
+    /// Adds `delta > 0` units of flow on arc `a` (residual must allow it).
     #[inline]
-    pub fn flow_list_add(&mut self, a: usize) {
-        let o = self.arcs[a].offer as usize;
+    pub fn add_flow(&mut self, a: usize, delta: u32) {
+        self.arcs[a].resid -= delta;
         let j = self.opos[a] as usize;
-        let k = (self.o_start[o] + self.o_nflow[o]) as usize;
-        self.swap_o_arcs(j, k);
-        self.o_nflow[o] += 1;
+        let j = if self.o_side[j].flow == 0 {
+            // Move the arc into the offer's positive-flow prefix.
+            let o = self.arcs[a].offer as usize;
+            let k = (self.o_start[o] + self.o_nflow[o]) as usize;
+            self.swap_o_arcs(j, k);
+            self.o_nflow[o] += 1;
+            k
+        } else {
+            j
+        };
+        self.o_side[j].flow += delta;
     }
 
-    /// Records that arc `a` went from positive to zero flow.
+    /// Removes `delta` units of flow from the arc at offer-side position `j`
+    /// of offer `o`. Returns true if its flow became zero, in which case the
+    /// arc left the prefix and position `j` now holds another arc.
     #[inline]
-    pub fn flow_list_remove(&mut self, a: usize) {
-        let o = self.arcs[a].offer as usize;
-        self.o_nflow[o] -= 1;
-        let j = self.opos[a] as usize;
-        let k = (self.o_start[o] + self.o_nflow[o]) as usize;
-        self.swap_o_arcs(j, k);
+    pub fn remove_flow_at(&mut self, o: usize, j: usize, delta: u32) -> bool {
+        let a = self.o_arcs[j] as usize;
+        self.arcs[a].resid += delta;
+        self.o_side[j].flow -= delta;
+        if self.o_side[j].flow == 0 {
+            self.o_nflow[o] -= 1;
+            let k = (self.o_start[o] + self.o_nflow[o]) as usize;
+            self.swap_o_arcs(j, k);
+            true
+        } else {
+            false
+        }
     }
 
     #[inline]
     fn swap_o_arcs(&mut self, j: usize, k: usize) {
         if j != k {
             self.o_arcs.swap(j, k);
-            self.o_tail.swap(j, k);
-            self.o_cost.swap(j, k);
+            self.o_side.swap(j, k);
             self.opos[self.o_arcs[j] as usize] = j as u32;
             self.opos[self.o_arcs[k] as usize] = k as u32;
         }

@@ -1,1 +1,100 @@
-fn main() {}
+//! `wantloop`: the command line. Each subcommand lives in `commands/`; this file
+//! parses arguments, sets up logging, and turns errors into one line and a
+//! non-zero exit.
+
+mod commands;
+mod demo_data;
+mod records;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "wantloop", version, about = "Demand-satisfaction engine: match demands to offers, allocate, learn, relist.")]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true, env = "WANTLOOP_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: the embedded store under a folder, or a database URL.
+#[derive(clap::Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// Folder of the embedded store (SQLite, WAL).
+    #[arg(long, env = "WANTLOOP_DATA_DIR", default_value = "./wantloop-data")]
+    data_dir: PathBuf,
+    /// Use this database instead of the embedded one (postgres://… or sqlite://…).
+    #[arg(long, env = "WANTLOOP_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The database URL, creating the data folder for the embedded store.
+    pub fn url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(u) => Ok(u.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create data folder {}: {e}", self.data_dir.display()))?;
+                Ok(format!("sqlite://{}/wantloop.db", self.data_dir.display()))
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(commands::serve::Args),
+    /// Build a bilingual demo marketplace, run the whole loop on it, summarise, then serve it.
+    Demo(commands::demo::Args),
+    /// Import demands or offers from CSV or JSONL (by extension).
+    Import(commands::import::Args),
+    /// Export demands or offers as CSV or JSONL (the import formats).
+    Export(commands::export::Args),
+    /// Allocate supply over all open demands (global optimum), or solve an instance from files.
+    Allocate(commands::allocate::Args),
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WANTLOOP_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(a) => commands::serve::run(a).await,
+            Command::Demo(a) => commands::demo::run(a).await,
+            Command::Import(a) => commands::import::run(a).await,
+            Command::Export(a) => commands::export::run(a).await,
+            Command::Allocate(a) => commands::allocate::run(a).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}

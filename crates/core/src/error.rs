@@ -1,10 +1,10 @@
 //! Validation errors name the field at fault so that every edge (HTTP, CSV import)
 //! can tell the user exactly what to fix.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One problem with one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field at fault, as named in the input (`budget`, `location.lat`, …).
     pub field: String,

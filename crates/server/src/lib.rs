@@ -1,1 +1,120 @@
+//! The wantloop server: the HTTP API over the engine, and `Application`, which
+//! wires store, engine, background jobs and listener together so that tests
+//! boot exactly what production runs (on a random port, against a fresh database).
+//!
+//! Architecture invariant: handlers parse and validate at the edge and call the
+//! engine or the store; no business rule lives in a handler. Every error leaves
+//! as `application/problem+json` through the one table in `problem.rs`.
 
+pub mod engine;
+mod extract;
+mod paging;
+pub mod problem;
+mod reply;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use wantloop_core::time::now_ms;
+use wantloop_store::{SqlStore, Store, StoreError};
+
+pub use engine::{AllocationReport, Engine, EngineError, MatchConfig};
+
+/// Largest accepted request body.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+}
+
+/// What `wantloop serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// `sqlite://…` (embedded) or `postgres://…`.
+    pub database_url: String,
+    pub matching: MatchConfig,
+    /// How often due proposals and demands are expired.
+    pub expiry_interval: Duration,
+}
+
+impl ServerConfig {
+    pub fn embedded(data_dir: &std::path::Path, listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            database_url: format!("sqlite://{}/wantloop.db", data_dir.display()),
+            matching: MatchConfig::default(),
+            expiry_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    expiry_interval: Duration,
+}
+
+impl Application {
+    /// Connects the store (running migrations) and binds the listener. Port 0
+    /// picks a free port; see [`Application::local_addr`].
+    pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
+        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
+        Self::with_store(store, config).await
+    }
+
+    pub async fn with_store(store: Arc<dyn Store>, config: ServerConfig) -> Result<Self, ServerError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+        let state = AppState { engine: Engine::new(store, config.matching) };
+        Ok(Self { listener, state, expiry_interval: config.expiry_interval })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.state.engine
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+        let sweeper = tokio::spawn(expiry_sweeper(self.state.engine.store().clone(), self.expiry_interval));
+        let app = routes::router(self.state);
+        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        sweeper.abort();
+        result.map_err(ServerError::from)
+    }
+}
+
+/// Expires due proposals (returning their units) and due demands, periodically.
+async fn expiry_sweeper(store: Arc<dyn Store>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match store.expire_due(now_ms()).await {
+            Ok(s) if s.matches_expired + s.demands_expired > 0 => {
+                tracing::info!(matches = s.matches_expired, demands = s.demands_expired, "expired due items");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `wantloop demo`: generates a bilingual demo marketplace into a fresh store,
+//! runs the whole loop on it (classify, allocate, accept / reject, fulfil with
+//! relisting), prints a summary, then serves the same data over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rand::prelude::*;
+use rand::rngs::StdRng;
+use wantloop_core::matching::RelistInput;
+use wantloop_core::{MatchStatus, MatchTransition};
+use wantloop_match::Mode;
+use wantloop_server::{Application, Engine, MatchConfig, ServerConfig};
+use wantloop_store::{MatchFilter, Page, SqlStore, Stats, Store};
+
+use super::import::{progress, store_demands, store_offers};
+use crate::demo_data::generate;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Folder for the demo store; its previous demo database is replaced.
+    #[arg(long, default_value = "./wantloop-demo")]
+    data_dir: PathBuf,
+    #[arg(long, default_value_t = 1_000)]
+    offers: usize,
+    #[arg(long, default_value_t = 2_000)]
+    demands: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where to serve the demo afterwards (a free port is used if it is taken).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Exit after the summary instead of serving.
+    #[arg(long)]
+    no_serve: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn fresh_store_url(dir: &PathBuf) -> anyhow::Result<String> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let f = dir.join(format!("wantloop.db{suffix}"));
+        if f.exists() {
+            std::fs::remove_file(&f).with_context(|| format!("cannot remove the old demo database {}", f.display()))?;
+        }
+    }
+    Ok(format!("sqlite://{}/wantloop.db", dir.display()))
+}
+
+/// What the demo's simulated people did with the proposals.
+#[derive(Default, serde::Serialize)]
+struct Reactions {
+    accepted: usize,
+    rejected: usize,
+    fulfilled: usize,
+    relisted: usize,
+    left_proposed: usize,
+}
+
+async fn react(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<Reactions> {
+    let mut r = Reactions::default();
+    let filter = MatchFilter { status: Some(MatchStatus::Proposed), ..Default::default() };
+    let mut page = Page::first(Page::MAX_LIMIT);
+    let mut proposed = Vec::new();
+    loop {
+        let batch = store.list_matches(&filter, page).await?;
+        let Some(last) = batch.last() else { break };
+        page.after = last.id;
+        proposed.extend(batch);
+    }
+    let bar = progress(proposed.len(), "feedback");
+    for m in proposed {
+        let roll: f64 = rng.random();
+        if roll < 0.10 {
+            store.transition_match(m.id, MatchTransition::Reject, None, None).await?;
+            r.rejected += 1;
+        } else if roll < 0.25 {
+            r.left_proposed += 1;
+        } else {
+            store.transition_match(m.id, MatchTransition::Accept, None, None).await?;
+            r.accepted += 1;
+            if rng.random_bool(0.8) {
+                let relist = rng.random_bool(0.35).then(|| RelistInput {
+                    condition: Some(["good", "fair", "used"][rng.random_range(0..3)].to_string()),
+                    ..Default::default()
+                });
+                let relist = relist.map(|i| i.parse()).transpose()?;
+                store.transition_match(m.id, MatchTransition::Fulfil, relist.as_ref(), None).await?;
+                r.fulfilled += 1;
+                r.relisted += usize::from(relist.is_some());
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(r)
+}
+
+fn print_summary(stats: &Stats, reactions: &Reactions, greedy: f64, optimal: f64, alloc: &wantloop_server::AllocationReport, seconds: f64) {
+    let total: i64 = stats.demands.values().sum();
+    let served = stats.demands.get("matched").copied().unwrap_or(0) + stats.demands.get("fulfilled").copied().unwrap_or(0);
+    let fmt = |m: &std::collections::BTreeMap<String, i64>| {
+        m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    };
+    println!("wantloop demo — the loop on a generated bilingual marketplace");
+    println!("  demands : {}", fmt(&stats.demands));
+    println!("  offers  : {}  ({} relisted from fulfilled items)", fmt(&stats.offers), stats.relisted_offers);
+    println!("  matches : {}", fmt(&stats.matches));
+    println!("  units   : {}", fmt(&stats.match_units));
+    println!(
+        "  allocation: {} open demands × {} offers, {} feasible pairs → {} units proposed; optimum {:.2} vs greedy {:.2} ({:+.2}%), solved in {:.3} s",
+        alloc.demands,
+        alloc.offers,
+        alloc.edges,
+        alloc.proposed_units,
+        optimal,
+        greedy,
+        if greedy > 0.0 { (optimal / greedy - 1.0) * 100.0 } else { 0.0 },
+        alloc.solve_seconds
+    );
+    println!(
+        "  feedback: {} accepted, {} rejected, {} fulfilled ({} relisted), {} left proposed",
+        reactions.accepted, reactions.rejected, reactions.fulfilled, reactions.relisted, reactions.left_proposed
+    );
+    println!(
+        "  matched share: {:.1}% of demands matched or fulfilled; {} events in the outbox; {:.1} s in all",
+        100.0 * served as f64 / total.max(1) as f64,
+        stats.events,
+        seconds
+    );
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let url = fresh_store_url(&args.data_dir)?;
+    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&url).await?);
+    let engine = Engine::new(store.clone(), MatchConfig::default());
+    let data = generate(args.offers, args.demands, args.seed);
+
+    let rows = data.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o))).collect::<Vec<_>>();
+    let bar = progress(rows.len(), "offers");
+    let (_, bad_offers) = store_offers(store.as_ref(), rows, &bar).await?;
+    bar.finish_and_clear();
+    let rows = data.demands.into_iter().enumerate().map(|(i, d)| (i as u64 + 1, Ok(d))).collect::<Vec<_>>();
+    let bar = progress(rows.len(), "demands");
+    let (_, bad_demands) = store_demands(&engine, rows, &bar).await?;
+    bar.finish_and_clear();
+    anyhow::ensure!(bad_offers + bad_demands == 0, "the generator produced invalid rows");
+
+    let greedy = engine.allocate(Mode::Greedy, true).await?;
+    let alloc = engine.allocate(Mode::Optimal, false).await?;
+    let mut rng = StdRng::seed_from_u64(args.seed ^ 0x5eed);
+    let reactions = react(store.as_ref(), &mut rng).await?;
+    let stats = store.stats().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let summary = serde_json::json!({
+            "stats": stats, "feedback": reactions, "allocation": alloc,
+            "greedy_objective": greedy.objective, "seconds": seconds,
+        });
+        println!("{summary}");
+    } else {
+        print_summary(&stats, &reactions, greedy.objective, alloc.objective, &alloc, seconds);
+    }
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut config = ServerConfig::embedded(&args.data_dir, args.listen);
+    config.expiry_interval = Duration::from_secs(30);
+    let app = match Application::with_store(store.clone(), config.clone()).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("note: {e}; using a free port instead");
+            config.listen.set_port(0);
+            Application::with_store(store, config).await?
+        }
+    };
+    println!("try: curl http://{}/v1/stats", app.local_addr());
+    super::serve::serve(app).await?;
+    Ok(ExitCode::SUCCESS)
+}

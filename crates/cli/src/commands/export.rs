@@ -1,0 +1,92 @@
+//! `wantloop export demands|offers`: writes the import format back.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+use wantloop_core::time::now_ms;
+use wantloop_store::{DemandFilter, OfferFilter, Page, SqlStore, Store};
+
+use crate::StoreArgs;
+use crate::records::{DemandRecord, Format, Kind, OfferRecord};
+
+#[derive(clap::Args)]
+pub struct Args {
+    kind: Kind,
+    /// Output file (.csv or .jsonl); standard output when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Format for standard output.
+    #[arg(long, value_parser = ["csv", "jsonl"], default_value = "csv")]
+    format: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+fn write_all<T: Serialize>(records: &[T], format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for r in records {
+                w.serialize(r)?;
+            }
+            w.flush()?;
+        }
+        Format::Jsonl => {
+            for r in records {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let store = SqlStore::connect(&args.store.url()?).await?;
+    let format = match &args.out {
+        Some(p) => Format::from_path(p)?,
+        None if args.format == "jsonl" => Format::Jsonl,
+        None => Format::Csv,
+    };
+    let mut sink: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut page = Page::first(Page::MAX_LIMIT);
+    let now = now_ms();
+    let mut count = 0;
+    match args.kind {
+        Kind::Demands => {
+            let mut all = Vec::new();
+            loop {
+                let batch = store.list_demands(&DemandFilter::default(), page).await?;
+                let Some(last) = batch.last() else { break };
+                page.after = last.id;
+                all.extend(batch.iter().map(|d| DemandRecord::from_demand(d, now)));
+            }
+            count = all.len();
+            write_all(&all, format, &mut sink)?;
+        }
+        Kind::Offers => {
+            let mut all = Vec::new();
+            loop {
+                let batch = store.list_offers(&OfferFilter::default(), page).await?;
+                let Some(last) = batch.last() else { break };
+                page.after = last.id;
+                all.extend(batch.iter().map(OfferRecord::from_offer));
+            }
+            count += all.len();
+            write_all(&all, format, &mut sink)?;
+        }
+    }
+    sink.flush()?;
+    if let Some(p) = &args.out {
+        eprintln!("exported {count} records to {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

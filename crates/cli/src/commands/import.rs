@@ -1,0 +1,138 @@
+//! `wantloop import demands|offers FILE`: good rows are stored, bad rows are
+//! reported with their line number and reason, and the exit status says
+//! whether any row was rejected.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::de::DeserializeOwned;
+use wantloop_server::{Engine, MatchConfig};
+use wantloop_store::{SqlStore, Store};
+
+use crate::StoreArgs;
+use crate::records::{DemandRecord, Format, Kind, OfferRecord};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// What the file holds.
+    kind: Kind,
+    /// A .csv (header row) or .jsonl file.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// One parsed row, or why it could not be read, with its line number.
+pub type Row<T> = (u64, Result<T, String>);
+
+pub fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<Row<T>>> {
+    let format = Format::from_path(path)?;
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rows = Vec::new();
+    match format {
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_slice());
+            reader.headers().with_context(|| format!("{}: cannot read the header row", path.display()))?;
+            for (i, record) in reader.deserialize::<T>().enumerate() {
+                match record {
+                    Ok(r) => rows.push((i as u64 + 2, Ok(r))),
+                    Err(e) => {
+                        let line = e.position().map_or(i as u64 + 2, |p| p.line());
+                        rows.push((line, Err(e.to_string())));
+                    }
+                }
+            }
+        }
+        Format::Jsonl => {
+            for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let parsed = serde_json::from_slice::<T>(line).map_err(|e| format!("invalid JSON: {e}"));
+                rows.push((i as u64 + 1, parsed));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+pub fn progress(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Stores the rows; returns (stored, rejected) and prints each rejection.
+pub async fn store_demands(engine: &Engine, rows: Vec<Row<DemandRecord>>, bar: &ProgressBar) -> anyhow::Result<(usize, usize)> {
+    let (mut ok, mut bad) = (0, 0);
+    for (line, row) in rows {
+        let result = match row.and_then(|r| r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())) {
+            Ok(d) => engine.create_demand(&d, None).await.map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                bar.suspend(|| eprintln!("line {line}: {e}"));
+                bad += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    Ok((ok, bad))
+}
+
+pub async fn store_offers(store: &dyn Store, rows: Vec<Row<OfferRecord>>, bar: &ProgressBar) -> anyhow::Result<(usize, usize)> {
+    let (mut ok, mut bad) = (0, 0);
+    for (line, row) in rows {
+        let result = match row.and_then(|r| r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())) {
+            Ok(o) => store.create_offer(&o, None).await.map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                bar.suspend(|| eprintln!("line {line}: {e}"));
+                bad += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    Ok((ok, bad))
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&args.store.url()?).await?);
+    let engine = Engine::new(store.clone(), MatchConfig::default());
+    let (ok, bad) = match args.kind {
+        Kind::Demands => {
+            let rows = read_rows::<DemandRecord>(&args.file)?;
+            let bar = progress(rows.len(), "demands");
+            let r = store_demands(&engine, rows, &bar).await?;
+            bar.finish_and_clear();
+            r
+        }
+        Kind::Offers => {
+            let rows = read_rows::<OfferRecord>(&args.file)?;
+            let bar = progress(rows.len(), "offers");
+            let r = store_offers(store.as_ref(), rows, &bar).await?;
+            bar.finish_and_clear();
+            r
+        }
+    };
+    let what = format!("{:?}", args.kind).to_lowercase();
+    println!("imported {ok} {what} from {}, rejected {bad}", args.file.display());
+    if bad > 0 {
+        eprintln!("error: {bad} row(s) of {} were rejected (see the lines above)", args.file.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

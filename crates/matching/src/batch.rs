@@ -1,0 +1,172 @@
+//! Batch allocation over all open demands: build the bipartite instance
+//! (demands' open units, offers' free units, feasible scored edges), solve it
+//! exactly or greedily with `wantloop-alloc`, and turn the flows back into
+//! per-demand proposals.
+
+use std::collections::{HashMap, HashSet};
+
+use wantloop_alloc::{AllocError, Edge, Instance, Solution};
+use wantloop_core::{Demand, FeatureScores, Offer};
+
+use crate::constraints::violation;
+use crate::plan::Proposal;
+use crate::score::{Scorer, Weights};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The global optimum (min-cost flow).
+    Optimal,
+    /// Best edges first; for comparison.
+    Greedy,
+}
+
+/// A batch instance and what is needed to map its solution back to ids.
+pub struct BatchPlan {
+    pub instance: Instance,
+    pub demand_ids: Vec<i64>,
+    pub offer_ids: Vec<i64>,
+    /// Per edge: the unweighted match score and its features.
+    pub edge_detail: Vec<(f64, FeatureScores)>,
+}
+
+/// Options of [`build`].
+#[derive(Debug, Clone, Copy)]
+pub struct BuildOptions {
+    pub weights: Weights,
+    pub min_score: f64,
+    /// At most this many best-scoring candidate offers per demand, to bound the
+    /// instance size on large markets.
+    pub max_candidates: usize,
+    pub now: i64,
+}
+
+/// Builds the instance. Edge weights are match scores times the demand's
+/// priority weight, so urgent needs win scarce supply.
+pub fn build(demands: &[Demand], offers: &[Offer], opt: &BuildOptions) -> BatchPlan {
+    let mut by_category: HashMap<&str, Vec<(usize, &Offer, HashSet<String>)>> = HashMap::new();
+    let mut offer_ids = Vec::new();
+    let mut offer_cap = Vec::new();
+    for o in offers.iter().filter(|o| o.free_units() > 0) {
+        let idx = offer_ids.len();
+        offer_ids.push(o.id);
+        offer_cap.push(o.free_units() as u32);
+        by_category
+            .entry(o.category.as_str())
+            .or_default()
+            .push((idx, o, wantloop_text::token_set(&o.text)));
+    }
+    let mut demand_ids = Vec::new();
+    let mut demand_qty = Vec::new();
+    let mut edges = Vec::new();
+    let mut edge_detail = Vec::new();
+    for d in demands.iter().filter(|d| d.open_units() > 0) {
+        let Some(pool) = by_category.get(d.category.as_str()) else { continue };
+        let scorer = Scorer::new(d, opt.weights, opt.now);
+        let mut scored: Vec<(f64, usize, FeatureScores)> = pool
+            .iter()
+            .filter(|(_, o, _)| violation(d, o).is_none())
+            .map(|(idx, o, tokens)| {
+                let f = scorer.features_with_tokens(o, tokens);
+                (scorer.score(&f), *idx, f)
+            })
+            .filter(|(s, _, _)| *s >= opt.min_score && *s > 0.0)
+            .collect();
+        if scored.is_empty() {
+            continue;
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(opt.max_candidates);
+        let di = demand_ids.len() as u32;
+        demand_ids.push(d.id);
+        demand_qty.push(d.open_units() as u32);
+        let weight = d.priority.weight();
+        for (score, oi, f) in scored {
+            edges.push(Edge { demand: di, offer: oi as u32, score: score * weight });
+            edge_detail.push((score, f));
+        }
+    }
+    BatchPlan { instance: Instance { demand_qty, offer_cap, edges }, demand_ids, offer_ids, edge_detail }
+}
+
+pub fn solve(plan: &BatchPlan, mode: Mode) -> Result<Solution, AllocError> {
+    match mode {
+        Mode::Optimal => wantloop_alloc::solve_optimal(&plan.instance),
+        Mode::Greedy => wantloop_alloc::solve_greedy(&plan.instance),
+    }
+}
+
+/// The solution as proposals grouped by demand id, best first within a demand.
+pub fn proposals(plan: &BatchPlan, solution: &Solution) -> Vec<(i64, Vec<Proposal>)> {
+    let mut by_demand: HashMap<u32, Vec<Proposal>> = HashMap::new();
+    for &(edge, units) in &solution.flows {
+        if units == 0 {
+            continue;
+        }
+        let e = &plan.instance.edges[edge];
+        let (score, features) = plan.edge_detail[edge];
+        by_demand.entry(e.demand).or_default().push(Proposal {
+            offer_id: plan.offer_ids[e.offer as usize],
+            units: i64::from(units),
+            score,
+            features,
+        });
+    }
+    let mut out: Vec<(i64, Vec<Proposal>)> = by_demand
+        .into_iter()
+        .map(|(d, mut ps)| {
+            ps.sort_by(|a, b| b.score.total_cmp(&a.score));
+            (plan.demand_ids[d as usize], ps)
+        })
+        .collect();
+    out.sort_by_key(|(id, _)| *id);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::tests::{demand, offer};
+    use wantloop_core::Priority;
+
+    fn opts() -> BuildOptions {
+        BuildOptions { weights: Weights::default(), min_score: 0.0, max_candidates: 50, now: 0 }
+    }
+
+    #[test]
+    fn optimal_beats_greedy_when_the_best_edge_blocks_two_good_ones() {
+        // d1 likes `great` most but can also use `other`; d2 can reach only `great`.
+        let mut d1 = demand(1, "a", Some(50_000));
+        d1.id = 1;
+        let mut d2 = demand(1, "b", Some(50_000));
+        d2.id = 2;
+        d2.priority = Priority::Low;
+        d2.max_distance_km = Some(2.0);
+        let mut great = offer(10, "p", 0);
+        great.capacity = 1;
+        let mut other = offer(11, "q", 30_000);
+        other.capacity = 1;
+        other.location = Some(wantloop_core::GeoPoint { lat: 30.35, lon: 120.15 }); // ~9 km away
+        let plan = build(&[d1, d2], &[great, other], &opts());
+        assert_eq!(plan.instance.edges.len(), 3);
+        let opt = solve(&plan, Mode::Optimal).unwrap();
+        let greedy = solve(&plan, Mode::Greedy).unwrap();
+        assert_eq!((opt.units, greedy.units), (2, 1));
+        assert!(opt.objective > greedy.objective);
+        let got = proposals(&plan, &opt);
+        let pairs: Vec<(i64, i64)> = got.iter().map(|(d, ps)| (*d, ps[0].offer_id)).collect();
+        assert_eq!(pairs, [(1, 11), (2, 10)]);
+    }
+
+    #[test]
+    fn skips_satisfied_demands_and_full_offers() {
+        let mut d = demand(1, "a", None);
+        d.matched_units = 1;
+        let mut o = offer(1, "p", 0);
+        o.reserved = o.capacity;
+        let plan = build(&[d.clone()], &[offer(2, "p", 0)], &opts());
+        assert!(plan.instance.demand_qty.is_empty());
+        d.matched_units = 0;
+        let plan = build(&[d], &[o], &opts());
+        assert!(plan.instance.offer_cap.is_empty() && plan.instance.edges.is_empty());
+    }
+}

@@ -1,0 +1,111 @@
+//! Matching one demand: the best feasible offers, enough to cover its open units.
+
+use wantloop_core::{Demand, FeatureScores, Offer};
+
+use crate::constraints::violation;
+use crate::score::{Scorer, Weights};
+
+/// A proposed allocation of `units` of an offer, with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    pub offer_id: i64,
+    pub units: i64,
+    pub score: f64,
+    pub features: FeatureScores,
+}
+
+/// Ranks feasible offers by score (ties: cheaper, then older id) and takes them
+/// in order until the demand's open units are covered. Offers scoring below
+/// `min_score` are not proposed.
+pub fn plan_for_demand(d: &Demand, offers: &[Offer], weights: Weights, min_score: f64, now: i64) -> Vec<Proposal> {
+    let scorer = Scorer::new(d, weights, now);
+    let mut ranked: Vec<(f64, &Offer, FeatureScores)> = offers
+        .iter()
+        .filter(|o| violation(d, o).is_none())
+        .map(|o| {
+            let f = scorer.features(o);
+            (scorer.score(&f), o, f)
+        })
+        .filter(|(s, _, _)| *s >= min_score)
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.price.cmp(&b.1.price)).then(a.1.id.cmp(&b.1.id)));
+    let mut open = d.open_units();
+    let mut out = Vec::new();
+    for (score, o, features) in ranked {
+        if open == 0 {
+            break;
+        }
+        let units = open.min(o.free_units());
+        open -= units;
+        out.push(Proposal { offer_id: o.id, units, score, features });
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use wantloop_core::demand::CategorySource;
+    use wantloop_core::{DemandStatus, GeoPoint, OfferStatus, Priority};
+
+    pub(crate) fn demand(quantity: i64, requester: &str, budget: Option<i64>) -> Demand {
+        Demand {
+            id: 1,
+            requester: requester.into(),
+            text: "想买一台二手山地自行车".into(),
+            category: "bicycles".into(),
+            category_source: CategorySource::Given,
+            category_confidence: 1.0,
+            priority: Priority::Normal,
+            budget,
+            location: Some(GeoPoint { lat: 30.27, lon: 120.15 }),
+            max_distance_km: Some(20.0),
+            quantity,
+            matched_units: 0,
+            fulfilled_units: 0,
+            status: DemandStatus::Open,
+            created_at: 0,
+            updated_at: 0,
+            expires_at: None,
+        }
+    }
+
+    pub(crate) fn offer(id: i64, provider: &str, price: i64) -> Offer {
+        Offer {
+            id,
+            provider: provider.into(),
+            text: "二手山地自行车 九成新".into(),
+            category: "bicycles".into(),
+            price,
+            location: Some(GeoPoint { lat: 30.28, lon: 120.16 }),
+            capacity: 2,
+            reserved: 0,
+            consumed: 0,
+            status: OfferStatus::Available,
+            condition: None,
+            origin_offer_id: None,
+            origin_match_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn fills_quantity_from_best_offers_and_skips_infeasible() {
+        let d = demand(3, "alice", Some(50_000));
+        let offers = vec![offer(1, "bob", 40_000), offer(2, "carol", 10_000), offer(3, "alice", 1), offer(4, "dan", 60_000)];
+        let p = plan_for_demand(&d, &offers, Weights::default(), 0.0, 0);
+        let picked: Vec<(i64, i64)> = p.iter().map(|p| (p.offer_id, p.units)).collect();
+        assert_eq!(picked, [(2, 2), (1, 1)]);
+        assert!(p[0].score >= p[1].score);
+    }
+
+    #[test]
+    fn nothing_for_a_satisfied_demand_or_below_threshold() {
+        let mut d = demand(1, "alice", None);
+        let offers = vec![offer(1, "bob", 100)];
+        assert!(plan_for_demand(&d, &offers, Weights::default(), 2.0, 0).is_empty());
+        d.matched_units = 1;
+        assert!(plan_for_demand(&d, &offers, Weights::default(), 0.0, 0).is_empty());
+    }
+}

@@ -1,0 +1,95 @@
+//! The v1 match score: a weighted sum of features in [0, 1], every one of
+//! them reported with the match so a person can see why it was proposed. The
+//! learned ranker replaces the weights, not the features' meaning.
+
+use std::collections::HashSet;
+
+use wantloop_core::time::DAY_MS;
+use wantloop_core::{Demand, FeatureScores, Offer};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    pub text: f64,
+    pub price: f64,
+    pub distance: f64,
+    pub freshness: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self { text: 0.45, price: 0.2, distance: 0.2, freshness: 0.15 }
+    }
+}
+
+/// Scores offers for one demand; analyses the demand's text once.
+pub struct Scorer<'a> {
+    demand: &'a Demand,
+    demand_tokens: HashSet<String>,
+    weights: Weights,
+    now: i64,
+}
+
+/// Freshness halves every week of an offer's age.
+const FRESHNESS_HALF_LIFE_MS: f64 = 7.0 * DAY_MS as f64;
+
+impl<'a> Scorer<'a> {
+    pub fn new(demand: &'a Demand, weights: Weights, now: i64) -> Self {
+        Self { demand, demand_tokens: wantloop_text::token_set(&demand.text), weights, now }
+    }
+
+    pub fn features(&self, o: &Offer) -> FeatureScores {
+        self.features_with_tokens(o, &wantloop_text::token_set(&o.text))
+    }
+
+    /// As [`Scorer::features`], with the offer's tokens analysed by the caller
+    /// (batch allocation analyses each offer once, not once per demand).
+    pub fn features_with_tokens(&self, o: &Offer, offer_tokens: &HashSet<String>) -> FeatureScores {
+        let text = wantloop_text::overlap(&self.demand_tokens, offer_tokens);
+        let price = match self.demand.budget {
+            Some(b) if b > 0 => (1.0 - o.price as f64 / b as f64).clamp(0.0, 1.0),
+            Some(_) => f64::from(o.price == 0),
+            // No budget: cheaper is still better, on a gentle curve.
+            None => 1.0 / (1.0 + o.price as f64 / 100_000.0),
+        };
+        let distance_km = self.demand.location.zip(o.location).map(|(a, b)| a.distance_km(&b));
+        let distance = match (distance_km, self.demand.max_distance_km) {
+            (Some(km), Some(max)) => (1.0 - km / max).clamp(0.0, 1.0),
+            (Some(km), None) => 1.0 / (1.0 + km / 10.0),
+            (None, _) => 0.5,
+        };
+        let age = (self.now - o.created_at).max(0) as f64;
+        let freshness = 0.5f64.powf(age / FRESHNESS_HALF_LIFE_MS);
+        FeatureScores { text, price, distance, freshness, distance_km }
+    }
+
+    pub fn score(&self, f: &FeatureScores) -> f64 {
+        let w = &self.weights;
+        w.text * f.text + w.price * f.price + w.distance * f.distance + w.freshness * f.freshness
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::tests::{demand, offer};
+
+    #[test]
+    fn relevant_cheap_near_fresh_offers_score_higher() {
+        let d = demand(1, "alice", Some(40_000));
+        let s = Scorer::new(&d, Weights::default(), 1_000);
+        let good = offer(1, "bob", 10_000);
+        let mut pricey = good.clone();
+        pricey.price = 39_000;
+        let mut stale = good.clone();
+        stale.created_at = 1_000 - 30 * DAY_MS;
+        let mut unrelated = good.clone();
+        unrelated.text = "儿童绘本一套".into();
+        let sg = s.score(&s.features(&good));
+        assert!(sg > s.score(&s.features(&pricey)));
+        assert!(sg > s.score(&s.features(&stale)));
+        assert!(sg > s.score(&s.features(&unrelated)));
+        let f = s.features(&good);
+        assert!(f.text > 0.5 && f.distance > 0.9 && f.freshness > 0.999, "{f:?}");
+        assert!((f.price - 0.75).abs() < 1e-9);
+    }
+}

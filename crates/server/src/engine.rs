@@ -1,0 +1,260 @@
+//! The engine: the loop's steps that combine storage and matching — intake
+//! classification, matching one demand, listing what an offer could serve, and
+//! batch allocation. Used by the HTTP handlers and by the CLI, so both behave
+//! the same.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use wantloop_core::demand::{CategorySource, NewDemand};
+use wantloop_core::time::{HOUR_MS, now_ms};
+use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer, OfferStatus};
+use wantloop_match::batch::{self, BuildOptions, Mode};
+use wantloop_match::constraints::violation;
+use wantloop_match::{Scorer, Weights, plan_for_demand, rules};
+use wantloop_store::{
+    Classification, DemandFilter, IdemKey, NewMatch, OfferFilter, Outcome, Page, Proposal, Store, StoreError,
+};
+
+/// Tunables of matching.
+#[derive(Debug, Clone)]
+pub struct MatchConfig {
+    pub weights: Weights,
+    /// Pairs scoring below this are never proposed.
+    pub min_score: f64,
+    /// A proposed match not accepted within this time expires.
+    pub proposal_ttl_ms: i64,
+    /// Candidate offers kept per demand in batch allocation.
+    pub max_candidates: usize,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        Self { weights: Weights::default(), min_score: 0.05, proposal_ttl_ms: 48 * HOUR_MS, max_candidates: 50 }
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    config: MatchConfig,
+    /// One batch allocation at a time per process.
+    allocating: Arc<Mutex<()>>,
+}
+
+/// An offer that could serve a demand, with its score and explanation.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScoredOffer {
+    pub offer: Offer,
+    pub score: f64,
+    pub features: FeatureScores,
+}
+
+/// A demand an offer could serve, with its score and explanation.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScoredDemand {
+    pub demand: Demand,
+    pub score: f64,
+    pub features: FeatureScores,
+}
+
+/// What a batch allocation run did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AllocationReport {
+    /// `optimal` or `greedy`.
+    pub mode: String,
+    pub dry_run: bool,
+    pub demands: usize,
+    pub offers: usize,
+    pub edges: usize,
+    /// Units the solver assigned.
+    pub planned_units: u64,
+    /// Sum of (priority-weighted) scores over the assigned units.
+    pub objective: f64,
+    /// Matches written (0 on a dry run).
+    pub proposed_matches: usize,
+    pub proposed_units: i64,
+    /// Proposals refused at write time because supply moved meanwhile.
+    pub skipped: usize,
+    pub solve_seconds: f64,
+    pub total_seconds: f64,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, config: MatchConfig) -> Self {
+        Self { store, config, allocating: Arc::new(Mutex::new(())) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The category of a new demand: as given, else by the intake rules.
+    pub fn classify(&self, d: &NewDemand) -> Classification {
+        match &d.category {
+            Some(c) => Classification { category: c.as_str().to_string(), source: CategorySource::Given, confidence: 1.0 },
+            None => {
+                let (category, confidence) = rules::classify(d.text.as_str());
+                Classification { category, source: CategorySource::Classified, confidence }
+            }
+        }
+    }
+
+    pub async fn create_demand(&self, d: &NewDemand, idem: Option<&IdemKey>) -> Result<Outcome<Demand>, StoreError> {
+        self.store.create_demand(d, &self.classify(d), idem).await
+    }
+
+    fn to_new_match(&self, p: wantloop_match::Proposal) -> NewMatch {
+        NewMatch {
+            offer_id: p.offer_id,
+            units: p.units,
+            score: p.score,
+            features: p.features,
+            ttl_ms: Some(self.config.proposal_ttl_ms),
+        }
+    }
+
+    /// Proposes the best feasible offers for one demand and reserves their units.
+    pub async fn match_demand(&self, demand_id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Proposal>, StoreError> {
+        let d = self.store.get_demand(demand_id).await?;
+        let offers = if d.status.is_terminal() { Vec::new() } else { self.store.candidate_offers(&d).await? };
+        let plan = plan_for_demand(&d, &offers, self.config.weights, self.config.min_score, now_ms());
+        let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
+        self.store.propose_matches(demand_id, &proposals, idem).await
+    }
+
+    /// Feasible offers for a demand, best first, without reserving anything.
+    pub async fn candidates_for_demand(&self, demand_id: i64, limit: usize) -> Result<Vec<ScoredOffer>, StoreError> {
+        let d = self.store.get_demand(demand_id).await?;
+        let offers = self.store.candidate_offers(&d).await?;
+        let scorer = Scorer::new(&d, self.config.weights, now_ms());
+        let mut out: Vec<ScoredOffer> = offers
+            .into_iter()
+            .filter(|o| violation(&d, o).is_none())
+            .map(|o| {
+                let features = scorer.features(&o);
+                ScoredOffer { score: scorer.score(&features), offer: o, features }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.offer.id.cmp(&b.offer.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Open demands an offer could fulfil, best first: "show the requests this
+    /// inventory can serve".
+    pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
+        let o = self.store.get_offer(offer_id).await?;
+        let filter = DemandFilter {
+            status: Some(DemandStatus::Open),
+            category: Some(o.category.clone()),
+            ..Default::default()
+        };
+        let demands = self.all_demands(&filter).await?;
+        let now = now_ms();
+        let mut out: Vec<ScoredDemand> = demands
+            .into_iter()
+            .filter(|d| violation(d, &o).is_none())
+            .map(|d| {
+                let scorer = Scorer::new(&d, self.config.weights, now);
+                let features = scorer.features(&o);
+                let score = scorer.score(&features);
+                ScoredDemand { demand: d, score, features }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.demand.id.cmp(&b.demand.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn all_demands(&self, filter: &DemandFilter) -> Result<Vec<Demand>, StoreError> {
+        let mut out = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.store.list_demands(filter, page).await?;
+            let Some(last) = batch.last() else { break };
+            page.after = last.id;
+            out.extend(batch);
+        }
+        Ok(out)
+    }
+
+    async fn all_offers(&self, filter: &OfferFilter) -> Result<Vec<Offer>, StoreError> {
+        let mut out = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.store.list_offers(filter, page).await?;
+            let Some(last) = batch.last() else { break };
+            page.after = last.id;
+            out.extend(batch);
+        }
+        Ok(out)
+    }
+
+    /// Allocates supply over all open demands at once (exact optimum or greedy)
+    /// and proposes the result; `dry_run` only reports what it would do.
+    pub async fn allocate(&self, mode: Mode, dry_run: bool) -> Result<AllocationReport, EngineError> {
+        let _one_at_a_time = self.allocating.lock().await;
+        let started = Instant::now();
+        let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
+        let demands = self.all_demands(&open).await?;
+        let available = OfferFilter { status: Some(OfferStatus::Available), ..Default::default() };
+        let offers = self.all_offers(&available).await?;
+        let options = BuildOptions {
+            weights: self.config.weights,
+            min_score: self.config.min_score,
+            max_candidates: self.config.max_candidates,
+            now: now_ms(),
+        };
+        let plan = batch::build(&demands, &offers, &options);
+        let solve_started = Instant::now();
+        let solution = batch::solve(&plan, mode)?;
+        let solve_seconds = solve_started.elapsed().as_secs_f64();
+        let mut report = AllocationReport {
+            mode: match mode {
+                Mode::Optimal => "optimal",
+                Mode::Greedy => "greedy",
+            }
+            .to_string(),
+            dry_run,
+            demands: plan.demand_ids.len(),
+            offers: plan.offer_ids.len(),
+            edges: plan.instance.edges.len(),
+            planned_units: solution.units,
+            objective: solution.objective,
+            solve_seconds,
+            ..Default::default()
+        };
+        if !dry_run {
+            for (demand_id, proposals) in batch::proposals(&plan, &solution) {
+                let proposals: Vec<NewMatch> = proposals.into_iter().map(|p| self.to_new_match(p)).collect();
+                let outcome = match self.store.propose_matches(demand_id, &proposals, None).await {
+                    Ok(o) => o,
+                    // The demand was cancelled or expired since we read it.
+                    Err(StoreError::IllegalTransition { .. }) => {
+                        report.skipped += proposals.len();
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(p) = outcome.done() {
+                    report.proposed_matches += p.matches.len();
+                    report.proposed_units += p.matches.iter().map(|m| m.units).sum::<i64>();
+                    report.skipped += p.skipped.len();
+                }
+            }
+        }
+        report.total_seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("allocation failed: {0}")]
+    Alloc(#[from] wantloop_alloc::AllocError),
+}

@@ -1,0 +1,139 @@
+//! Request extractors that turn every malformed input into a problem+json
+//! response naming the field at fault (axum's own rejections are plain text).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use wantloop_store::IdemKey;
+
+use crate::problem::ApiError;
+
+/// A JSON body, parsed with the path of the offending field in errors, and
+/// kept raw for the idempotency fingerprint.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !(ct.starts_with("application/json") || ct.contains("+json")) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    Bytes::from_request(req, state).await.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(inner) if inner.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge { limit: crate::BODY_LIMIT_BYTES }
+        }
+        other => ApiError::BadRequest { field: None, message: other.body_text() },
+    })
+}
+
+/// Parses JSON, reporting the path of the field that failed (`location.lat`).
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(raw);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = format!("invalid JSON: {inner}");
+        if path == "." || path.is_empty() {
+            ApiError::BadRequest { field: None, message }
+        } else {
+            ApiError::bad_field(path, message)
+        }
+    })
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = read_body(req, state).await?;
+        Ok(Self { value: parse_json(&raw)?, raw })
+    }
+}
+
+/// An optional JSON body: empty means `None`.
+pub struct OptionalJsonBody<T> {
+    pub value: Option<T>,
+    pub raw: Bytes,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = read_body(req, state).await?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self { value: None, raw });
+        }
+        Ok(Self { value: Some(parse_json(&raw)?), raw })
+    }
+}
+
+/// A numeric `{id}` path segment.
+pub struct IdPath(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_field("id", e.body_text()))?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(IdPath)
+            .ok_or_else(|| ApiError::bad_field("id", format!("must be a positive integer, got {raw:?}")))
+    }
+}
+
+/// The `Idempotency-Key` header, with what identifies the request it came with.
+pub struct Idempotency {
+    key: Option<String>,
+    method: String,
+    path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let key = match parts.headers.get("idempotency-key") {
+            None => None,
+            Some(v) => {
+                let k = v.to_str().unwrap_or_default();
+                if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(ApiError::bad_field(
+                        "Idempotency-Key",
+                        "must be 1 to 255 visible ASCII characters",
+                    ));
+                }
+                Some(k.to_string())
+            }
+        };
+        Ok(Self { key, method: parts.method.to_string(), path: parts.uri.path().to_string() })
+    }
+}
+
+impl Idempotency {
+    /// The key for the store, fingerprinted by method, path and body, so the
+    /// same key sent with a different request is refused rather than replayed.
+    pub fn for_request(&self, body: &[u8], success: StatusCode) -> Option<IdemKey> {
+        let key = self.key.as_ref()?;
+        let mut h = Sha256::new();
+        h.update(self.method.as_bytes());
+        h.update([0]);
+        h.update(self.path.as_bytes());
+        h.update([0]);
+        h.update(body);
+        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Some(IdemKey { key: key.clone(), fingerprint, status: success.as_u16() })
+    }
+}

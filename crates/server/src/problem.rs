@@ -1,0 +1,111 @@
+//! Errors as RFC 9457 `application/problem+json`. [`ApiError`] is the one type
+//! handlers return; `status_and_slug` is the one table from error to status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use wantloop_core::{FieldError, ValidationError};
+use wantloop_store::StoreError;
+
+use crate::engine::EngineError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+    #[error("{message}")]
+    BadRequest { field: Option<String>, message: String },
+    #[error("request body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    #[error("no route for {0}")]
+    NoRoute(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest { field: Some(field.into()), message: message.into() }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem, e.g. `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The fields at fault, when the problem is with the input.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<FieldError>,
+}
+
+fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
+    use StatusCode as S;
+    match e {
+        ApiError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+        ApiError::BadRequest { .. } => (S::BAD_REQUEST, "bad-request", "Malformed request"),
+        ApiError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too-large", "Request body too large"),
+        ApiError::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "media-type", "Unsupported media type"),
+        ApiError::NoRoute(_) => (S::NOT_FOUND, "no-route", "Not found"),
+        ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method", "Method not allowed"),
+        ApiError::Store(s) | ApiError::Engine(EngineError::Store(s)) => match s {
+            StoreError::NotFound { .. } => (S::NOT_FOUND, "not-found", "Not found"),
+            StoreError::IllegalTransition { .. } => (S::CONFLICT, "illegal-transition", "Illegal state transition"),
+            StoreError::IdempotencyKeyReused(_) => {
+                (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
+            }
+            StoreError::RelistTooLarge { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+            _ => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        },
+        ApiError::Engine(EngineError::Alloc(_)) | ApiError::Internal => {
+            (S::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+        }
+    }
+}
+
+fn field_errors(e: &ApiError) -> Vec<FieldError> {
+    let one = |field: &str, message: String| vec![FieldError { field: field.to_string(), message }];
+    match e {
+        ApiError::Validation(v) => v.0.clone(),
+        ApiError::BadRequest { field: Some(f), message } => one(f, message.clone()),
+        ApiError::Store(StoreError::RelistTooLarge { .. }) => one("relist.quantity", e.to_string()),
+        ApiError::Store(StoreError::IdempotencyKeyReused(_)) => one("Idempotency-Key", e.to_string()),
+        _ => Vec::new(),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = status_and_slug(&self);
+        let detail = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "the server could not complete the request; it has been logged".to_string()
+        } else {
+            self.to_string()
+        };
+        let problem = Problem {
+            kind: format!("/problems/{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            errors: field_errors(&self),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut resp = (status, body).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp
+    }
+}

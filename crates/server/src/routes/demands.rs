@@ -1,0 +1,118 @@
+//! `/v1/demands`: intake, reads, cancellation, matching, candidates.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use wantloop_core::demand::DemandInput;
+use wantloop_core::{Demand, DemandStatus, values::Category};
+use wantloop_store::{DemandFilter, Proposal};
+
+use crate::engine::ScoredOffer;
+use crate::extract::{IdPath, Idempotency, JsonBody, OptionalJsonBody};
+use crate::paging::{Paged, paged, parse_opt, parse_page};
+use crate::problem::{ApiError, Problem};
+use crate::reply::Reply;
+use crate::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DemandQuery {
+    /// open, matched, fulfilled, cancelled or expired.
+    status: Option<String>,
+    category: Option<String>,
+    requester: Option<String>,
+    /// 1–1000, default 50.
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Post a demand. Without a category it is classified from its text.
+#[utoipa::path(post, path = "/v1/demands", tag = "demands", request_body = DemandInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = Demand), (status = 422, body = Problem), (status = 400, body = Problem)))]
+pub async fn create(
+    State(s): State<AppState>,
+    idem: Idempotency,
+    body: JsonBody<DemandInput>,
+) -> Result<Reply<Demand>, ApiError> {
+    let d = body.value.parse()?;
+    let key = idem.for_request(&body.raw, StatusCode::CREATED);
+    let out = s.engine.create_demand(&d, key.as_ref()).await?;
+    Ok(Reply::from_outcome(StatusCode::CREATED, out))
+}
+
+#[utoipa::path(get, path = "/v1/demands", tag = "demands", params(DemandQuery),
+    responses((status = 200, body = Paged<Demand>), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(State(s): State<AppState>, Query(q): Query<DemandQuery>) -> Result<Json<Paged<Demand>>, ApiError> {
+    let page = parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
+    let filter = DemandFilter {
+        status: parse_opt(q.status.as_deref(), |v| DemandStatus::parse("status", v))?,
+        category: parse_opt(q.category.as_deref(), |v| Category::parse("category", v))?.map(|c| c.as_str().to_string()),
+        requester: q.requester.filter(|r| !r.is_empty()),
+    };
+    let items = s.engine.store().list_demands(&filter, page).await?;
+    Ok(Json(paged(items, page, |d| d.id)))
+}
+
+#[utoipa::path(get, path = "/v1/demands/{id}", tag = "demands", params(("id" = i64, Path)),
+    responses((status = 200, body = Demand), (status = 404, body = Problem)))]
+pub async fn get(State(s): State<AppState>, IdPath(id): IdPath) -> Result<Json<Demand>, ApiError> {
+    Ok(Json(s.engine.store().get_demand(id).await?))
+}
+
+/// Cancel an open or matched demand; the units of its live matches return to their offers.
+#[utoipa::path(post, path = "/v1/demands/{id}/cancel", tag = "demands", params(("id" = i64, Path)),
+    responses((status = 200, body = Demand), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    idem: Idempotency,
+    body: OptionalJsonBody<serde_json::Value>,
+) -> Result<Reply<Demand>, ApiError> {
+    let key = idem.for_request(&body.raw, StatusCode::OK);
+    let out = s.engine.store().cancel_demand(id, key.as_ref()).await?;
+    Ok(Reply::from_outcome(StatusCode::OK, out))
+}
+
+/// Propose the best feasible offers for this demand and reserve their units.
+#[utoipa::path(post, path = "/v1/demands/{id}/match", tag = "demands", params(("id" = i64, Path)),
+    responses((status = 200, body = Proposal), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn match_demand(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    idem: Idempotency,
+    body: OptionalJsonBody<serde_json::Value>,
+) -> Result<Reply<Proposal>, ApiError> {
+    let key = idem.for_request(&body.raw, StatusCode::OK);
+    let out = s.engine.match_demand(id, key.as_ref()).await?;
+    Ok(Reply::from_outcome(StatusCode::OK, out))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LimitQuery {
+    /// 1–1000, default 20.
+    pub limit: Option<String>,
+}
+
+pub(crate) fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(20),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=1000).contains(l))
+            .ok_or_else(|| ApiError::bad_field("limit", "must be an integer from 1 to 1000")),
+    }
+}
+
+/// Feasible offers for this demand, best first, with scores; reserves nothing.
+#[utoipa::path(get, path = "/v1/demands/{id}/candidates", tag = "demands", params(("id" = i64, Path), LimitQuery),
+    responses((status = 200, body = Vec<ScoredOffer>), (status = 404, body = Problem)))]
+pub async fn candidates(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    Query(q): Query<LimitQuery>,
+) -> Result<Json<Vec<ScoredOffer>>, ApiError> {
+    let limit = parse_limit(q.limit.as_deref())?;
+    Ok(Json(s.engine.candidates_for_demand(id, limit).await?))
+}

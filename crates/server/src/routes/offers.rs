@@ -1,0 +1,85 @@
+//! `/v1/offers`: posting, reads, withdrawal, and the demands an offer can serve.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use wantloop_core::{Offer, OfferInput, OfferStatus, values::Category};
+use wantloop_store::OfferFilter;
+
+use super::demands::{LimitQuery, parse_limit};
+use crate::engine::ScoredDemand;
+use crate::extract::{IdPath, Idempotency, JsonBody, OptionalJsonBody};
+use crate::paging::{Paged, paged, parse_opt, parse_page};
+use crate::problem::{ApiError, Problem};
+use crate::reply::Reply;
+use crate::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OfferQuery {
+    /// available, exhausted or withdrawn.
+    status: Option<String>,
+    category: Option<String>,
+    provider: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/offers", tag = "offers", request_body = OfferInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = Offer), (status = 422, body = Problem), (status = 400, body = Problem)))]
+pub async fn create(
+    State(s): State<AppState>,
+    idem: Idempotency,
+    body: JsonBody<OfferInput>,
+) -> Result<Reply<Offer>, ApiError> {
+    let o = body.value.parse()?;
+    let key = idem.for_request(&body.raw, StatusCode::CREATED);
+    let out = s.engine.store().create_offer(&o, key.as_ref()).await?;
+    Ok(Reply::from_outcome(StatusCode::CREATED, out))
+}
+
+#[utoipa::path(get, path = "/v1/offers", tag = "offers", params(OfferQuery),
+    responses((status = 200, body = Paged<Offer>), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(State(s): State<AppState>, Query(q): Query<OfferQuery>) -> Result<Json<Paged<Offer>>, ApiError> {
+    let page = parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
+    let filter = OfferFilter {
+        status: parse_opt(q.status.as_deref(), |v| OfferStatus::parse("status", v))?,
+        category: parse_opt(q.category.as_deref(), |v| Category::parse("category", v))?.map(|c| c.as_str().to_string()),
+        provider: q.provider.filter(|p| !p.is_empty()),
+    };
+    let items = s.engine.store().list_offers(&filter, page).await?;
+    Ok(Json(paged(items, page, |o| o.id)))
+}
+
+#[utoipa::path(get, path = "/v1/offers/{id}", tag = "offers", params(("id" = i64, Path)),
+    responses((status = 200, body = Offer), (status = 404, body = Problem)))]
+pub async fn get(State(s): State<AppState>, IdPath(id): IdPath) -> Result<Json<Offer>, ApiError> {
+    Ok(Json(s.engine.store().get_offer(id).await?))
+}
+
+/// Withdraw an offer: nothing new is reserved from it; its proposed matches expire.
+#[utoipa::path(post, path = "/v1/offers/{id}/withdraw", tag = "offers", params(("id" = i64, Path)),
+    responses((status = 200, body = Offer), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn withdraw(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    idem: Idempotency,
+    body: OptionalJsonBody<serde_json::Value>,
+) -> Result<Reply<Offer>, ApiError> {
+    let key = idem.for_request(&body.raw, StatusCode::OK);
+    let out = s.engine.store().withdraw_offer(id, key.as_ref()).await?;
+    Ok(Reply::from_outcome(StatusCode::OK, out))
+}
+
+/// Open demands this offer could fulfil, best first.
+#[utoipa::path(get, path = "/v1/offers/{id}/demands", tag = "offers", params(("id" = i64, Path), LimitQuery),
+    responses((status = 200, body = Vec<ScoredDemand>), (status = 404, body = Problem)))]
+pub async fn demands(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    Query(q): Query<LimitQuery>,
+) -> Result<Json<Vec<ScoredDemand>>, ApiError> {
+    let limit = parse_limit(q.limit.as_deref())?;
+    Ok(Json(s.engine.demands_for_offer(id, limit).await?))
+}

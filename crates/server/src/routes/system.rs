@@ -1,0 +1,110 @@
+//! Operational endpoints: health, readiness, the outbox event feed, counts,
+//! batch allocation and the OpenAPI document.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+use wantloop_core::Event;
+use wantloop_match::Mode;
+use wantloop_store::Stats;
+
+use crate::engine::AllocationReport;
+use crate::extract::OptionalJsonBody;
+use crate::paging::{Paged, parse_page};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub backend: String,
+    pub version: String,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
+pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        backend: format!("{:?}", s.engine.store().backend()).to_lowercase(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "system",
+    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, (StatusCode, Json<Health>)> {
+    let backend = format!("{:?}", s.engine.store().backend()).to_lowercase();
+    let version = env!("CARGO_PKG_VERSION").to_string();
+    match s.engine.store().ping().await {
+        Ok(()) => Ok(Json(Health { status: "ready".into(), backend, version })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into(), backend, version })))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventQuery {
+    /// Return events after this cursor (an event id); default: from the start.
+    after: Option<String>,
+    /// 1–1000, default 50.
+    limit: Option<String>,
+}
+
+/// The outbox: every state change, in commit order, by cursor.
+#[utoipa::path(get, path = "/v1/events", tag = "system", params(EventQuery),
+    responses((status = 200, body = Paged<Event>), (status = 400, body = Problem)))]
+pub async fn events(State(s): State<AppState>, Query(q): Query<EventQuery>) -> Result<Json<Paged<Event>>, ApiError> {
+    let page = parse_page(q.limit.as_deref(), q.after.as_deref())
+        .map_err(|_| ApiError::bad_field("after", "must be an event id (a non-negative integer)"))?;
+    let items = s.engine.store().events_after(page.after, page.limit).await?;
+    let next_cursor = items.last().map(|e| e.id.to_string()).or_else(|| Some(page.after.to_string()));
+    Ok(Json(Paged { items, next_cursor }))
+}
+
+/// Counts of demands, offers and matches by state.
+#[utoipa::path(get, path = "/v1/stats", tag = "system", responses((status = 200, body = Stats)))]
+pub async fn stats(State(s): State<AppState>) -> Result<Json<Stats>, ApiError> {
+    Ok(Json(s.engine.store().stats().await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocateInput {
+    /// `optimal` (default: the global optimum) or `greedy`.
+    pub mode: Option<String>,
+    /// Report what would be allocated without writing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+pub fn parse_mode(raw: Option<&str>) -> Result<Mode, ApiError> {
+    match raw.unwrap_or("optimal") {
+        "optimal" => Ok(Mode::Optimal),
+        "greedy" => Ok(Mode::Greedy),
+        _ => Err(ApiError::bad_field("mode", "must be optimal or greedy")),
+    }
+}
+
+/// Allocate supply over all open demands at once and propose the result.
+#[utoipa::path(post, path = "/v1/allocate", tag = "system", request_body(content = Option<AllocateInput>),
+    responses((status = 200, body = AllocationReport), (status = 400, body = Problem)))]
+pub async fn allocate(
+    State(s): State<AppState>,
+    body: OptionalJsonBody<AllocateInput>,
+) -> Result<Json<AllocationReport>, ApiError> {
+    let input = body.value.unwrap_or_default();
+    let mode = parse_mode(input.mode.as_deref())?;
+    Ok(Json(s.engine.allocate(mode, input.dry_run).await?))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(super::ApiDoc::openapi())
+}
