@@ -1,0 +1,362 @@
+//! The HTTP API, booted as production boots it (Application on a random port)
+//! against a fresh database: SQLite always, PostgreSQL when
+//! `WANTLOOP_TEST_PG_URL` is set.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use wantloop_server::{Application, MatchConfig, ServerConfig};
+use wantloop_store::testing::TestDb;
+
+struct App {
+    base: String,
+    http: Client,
+}
+
+impl App {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post_empty(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.http.post(self.url(path)).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn boot(db: &TestDb) -> App {
+    let config = ServerConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: db.url.clone(),
+        matching: MatchConfig::default(),
+        expiry_interval: Duration::from_secs(3600),
+    };
+    let store: Arc<dyn wantloop_store::Store> = Arc::new(db.store.clone());
+    let app = Application::with_store(store, config).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    App { base, http: Client::new() }
+}
+
+macro_rules! api_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite().await.unwrap();
+                    super::$name(super::boot(&db).await).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres().await.unwrap() else { return };
+                    super::$name(super::boot(&db).await).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+api_tests!(
+    the_loop_over_http,
+    illegal_transitions_are_409_and_change_nothing,
+    bad_input_gets_problem_json_and_stores_nothing,
+    idempotency_key_replays_the_first_response,
+    lists_paginate_by_cursor_and_filter,
+    openapi_covers_every_route,
+    concurrent_match_requests_never_overbook,
+    batch_allocation_proposes_the_optimum,
+    who_could_serve_whom,
+    health_and_readiness,
+);
+
+fn offer_body(provider: &str, text: &str, price: i64, capacity: i64) -> Value {
+    json!({"provider": provider, "text": text, "category": "bicycles", "price": price,
+           "capacity": capacity, "location": {"lat": 30.28, "lon": 120.16}, "condition": "good"})
+}
+
+fn demand_body(requester: &str) -> Value {
+    json!({"requester": requester, "text": "想买一台二手山地自行车，预算500元，在杭州",
+           "budget": 50000, "location": {"lat": 30.27, "lon": 120.15}, "max_distance_km": 20})
+}
+
+async fn the_loop_over_http(app: App) {
+    let (s, offer) = app.post("/v1/offers", offer_body("bob", "九成新山地自行车", 30000, 2)).await;
+    assert_eq!(s, StatusCode::CREATED, "{offer}");
+    let (s, demand) = app.post("/v1/demands", demand_body("alice")).await;
+    assert_eq!(s, StatusCode::CREATED, "{demand}");
+    // No category was given: the intake rules classified it.
+    assert_eq!(demand["category"], "bicycles");
+    assert_eq!(demand["category_source"], "classified");
+    let id = demand["id"].as_i64().unwrap();
+
+    let (s, proposal) = app.post_empty(&format!("/v1/demands/{id}/match")).await;
+    assert_eq!(s, StatusCode::OK, "{proposal}");
+    let m = &proposal["matches"][0];
+    assert_eq!(m["offer_id"], offer["id"]);
+    assert!(m["features"]["text"].as_f64().unwrap() > 0.0, "explained: {m}");
+    let mid = m["id"].as_i64().unwrap();
+
+    let (s, accepted) = app.post_empty(&format!("/v1/matches/{mid}/accept")).await;
+    assert_eq!((s, accepted["status"].as_str()), (StatusCode::OK, Some("accepted")));
+    let (s, fulfilled) =
+        app.post(&format!("/v1/matches/{mid}/fulfil"), json!({"relist": {"condition": "fair", "price": 20000}})).await;
+    assert_eq!(s, StatusCode::OK, "{fulfilled}");
+    let relisted_id = fulfilled["relisted_offer_id"].as_i64().unwrap();
+    let (_, relisted) = app.get(&format!("/v1/offers/{relisted_id}")).await;
+    assert_eq!((relisted["provider"].as_str(), relisted["price"].as_i64()), (Some("alice"), Some(20000)));
+    assert_eq!(relisted["origin_offer_id"], offer["id"]);
+    let (_, d) = app.get(&format!("/v1/demands/{id}")).await;
+    assert_eq!(d["status"], "fulfilled");
+
+    let (s, events) = app.get("/v1/events?after=0&limit=100").await;
+    assert_eq!(s, StatusCode::OK);
+    let kinds: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["offer.created", "demand.created", "match.proposed", "match.accepted", "offer.relisted", "match.fulfilled"]
+    );
+    let cursor = events["next_cursor"].as_str().unwrap();
+    let (_, rest) = app.get(&format!("/v1/events?after={cursor}")).await;
+    assert!(rest["items"].as_array().unwrap().is_empty());
+}
+
+async fn illegal_transitions_are_409_and_change_nothing(app: App) {
+    app.post("/v1/offers", offer_body("bob", "山地自行车", 100, 1)).await;
+    let (_, d) = app.post("/v1/demands", demand_body("alice")).await;
+    let (_, p) = app.post_empty(&format!("/v1/demands/{}/match", d["id"])).await;
+    let mid = p["matches"][0]["id"].as_i64().unwrap();
+    let before = app.get(&format!("/v1/matches/{mid}")).await.1;
+    let (_, events_before) = app.get("/v1/events?limit=1000").await;
+    let r = app.http.post(app.url(&format!("/v1/matches/{mid}/fulfil"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/illegal-transition");
+    assert!(problem["detail"].as_str().unwrap().contains("proposed"), "{problem}");
+    assert_eq!(app.get(&format!("/v1/matches/{mid}")).await.1, before);
+    assert_eq!(app.get("/v1/events?limit=1000").await.1["items"], events_before["items"]);
+    let (s, _) = app.post_empty("/v1/matches/999999/accept").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.post_empty(&format!("/v1/demands/{}/cancel", d["id"])).await;
+    let (s, _) = app.post_empty(&format!("/v1/demands/{}/cancel", d["id"])).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
+
+async fn raw_post(app: &App, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, String, Value) {
+    let r = app
+        .http
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, ct, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
+    let (_, d) = app.post("/v1/demands", demand_body("alice")).await;
+    let stats_before = app.get("/v1/stats").await.1;
+    let json_ct = "application/json";
+    let cases: Vec<(&str, &str, Vec<u8>, StatusCode, Option<&str>)> = vec![
+        ("/v1/demands", json_ct, b"{not json".to_vec(), StatusCode::BAD_REQUEST, None),
+        ("/v1/demands", json_ct, br#"{"requester": "a", "text": 5}"#.to_vec(), StatusCode::BAD_REQUEST, Some("text")),
+        ("/v1/demands", json_ct, b"{\"requester\": \"a\", \"text\": \"\xff\xfe\"}".to_vec(), StatusCode::BAD_REQUEST, None),
+        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "budget": -1}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("budget")),
+        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "location": {"lat": 95, "lon": 0}}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("location.lat")),
+        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "quantity": 99999999999}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("quantity")),
+        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "colour": "red"}"#.to_vec(), StatusCode::BAD_REQUEST, None),
+        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "priority": "asap"}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("priority")),
+        ("/v1/demands", "text/plain", br#"{"requester": "a", "text": "x"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
+        ("/v1/demands", json_ct, vec![b' '; 70 * 1024], StatusCode::PAYLOAD_TOO_LARGE, None),
+        ("/v1/offers", json_ct, br#"{"provider": "p", "text": "t", "category": "Not A Slug!", "price": 1}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("category")),
+        ("/v1/offers", json_ct, br#"[1, 2]"#.to_vec(), StatusCode::BAD_REQUEST, None),
+        ("/v1/matches/abc/accept", json_ct, Vec::new(), StatusCode::BAD_REQUEST, Some("id")),
+        ("/v1/allocate", json_ct, br#"{"mode": "magic"}"#.to_vec(), StatusCode::BAD_REQUEST, Some("mode")),
+    ];
+    for (path, ct, body, status, field) in cases {
+        let shown = String::from_utf8_lossy(&body[..body.len().min(60)]).to_string();
+        let (s, content_type, problem) = raw_post(&app, path, ct, body).await;
+        assert_eq!(s, status, "{path} {shown}: {problem}");
+        assert_eq!(content_type, "application/problem+json", "{path} {shown}");
+        assert_eq!(problem["status"], status.as_u16(), "{problem}");
+        if let Some(f) = field {
+            let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            assert!(fields.contains(&f), "{path} {shown}: expected field {f} in {problem}");
+        }
+    }
+    for (path, status) in [
+        ("/v1/demands?limit=0", StatusCode::BAD_REQUEST),
+        ("/v1/demands?status=happy", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/v1/demands?cursor=-4", StatusCode::BAD_REQUEST),
+        ("/v1/matches?demand_id=x", StatusCode::BAD_REQUEST),
+        ("/v1/nowhere", StatusCode::NOT_FOUND),
+        ("/v1/demands/0", StatusCode::BAD_REQUEST),
+        ("/v1/demands/99999", StatusCode::NOT_FOUND),
+    ] {
+        let r = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+    }
+    let r = app.http.delete(app.url("/v1/demands")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // Nothing was stored, nothing was lost, and the server still answers.
+    assert_eq!(app.get("/v1/stats").await.1, stats_before);
+    assert_eq!(app.get(&format!("/v1/demands/{}", d["id"])).await.1, d);
+}
+
+async fn idempotency_key_replays_the_first_response(app: App) {
+    let send = |key: &'static str, body: Value| {
+        app.http.post(app.url("/v1/demands")).header("Idempotency-Key", key).json(&body).send()
+    };
+    let first = send("key-1", demand_body("alice")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let second = send("key-1", demand_body("alice")).await.unwrap();
+    assert_eq!(second.status(), StatusCode::CREATED);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    assert_eq!(second.json::<Value>().await.unwrap(), first);
+    let (_, list) = app.get("/v1/demands").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let reused = send("key-1", demand_body("mallory")).await.unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_key = app.http.post(app.url("/v1/demands")).header("Idempotency-Key", "").json(&demand_body("a")).send().await.unwrap();
+    assert_eq!(bad_key.status(), StatusCode::BAD_REQUEST);
+
+    // Transitions are idempotent too: a repeated accept replays instead of failing with 409.
+    app.post("/v1/offers", offer_body("bob", "山地自行车", 100, 1)).await;
+    let (_, p) = app.post_empty(&format!("/v1/demands/{}/match", first["id"])).await;
+    let mid = p["matches"][0]["id"].as_i64().unwrap();
+    for _ in 0..2 {
+        let r = app.http.post(app.url(&format!("/v1/matches/{mid}/accept"))).header("Idempotency-Key", "acc").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let (_, events) = app.get("/v1/events?limit=100").await;
+    let accepted = events["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "match.accepted").count();
+    assert_eq!(accepted, 1);
+}
+
+async fn lists_paginate_by_cursor_and_filter(app: App) {
+    for i in 0..5 {
+        app.post("/v1/offers", offer_body(&format!("p{i}"), "山地自行车", 100 * i, 1)).await;
+    }
+    let mut body = offer_body("z", "a desk", 100, 1);
+    body["category"] = json!("furniture");
+    app.post("/v1/offers", body).await;
+    let (_, page1) = app.get("/v1/offers?category=bicycles&limit=2").await;
+    let cursor = page1["next_cursor"].as_str().unwrap().to_string();
+    let (_, page2) = app.get(&format!("/v1/offers?category=bicycles&limit=2&cursor={cursor}")).await;
+    let (_, page3) = app.get(&format!("/v1/offers?category=bicycles&limit=2&cursor={}", page2["next_cursor"].as_str().unwrap())).await;
+    let ids: Vec<i64> = [&page1, &page2, &page3]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ids.len(), 5);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert!(page3["next_cursor"].is_null());
+    let (_, furniture) = app.get("/v1/offers?category=furniture").await;
+    assert_eq!(furniture["items"].as_array().unwrap().len(), 1);
+}
+
+async fn openapi_covers_every_route(app: App) {
+    let (s, doc) = app.get("/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for (method, path) in wantloop_server::routes::ROUTES {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
+    }
+    let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, wantloop_server::routes::ROUTES.len());
+}
+
+async fn concurrent_match_requests_never_overbook(app: App) {
+    let (_, offer) = app.post("/v1/offers", offer_body("bob", "山地自行车", 100, 10)).await;
+    let mut ids = Vec::new();
+    for i in 0..64 {
+        ids.push(app.post("/v1/demands", demand_body(&format!("u{i}"))).await.1["id"].as_i64().unwrap());
+    }
+    let app = Arc::new(app);
+    let tasks: Vec<_> = ids
+        .into_iter()
+        .map(|id| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let (s, p) = app.post_empty(&format!("/v1/demands/{id}/match")).await;
+                assert_eq!(s, StatusCode::OK, "{p}");
+                p["matches"].as_array().unwrap().iter().map(|m| m["units"].as_i64().unwrap()).sum::<i64>()
+            })
+        })
+        .collect();
+    let mut granted = 0;
+    for t in tasks {
+        granted += t.await.unwrap();
+    }
+    assert_eq!(granted, 10);
+    let (_, o) = app.get(&format!("/v1/offers/{}", offer["id"])).await;
+    assert_eq!((o["reserved"].as_i64(), o["status"].as_str()), (Some(10), Some("exhausted")));
+}
+
+async fn batch_allocation_proposes_the_optimum(app: App) {
+    app.post("/v1/offers", offer_body("bob", "山地自行车", 100, 2)).await;
+    for i in 0..3 {
+        app.post("/v1/demands", demand_body(&format!("u{i}"))).await;
+    }
+    let (s, dry) = app.post("/v1/allocate", json!({"dry_run": true})).await;
+    assert_eq!(s, StatusCode::OK, "{dry}");
+    assert_eq!((dry["planned_units"].as_i64(), dry["proposed_units"].as_i64()), (Some(2), Some(0)));
+    assert!(app.get("/v1/matches").await.1["items"].as_array().unwrap().is_empty());
+    let (_, run) = app.post_empty("/v1/allocate").await;
+    assert_eq!((run["mode"].as_str(), run["proposed_units"].as_i64()), (Some("optimal"), Some(2)));
+    let (_, again) = app.post_empty("/v1/allocate").await;
+    assert_eq!(again["proposed_units"].as_i64(), Some(0), "nothing left to allocate");
+}
+
+async fn who_could_serve_whom(app: App) {
+    let (_, near) = app.post("/v1/offers", offer_body("bob", "山地自行车 九成新", 20000, 1)).await;
+    let mut far = offer_body("carol", "山地自行车", 20000, 1);
+    far["location"] = json!({"lat": 31.23, "lon": 121.47});
+    app.post("/v1/offers", far).await;
+    let (_, own) = app.post("/v1/offers", offer_body("alice", "山地自行车", 100, 1)).await;
+    let (_, d) = app.post("/v1/demands", demand_body("alice")).await;
+    let (_, c) = app.get(&format!("/v1/demands/{}/candidates", d["id"])).await;
+    let ids: Vec<&Value> = c.as_array().unwrap().iter().map(|x| &x["offer"]["id"]).collect();
+    assert_eq!(ids, [&near["id"]], "only the near offer that is not alice's own: {c}");
+    let (_, ds) = app.get(&format!("/v1/offers/{}/demands", near["id"])).await;
+    assert_eq!(ds[0]["demand"]["id"], d["id"]);
+    let (_, none) = app.get(&format!("/v1/offers/{}/demands", own["id"])).await;
+    assert!(none.as_array().unwrap().is_empty());
+}
+
+async fn health_and_readiness(app: App) {
+    let (s, h) = app.get("/healthz").await;
+    assert_eq!((s, h["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (s, r) = app.get("/readyz").await;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")));
+}
