@@ -79,6 +79,7 @@ pub(crate) struct Solver {
     /// Whether to try the early optimality proof (tests turn it off to
     /// exercise refinements down to ε = 1).
     pub early_proof: bool,
+    lookahead: bool,
     pub stats: SolveStats,
 }
 
@@ -115,6 +116,7 @@ impl Solver {
             cost_mult: nodes as i64 + 1,
             update_every: UPDATE_FACTOR * nodes as u64,
             early_proof: true,
+            lookahead: std::env::var_os("WL_NOLA").is_none(),
             stats: SolveStats::default(),
             net,
         }
@@ -128,10 +130,25 @@ impl Solver {
     pub fn run(&mut self) {
         // Demands start at their best arc's value (see `new`), so the first
         // refinement does not need ε anywhere near the largest cost.
-        let mut eps = (self.net.max_cost / INITIAL_EPS_DIVISOR).max(1);
+        let envi = |k: &str, d: i64| std::env::var(k).ok().and_then(|v| v.parse::<i64>().ok()).unwrap_or(d);
+        let alpha = envi("WL_ALPHA", ALPHA);
+        self.update_every = (envi("WL_UPD10", 10 * UPDATE_FACTOR as i64) as u64 * (self.net.nd + self.net.no + 1) as u64) / 10;
+        let mut eps = (self.net.max_cost / envi("WL_DIV", INITIAL_EPS_DIVISOR)).max(1);
         loop {
-            eps = (eps / ALPHA).max(1);
+            eps = (eps / alpha).max(1);
+            let t0 = std::time::Instant::now();
+            let before = self.stats;
             self.refine(eps);
+            if std::env::var_os("WL_DEBUG").is_some() {
+                eprintln!(
+                    "eps {eps:>14} {:>8.4}s pushes {:>9} relabels {:>9} sink {:>5} upd {:>4}",
+                    t0.elapsed().as_secs_f64(),
+                    self.stats.pushes - before.pushes,
+                    self.stats.relabels - before.relabels,
+                    self.stats.sink_relabels - before.sink_relabels,
+                    self.stats.price_updates - before.price_updates
+                );
+            }
             if eps == 1 {
                 break;
             }
@@ -294,7 +311,13 @@ impl Solver {
                     continue;
                 }
                 let o = offer as usize;
-                let po = self.oprice[o];
+                let mut po = self.oprice[o];
+                if cost + pd - po < 0 && self.lookahead {
+                    // Push look-ahead: an offer that could only bounce the
+                    // unit back is relabelled first, which may make this arc
+                    // inadmissible and saves a push there and back.
+                    po = self.look_ahead_offer(o, eps);
+                }
                 if cost + pd - po < 0 {
                     let delta = ex.min(i64::from(resid)) as u32;
                     self.net.add_flow(a, delta);
@@ -305,6 +328,9 @@ impl Solver {
                     ex -= i64::from(delta);
                     if ex == 0 {
                         break;
+                    }
+                    if delta == resid {
+                        continue; // saturated: no longer residual
                     }
                 }
                 if po - cost > best {
@@ -333,6 +359,40 @@ impl Solver {
             self.stats.relabels += 1;
             self.relabels_since_update += 1;
         }
+    }
+
+    /// Returns offer `o`'s price after making sure it has an admissible
+    /// outgoing arc or a deficit, relabelling it if it has neither.
+    #[inline]
+    fn look_ahead_offer(&mut self, o: usize, eps: i64) -> i64 {
+        let po = self.oprice[o];
+        if self.oex[o] < 0 {
+            return po;
+        }
+        let mut best = i64::MIN;
+        if self.z[o] < self.net.capo[o] {
+            if po < self.tprice {
+                return po;
+            }
+            best = self.tprice;
+        }
+        let start = self.net.o_start[o] as usize;
+        let end = start + self.net.o_nflow[o] as usize;
+        for oa in &self.net.o_side[start..end] {
+            let val = self.dprice[oa.tail as usize] + oa.cost;
+            if val > po {
+                return po;
+            }
+            best = best.max(val);
+        }
+        if best == i64::MIN {
+            return po;
+        }
+        let np = best - eps;
+        self.oprice[o] = np;
+        self.stats.relabels += 1;
+        self.relabels_since_update += 1;
+        np
     }
 
     #[inline(never)]
@@ -603,23 +663,24 @@ impl Solver {
         let (y, z) = (&self.y, &self.z);
         // Relaxes arc u -> v (v at distance dv) with reduced cost rc.
         let relax = |u: usize, rc: i64, dv: u32, dist: &mut [u32], buckets: &mut Vec<Vec<u32>>| {
-            if dist[u] & DONE != 0 && dist[u] != NONE {
+            let du = dist[u];
+            if du & DONE != 0 && du != NONE {
                 return;
             }
-            let len = (rc.div_euclid(eps) + 1).max(0);
-            let nd_ = i64::from(dv) + len;
-            if nd_ > i64::from(max_dist) {
+            // New label dv + floor(rc / ε) + 1 beats the current one (or the
+            // cap) iff rc < (current - dv - 1) * ε: test with a multiply and
+            // only divide for the (rarer) improving arcs.
+            let cur = if du == NONE { max_dist + 1 } else { du };
+            if rc >= (i64::from(cur) - i64::from(dv) - 1) * eps {
                 return;
             }
-            let nd_ = nd_ as u32;
-            if dist[u] == NONE || nd_ < dist[u] {
-                dist[u] = nd_;
-                let b = nd_ as usize;
-                if buckets.len() <= b {
-                    buckets.resize_with(b + 1, Vec::new);
-                }
-                buckets[b].push(u as u32);
+            let new = (i64::from(dv) + rc.div_euclid(eps) + 1).max(i64::from(dv)) as u32;
+            dist[u] = new;
+            let b = new as usize;
+            if buckets.len() <= b {
+                buckets.resize_with(b + 1, Vec::new);
             }
+            buckets[b].push(u as u32);
         };
         'outer: while active > 0 && level < buckets.len() {
             while let Some(v) = buckets[level].pop() {

@@ -34,20 +34,136 @@ struct Category {
 }
 
 const CATEGORIES: &[Category] = &[
-    Category { slug: "bicycles", items: &[("山地自行车", "mountain bike"), ("公路自行车", "road bike"), ("折叠自行车", "folding bike"), ("儿童自行车", "kids bike"), ("电动自行车", "electric bike")], price_yuan: (150, 2500), service: false },
-    Category { slug: "electronics", items: &[("笔记本电脑", "laptop"), ("手机", "phone"), ("平板电脑", "tablet"), ("降噪耳机", "noise-cancelling headphones"), ("显示器", "monitor"), ("单反相机", "camera")], price_yuan: (200, 6000), service: false },
-    Category { slug: "furniture", items: &[("书桌", "desk"), ("沙发", "sofa"), ("办公椅", "office chair"), ("书架", "bookshelf"), ("餐桌", "dining table"), ("衣柜", "wardrobe")], price_yuan: (80, 3000), service: false },
-    Category { slug: "books", items: &[("考研教材", "exam textbook"), ("英语词典", "English dictionary"), ("儿童绘本", "picture books"), ("科幻小说", "science fiction novel"), ("编程书籍", "programming book")], price_yuan: (10, 200), service: false },
-    Category { slug: "clothing", items: &[("羽绒服", "down jacket"), ("运动鞋", "running shoes"), ("毛衣", "wool sweater"), ("冬季外套", "winter coat"), ("连衣裙", "dress")], price_yuan: (30, 800), service: false },
-    Category { slug: "tutoring", items: &[("数学家教", "maths tutor"), ("英语辅导", "English tutoring"), ("钢琴课", "piano lessons"), ("物理补习", "physics tutoring"), ("编程辅导", "coding lessons")], price_yuan: (80, 400), service: true },
-    Category { slug: "home_services", items: &[("家庭保洁", "home cleaning"), ("搬家服务", "moving help"), ("水管维修", "plumber"), ("家电维修", "appliance repair"), ("空调清洗", "air-conditioner cleaning")], price_yuan: (100, 800), service: true },
-    Category { slug: "tools", items: &[("电钻", "power drill"), ("梯子", "ladder"), ("工具箱", "toolbox"), ("电锯", "electric saw"), ("高压清洗机", "pressure washer")], price_yuan: (20, 900), service: false },
-    Category { slug: "baby", items: &[("婴儿车", "baby stroller"), ("婴儿床", "crib"), ("儿童安全座椅", "child car seat"), ("积木玩具", "building block toys"), ("学步车", "baby walker")], price_yuan: (50, 1500), service: false },
-    Category { slug: "sports", items: &[("哑铃", "dumbbells"), ("瑜伽垫", "yoga mat"), ("羽毛球拍", "badminton racket"), ("露营帐篷", "camping tent"), ("跑步机", "treadmill")], price_yuan: (30, 3000), service: false },
+    Category {
+        slug: "bicycles",
+        items: &[
+            ("山地自行车", "mountain bike"),
+            ("公路自行车", "road bike"),
+            ("折叠自行车", "folding bike"),
+            ("儿童自行车", "kids bike"),
+            ("电动自行车", "electric bike"),
+        ],
+        price_yuan: (150, 2500),
+        service: false,
+    },
+    Category {
+        slug: "electronics",
+        items: &[
+            ("笔记本电脑", "laptop"),
+            ("手机", "phone"),
+            ("平板电脑", "tablet"),
+            ("降噪耳机", "noise-cancelling headphones"),
+            ("显示器", "monitor"),
+            ("单反相机", "camera"),
+        ],
+        price_yuan: (200, 6000),
+        service: false,
+    },
+    Category {
+        slug: "furniture",
+        items: &[
+            ("书桌", "desk"),
+            ("沙发", "sofa"),
+            ("办公椅", "office chair"),
+            ("书架", "bookshelf"),
+            ("餐桌", "dining table"),
+            ("衣柜", "wardrobe"),
+        ],
+        price_yuan: (80, 3000),
+        service: false,
+    },
+    Category {
+        slug: "books",
+        items: &[
+            ("考研教材", "exam textbook"),
+            ("英语词典", "English dictionary"),
+            ("儿童绘本", "picture books"),
+            ("科幻小说", "science fiction novel"),
+            ("编程书籍", "programming book"),
+        ],
+        price_yuan: (10, 200),
+        service: false,
+    },
+    Category {
+        slug: "clothing",
+        items: &[
+            ("羽绒服", "down jacket"),
+            ("运动鞋", "running shoes"),
+            ("毛衣", "wool sweater"),
+            ("冬季外套", "winter coat"),
+            ("连衣裙", "dress"),
+        ],
+        price_yuan: (30, 800),
+        service: false,
+    },
+    Category {
+        slug: "tutoring",
+        items: &[
+            ("数学家教", "maths tutor"),
+            ("英语辅导", "English tutoring"),
+            ("钢琴课", "piano lessons"),
+            ("物理补习", "physics tutoring"),
+            ("编程辅导", "coding lessons"),
+        ],
+        price_yuan: (80, 400),
+        service: true,
+    },
+    Category {
+        slug: "home_services",
+        items: &[
+            ("家庭保洁", "home cleaning"),
+            ("搬家服务", "moving help"),
+            ("水管维修", "plumber"),
+            ("家电维修", "appliance repair"),
+            ("空调清洗", "air-conditioner cleaning"),
+        ],
+        price_yuan: (100, 800),
+        service: true,
+    },
+    Category {
+        slug: "tools",
+        items: &[
+            ("电钻", "power drill"),
+            ("梯子", "ladder"),
+            ("工具箱", "toolbox"),
+            ("电锯", "electric saw"),
+            ("高压清洗机", "pressure washer"),
+        ],
+        price_yuan: (20, 900),
+        service: false,
+    },
+    Category {
+        slug: "baby",
+        items: &[
+            ("婴儿车", "baby stroller"),
+            ("婴儿床", "crib"),
+            ("儿童安全座椅", "child car seat"),
+            ("积木玩具", "building block toys"),
+            ("学步车", "baby walker"),
+        ],
+        price_yuan: (50, 1500),
+        service: false,
+    },
+    Category {
+        slug: "sports",
+        items: &[
+            ("哑铃", "dumbbells"),
+            ("瑜伽垫", "yoga mat"),
+            ("羽毛球拍", "badminton racket"),
+            ("露营帐篷", "camping tent"),
+            ("跑步机", "treadmill"),
+        ],
+        price_yuan: (30, 3000),
+        service: false,
+    },
 ];
 
-const CONDITIONS: &[(&str, &str, &str)] =
-    &[("new", "全新", "brand new"), ("like_new", "九成新", "like new"), ("good", "八成新", "in good condition"), ("fair", "七成新", "well used")];
+const CONDITIONS: &[(&str, &str, &str)] = &[
+    ("new", "全新", "brand new"),
+    ("like_new", "九成新", "like new"),
+    ("good", "八成新", "in good condition"),
+    ("fair", "七成新", "well used"),
+];
 
 /// Some people both offer and ask, so the own-offer rule has work to do.
 const SHARED_PEOPLE: usize = 80;
@@ -105,7 +221,13 @@ pub fn generate(offers: usize, demands: usize, seed: u64) -> DemoData {
             };
             (Some(slug.to_string()), text)
         };
-        let capacity = if cat.service { rng.random_range(2..=10) } else if rng.random_bool(0.8) { 1 } else { rng.random_range(2..=4) };
+        let capacity = if cat.service {
+            rng.random_range(2..=10)
+        } else if rng.random_bool(0.8) {
+            1
+        } else {
+            rng.random_range(2..=4)
+        };
         let provider = if i % 5 == 0 { format!("person{}", i % SHARED_PEOPLE) } else { format!("provider{i}") };
         out.offers.push(OfferRecord {
             provider,
@@ -147,7 +269,13 @@ pub fn generate(offers: usize, demands: usize, seed: u64) -> DemoData {
             lat: Some(lat),
             lon: Some(lon),
             max_distance_km: Some([5.0, 10.0, 20.0, 30.0][rng.random_range(0..4)]),
-            quantity: Some(if cat.service { rng.random_range(1..=2) } else if rng.random_bool(0.9) { 1 } else { 2 }),
+            quantity: Some(if cat.service {
+                rng.random_range(1..=2)
+            } else if rng.random_bool(0.9) {
+                1
+            } else {
+                2
+            }),
             expires_in_hours: rng.random_bool(0.3).then(|| f64::from(rng.random_range(24..=720))),
         });
     }

@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "wantloop", version, about = "Demand-satisfaction engine: match demands to offers, allocate, learn, relist.")]
+#[command(
+    name = "wantloop",
+    version,
+    about = "Demand-satisfaction engine: match demands to offers, allocate, learn, relist."
+)]
 struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true, env = "WANTLOOP_LOG_JSON")]
@@ -62,7 +66,8 @@ enum Command {
 
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WANTLOOP_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_env("WANTLOOP_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -80,9 +80,7 @@ impl DemandRecord {
             lon: d.location.map(|l| l.lon),
             max_distance_km: d.max_distance_km,
             quantity: Some(d.quantity),
-            expires_in_hours: d
-                .expires_at
-                .map(|t| ((t - now) as f64 / wantloop_core::time::HOUR_MS as f64).max(0.001)),
+            expires_in_hours: d.expires_at.map(|t| ((t - now) as f64 / wantloop_core::time::HOUR_MS as f64).max(0.001)),
         }
     }
 }

@@ -63,13 +63,7 @@ pub enum DemandStatus {
 }
 
 impl DemandStatus {
-    pub const ALL: [DemandStatus; 5] = [
-        Self::Open,
-        Self::Matched,
-        Self::Fulfilled,
-        Self::Cancelled,
-        Self::Expired,
-    ];
+    pub const ALL: [DemandStatus; 5] = [Self::Open, Self::Matched, Self::Fulfilled, Self::Cancelled, Self::Expired];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -85,9 +79,7 @@ impl DemandStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| {
-                ValidationError::one(field, "must be one of open, matched, fulfilled, cancelled, expired")
-            })
+            .ok_or_else(|| ValidationError::one(field, "must be one of open, matched, fulfilled, cancelled, expired"))
     }
 
     pub fn is_terminal(self) -> bool {
@@ -180,10 +172,7 @@ impl DemandInput {
                 None
             }
             Some(_) if self.location.is_none() => {
-                c.take::<()>(Err(ValidationError::one(
-                    "max_distance_km",
-                    "needs a location to measure from",
-                )));
+                c.take::<()>(Err(ValidationError::one("max_distance_km", "needs a location to measure from")));
                 None
             }
             km => Some(km),
@@ -203,9 +192,27 @@ impl DemandInput {
         c.finish()?;
         // Every `None` above recorded an error, so `finish` returned early.
         match (requester, text, category, priority, budget, location, max_distance_km, quantity, expires_in_ms) {
-            (Some(requester), Some(text), Some(category), Some(priority), Some(budget), Some(location), Some(max_distance_km), Some(quantity), Some(expires_in_ms)) => {
-                Ok(NewDemand { requester, text, category, priority, budget, location, max_distance_km, quantity, expires_in_ms })
-            }
+            (
+                Some(requester),
+                Some(text),
+                Some(category),
+                Some(priority),
+                Some(budget),
+                Some(location),
+                Some(max_distance_km),
+                Some(quantity),
+                Some(expires_in_ms),
+            ) => Ok(NewDemand {
+                requester,
+                text,
+                category,
+                priority,
+                budget,
+                location,
+                max_distance_km,
+                quantity,
+                expires_in_ms,
+            }),
             _ => Err(ValidationError::one("demand", "invalid")),
         }
     }
@@ -269,11 +276,7 @@ pub struct Demand {
 impl Demand {
     /// Units still wanted: neither in a live match nor fulfilled.
     pub fn open_units(&self) -> i64 {
-        if self.status.is_terminal() {
-            0
-        } else {
-            (self.quantity - self.matched_units - self.fulfilled_units).max(0)
-        }
+        if self.status.is_terminal() { 0 } else { (self.quantity - self.matched_units - self.fulfilled_units).max(0) }
     }
 }
 

@@ -18,19 +18,12 @@ pub struct FieldError {
 pub struct ValidationError(pub Vec<FieldError>);
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 impl ValidationError {
     pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        Self(vec![FieldError { field: field.into(), message: message.into() }])
     }
 }
 
@@ -51,10 +44,6 @@ impl Collector {
     }
 
     pub(crate) fn finish(self) -> Result<(), ValidationError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationError(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ValidationError(self.0)) }
     }
 }

@@ -13,21 +13,15 @@ pub struct GeoPoint {
     pub lon: f64,
 }
 
-const EARTH_RADIUS_KM: f64 = 6_371.0088;
+const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
 impl GeoPoint {
     pub fn parse(field: &str, lat: f64, lon: f64) -> Result<Self, ValidationError> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(ValidationError::one(
-                format!("{field}.lat"),
-                "must be a number between -90 and 90",
-            ));
+            return Err(ValidationError::one(format!("{field}.lat"), "must be a number between -90 and 90"));
         }
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(ValidationError::one(
-                format!("{field}.lon"),
-                "must be a number between -180 and 180",
-            ));
+            return Err(ValidationError::one(format!("{field}.lon"), "must be a number between -180 and 180"));
         }
         Ok(Self { lat, lon })
     }

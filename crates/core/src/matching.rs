@@ -21,13 +21,7 @@ pub enum MatchStatus {
 }
 
 impl MatchStatus {
-    pub const ALL: [MatchStatus; 5] = [
-        Self::Proposed,
-        Self::Accepted,
-        Self::Fulfilled,
-        Self::Rejected,
-        Self::Expired,
-    ];
+    pub const ALL: [MatchStatus; 5] = [Self::Proposed, Self::Accepted, Self::Fulfilled, Self::Rejected, Self::Expired];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -143,15 +137,9 @@ impl RelistInput {
     pub fn parse(&self) -> Result<Relist, ValidationError> {
         let mut c = Collector::default();
         let quantity = self.quantity.and_then(|q| c.take(Quantity::parse("relist.quantity", q)));
-        let condition = self
-            .condition
-            .as_deref()
-            .and_then(|s| c.take(parse_condition("relist.condition", s)));
+        let condition = self.condition.as_deref().and_then(|s| c.take(parse_condition("relist.condition", s)));
         let price = self.price.and_then(|p| c.take(Money::parse("relist.price", p)));
-        let location = self
-            .location
-            .as_ref()
-            .and_then(|l| c.take(GeoPoint::parse("relist.location", l.lat, l.lon)));
+        let location = self.location.as_ref().and_then(|l| c.take(GeoPoint::parse("relist.location", l.lat, l.lon)));
         c.finish()?;
         Ok(Relist { quantity, condition, price, location })
     }

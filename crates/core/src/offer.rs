@@ -95,9 +95,15 @@ impl OfferInput {
         };
         c.finish()?;
         match (provider, text, category, price, location, capacity, condition) {
-            (Some(provider), Some(text), Some(category), Some(price), Some(location), Some(capacity), Some(condition)) => {
-                Ok(NewOffer { provider, text, category, price, location, capacity, condition })
-            }
+            (
+                Some(provider),
+                Some(text),
+                Some(category),
+                Some(price),
+                Some(location),
+                Some(capacity),
+                Some(condition),
+            ) => Ok(NewOffer { provider, text, category, price, location, capacity, condition }),
             _ => Err(ValidationError::one("offer", "invalid")),
         }
     }
@@ -129,11 +135,7 @@ pub struct Offer {
 
 impl Offer {
     pub fn free_units(&self) -> i64 {
-        if self.status == OfferStatus::Withdrawn {
-            0
-        } else {
-            (self.capacity - self.reserved - self.consumed).max(0)
-        }
+        if self.status == OfferStatus::Withdrawn { 0 } else { (self.capacity - self.reserved - self.consumed).max(0) }
     }
 }
 

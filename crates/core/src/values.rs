@@ -48,14 +48,8 @@ impl Category {
         if t.is_empty() || t.len() > 64 {
             return Err(ValidationError::one(field, "must be 1 to 64 characters"));
         }
-        if !t
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        {
-            return Err(ValidationError::one(
-                field,
-                "may contain only letters a-z, digits, '_' and '-'",
-            ));
+        if !t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+            return Err(ValidationError::one(field, "may contain only letters a-z, digits, '_' and '-'"));
         }
         Ok(Self(t))
     }
@@ -97,10 +91,7 @@ impl Money {
 
     pub fn parse(field: &str, raw: i64) -> Result<Self, ValidationError> {
         if !(0..=Self::MAX).contains(&raw) {
-            return Err(ValidationError::one(
-                field,
-                format!("must be between 0 and {} minor units", Self::MAX),
-            ));
+            return Err(ValidationError::one(field, format!("must be between 0 and {} minor units", Self::MAX)));
         }
         Ok(Self(raw))
     }
@@ -120,10 +111,7 @@ impl Quantity {
 
     pub fn parse(field: &str, raw: i64) -> Result<Self, ValidationError> {
         if !(1..=Self::MAX).contains(&raw) {
-            return Err(ValidationError::one(
-                field,
-                format!("must be between 1 and {}", Self::MAX),
-            ));
+            return Err(ValidationError::one(field, format!("must be between 1 and {}", Self::MAX)));
         }
         Ok(Self(raw))
     }

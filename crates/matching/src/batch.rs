@@ -40,20 +40,20 @@ pub struct BuildOptions {
     pub now: i64,
 }
 
+/// An offer with its index in the instance and its analysed text.
+type IndexedOffer<'a> = (usize, &'a Offer, HashSet<String>);
+
 /// Builds the instance. Edge weights are match scores times the demand's
 /// priority weight, so urgent needs win scarce supply.
 pub fn build(demands: &[Demand], offers: &[Offer], opt: &BuildOptions) -> BatchPlan {
-    let mut by_category: HashMap<&str, Vec<(usize, &Offer, HashSet<String>)>> = HashMap::new();
+    let mut by_category: HashMap<&str, Vec<IndexedOffer>> = HashMap::new();
     let mut offer_ids = Vec::new();
     let mut offer_cap = Vec::new();
     for o in offers.iter().filter(|o| o.free_units() > 0) {
         let idx = offer_ids.len();
         offer_ids.push(o.id);
         offer_cap.push(o.free_units() as u32);
-        by_category
-            .entry(o.category.as_str())
-            .or_default()
-            .push((idx, o, wantloop_text::token_set(&o.text)));
+        by_category.entry(o.category.as_str()).or_default().push((idx, o, wantloop_text::token_set(&o.text)));
     }
     let mut demand_ids = Vec::new();
     let mut demand_qty = Vec::new();

@@ -93,7 +93,8 @@ pub(crate) mod tests {
     #[test]
     fn fills_quantity_from_best_offers_and_skips_infeasible() {
         let d = demand(3, "alice", Some(50_000));
-        let offers = vec![offer(1, "bob", 40_000), offer(2, "carol", 10_000), offer(3, "alice", 1), offer(4, "dan", 60_000)];
+        let offers =
+            vec![offer(1, "bob", 40_000), offer(2, "carol", 10_000), offer(3, "alice", 1), offer(4, "dan", 60_000)];
         let p = plan_for_demand(&d, &offers, Weights::default(), 0.0, 0);
         let picked: Vec<(i64, i64)> = p.iter().map(|p| (p.offer_id, p.units)).collect();
         assert_eq!(picked, [(2, 2), (1, 1)]);

@@ -8,15 +8,109 @@ use wantloop_text::{normalise, token_set};
 /// Categories the rules know, with their bilingual keywords.
 pub const RULES: &[(&str, &[&str])] = &[
     ("bicycles", &["自行车", "单车", "山地车", "公路车", "折叠车", "bike", "bicycle", "cycling", "ebike"]),
-    ("electronics", &["手机", "电脑", "笔记本", "平板", "耳机", "相机", "显示器", "phone", "iphone", "laptop", "tablet", "camera", "headphones", "monitor", "ipad"]),
-    ("furniture", &["沙发", "桌子", "书桌", "椅子", "床", "衣柜", "书架", "sofa", "desk", "chair", "table", "bed", "wardrobe", "bookshelf", "couch"]),
+    (
+        "electronics",
+        &[
+            "手机",
+            "电脑",
+            "笔记本",
+            "平板",
+            "耳机",
+            "相机",
+            "显示器",
+            "phone",
+            "iphone",
+            "laptop",
+            "tablet",
+            "camera",
+            "headphones",
+            "monitor",
+            "ipad",
+        ],
+    ),
+    (
+        "furniture",
+        &[
+            "沙发",
+            "桌子",
+            "书桌",
+            "椅子",
+            "床",
+            "衣柜",
+            "书架",
+            "sofa",
+            "desk",
+            "chair",
+            "table",
+            "bed",
+            "wardrobe",
+            "bookshelf",
+            "couch",
+        ],
+    ),
     ("books", &["书", "教材", "小说", "绘本", "词典", "book", "books", "textbook", "novel", "dictionary"]),
-    ("clothing", &["衣服", "外套", "羽绒服", "鞋", "裙子", "毛衣", "jacket", "coat", "shoes", "dress", "sweater", "boots"]),
-    ("tutoring", &["家教", "辅导", "补习", "数学", "英语", "钢琴课", "tutor", "tutoring", "lesson", "lessons", "maths", "math", "homework"]),
-    ("home_services", &["保洁", "搬家", "维修", "水管", "家政", "清洗", "cleaning", "cleaner", "moving", "repair", "plumber", "electrician"]),
+    (
+        "clothing",
+        &["衣服", "外套", "羽绒服", "鞋", "裙子", "毛衣", "jacket", "coat", "shoes", "dress", "sweater", "boots"],
+    ),
+    (
+        "tutoring",
+        &[
+            "家教",
+            "辅导",
+            "补习",
+            "数学",
+            "英语",
+            "钢琴课",
+            "tutor",
+            "tutoring",
+            "lesson",
+            "lessons",
+            "maths",
+            "math",
+            "homework",
+        ],
+    ),
+    (
+        "home_services",
+        &[
+            "保洁",
+            "搬家",
+            "维修",
+            "水管",
+            "家政",
+            "清洗",
+            "cleaning",
+            "cleaner",
+            "moving",
+            "repair",
+            "plumber",
+            "electrician",
+        ],
+    ),
     ("tools", &["电钻", "工具", "梯子", "扳手", "锯", "drill", "ladder", "tools", "saw", "wrench", "toolbox"]),
-    ("baby", &["婴儿", "童车", "婴儿车", "奶粉", "尿不湿", "玩具", "stroller", "crib", "baby", "toddler", "toys", "pram"]),
-    ("sports", &["健身", "哑铃", "球拍", "瑜伽", "帐篷", "跑步机", "dumbbell", "dumbbells", "racket", "yoga", "tent", "treadmill", "football"]),
+    (
+        "baby",
+        &["婴儿", "童车", "婴儿车", "奶粉", "尿不湿", "玩具", "stroller", "crib", "baby", "toddler", "toys", "pram"],
+    ),
+    (
+        "sports",
+        &[
+            "健身",
+            "哑铃",
+            "球拍",
+            "瑜伽",
+            "帐篷",
+            "跑步机",
+            "dumbbell",
+            "dumbbells",
+            "racket",
+            "yoga",
+            "tent",
+            "treadmill",
+            "football",
+        ],
+    ),
 ];
 
 /// The category for texts no rule recognises.
@@ -30,10 +124,7 @@ pub fn classify(text: &str) -> (String, f64) {
     let mut best: Option<(&str, usize)> = None;
     let mut total = 0usize;
     for (category, keywords) in RULES {
-        let hits = keywords
-            .iter()
-            .filter(|k| tokens.contains(**k) || (!k.is_ascii() && norm.contains(**k)))
-            .count();
+        let hits = keywords.iter().filter(|k| tokens.contains(**k) || (!k.is_ascii() && norm.contains(**k))).count();
         total += hits;
         if hits > best.map_or(0, |b| b.1) {
             best = Some((category, hits));

@@ -94,7 +94,9 @@ impl Engine {
     /// The category of a new demand: as given, else by the intake rules.
     pub fn classify(&self, d: &NewDemand) -> Classification {
         match &d.category {
-            Some(c) => Classification { category: c.as_str().to_string(), source: CategorySource::Given, confidence: 1.0 },
+            Some(c) => {
+                Classification { category: c.as_str().to_string(), source: CategorySource::Given, confidence: 1.0 }
+            }
             None => {
                 let (category, confidence) = rules::classify(d.text.as_str());
                 Classification { category, source: CategorySource::Classified, confidence }
@@ -147,11 +149,8 @@ impl Engine {
     /// inventory can serve".
     pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
         let o = self.store.get_offer(offer_id).await?;
-        let filter = DemandFilter {
-            status: Some(DemandStatus::Open),
-            category: Some(o.category.clone()),
-            ..Default::default()
-        };
+        let filter =
+            DemandFilter { status: Some(DemandStatus::Open), category: Some(o.category.clone()), ..Default::default() };
         let demands = self.all_demands(&filter).await?;
         let now = now_ms();
         let mut out: Vec<ScoredDemand> = demands

@@ -110,10 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
             Some(v) => {
                 let k = v.to_str().unwrap_or_default();
                 if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(ApiError::bad_field(
-                        "Idempotency-Key",
-                        "must be 1 to 255 visible ASCII characters",
-                    ));
+                    return Err(ApiError::bad_field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
                 }
                 Some(k.to_string())
             }

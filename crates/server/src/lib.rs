@@ -95,7 +95,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
         let sweeper = tokio::spawn(expiry_sweeper(self.state.engine.store().clone(), self.expiry_interval));
         let app = routes::router(self.state);
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;

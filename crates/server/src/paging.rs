@@ -16,14 +16,13 @@ pub struct Paged<T> {
 }
 
 pub fn parse_page(limit: Option<&str>, cursor: Option<&str>) -> Result<Page, ApiError> {
-    let limit = match limit {
-        None => DEFAULT_LIMIT,
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=Page::MAX_LIMIT).contains(l))
-            .ok_or_else(|| ApiError::bad_field("limit", format!("must be an integer from 1 to {}", Page::MAX_LIMIT)))?,
-    };
+    let limit =
+        match limit {
+            None => DEFAULT_LIMIT,
+            Some(l) => l.parse::<u32>().ok().filter(|l| (1..=Page::MAX_LIMIT).contains(l)).ok_or_else(|| {
+                ApiError::bad_field("limit", format!("must be an integer from 1 to {}", Page::MAX_LIMIT))
+            })?,
+        };
     let after = match cursor {
         None | Some("") => 0,
         Some(c) => c
@@ -40,6 +39,9 @@ pub fn paged<T>(items: Vec<T>, page: Page, id: impl Fn(&T) -> i64) -> Paged<T> {
     Paged { items, next_cursor }
 }
 
-pub fn parse_opt<T>(raw: Option<&str>, parse: impl Fn(&str) -> Result<T, wantloop_core::ValidationError>) -> Result<Option<T>, ApiError> {
+pub fn parse_opt<T>(
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, wantloop_core::ValidationError>,
+) -> Result<Option<T>, ApiError> {
     raw.filter(|s| !s.is_empty()).map(parse).transpose().map_err(ApiError::from)
 }

@@ -166,14 +166,7 @@ async fn illegal_transitions_are_409_and_change_nothing(app: App) {
 }
 
 async fn raw_post(app: &App, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, String, Value) {
-    let r = app
-        .http
-        .post(app.url(path))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.post(app.url(path)).header("content-type", content_type).body(body).send().await.unwrap();
     let status = r.status();
     let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (status, ct, r.json().await.unwrap_or(Value::Null))
@@ -183,18 +176,68 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
     let (_, d) = app.post("/v1/demands", demand_body("alice")).await;
     let stats_before = app.get("/v1/stats").await.1;
     let json_ct = "application/json";
-    let cases: Vec<(&str, &str, Vec<u8>, StatusCode, Option<&str>)> = vec![
+    // (path, content type, body, expected status, field named in the problem)
+    type Case = (&'static str, &'static str, Vec<u8>, StatusCode, Option<&'static str>);
+    let cases: Vec<Case> = vec![
         ("/v1/demands", json_ct, b"{not json".to_vec(), StatusCode::BAD_REQUEST, None),
         ("/v1/demands", json_ct, br#"{"requester": "a", "text": 5}"#.to_vec(), StatusCode::BAD_REQUEST, Some("text")),
-        ("/v1/demands", json_ct, b"{\"requester\": \"a\", \"text\": \"\xff\xfe\"}".to_vec(), StatusCode::BAD_REQUEST, None),
-        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "budget": -1}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("budget")),
-        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "location": {"lat": 95, "lon": 0}}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("location.lat")),
-        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "quantity": 99999999999}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("quantity")),
-        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "colour": "red"}"#.to_vec(), StatusCode::BAD_REQUEST, None),
-        ("/v1/demands", json_ct, br#"{"requester": "a", "text": "x", "priority": "asap"}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("priority")),
-        ("/v1/demands", "text/plain", br#"{"requester": "a", "text": "x"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
+        (
+            "/v1/demands",
+            json_ct,
+            b"{\"requester\": \"a\", \"text\": \"\xff\xfe\"}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            None,
+        ),
+        (
+            "/v1/demands",
+            json_ct,
+            br#"{"requester": "a", "text": "x", "budget": -1}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("budget"),
+        ),
+        (
+            "/v1/demands",
+            json_ct,
+            br#"{"requester": "a", "text": "x", "location": {"lat": 95, "lon": 0}}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("location.lat"),
+        ),
+        (
+            "/v1/demands",
+            json_ct,
+            br#"{"requester": "a", "text": "x", "quantity": 99999999999}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("quantity"),
+        ),
+        (
+            "/v1/demands",
+            json_ct,
+            br#"{"requester": "a", "text": "x", "colour": "red"}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            None,
+        ),
+        (
+            "/v1/demands",
+            json_ct,
+            br#"{"requester": "a", "text": "x", "priority": "asap"}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("priority"),
+        ),
+        (
+            "/v1/demands",
+            "text/plain",
+            br#"{"requester": "a", "text": "x"}"#.to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
         ("/v1/demands", json_ct, vec![b' '; 70 * 1024], StatusCode::PAYLOAD_TOO_LARGE, None),
-        ("/v1/offers", json_ct, br#"{"provider": "p", "text": "t", "category": "Not A Slug!", "price": 1}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, Some("category")),
+        (
+            "/v1/offers",
+            json_ct,
+            br#"{"provider": "p", "text": "t", "category": "Not A Slug!", "price": 1}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("category"),
+        ),
         ("/v1/offers", json_ct, br#"[1, 2]"#.to_vec(), StatusCode::BAD_REQUEST, None),
         ("/v1/matches/abc/accept", json_ct, Vec::new(), StatusCode::BAD_REQUEST, Some("id")),
         ("/v1/allocate", json_ct, br#"{"mode": "magic"}"#.to_vec(), StatusCode::BAD_REQUEST, Some("mode")),
@@ -206,7 +249,8 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
         assert_eq!(content_type, "application/problem+json", "{path} {shown}");
         assert_eq!(problem["status"], status.as_u16(), "{problem}");
         if let Some(f) = field {
-            let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            let fields: Vec<&str> =
+                problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
             assert!(fields.contains(&f), "{path} {shown}: expected field {f} in {problem}");
         }
     }
@@ -247,7 +291,14 @@ async fn idempotency_key_replays_the_first_response(app: App) {
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let reused = send("key-1", demand_body("mallory")).await.unwrap();
     assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let bad_key = app.http.post(app.url("/v1/demands")).header("Idempotency-Key", "").json(&demand_body("a")).send().await.unwrap();
+    let bad_key = app
+        .http
+        .post(app.url("/v1/demands"))
+        .header("Idempotency-Key", "")
+        .json(&demand_body("a"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_key.status(), StatusCode::BAD_REQUEST);
 
     // Transitions are idempotent too: a repeated accept replays instead of failing with 409.
@@ -255,7 +306,13 @@ async fn idempotency_key_replays_the_first_response(app: App) {
     let (_, p) = app.post_empty(&format!("/v1/demands/{}/match", first["id"])).await;
     let mid = p["matches"][0]["id"].as_i64().unwrap();
     for _ in 0..2 {
-        let r = app.http.post(app.url(&format!("/v1/matches/{mid}/accept"))).header("Idempotency-Key", "acc").send().await.unwrap();
+        let r = app
+            .http
+            .post(app.url(&format!("/v1/matches/{mid}/accept")))
+            .header("Idempotency-Key", "acc")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
     let (_, events) = app.get("/v1/events?limit=100").await;
@@ -273,7 +330,9 @@ async fn lists_paginate_by_cursor_and_filter(app: App) {
     let (_, page1) = app.get("/v1/offers?category=bicycles&limit=2").await;
     let cursor = page1["next_cursor"].as_str().unwrap().to_string();
     let (_, page2) = app.get(&format!("/v1/offers?category=bicycles&limit=2&cursor={cursor}")).await;
-    let (_, page3) = app.get(&format!("/v1/offers?category=bicycles&limit=2&cursor={}", page2["next_cursor"].as_str().unwrap())).await;
+    let (_, page3) = app
+        .get(&format!("/v1/offers?category=bicycles&limit=2&cursor={}", page2["next_cursor"].as_str().unwrap()))
+        .await;
     let ids: Vec<i64> = [&page1, &page2, &page3]
         .iter()
         .flat_map(|p| p["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()))

@@ -8,12 +8,7 @@ pub enum StoreError {
     NotFound { entity: &'static str, id: i64 },
     /// The requested state change is not allowed from the current state.
     #[error("cannot {action} {entity} {id}: it is {status}")]
-    IllegalTransition {
-        entity: &'static str,
-        id: i64,
-        action: &'static str,
-        status: String,
-    },
+    IllegalTransition { entity: &'static str, id: i64, action: &'static str, status: String },
     /// The idempotency key was used before with a different request.
     #[error("idempotency key {0:?} was already used with a different request")]
     IdempotencyKeyReused(String),
@@ -44,8 +39,7 @@ impl StoreError {
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
             Self::Database(sqlx::Error::Database(e)) => {
-                matches!(e.code().as_deref(), Some("40P01" | "40001"))
-                    || e.message().contains("database is locked")
+                matches!(e.code().as_deref(), Some("40P01" | "40001")) || e.message().contains("database is locked")
             }
             _ => false,
         }

@@ -29,10 +29,8 @@ impl Drop for TempDirGuard {
 fn unique_name() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("wl_test_{}_{}_{}", std::process::id(), nanos, SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -95,7 +93,10 @@ mod tests {
     #[test]
     fn replaces_the_database_name() {
         assert_eq!(super::with_database("postgres://p@h:5432/test", "x"), "postgres://p@h:5432/x");
-        assert_eq!(super::with_database("postgres://p@h/test?sslmode=disable", "x"), "postgres://p@h/x?sslmode=disable");
+        assert_eq!(
+            super::with_database("postgres://p@h/test?sslmode=disable", "x"),
+            "postgres://p@h/x?sslmode=disable"
+        );
         assert_eq!(super::with_database("postgres://p@h", "x"), "postgres://p@h/x");
     }
 }

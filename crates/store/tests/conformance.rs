@@ -199,10 +199,8 @@ async fn concurrent_reservations_never_exceed_capacity(s: S) {
     assert_eq!(granted, 10);
     let o = s.get_offer(o.id).await.unwrap();
     assert_eq!((o.reserved, o.status), (10, OfferStatus::Exhausted));
-    let live = s
-        .list_matches(&MatchFilter { offer_id: Some(o.id), ..Default::default() }, Page::first(1000))
-        .await
-        .unwrap();
+    let live =
+        s.list_matches(&MatchFilter { offer_id: Some(o.id), ..Default::default() }, Page::first(1000)).await.unwrap();
     assert_eq!(live.iter().map(|m| m.units).sum::<i64>(), 10);
 
     // Concurrent rejections and new reservations still never over-book.
@@ -268,12 +266,7 @@ async fn cancelling_a_demand_releases_its_matches(s: S) {
     let o1 = offer(&s, "bob", 1).await;
     let o2 = offer(&s, "dan", 1).await;
     let d = demand(&s, "alice", 2).await;
-    let p = s
-        .propose_matches(d.id, &[proposal(o1.id, 1), proposal(o2.id, 1)], None)
-        .await
-        .unwrap()
-        .done()
-        .unwrap();
+    let p = s.propose_matches(d.id, &[proposal(o1.id, 1), proposal(o2.id, 1)], None).await.unwrap().done().unwrap();
     assert_eq!(p.matches.len(), 2);
     step(&s, &p.matches[0], MatchTransition::Accept).await.unwrap();
     let cancelled = s.cancel_demand(d.id, None).await.unwrap().done().unwrap();
@@ -410,12 +403,8 @@ async fn guards_refuse_own_offers_and_over_budget(s: S) {
         .unwrap()
         .done()
         .unwrap();
-    let p = s
-        .propose_matches(d.id, &[proposal(own.id, 1), proposal(pricey.id, 1)], None)
-        .await
-        .unwrap()
-        .done()
-        .unwrap();
+    let p =
+        s.propose_matches(d.id, &[proposal(own.id, 1), proposal(pricey.id, 1)], None).await.unwrap().done().unwrap();
     assert!(p.matches.is_empty());
     assert_eq!(p.skipped.len(), 2);
     let candidates = s.candidate_offers(&d).await.unwrap();

@@ -17,9 +17,9 @@ fn jieba() -> &'static Jieba {
 }
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "for", "from", "i", "in", "is", "it", "me", "my", "need",
-    "of", "on", "or", "the", "to", "want", "with", "我", "的", "了", "是", "在", "要", "想", "一", "个",
-    "一个", "和", "有", "吗", "呢", "吧", "啊", "请", "需要", "想要", "买", "求",
+    "a", "an", "and", "are", "as", "at", "be", "for", "from", "i", "in", "is", "it", "me", "my", "need", "of", "on",
+    "or", "the", "to", "want", "with", "我", "的", "了", "是", "在", "要", "想", "一", "个", "一个", "和", "有", "吗",
+    "呢", "吧", "啊", "请", "需要", "想要", "买", "求",
 ];
 
 /// Folds full-width ASCII forms (ＡＢＣ１２３) to their half-width twins and

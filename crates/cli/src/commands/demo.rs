@@ -102,9 +102,17 @@ async fn react(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<Reactions>
     Ok(r)
 }
 
-fn print_summary(stats: &Stats, reactions: &Reactions, greedy: f64, optimal: f64, alloc: &wantloop_server::AllocationReport, seconds: f64) {
+fn print_summary(
+    stats: &Stats,
+    reactions: &Reactions,
+    greedy: f64,
+    optimal: f64,
+    alloc: &wantloop_server::AllocationReport,
+    seconds: f64,
+) {
     let total: i64 = stats.demands.values().sum();
-    let served = stats.demands.get("matched").copied().unwrap_or(0) + stats.demands.get("fulfilled").copied().unwrap_or(0);
+    let served =
+        stats.demands.get("matched").copied().unwrap_or(0) + stats.demands.get("fulfilled").copied().unwrap_or(0);
     let fmt = |m: &std::collections::BTreeMap<String, i64>| {
         m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
     };

@@ -71,7 +71,11 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
 }
 
 /// Stores the rows; returns (stored, rejected) and prints each rejection.
-pub async fn store_demands(engine: &Engine, rows: Vec<Row<DemandRecord>>, bar: &ProgressBar) -> anyhow::Result<(usize, usize)> {
+pub async fn store_demands(
+    engine: &Engine,
+    rows: Vec<Row<DemandRecord>>,
+    bar: &ProgressBar,
+) -> anyhow::Result<(usize, usize)> {
     let (mut ok, mut bad) = (0, 0);
     for (line, row) in rows {
         let result = match row.and_then(|r| r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())) {
@@ -90,7 +94,11 @@ pub async fn store_demands(engine: &Engine, rows: Vec<Row<DemandRecord>>, bar: &
     Ok((ok, bad))
 }
 
-pub async fn store_offers(store: &dyn Store, rows: Vec<Row<OfferRecord>>, bar: &ProgressBar) -> anyhow::Result<(usize, usize)> {
+pub async fn store_offers(
+    store: &dyn Store,
+    rows: Vec<Row<OfferRecord>>,
+    bar: &ProgressBar,
+) -> anyhow::Result<(usize, usize)> {
     let (mut ok, mut bad) = (0, 0);
     for (line, row) in rows {
         let result = match row.and_then(|r| r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())) {

@@ -1,19 +1,19 @@
 //! `/v1/demands`: intake, reads, cancellation, matching, candidates.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use wantloop_core::demand::DemandInput;
 use wantloop_core::{Demand, DemandStatus, values::Category};
 use wantloop_store::{DemandFilter, Proposal};
 
+use crate::AppState;
 use crate::engine::ScoredOffer;
 use crate::extract::{IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
-use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DemandQuery {

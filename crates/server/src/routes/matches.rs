@@ -1,18 +1,18 @@
 //! `/v1/matches`: reads and the lifecycle transitions.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use wantloop_core::matching::RelistInput;
 use wantloop_core::{Match, MatchStatus, MatchTransition};
 use wantloop_store::MatchFilter;
 
+use crate::AppState;
 use crate::extract::{IdPath, Idempotency, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
-use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct MatchQuery {

@@ -1,19 +1,19 @@
 //! `/v1/offers`: posting, reads, withdrawal, and the demands an offer can serve.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use wantloop_core::{Offer, OfferInput, OfferStatus, values::Category};
 use wantloop_store::OfferFilter;
 
 use super::demands::{LimitQuery, parse_limit};
+use crate::AppState;
 use crate::engine::ScoredDemand;
 use crate::extract::{IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
-use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OfferQuery {

@@ -1,20 +1,20 @@
 //! Operational endpoints: health, readiness, the outbox event feed, counts,
 //! batch allocation and the OpenAPI document.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use wantloop_core::Event;
 use wantloop_match::Mode;
 use wantloop_store::Stats;
 
+use crate::AppState;
 use crate::engine::AllocationReport;
 use crate::extract::OptionalJsonBody;
 use crate::paging::{Paged, parse_page};
 use crate::problem::{ApiError, Problem};
-use crate::AppState;
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {

@@ -47,11 +47,8 @@ impl Where {
 
     /// `SELECT {cols} FROM {table} WHERE … {tail}` with the arguments bound.
     pub(crate) fn select(self, cols: &str, table: &str, tail: &str) -> Query<'static, Any, AnyArguments> {
-        let cond = if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        };
+        let cond =
+            if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) };
         let sql = format!("SELECT {cols} FROM {table}{cond} {tail}");
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for a in self.args {

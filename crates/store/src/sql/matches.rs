@@ -210,10 +210,10 @@ pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError
 
 /// Ids of the proposed matches of an offer.
 pub(crate) async fn proposed_for_offer(pool: &AnyPool, offer_id: i64) -> Result<Vec<i64>, StoreError> {
-    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM matches WHERE offer_id = $1 AND status = 'proposed' ORDER BY id")
-        .bind(offer_id)
-        .fetch_all(pool)
-        .await?;
+    let ids: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM matches WHERE offer_id = $1 AND status = 'proposed' ORDER BY id")
+            .bind(offer_id)
+            .fetch_all(pool)
+            .await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
-

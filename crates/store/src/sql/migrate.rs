@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 
 use sqlx::AnyPool;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::Dialect;
 use crate::error::StoreError;

@@ -133,11 +133,7 @@ impl SqlStore {
                     .await?
             }
             Dialect::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(url)
-                    .await?
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?
             }
         };
         migrate::run(&pool, dialect).await?;

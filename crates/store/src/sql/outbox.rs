@@ -23,10 +23,7 @@ pub(crate) async fn emit(
         // commit, so without this lock a reader could pass id 7 before id 6
         // commits and never see it. Holding the lock from the first event to the
         // commit makes commit order equal id order. (SQLite writers are serial.)
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(OUTBOX_LOCK)
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(OUTBOX_LOCK).execute(&mut *w.tx).await?;
     }
     sqlx::query("INSERT INTO events (kind, entity, entity_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(kind)

@@ -15,9 +15,8 @@ async fn by_status(pool: &AnyPool, table: &str, value: &str) -> Result<BTreeMap<
 }
 
 pub(crate) async fn collect(pool: &AnyPool) -> Result<Stats, StoreError> {
-    let (relisted,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM offers WHERE origin_offer_id IS NOT NULL")
-        .fetch_one(pool)
-        .await?;
+    let (relisted,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM offers WHERE origin_offer_id IS NOT NULL").fetch_one(pool).await?;
     let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events").fetch_one(pool).await?;
     Ok(Stats {
         demands: by_status(pool, "demands", "COUNT(*)").await?,

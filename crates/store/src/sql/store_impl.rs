@@ -6,10 +6,10 @@ use wantloop_core::demand::NewDemand;
 use wantloop_core::matching::Relist;
 use wantloop_core::{Demand, DemandStatus, Event, Match, MatchTransition, NewOffer, Offer};
 
-use super::{SqlStore, demands, write_tx, matches, offers, outbox, stats};
+use super::{SqlStore, demands, matches, offers, outbox, stats, write_tx};
+use crate::Store;
 use crate::error::StoreError;
 use crate::model::*;
-use crate::Store;
 
 #[async_trait]
 impl Store for SqlStore {

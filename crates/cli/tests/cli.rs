@@ -1,0 +1,235 @@
+//! The `wantloop` binary as a user runs it: crash safety of `serve`, import
+//! and export with bad rows, allocation of instance files, and the demo.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wantloop_store::{MatchFilter, OfferFilter, Page, SqlStore, Store};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wantloop");
+
+fn wantloop(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).env("WANTLOOP_LOG", "warn").output().expect("run wantloop")
+}
+
+/// Starts `serve` on a free port and returns the child and its base URL.
+fn serve(data_dir: &Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("WANTLOOP_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its address");
+    (child, url.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_demands_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve(dir.path());
+    let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let (client, base, acked) = (client.clone(), base.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                let text = format!("需要一台二手自行车 writer {t} request {i}");
+                let body = json!({"requester": format!("u{t}"), "text": text, "category": "bicycles"});
+                let Ok(r) = client.post(format!("{base}/v1/demands")).json(&body).send().await else { return };
+                if r.status() != 201 {
+                    return;
+                }
+                let Ok(v) = r.json::<Value>().await else { return };
+                acked.lock().unwrap().push((v["id"].as_i64().unwrap(), text));
+            }
+        }));
+    }
+    // Kill mid-burst, once a good number of writes have been acknowledged.
+    while acked.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    child.wait().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+
+    let (mut child, base) = serve(dir.path());
+    for (id, text) in &acked {
+        let r = client.get(format!("{base}/v1/demands/{id}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "acknowledged demand {id} is lost");
+        assert_eq!(r.json::<Value>().await.unwrap()["text"], text.as_str());
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(acked.len() >= 200);
+}
+
+#[test]
+fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("demands.csv");
+    std::fs::write(
+        &csv,
+        "requester,text,category,budget,lat,lon,max_distance_km,quantity\n\
+         alice,想买一张书桌,furniture,20000,30.27,120.15,10,1\n\
+         bob,need a maths tutor,,-5,,,,1\n\
+         carol,二手婴儿车,baby,30000,30.27,,,1\n\
+         dave,a ladder for the weekend,tools,5000,,,,2\n\
+         erin,not enough columns\n",
+    )
+    .unwrap();
+    let out = wantloop(&["import", "demands", csv.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "rejected rows must fail the import");
+    assert!(stderr.contains("line 3") && stderr.contains("budget"), "{stderr}");
+    assert!(stderr.contains("line 4") && stderr.contains("lon"), "{stderr}");
+    assert!(stderr.contains("line 6"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2 demands"));
+
+    let exported = wantloop(&["export", "demands", "--data-dir", data.to_str().unwrap()]);
+    assert!(exported.status.success());
+    let text = String::from_utf8(exported.stdout).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.contains("想买一张书桌") && text.contains("a ladder for the weekend"));
+
+    let jsonl = dir.path().join("offers.jsonl");
+    std::fs::write(&jsonl, "{\"provider\":\"p\",\"text\":\"梯子\",\"category\":\"tools\",\"price\":100}\n{oops\n")
+        .unwrap();
+    let out = wantloop(&["import", "offers", jsonl.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: invalid JSON"));
+
+    let out = wantloop(&["import", "offers", "/nonexistent.csv", "--data-dir", data.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one-line error: {err}");
+}
+
+#[test]
+fn export_then_import_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let src = dir.path().join("offers.jsonl");
+    let rows = [
+        json!({"provider": "p1", "text": "九成新山地自行车", "category": "bicycles", "price": 30000, "lat": 30.2, "lon": 120.1, "capacity": 2, "condition": "like_new"}),
+        json!({"provider": "p2", "text": "Piano lessons, weekends", "category": "tutoring", "price": 20000, "capacity": 5}),
+    ];
+    std::fs::write(&src, rows.iter().map(|r| format!("{r}\n")).collect::<String>()).unwrap();
+    assert!(wantloop(&["import", "offers", src.to_str().unwrap(), "--data-dir", a.to_str().unwrap()]).status.success());
+    let first = dir.path().join("first.csv");
+    assert!(
+        wantloop(&["export", "offers", "--out", first.to_str().unwrap(), "--data-dir", a.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        wantloop(&["import", "offers", first.to_str().unwrap(), "--data-dir", b.to_str().unwrap()]).status.success()
+    );
+    let second = dir.path().join("second.csv");
+    assert!(
+        wantloop(&["export", "offers", "--out", second.to_str().unwrap(), "--data-dir", b.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let (first, second) = (std::fs::read_to_string(first).unwrap(), std::fs::read_to_string(second).unwrap());
+    assert_eq!(first, second);
+    assert!(first.contains("九成新山地自行车") && first.contains("like_new"));
+}
+
+#[test]
+fn allocates_instance_files_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    // d1 prefers o1 (0.9) but can use o2 (0.8); d2 can use only o1 (0.7).
+    // Greedy: d1-o1 = 0.9. Optimum: d1-o2 + d2-o1 = 1.5.
+    std::fs::write(p("d.csv"), "demand_id,quantity\nd1,1\nd2,1\n").unwrap();
+    std::fs::write(p("o.csv"), "offer_id,capacity\no1,1\no2,1\n").unwrap();
+    std::fs::write(p("e.csv"), "demand_id,offer_id,score\nd1,o1,0.9\nd1,o2,0.8\nd2,o1,0.7\n").unwrap();
+    let args = |greedy: bool| {
+        let mut a =
+            vec!["allocate", "--json", "--demands", p("d.csv").to_str().unwrap().to_string().leak(), "--offers"];
+        a.push(p("o.csv").to_str().unwrap().to_string().leak());
+        a.push("--edges");
+        a.push(p("e.csv").to_str().unwrap().to_string().leak());
+        if greedy {
+            a.push("--greedy");
+        }
+        a
+    };
+    let opt: Value = serde_json::from_slice(&wantloop(&args(false)).stdout).unwrap();
+    assert!((opt["objective"].as_f64().unwrap() - 1.5).abs() < 1e-6, "{opt}");
+    assert_eq!(opt["units"], 2);
+    assert!(opt["seconds"].is_number() && opt["load_seconds"].is_number());
+    let greedy: Value = serde_json::from_slice(&wantloop(&args(true)).stdout).unwrap();
+    assert!((greedy["objective"].as_f64().unwrap() - 0.9).abs() < 1e-6, "{greedy}");
+
+    std::fs::write(p("e.csv"), "demand_id,offer_id,score\nd1,o9,0.9\n").unwrap();
+    let out = wantloop(&args(false));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("o9") && err.trim().lines().count() == 1, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_the_whole_loop_without_overbooking() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = wantloop(&[
+        "demo",
+        "--no-serve",
+        "--json",
+        "--offers",
+        "150",
+        "--demands",
+        "300",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let demands: i64 = summary["stats"]["demands"].as_object().unwrap().values().map(|v| v.as_i64().unwrap()).sum();
+    assert_eq!(demands, 300);
+    assert!(summary["stats"]["demands"]["fulfilled"].as_i64().unwrap() > 0, "{summary}");
+    assert!(summary["stats"]["relisted_offers"].as_i64().unwrap() > 0, "{summary}");
+    assert!(
+        summary["allocation"]["objective"].as_f64().unwrap() >= summary["greedy_objective"].as_f64().unwrap() - 1e-9
+    );
+
+    // Every offer's units add up: reserved + consumed ≤ capacity, and both
+    // equal what its matches hold.
+    let store = SqlStore::connect(&format!("sqlite://{}/wantloop.db", data.display())).await.unwrap();
+    let offers = store.list_offers(&OfferFilter::default(), Page::first(1000)).await.unwrap();
+    let matches = store.list_matches(&MatchFilter::default(), Page::first(1000)).await.unwrap();
+    for o in &offers {
+        assert!(o.reserved + o.consumed <= o.capacity, "{o:?}");
+        let held: i64 = matches.iter().filter(|m| m.offer_id == o.id && m.status.holds_units()).map(|m| m.units).sum();
+        let used: i64 =
+            matches.iter().filter(|m| m.offer_id == o.id && m.status.as_str() == "fulfilled").map(|m| m.units).sum();
+        assert_eq!((o.reserved, o.consumed), (held, used), "{o:?}");
+    }
+}
+
+#[test]
+fn bad_arguments_fail_with_a_clear_message() {
+    let out = wantloop(&["serve", "--listen", "not-an-address"]);
+    assert!(!out.status.success());
+    let out = wantloop(&["import", "demands", "x.txt", "--data-dir", "/tmp"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use a .csv or .jsonl file"));
+    let out = wantloop(&["serve", "--database-url", "mysql://nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL") && err.trim().lines().count() == 1, "{err}");
+}
