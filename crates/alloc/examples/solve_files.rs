@@ -45,7 +45,8 @@ fn run() -> Result<(), String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    let usage = "usage: solve_files [allocate] --demands D --offers O --edges E [--greedy] [--stats] [--repeat N] [--json]";
+    let usage =
+        "usage: solve_files [allocate] --demands D --offers O --edges E [--greedy] [--stats] [--repeat N] [--json]";
     let (Some(demands), Some(offers), Some(edges)) = (demands, offers, edges) else {
         return Err(usage.to_string());
     };
@@ -60,13 +61,9 @@ fn run() -> Result<(), String> {
     for _ in 0..repeat {
         let t1 = Instant::now();
         let (sol, st) = if greedy {
-            (
-                wantloop_alloc::solve_greedy(&loaded.instance).map_err(|e| e.to_string())?,
-                None,
-            )
+            (wantloop_alloc::solve_greedy(&loaded.instance).map_err(|e| e.to_string())?, None)
         } else {
-            let (sol, st) = wantloop_alloc::solve_optimal_with_stats(&loaded.instance)
-                .map_err(|e| e.to_string())?;
+            let (sol, st) = wantloop_alloc::solve_optimal_with_stats(&loaded.instance).map_err(|e| e.to_string())?;
             (sol, Some(st))
         };
         let secs = t1.elapsed().as_secs_f64();

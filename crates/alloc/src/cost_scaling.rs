@@ -79,7 +79,6 @@ pub(crate) struct Solver {
     /// Whether to try the early optimality proof (tests turn it off to
     /// exercise refinements down to ε = 1).
     pub early_proof: bool,
-    lookahead: bool,
     pub stats: SolveStats,
 }
 
@@ -116,7 +115,6 @@ impl Solver {
             cost_mult: nodes as i64 + 1,
             update_every: UPDATE_FACTOR * nodes as u64,
             early_proof: true,
-            lookahead: std::env::var_os("WL_NOLA").is_none(),
             stats: SolveStats::default(),
             net,
         }
@@ -130,25 +128,10 @@ impl Solver {
     pub fn run(&mut self) {
         // Demands start at their best arc's value (see `new`), so the first
         // refinement does not need ε anywhere near the largest cost.
-        let envi = |k: &str, d: i64| std::env::var(k).ok().and_then(|v| v.parse::<i64>().ok()).unwrap_or(d);
-        let alpha = envi("WL_ALPHA", ALPHA);
-        self.update_every = (envi("WL_UPD10", 10 * UPDATE_FACTOR as i64) as u64 * (self.net.nd + self.net.no + 1) as u64) / 10;
-        let mut eps = (self.net.max_cost / envi("WL_DIV", INITIAL_EPS_DIVISOR)).max(1);
+        let mut eps = (self.net.max_cost / INITIAL_EPS_DIVISOR).max(1);
         loop {
-            eps = (eps / alpha).max(1);
-            let t0 = std::time::Instant::now();
-            let before = self.stats;
+            eps = (eps / ALPHA).max(1);
             self.refine(eps);
-            if std::env::var_os("WL_DEBUG").is_some() {
-                eprintln!(
-                    "eps {eps:>14} {:>8.4}s pushes {:>9} relabels {:>9} sink {:>5} upd {:>4}",
-                    t0.elapsed().as_secs_f64(),
-                    self.stats.pushes - before.pushes,
-                    self.stats.relabels - before.relabels,
-                    self.stats.sink_relabels - before.sink_relabels,
-                    self.stats.price_updates - before.price_updates
-                );
-            }
             if eps == 1 {
                 break;
             }
@@ -228,18 +211,7 @@ impl Solver {
     /// whose reduced cost is below `-eps` (creating excesses and deficits).
     #[inline(never)]
     fn saturate_violations(&mut self, eps: i64) {
-        let Solver {
-            net,
-            dprice,
-            oprice,
-            tprice,
-            dex,
-            oex,
-            tex,
-            y,
-            z,
-            ..
-        } = self;
+        let Solver { net, dprice, oprice, tprice, dex, oex, tex, y, z, .. } = self;
         let pt = *tprice;
         for d in 0..net.nd {
             let pd = dprice[d];
@@ -294,10 +266,7 @@ impl Solver {
 
     #[inline(never)]
     fn discharge_demand(&mut self, d: usize, eps: i64) {
-        let (s, e) = (
-            self.net.d_start[d] as usize,
-            self.net.d_start[d + 1] as usize,
-        );
+        let (s, e) = (self.net.d_start[d] as usize, self.net.d_start[d + 1] as usize);
         loop {
             let pd = self.dprice[d];
             let mut ex = self.dex[d];
@@ -312,7 +281,7 @@ impl Solver {
                 }
                 let o = offer as usize;
                 let mut po = self.oprice[o];
-                if cost + pd - po < 0 && self.lookahead {
+                if cost + pd - po < 0 {
                     // Push look-ahead: an offer that could only bounce the
                     // unit back is relabelled first, which may make this arc
                     // inadmissible and saves a push there and back.
@@ -553,7 +522,12 @@ impl Solver {
         let (dprice, oprice, tprice) = (&self.dprice, &self.oprice, self.tprice);
         let (y, z) = (&self.y, &self.z);
         // Relaxes u -> v with reduced cost rc; u is at distance du.
-        let relax = |v: usize, rc: i64, du: i64, dist: &mut [i64], in_queue: &mut [bool], queue: &mut std::collections::VecDeque<u32>| {
+        let relax = |v: usize,
+                     rc: i64,
+                     du: i64,
+                     dist: &mut [i64],
+                     in_queue: &mut [bool],
+                     queue: &mut std::collections::VecDeque<u32>| {
             let nd_ = du + rc + 1;
             if nd_ < dist[v] {
                 dist[v] = nd_;

@@ -37,21 +37,12 @@ pub struct LoadedInstance {
 
 /// Loads and validates an instance from the three CSV files.
 pub fn load(demands: &Path, offers: &Path, edges: &Path) -> Result<LoadedInstance, AllocError> {
-    let (demand_ids, demand_qty, demand_index) =
-        load_nodes(demands, "demand_id,quantity", "quantity")?;
+    let (demand_ids, demand_qty, demand_index) = load_nodes(demands, "demand_id,quantity", "quantity")?;
     let (offer_ids, offer_cap, offer_index) = load_nodes(offers, "offer_id,capacity", "capacity")?;
     let edges = load_edges(edges, &demand_index, &offer_index)?;
-    let instance = Instance {
-        demand_qty,
-        offer_cap,
-        edges,
-    };
+    let instance = Instance { demand_qty, offer_cap, edges };
     instance.validate()?;
-    Ok(LoadedInstance {
-        instance,
-        demand_ids,
-        offer_ids,
-    })
+    Ok(LoadedInstance { instance, demand_ids, offer_ids })
 }
 
 /// FxHash-style hasher with a final mix: ids are short and trusted enough
@@ -94,18 +85,11 @@ type IdMap = HashMap<Box<[u8]>, u32, BuildHasherDefault<IdHasher>>;
 
 /// A parse error at `line` of `path`.
 fn err(path: &Path, line: usize, reason: impl Into<String>) -> AllocError {
-    AllocError::Parse {
-        path: PathBuf::from(path),
-        line,
-        reason: reason.into(),
-    }
+    AllocError::Parse { path: PathBuf::from(path), line, reason: reason.into() }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, AllocError> {
-    std::fs::read(path).map_err(|source| AllocError::Io {
-        path: PathBuf::from(path),
-        source,
-    })
+    std::fs::read(path).map_err(|source| AllocError::Io { path: PathBuf::from(path), source })
 }
 
 /// Non-empty lines after the header, with 1-based line numbers; checks the
@@ -116,25 +100,15 @@ fn data_lines<'a>(
     header: &str,
 ) -> Result<impl Iterator<Item = (usize, &'a [u8])>, AllocError> {
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
-    let mut lines = buf
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .enumerate()
-        .map(|(i, l)| (i + 1, l));
+    let mut lines =
+        buf.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).enumerate().map(|(i, l)| (i + 1, l));
     match lines.next() {
         Some((_, h)) if h == header.as_bytes() => {}
         Some((_, h)) if h.is_empty() && buf.iter().all(|b| b.is_ascii_whitespace()) => {
             return Err(err(path, 1, format!("empty file (expected header `{header}`)")));
         }
         Some((_, h)) => {
-            return Err(err(
-                path,
-                1,
-                format!(
-                    "bad header `{}` (expected `{header}`)",
-                    String::from_utf8_lossy(h)
-                ),
-            ));
+            return Err(err(path, 1, format!("bad header `{}` (expected `{header}`)", String::from_utf8_lossy(h))));
         }
         None => return Err(err(path, 1, "empty file")),
     }
@@ -210,11 +184,7 @@ fn parse_score(field: &[u8]) -> Option<f64> {
 }
 
 /// Loads `id,number` lines: ids, numbers and the id -> index map.
-fn load_nodes(
-    path: &Path,
-    header: &str,
-    what: &str,
-) -> Result<(Vec<String>, Vec<u32>, IdMap), AllocError> {
+fn load_nodes(path: &Path, header: &str, what: &str) -> Result<(Vec<String>, Vec<u32>, IdMap), AllocError> {
     let buf = read(path)?;
     let mut ids = Vec::new();
     let mut nums = Vec::new();
@@ -231,10 +201,7 @@ fn load_nodes(
             return Err(err(
                 path,
                 line_no,
-                format!(
-                    "{what} `{}` is not an integer in 0..=4294967295",
-                    String::from_utf8_lossy(&num)
-                ),
+                format!("{what} `{}` is not an integer in 0..=4294967295", String::from_utf8_lossy(&num)),
             ));
         };
         let next = u32::try_from(ids.len())
@@ -258,34 +225,15 @@ fn load_edges(path: &Path, demands: &IdMap, offers: &IdMap) -> Result<Vec<Edge>,
     for (line_no, line) in data_lines(path, &buf, "demand_id,offer_id,score")? {
         let [d, o, s] = split::<3>(line).map_err(|r| err(path, line_no, r))?;
         let Some(&demand) = demands.get(&*d) else {
-            return Err(err(
-                path,
-                line_no,
-                format!("unknown demand_id `{}`", String::from_utf8_lossy(&d)),
-            ));
+            return Err(err(path, line_no, format!("unknown demand_id `{}`", String::from_utf8_lossy(&d))));
         };
         let Some(&offer) = offers.get(&*o) else {
-            return Err(err(
-                path,
-                line_no,
-                format!("unknown offer_id `{}`", String::from_utf8_lossy(&o)),
-            ));
+            return Err(err(path, line_no, format!("unknown offer_id `{}`", String::from_utf8_lossy(&o))));
         };
         let Some(score) = parse_score(&s) else {
-            return Err(err(
-                path,
-                line_no,
-                format!(
-                    "score `{}` is not a finite number",
-                    String::from_utf8_lossy(&s)
-                ),
-            ));
+            return Err(err(path, line_no, format!("score `{}` is not a finite number", String::from_utf8_lossy(&s))));
         };
-        edges.push(Edge {
-            demand,
-            offer,
-            score,
-        });
+        edges.push(Edge { demand, offer, score });
     }
     edges.shrink_to_fit();
     Ok(edges)

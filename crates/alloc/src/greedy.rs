@@ -12,9 +12,7 @@ use crate::{AllocError, Instance, Solution};
 /// skipped. Not optimal in general (see `solve_optimal`).
 pub fn solve_greedy(inst: &Instance) -> Result<Solution, AllocError> {
     inst.validate()?;
-    let mut order: Vec<u32> = (0..inst.edges.len() as u32)
-        .filter(|&e| inst.edges[e as usize].score > 0.0)
-        .collect();
+    let mut order: Vec<u32> = (0..inst.edges.len() as u32).filter(|&e| inst.edges[e as usize].score > 0.0).collect();
     order.sort_unstable_by(|&a, &b| {
         let (ea, eb) = (&inst.edges[a as usize], &inst.edges[b as usize]);
         eb.score.total_cmp(&ea.score).then(a.cmp(&b))

@@ -44,38 +44,21 @@ impl Instance {
         let limit = (u32::MAX / 2) as usize;
         if self.demand_qty.len() + self.offer_cap.len() >= limit {
             return Err(AllocError::TooLarge {
-                what: format!(
-                    "{} demands + {} offers",
-                    self.demand_qty.len(),
-                    self.offer_cap.len()
-                ),
+                what: format!("{} demands + {} offers", self.demand_qty.len(), self.offer_cap.len()),
             });
         }
         if self.edges.len() >= limit {
-            return Err(AllocError::TooLarge {
-                what: format!("{} edges", self.edges.len()),
-            });
+            return Err(AllocError::TooLarge { what: format!("{} edges", self.edges.len()) });
         }
         for (i, e) in self.edges.iter().enumerate() {
             if e.demand as usize >= self.demand_qty.len() {
-                return Err(AllocError::DemandOutOfRange {
-                    edge: i,
-                    demand: e.demand,
-                    demands: self.demand_qty.len(),
-                });
+                return Err(AllocError::DemandOutOfRange { edge: i, demand: e.demand, demands: self.demand_qty.len() });
             }
             if e.offer as usize >= self.offer_cap.len() {
-                return Err(AllocError::OfferOutOfRange {
-                    edge: i,
-                    offer: e.offer,
-                    offers: self.offer_cap.len(),
-                });
+                return Err(AllocError::OfferOutOfRange { edge: i, offer: e.offer, offers: self.offer_cap.len() });
             }
             if !e.score.is_finite() {
-                return Err(AllocError::NonFiniteScore {
-                    edge: i,
-                    score: e.score,
-                });
+                return Err(AllocError::NonFiniteScore { edge: i, score: e.score });
             }
         }
         Ok(())
@@ -122,10 +105,7 @@ impl Instance {
         }
         let tol = 1e-9 * objective.abs().max(1.0);
         if (objective - sol.objective).abs() > tol {
-            return Err(format!(
-                "objective {} but flows give {objective}",
-                sol.objective
-            ));
+            return Err(format!("objective {} but flows give {objective}", sol.objective));
         }
         Ok(())
     }

@@ -85,10 +85,7 @@ fn check_range(nodes: usize, max_int_score: i64, max_score: f64) -> Result<i64, 
     let mult = nodes as u128 + 1;
     let bound = 8u128 * nodes as u128 * mult * max_int_score.unsigned_abs() as u128;
     if bound > (i64::MAX / 4) as u128 {
-        return Err(AllocError::ScoreRange {
-            max_score,
-            nodes,
-        });
+        return Err(AllocError::ScoreRange { max_score, nodes });
     }
     Ok(mult as i64)
 }
@@ -107,9 +104,7 @@ impl Network {
         let mut d_count = vec![0u32; nd + 1];
         for e in &inst.edges {
             let s = (e.score * SCORE_SCALE).round();
-            let usable = s >= 1.0
-                && inst.demand_qty[e.demand as usize] > 0
-                && inst.offer_cap[e.offer as usize] > 0;
+            let usable = s >= 1.0 && inst.demand_qty[e.demand as usize] > 0 && inst.offer_cap[e.offer as usize] > 0;
             if usable {
                 // Clamp before the cast so that absurd scores are reported
                 // by the range check instead of saturating silently.
@@ -131,14 +126,7 @@ impl Network {
         }
         let m = d_start[nd] as usize;
         let mut fill: Vec<u32> = d_start[..nd].to_vec();
-        let mut arcs = vec![
-            DArc {
-                cost: 0,
-                offer: 0,
-                resid: 0,
-            };
-            m
-        ];
+        let mut arcs = vec![DArc { cost: 0, offer: 0, resid: 0 }; m];
         let mut cap = vec![0u32; m];
         let mut edge = vec![0u32; m];
         let mut o_count = vec![0u32; no + 1];
@@ -151,11 +139,7 @@ impl Network {
             let a = fill[d] as usize;
             fill[d] += 1;
             let c = inst.demand_qty[d].min(inst.offer_cap[e.offer as usize]);
-            arcs[a] = DArc {
-                cost: -si * mult,
-                offer: e.offer,
-                resid: c,
-            };
+            arcs[a] = DArc { cost: -si * mult, offer: e.offer, resid: c };
             cap[a] = c;
             edge[a] = i as u32;
             o_count[e.offer as usize + 1] += 1;
@@ -168,14 +152,7 @@ impl Network {
         }
         let mut ofill: Vec<u32> = o_start[..no].to_vec();
         let mut o_arcs = vec![0u32; m];
-        let mut o_side = vec![
-            OArc {
-                cost: 0,
-                tail: 0,
-                flow: 0
-            };
-            m
-        ];
+        let mut o_side = vec![OArc { cost: 0, tail: 0, flow: 0 }; m];
         let mut opos = vec![0u32; m];
         for d in 0..nd {
             for a in d_start[d] as usize..d_start[d + 1] as usize {
@@ -184,11 +161,7 @@ impl Network {
                 let j = ofill[o];
                 ofill[o] += 1;
                 o_arcs[j as usize] = a as u32;
-                o_side[j as usize] = OArc {
-                    cost: arc.cost,
-                    tail: d as u32,
-                    flow: 0,
-                };
+                o_side[j as usize] = OArc { cost: arc.cost, tail: d as u32, flow: 0 };
                 opos[a] = j;
             }
         }

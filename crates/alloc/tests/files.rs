@@ -10,10 +10,7 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "wantloop-alloc-test-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("wantloop-alloc-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -26,11 +23,7 @@ impl TempDir {
     }
 
     fn files(&self, demands: &str, offers: &str, edges: &str) -> [PathBuf; 3] {
-        [
-            self.write("demands.csv", demands),
-            self.write("offers.csv", offers),
-            self.write("edges.csv", edges),
-        ]
+        [self.write("demands.csv", demands), self.write("offers.csv", offers), self.write("edges.csv", edges)]
     }
 }
 
@@ -51,11 +44,9 @@ fn load3(p: &[PathBuf; 3]) -> Result<wantloop_alloc::files::LoadedInstance, Allo
 /// Unwraps a parse error into (file name, line, reason).
 fn parse_err(r: Result<wantloop_alloc::files::LoadedInstance, AllocError>) -> (String, usize, String) {
     match r {
-        Err(AllocError::Parse { path, line, reason }) => (
-            Path::new(&path).file_name().unwrap().to_string_lossy().into_owned(),
-            line,
-            reason,
-        ),
+        Err(AllocError::Parse { path, line, reason }) => {
+            (Path::new(&path).file_name().unwrap().to_string_lossy().into_owned(), line, reason)
+        }
         other => panic!("expected a parse error, got {other:?}"),
     }
 }
@@ -130,11 +121,7 @@ fn bad_numbers_name_the_line() {
     assert_eq!((file.as_str(), line), ("offers.csv", 3));
     assert!(reason.contains("capacity `99999999999`"), "{reason}");
 
-    let p = dir.files(
-        DEMANDS,
-        OFFERS,
-        "demand_id,offer_id,score\nalice,x,1\n\nbob,y,zero\n",
-    );
+    let p = dir.files(DEMANDS, OFFERS, "demand_id,offer_id,score\nalice,x,1\n\nbob,y,zero\n");
     let (file, line, reason) = parse_err(load3(&p));
     assert_eq!((file.as_str(), line), ("edges.csv", 4));
     assert!(reason.contains("score `zero`"), "{reason}");

@@ -33,12 +33,7 @@ fn brute_force(inst: &Instance) -> f64 {
         }
         best
     }
-    rec(
-        inst,
-        0,
-        &mut inst.demand_qty.clone(),
-        &mut inst.offer_cap.clone(),
-    )
+    rec(inst, 0, &mut inst.demand_qty.clone(), &mut inst.offer_cap.clone())
 }
 
 /// Independent exact solver: successive shortest paths with Bellman-Ford on
@@ -115,11 +110,7 @@ fn ssp_reference(inst: &Instance) -> f64 {
     -(total as f64) / 1e6
 }
 
-fn instance_strategy(
-    max_nodes: usize,
-    max_edges: usize,
-    max_qty: u32,
-) -> impl Strategy<Value = Instance> {
+fn instance_strategy(max_nodes: usize, max_edges: usize, max_qty: u32) -> impl Strategy<Value = Instance> {
     (1..=max_nodes, 1..=max_nodes).prop_flat_map(move |(nd, no)| {
         (
             prop::collection::vec(0..=max_qty, nd),
@@ -136,11 +127,7 @@ fn instance_strategy(
                 offer_cap,
                 edges: raw
                     .into_iter()
-                    .map(|(demand, offer, s)| Edge {
-                        demand,
-                        offer,
-                        score: f64::from(s) / 1000.0,
-                    })
+                    .map(|(demand, offer, s)| Edge { demand, offer, score: f64::from(s) / 1000.0 })
                     .collect(),
             })
     })
@@ -219,11 +206,7 @@ fn optimal_matches_reference_on_contested_instances() {
         let sol = solve_optimal(&inst).unwrap();
         assert_feasible(&inst, &sol);
         let best = ssp_reference(&inst);
-        assert!(
-            (sol.objective - best).abs() <= 1e-6,
-            "seed {seed}: optimal {} reference {best}",
-            sol.objective
-        );
+        assert!((sol.objective - best).abs() <= 1e-6, "seed {seed}: optimal {} reference {best}", sol.objective);
         let g = solve_greedy(&inst).unwrap();
         assert!(g.objective <= sol.objective + 1e-9);
     }
@@ -280,10 +263,7 @@ fn parallel_edges_are_independent() {
     let inst = Instance {
         demand_qty: vec![3],
         offer_cap: vec![3],
-        edges: vec![
-            Edge { demand: 0, offer: 0, score: 0.2 },
-            Edge { demand: 0, offer: 0, score: 0.7 },
-        ],
+        edges: vec![Edge { demand: 0, offer: 0, score: 0.2 }, Edge { demand: 0, offer: 0, score: 0.7 }],
     };
     let opt = solve_optimal(&inst).unwrap();
     assert_eq!(opt.flows, vec![(1, 3)]);
@@ -298,38 +278,20 @@ fn empty_and_degenerate_instances() {
     let zero = Instance {
         demand_qty: vec![0, 2],
         offer_cap: vec![5, 0],
-        edges: vec![
-            Edge { demand: 0, offer: 0, score: 1.0 },
-            Edge { demand: 1, offer: 1, score: 1.0 },
-        ],
+        edges: vec![Edge { demand: 0, offer: 0, score: 1.0 }, Edge { demand: 1, offer: 1, score: 1.0 }],
     };
     assert_eq!(solve_optimal(&zero).unwrap(), Solution::default());
 }
 
 #[test]
 fn validation_rejects_bad_instances() {
-    let mut inst = Instance {
-        demand_qty: vec![1],
-        offer_cap: vec![1],
-        edges: vec![Edge { demand: 1, offer: 0, score: 1.0 }],
-    };
-    assert!(matches!(
-        solve_optimal(&inst),
-        Err(AllocError::DemandOutOfRange { edge: 0, demand: 1, .. })
-    ));
+    let mut inst =
+        Instance { demand_qty: vec![1], offer_cap: vec![1], edges: vec![Edge { demand: 1, offer: 0, score: 1.0 }] };
+    assert!(matches!(solve_optimal(&inst), Err(AllocError::DemandOutOfRange { edge: 0, demand: 1, .. })));
     inst.edges[0] = Edge { demand: 0, offer: 3, score: 1.0 };
-    assert!(matches!(
-        solve_greedy(&inst),
-        Err(AllocError::OfferOutOfRange { edge: 0, offer: 3, .. })
-    ));
+    assert!(matches!(solve_greedy(&inst), Err(AllocError::OfferOutOfRange { edge: 0, offer: 3, .. })));
     inst.edges[0] = Edge { demand: 0, offer: 0, score: f64::NAN };
-    assert!(matches!(
-        inst.validate(),
-        Err(AllocError::NonFiniteScore { edge: 0, .. })
-    ));
+    assert!(matches!(inst.validate(), Err(AllocError::NonFiniteScore { edge: 0, .. })));
     inst.edges[0].score = 1e30;
-    assert!(matches!(
-        solve_optimal(&inst),
-        Err(AllocError::ScoreRange { .. })
-    ));
+    assert!(matches!(solve_optimal(&inst), Err(AllocError::ScoreRange { .. })));
 }
