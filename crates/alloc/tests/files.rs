@@ -169,3 +169,34 @@ fn missing_file_is_an_io_error() {
     assert!(matches!(err, AllocError::Io { .. }));
     assert!(err.to_string().contains("nope.csv"));
 }
+
+/// Files above a few MiB are parsed by two threads: order and line numbers
+/// must be the same as for a sequential parse.
+#[test]
+fn large_files_keep_order_and_line_numbers() {
+    let dir = TempDir::new("large");
+    let n = 400_000usize;
+    let mut edges = String::from("demand_id,offer_id,score\n");
+    for i in 0..n {
+        edges.push_str(&format!("{},{},0.{:06}\n", if i % 2 == 0 { "alice" } else { "bob" }, "y", i % 1_000_000));
+    }
+    let p = dir.files(DEMANDS, OFFERS, &edges);
+    let loaded = load3(&p).unwrap();
+    assert_eq!(loaded.instance.edges.len(), n);
+    for (i, e) in loaded.instance.edges.iter().enumerate() {
+        assert_eq!(e.demand as usize, i % 2);
+        assert_eq!(e.score, (i % 1_000_000) as f64 / 1e6);
+    }
+
+    // An error three quarters into the file: line = 1 (header) + index + 1.
+    let bad = 3 * n / 4;
+    let text: String = edges
+        .lines()
+        .enumerate()
+        .map(|(l, s)| if l == bad + 1 { "carol,y,0.5\n".to_string() } else { format!("{s}\n") })
+        .collect();
+    let p = dir.files(DEMANDS, OFFERS, &text);
+    let (file, line, reason) = parse_err(load3(&p));
+    assert_eq!((file.as_str(), line), ("edges.csv", bad + 2));
+    assert_eq!(reason, "unknown demand_id `carol`");
+}

@@ -157,12 +157,10 @@ fn allocates_instance_files_exactly() {
     std::fs::write(p("d.csv"), "demand_id,quantity\nd1,1\nd2,1\n").unwrap();
     std::fs::write(p("o.csv"), "offer_id,capacity\no1,1\no2,1\n").unwrap();
     std::fs::write(p("e.csv"), "demand_id,offer_id,score\nd1,o1,0.9\nd1,o2,0.8\nd2,o1,0.7\n").unwrap();
+    let (d, o, e) = (p("d.csv"), p("o.csv"), p("e.csv"));
     let args = |greedy: bool| {
-        let mut a =
-            vec!["allocate", "--json", "--demands", p("d.csv").to_str().unwrap().to_string().leak(), "--offers"];
-        a.push(p("o.csv").to_str().unwrap().to_string().leak());
-        a.push("--edges");
-        a.push(p("e.csv").to_str().unwrap().to_string().leak());
+        let mut a = vec!["allocate", "--json", "--demands", d.to_str().unwrap(), "--offers", o.to_str().unwrap()];
+        a.extend(["--edges", e.to_str().unwrap()]);
         if greedy {
             a.push("--greedy");
         }

@@ -35,13 +35,17 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 }
 
 /// Parses JSON, reporting the path of the field that failed (`location.lat`).
+/// Every request body of this API is a JSON object.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest { field: None, message: "the body must be a JSON object".into() });
+    }
     let de = &mut serde_json::Deserializer::from_slice(raw);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = format!("invalid JSON: {inner}");
-        if path == "." || path.is_empty() {
+        if matches!(path.as_str(), "." | "?" | "") {
             ApiError::BadRequest { field: None, message }
         } else {
             ApiError::bad_field(path, message)
@@ -132,5 +136,18 @@ impl Idempotency {
         h.update(body);
         let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         Some(IdemKey { key: key.clone(), fingerprint, status: success.as_u16() })
+    }
+}
+
+/// A query string, with axum's plain-text rejection turned into a problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Self(q.0))
+            .map_err(|e| ApiError::BadRequest { field: None, message: e.body_text() })
     }
 }

@@ -186,7 +186,7 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
             json_ct,
             b"{\"requester\": \"a\", \"text\": \"\xff\xfe\"}".to_vec(),
             StatusCode::BAD_REQUEST,
-            None,
+            Some("text"),
         ),
         (
             "/v1/demands",
@@ -214,7 +214,7 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
             json_ct,
             br#"{"requester": "a", "text": "x", "colour": "red"}"#.to_vec(),
             StatusCode::BAD_REQUEST,
-            None,
+            Some("colour"),
         ),
         (
             "/v1/demands",
@@ -248,6 +248,8 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
         assert_eq!(s, status, "{path} {shown}: {problem}");
         assert_eq!(content_type, "application/problem+json", "{path} {shown}");
         assert_eq!(problem["status"], status.as_u16(), "{problem}");
+        let named = problem["errors"].as_array().map_or(0, Vec::len);
+        assert!(field.is_some() || named == 0, "{path} {shown}: no field is at fault, yet {problem}");
         if let Some(f) = field {
             let fields: Vec<&str> =
                 problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -262,6 +264,7 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
         ("/v1/nowhere", StatusCode::NOT_FOUND),
         ("/v1/demands/0", StatusCode::BAD_REQUEST),
         ("/v1/demands/99999", StatusCode::NOT_FOUND),
+        ("/v1/demands?limit=1&limit=2", StatusCode::BAD_REQUEST),
     ] {
         let r = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), status, "{path}");

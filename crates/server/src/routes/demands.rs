@@ -1,7 +1,7 @@
 //! `/v1/demands`: intake, reads, cancellation, matching, candidates.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use wantloop_core::demand::DemandInput;
@@ -10,7 +10,7 @@ use wantloop_store::{DemandFilter, Proposal};
 
 use crate::AppState;
 use crate::engine::ScoredOffer;
-use crate::extract::{IdPath, Idempotency, JsonBody, OptionalJsonBody};
+use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
@@ -43,7 +43,10 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/v1/demands", tag = "demands", params(DemandQuery),
     responses((status = 200, body = Paged<Demand>), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(State(s): State<AppState>, Query(q): Query<DemandQuery>) -> Result<Json<Paged<Demand>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<DemandQuery>,
+) -> Result<Json<Paged<Demand>>, ApiError> {
     let page = parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
     let filter = DemandFilter {
         status: parse_opt(q.status.as_deref(), |v| DemandStatus::parse("status", v))?,
@@ -111,7 +114,7 @@ pub(crate) fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 pub async fn candidates(
     State(s): State<AppState>,
     IdPath(id): IdPath,
-    Query(q): Query<LimitQuery>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
 ) -> Result<Json<Vec<ScoredOffer>>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
     Ok(Json(s.engine.candidates_for_demand(id, limit).await?))

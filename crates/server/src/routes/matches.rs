@@ -1,7 +1,7 @@
 //! `/v1/matches`: reads and the lifecycle transitions.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use wantloop_core::matching::RelistInput;
@@ -9,7 +9,7 @@ use wantloop_core::{Match, MatchStatus, MatchTransition};
 use wantloop_store::MatchFilter;
 
 use crate::AppState;
-use crate::extract::{IdPath, Idempotency, OptionalJsonBody};
+use crate::extract::{ApiQuery, IdPath, Idempotency, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
@@ -32,7 +32,10 @@ fn parse_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 #[utoipa::path(get, path = "/v1/matches", tag = "matches", params(MatchQuery),
     responses((status = 200, body = Paged<Match>), (status = 400, body = Problem)))]
-pub async fn list(State(s): State<AppState>, Query(q): Query<MatchQuery>) -> Result<Json<Paged<Match>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<MatchQuery>,
+) -> Result<Json<Paged<Match>>, ApiError> {
     let page = parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
     let filter = MatchFilter {
         status: parse_opt(q.status.as_deref(), |v| MatchStatus::parse("status", v))?,

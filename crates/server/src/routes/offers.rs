@@ -1,7 +1,7 @@
 //! `/v1/offers`: posting, reads, withdrawal, and the demands an offer can serve.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use wantloop_core::{Offer, OfferInput, OfferStatus, values::Category};
@@ -10,7 +10,7 @@ use wantloop_store::OfferFilter;
 use super::demands::{LimitQuery, parse_limit};
 use crate::AppState;
 use crate::engine::ScoredDemand;
-use crate::extract::{IdPath, Idempotency, JsonBody, OptionalJsonBody};
+use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
@@ -41,7 +41,10 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/v1/offers", tag = "offers", params(OfferQuery),
     responses((status = 200, body = Paged<Offer>), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(State(s): State<AppState>, Query(q): Query<OfferQuery>) -> Result<Json<Paged<Offer>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<OfferQuery>,
+) -> Result<Json<Paged<Offer>>, ApiError> {
     let page = parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
     let filter = OfferFilter {
         status: parse_opt(q.status.as_deref(), |v| OfferStatus::parse("status", v))?,
@@ -78,7 +81,7 @@ pub async fn withdraw(
 pub async fn demands(
     State(s): State<AppState>,
     IdPath(id): IdPath,
-    Query(q): Query<LimitQuery>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
 ) -> Result<Json<Vec<ScoredDemand>>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
     Ok(Json(s.engine.demands_for_offer(id, limit).await?))

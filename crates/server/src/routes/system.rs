@@ -2,7 +2,7 @@
 //! batch allocation and the OpenAPI document.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
@@ -12,7 +12,7 @@ use wantloop_store::Stats;
 
 use crate::AppState;
 use crate::engine::AllocationReport;
-use crate::extract::OptionalJsonBody;
+use crate::extract::{ApiQuery, OptionalJsonBody};
 use crate::paging::{Paged, parse_page};
 use crate::problem::{ApiError, Problem};
 
@@ -59,7 +59,10 @@ pub struct EventQuery {
 /// The outbox: every state change, in commit order, by cursor.
 #[utoipa::path(get, path = "/v1/events", tag = "system", params(EventQuery),
     responses((status = 200, body = Paged<Event>), (status = 400, body = Problem)))]
-pub async fn events(State(s): State<AppState>, Query(q): Query<EventQuery>) -> Result<Json<Paged<Event>>, ApiError> {
+pub async fn events(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<EventQuery>,
+) -> Result<Json<Paged<Event>>, ApiError> {
     let page = parse_page(q.limit.as_deref(), q.after.as_deref())
         .map_err(|_| ApiError::bad_field("after", "must be an event id (a non-negative integer)"))?;
     let items = s.engine.store().events_after(page.after, page.limit).await?;
