@@ -7,7 +7,7 @@
 //! which only moves flow locally, and with global price updates it is the
 //! fastest general method on large sparse networks (it is what OR-Tools'
 //! `SimpleMinCostFlow` uses). We beat a generic implementation by exploiting
-//! the structure:
+//! the structure and by stopping early:
 //!
 //! * a demand's arcs are its candidate offers plus one disposal arc, stored
 //!   contiguously (cost, head, residual in 16 bytes);
@@ -16,11 +16,25 @@
 //!   the offer's in-arc list, so relabelling a popular offer costs
 //!   `O(units held)` instead of `O(candidates)`;
 //! * there is no source node (demands carry their supply), so the only hub
-//!   is the sink, which is rarely active.
+//!   is the sink, which keeps a current-arc pointer and is rarely active;
+//! * demands start priced at their best arc, so the first refinement bids
+//!   only on good offers instead of flooding every candidate;
+//! * push look-ahead: before a demand pushes to an offer that could only
+//!   bounce the unit back, the offer is relabelled;
+//! * global price updates (bucket Dijkstra from the deficits) every
+//!   `2 * nodes` relabels and at the start of each refinement;
+//! * early termination: once ε is down to about one unit of the integer
+//!   costs, a label-correcting search tries to prove the flow optimal (see
+//!   `Solver::prove_optimal`); it usually succeeds, saving the last
+//!   refinements;
+//! * the FIFO of active nodes and the update buckets tell us which node
+//!   comes next, so its arcs are prefetched while the current one is being
+//!   processed (the solver is bound by cache misses on the arc arrays).
 //!
 //! Reduced cost of a residual arc `u -> v` is `c(u, v) + p(u) - p(v)`; a flow
 //! is ε-optimal if every residual arc has reduced cost `>= -ε`; costs are
 //! multiplied by `nodes + 1`, so the flow is optimal once ε reaches 1.
+//! Prices only ever decrease.
 
 use crate::network::{DArc, Network, OArc};
 
@@ -66,6 +80,32 @@ fn prefetch<T>(p: *const T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+/// Asks the CPU to start loading the arc data that processing node `v`
+/// (demands `0..nd`, offers `nd..nd + no`) will read first: its demand-side
+/// arcs, or its offer-side positive-flow prefix (`whole_offer`: the first
+/// lines of all its in-arcs, for global updates). The solver is bound by
+/// cache misses on the arc arrays, and both the FIFO and the update buckets
+/// tell us the next node a whole step in advance.
+#[inline]
+fn prefetch_node(net: &Network, v: usize, whole_offer: bool) {
+    const LINES: usize = 8;
+    if v < net.nd {
+        let (s, e) = (net.d_start[v] as usize, net.d_start[v + 1] as usize);
+        // Four 16-byte arcs per 64-byte line.
+        for a in (s..e).step_by(4).take(LINES) {
+            prefetch(net.arcs.as_ptr().wrapping_add(a));
+        }
+        prefetch(net.opos.as_ptr().wrapping_add(s));
+    } else if v < net.nd + net.no {
+        let o = v - net.nd;
+        let s = net.o_start[o] as usize;
+        let e = if whole_offer { net.o_start[o + 1] as usize } else { s + net.o_nflow[o] as usize };
+        for j in (s..e.max(s + 1)).step_by(4).take(LINES) {
+            prefetch(net.o_side.as_ptr().wrapping_add(j));
+        }
+    }
 }
 
 pub(crate) struct Solver {
@@ -126,7 +166,7 @@ impl Solver {
             buckets: Vec::new(),
             relabels_since_update: 0,
             t_cur: 0,
-            cost_mult: nodes as i64 + 1,
+            cost_mult: net.cost_mult,
             update_every: UPDATE_FACTOR * nodes as u64,
             early_proof: true,
             stats: SolveStats::default(),
@@ -208,8 +248,8 @@ impl Solver {
         self.global_update(eps);
         while let Some(v) = self.queue.pop_front() {
             let v = v as usize;
-            if let (false, Some(&next)) = (true, self.queue.front()) {
-                self.prefetch_node(next as usize);
+            if let Some(&next) = self.queue.front() {
+                prefetch_node(&self.net, next as usize, false);
             }
             if v < nd {
                 self.discharge_demand(v, eps);
@@ -220,29 +260,6 @@ impl Solver {
             }
             if self.relabels_since_update >= self.update_every {
                 self.global_update(eps);
-            }
-        }
-    }
-
-    /// Asks the CPU to start loading the arc data the discharge of `v` will
-    /// read first. The solver is bound by cache misses on the arc arrays,
-    /// and the FIFO tells us the next node a whole discharge in advance.
-    #[inline]
-    fn prefetch_node(&self, v: usize) {
-        let (nd, no) = (self.net.nd, self.net.no);
-        if v < nd {
-            let (s, e) = (self.net.d_start[v] as usize, self.net.d_start[v + 1] as usize);
-            // 4 arcs of 16 bytes per 64-byte line.
-            for a in (s..e).step_by(4) {
-                prefetch(self.net.arcs.as_ptr().wrapping_add(a));
-            }
-            prefetch(self.net.opos.as_ptr().wrapping_add(s));
-        } else if v < nd + no {
-            let o = v - nd;
-            let s = self.net.o_start[o] as usize;
-            let f = s + self.net.o_nflow[o] as usize;
-            for j in (s..f.max(s + 1)).step_by(4) {
-                prefetch(self.net.o_side.as_ptr().wrapping_add(j));
             }
         }
     }
@@ -532,6 +549,7 @@ impl Solver {
                     best = best.max(self.dprice[d]);
                 }
             }
+            debug_assert!(best > i64::MIN, "active sink without residual arcs");
             self.tprice = best - eps;
             self.t_cur = 0;
             self.stats.relabels += 1;
@@ -699,6 +717,9 @@ impl Solver {
         'outer: while active > 0 && level < buckets.len() {
             while let Some(v) = buckets[level].pop() {
                 let v = v as usize;
+                if let Some(&next) = buckets[level].last() {
+                    prefetch_node(net, next as usize, true);
+                }
                 if dist[v] != level as u32 {
                     continue; // stale entry or already scanned
                 }

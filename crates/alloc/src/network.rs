@@ -73,6 +73,8 @@ pub(crate) struct Network {
     pub capo: Vec<u32>,
     /// Largest absolute scaled cost.
     pub max_cost: i64,
+    /// The factor integer costs were multiplied by (`nodes + 1`).
+    pub cost_mult: i64,
 }
 
 /// Costs are multiplied by `nodes + 1` so that an `ε = 1`-optimal flow is
@@ -181,6 +183,7 @@ impl Network {
             qty: inst.demand_qty.clone(),
             capo: inst.offer_cap.clone(),
             max_cost: max_int * mult,
+            cost_mult: mult,
         })
     }
 
