@@ -62,6 +62,12 @@ enum Command {
     Export(commands::export::Args),
     /// Allocate supply over all open demands (global optimum), or solve an instance from files.
     Allocate(commands::allocate::Args),
+    /// Train a model (the demand classifier) and register it.
+    Train(commands::train::Args),
+    /// Evaluate a model on labelled data; prints metrics (one JSON object with --json).
+    Eval(commands::eval::Args),
+    /// List or activate registered models.
+    Models(commands::models::Args),
 }
 
 fn init_logging(json: bool) {
@@ -93,6 +99,9 @@ fn main() -> ExitCode {
             Command::Import(a) => commands::import::run(a).await,
             Command::Export(a) => commands::export::run(a).await,
             Command::Allocate(a) => commands::allocate::run(a).await,
+            Command::Train(a) => commands::train::run(a).await,
+            Command::Eval(a) => commands::eval::run(a).await,
+            Command::Models(a) => commands::models::run(a).await,
         }
     });
     match result {

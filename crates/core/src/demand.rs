@@ -258,6 +258,10 @@ pub struct Demand {
     pub category_source: CategorySource,
     /// Confidence of the classifier in [0, 1]; 1 for given categories.
     pub category_confidence: f64,
+    /// The model that classified it (`classifier v3`), or `rules`; absent when given.
+    pub category_model: Option<String>,
+    /// Classified with low confidence: waiting for an operator in the review queue.
+    pub needs_review: bool,
     pub priority: Priority,
     pub budget: Option<i64>,
     pub location: Option<GeoPoint>,

@@ -56,6 +56,8 @@ pub(crate) mod tests {
             category: "bicycles".into(),
             category_source: CategorySource::Given,
             category_confidence: 1.0,
+            category_model: None,
+            needs_review: false,
             priority: Priority::Normal,
             budget,
             location: Some(GeoPoint { lat: 30.27, lon: 120.15 }),

@@ -6,10 +6,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::models::ClassifierSlot;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use wantloop_core::demand::{CategorySource, NewDemand};
 use wantloop_core::time::{HOUR_MS, now_ms};
+use wantloop_core::values::Category;
 use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer, OfferStatus};
 use wantloop_match::batch::{self, BuildOptions, Mode};
 use wantloop_match::constraints::violation;
@@ -18,9 +20,11 @@ use wantloop_store::{
     Classification, DemandFilter, IdemKey, NewMatch, OfferFilter, Outcome, Page, Proposal, Store, StoreError,
 };
 
-/// Tunables of matching.
+/// Tunables of matching and intake.
 #[derive(Debug, Clone)]
 pub struct MatchConfig {
+    /// Demands classified with less confidence than this go to the review queue.
+    pub review_threshold: f64,
     pub weights: Weights,
     /// Pairs scoring below this are never proposed.
     pub min_score: f64,
@@ -32,7 +36,13 @@ pub struct MatchConfig {
 
 impl Default for MatchConfig {
     fn default() -> Self {
-        Self { weights: Weights::default(), min_score: 0.05, proposal_ttl_ms: 48 * HOUR_MS, max_candidates: 50 }
+        Self {
+            review_threshold: 0.5,
+            weights: Weights::default(),
+            min_score: 0.05,
+            proposal_ttl_ms: 48 * HOUR_MS,
+            max_candidates: 50,
+        }
     }
 }
 
@@ -42,6 +52,20 @@ pub struct Engine {
     config: MatchConfig,
     /// One batch allocation at a time per process.
     allocating: Arc<Mutex<()>>,
+    classifier: ClassifierSlot,
+}
+
+/// A text's category as the intake would assign it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClassifyResult {
+    pub category: String,
+    pub confidence: f64,
+    /// `classifier v3` when a trained model answered, `rules` otherwise.
+    pub source: String,
+    /// The three most likely categories (model only).
+    pub top: Vec<(String, f64)>,
+    /// Whether the intake would send a demand with this text to review.
+    pub needs_review: bool,
 }
 
 /// An offer that could serve a demand, with its score and explanation.
@@ -84,22 +108,57 @@ pub struct AllocationReport {
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, config: MatchConfig) -> Self {
-        Self { store, config, allocating: Arc::new(Mutex::new(())) }
+        Self { store, config, allocating: Arc::new(Mutex::new(())), classifier: ClassifierSlot::default() }
+    }
+
+    pub fn classifier(&self) -> &ClassifierSlot {
+        &self.classifier
+    }
+
+    /// Classifies a text with the active model, or with the keyword rules when
+    /// no model is active or the model's label is not a category slug.
+    pub fn classify_text(&self, text: &str) -> ClassifyResult {
+        let threshold = self.config.review_threshold;
+        if let Some(loaded) = self.classifier.get() {
+            let p = loaded.model.predict(text);
+            if Category::parse("category", &p.label).is_ok() {
+                return ClassifyResult {
+                    needs_review: p.confidence < threshold,
+                    category: p.label,
+                    confidence: p.confidence,
+                    source: loaded.info.tag(),
+                    top: p.top,
+                };
+            }
+        }
+        let (category, confidence) = rules::classify(text);
+        ClassifyResult {
+            needs_review: confidence < threshold,
+            category,
+            confidence,
+            source: "rules".into(),
+            top: Vec::new(),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
-    /// The category of a new demand: as given, else by the intake rules.
+    /// The category of a new demand: as given, else classified (and flagged
+    /// for review when the classifier is unsure).
     pub fn classify(&self, d: &NewDemand) -> Classification {
         match &d.category {
-            Some(c) => {
-                Classification { category: c.as_str().to_string(), source: CategorySource::Given, confidence: 1.0 }
-            }
+            Some(c) => Classification::given(c.as_str()),
             None => {
-                let (category, confidence) = rules::classify(d.text.as_str());
-                Classification { category, source: CategorySource::Classified, confidence }
+                let r = self.classify_text(d.text.as_str());
+                Classification {
+                    category: r.category,
+                    source: CategorySource::Classified,
+                    confidence: r.confidence,
+                    model: Some(r.source),
+                    needs_review: r.needs_review,
+                }
             }
         }
     }
@@ -256,4 +315,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("allocation failed: {0}")]
     Alloc(#[from] wantloop_alloc::AllocError),
+    #[error(transparent)]
+    Classifier(#[from] wantloop_ml::classifier::ClassifierError),
+    #[error("training failed: {0}")]
+    Training(String),
 }

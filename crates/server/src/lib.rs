@@ -8,9 +8,11 @@
 
 pub mod engine;
 mod extract;
+pub mod models;
 mod paging;
 pub mod problem;
 mod reply;
+pub mod retrain;
 pub mod routes;
 
 use std::future::Future;
@@ -23,6 +25,7 @@ use wantloop_core::time::now_ms;
 use wantloop_store::{SqlStore, Store, StoreError};
 
 pub use engine::{AllocationReport, Engine, EngineError, MatchConfig};
+pub use retrain::RetrainConfig;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -30,6 +33,7 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    pub retrain: RetrainConfig,
 }
 
 /// What `wantloop serve` is configured with.
@@ -41,6 +45,11 @@ pub struct ServerConfig {
     pub matching: MatchConfig,
     /// How often due proposals and demands are expired.
     pub expiry_interval: Duration,
+    /// How often to check the registry for a newly activated model.
+    pub model_poll_interval: Duration,
+    pub retrain: RetrainConfig,
+    /// Run the retraining scheduler in this process.
+    pub retrain_scheduler: bool,
 }
 
 impl ServerConfig {
@@ -50,6 +59,9 @@ impl ServerConfig {
             database_url: format!("sqlite://{}/wantloop.db", data_dir.display()),
             matching: MatchConfig::default(),
             expiry_interval: Duration::from_secs(30),
+            model_poll_interval: Duration::from_secs(10),
+            retrain: RetrainConfig::default(),
+            retrain_scheduler: false,
         }
     }
 }
@@ -67,7 +79,7 @@ pub enum ServerError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    expiry_interval: Duration,
+    config: ServerConfig,
 }
 
 impl Application {
@@ -82,8 +94,10 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
-        let state = AppState { engine: Engine::new(store, config.matching) };
-        Ok(Self { listener, state, expiry_interval: config.expiry_interval })
+        let engine = Engine::new(store, config.matching.clone());
+        engine.classifier().refresh(engine.store().as_ref()).await?;
+        let state = AppState { engine, retrain: config.retrain.clone() };
+        Ok(Self { listener, state, config })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -99,11 +113,29 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let sweeper = tokio::spawn(expiry_sweeper(self.state.engine.store().clone(), self.expiry_interval));
+        let store = self.state.engine.store().clone();
+        let mut jobs = vec![
+            tokio::spawn(expiry_sweeper(store.clone(), self.config.expiry_interval)),
+            tokio::spawn(model_watcher(self.state.engine.clone(), self.config.model_poll_interval)),
+        ];
+        if self.config.retrain_scheduler {
+            jobs.push(tokio::spawn(retrain::scheduler(store, self.config.retrain.clone())));
+        }
         let app = routes::router(self.state);
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
-        sweeper.abort();
+        jobs.iter().for_each(tokio::task::JoinHandle::abort);
         result.map_err(ServerError::from)
+    }
+}
+
+/// Keeps the served classifier in step with the registry's active one.
+async fn model_watcher(engine: Engine, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = engine.classifier().refresh(engine.store().as_ref()).await {
+            tracing::warn!(error = %e, "model refresh failed");
+        }
     }
 }
 

@@ -69,6 +69,9 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
             StoreError::RelistTooLarge { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
             _ => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         },
+        ApiError::Engine(EngineError::Training(_) | EngineError::Classifier(_)) => {
+            (S::UNPROCESSABLE_ENTITY, "training", "Training failed")
+        }
         ApiError::Engine(EngineError::Alloc(_)) | ApiError::Internal => {
             (S::INTERNAL_SERVER_ERROR, "internal", "Internal error")
         }

@@ -14,6 +14,7 @@ use wantloop_store::testing::TestDb;
 struct App {
     base: String,
     http: Client,
+    store: Arc<dyn wantloop_store::Store>,
 }
 
 impl App {
@@ -41,17 +42,22 @@ impl App {
 }
 
 async fn boot(db: &TestDb) -> App {
-    let config = ServerConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: db.url.clone(),
-        matching: MatchConfig::default(),
-        expiry_interval: Duration::from_secs(3600),
-    };
+    let mut config = ServerConfig::embedded(std::path::Path::new("."), SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.database_url = db.url.clone();
+    config.matching = MatchConfig::default();
+    config.expiry_interval = Duration::from_secs(3600);
+    config.model_poll_interval = Duration::from_millis(100);
+    config.retrain.base_file = Some(fixture("demands_train.tsv"));
+    config.retrain_scheduler = false;
     let store: Arc<dyn wantloop_store::Store> = Arc::new(db.store.clone());
-    let app = Application::with_store(store, config).await.unwrap();
+    let app = Application::with_store(store.clone(), config).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    App { base, http: Client::new() }
+    App { base, http: Client::new(), store }
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ml/tests/fixtures").join(name)
 }
 
 macro_rules! api_tests {
@@ -90,6 +96,9 @@ api_tests!(
     batch_allocation_proposes_the_optimum,
     who_could_serve_whom,
     health_and_readiness,
+    low_confidence_demands_wait_for_review,
+    activated_models_serve_without_restart,
+    retraining_learns_from_review_labels,
 );
 
 fn offer_body(provider: &str, text: &str, price: i64, capacity: i64) -> Value {
@@ -421,4 +430,110 @@ async fn health_and_readiness(app: App) {
     assert_eq!((s, h["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (s, r) = app.get("/readyz").await;
     assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")));
+}
+
+async fn low_confidence_demands_wait_for_review(app: App) {
+    let (s, c) = app.post("/v1/classify", json!({"text": "need a ladder for the weekend"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((c["category"].as_str(), c["source"].as_str()), (Some("tools"), Some("rules")));
+    let (s, _) = app.post("/v1/classify", json!({"text": "   "})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (_, unsure) = app.post("/v1/demands", json!({"requester": "a", "text": "找人帮忙处理一件麻烦事"})).await;
+    assert_eq!((unsure["needs_review"].as_bool(), unsure["category"].as_str()), (Some(true), Some("other")));
+    let (_, sure) = app.post("/v1/demands", json!({"requester": "b", "text": "想买一台二手自行车"})).await;
+    assert_eq!(sure["needs_review"], false);
+    let (_, queue) = app.get("/v1/review/demands").await;
+    let ids: Vec<&Value> = queue["items"].as_array().unwrap().iter().map(|d| &d["id"]).collect();
+    assert_eq!(ids, [&unsure["id"]]);
+
+    let path = format!("/v1/review/demands/{}", unsure["id"]);
+    let (s, bad) = app.post(&path, json!({"category": "Not a slug"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (s, reviewed) = app.post(&path, json!({"category": "home_services"})).await;
+    assert_eq!(s, StatusCode::OK, "{reviewed}");
+    assert_eq!(
+        (reviewed["category"].as_str(), reviewed["category_source"].as_str()),
+        (Some("home_services"), Some("operator"))
+    );
+    assert!(app.get("/v1/review/demands").await.1["items"].as_array().unwrap().is_empty());
+    let labels = app.store.labels_after(0, 10).await.unwrap();
+    assert_eq!(labels.len(), 1);
+    assert_eq!(labels[0].label, "home_services");
+}
+
+fn trained(seed: u64, epochs: u32) -> wantloop_ml::Classifier {
+    let data = wantloop_ml::classifier::read_file(&fixture("demands_train.tsv")).unwrap();
+    let config = wantloop_ml::TrainConfig { seed, epochs, ..Default::default() };
+    wantloop_ml::classifier::train(&data, None, &config, &mut |_, _| {}).unwrap().0
+}
+
+fn new_model(blob: Vec<u8>) -> wantloop_store::NewModel {
+    wantloop_store::NewModel {
+        kind: "classifier".into(),
+        data_hash: "fixture".into(),
+        metrics: json!({}),
+        params: json!({}),
+        blob,
+    }
+}
+
+/// Polls `/v1/classify` until the answering source is `want` (or fails after 10 s).
+async fn wait_for_source(app: &App, want: &str) {
+    for _ in 0..100 {
+        let (_, c) = app.post("/v1/classify", json!({"text": "想买一辆折叠自行车"})).await;
+        if c["source"] == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server never switched to {want}");
+}
+
+async fn activated_models_serve_without_restart(app: App) {
+    let v1 = app.store.register_model(&new_model(trained(1, 30).to_bytes())).await.unwrap();
+    let v2 = app.store.register_model(&new_model(trained(2, 10).to_bytes())).await.unwrap();
+    let junk = app.store.register_model(&new_model(b"not a model".to_vec())).await.unwrap();
+    let (s, listed) = app.get("/v1/models?kind=classifier").await;
+    assert_eq!((s, listed.as_array().unwrap().len()), (StatusCode::OK, 3));
+
+    let (s, m) = app.post_empty(&format!("/v1/models/{}/activate", v1.id)).await;
+    assert_eq!((s, m["active"].as_bool()), (StatusCode::OK, Some(true)));
+    // This node serves the activated model at once.
+    let (_, c) = app.post("/v1/classify", json!({"text": "想买一辆折叠自行车"})).await;
+    assert_eq!((c["source"].as_str(), c["category"].as_str()), (Some("classifier v1"), Some("bicycles")));
+    let (_, d) = app.post("/v1/demands", json!({"requester": "a", "text": "need a second-hand laptop"})).await;
+    assert_eq!((d["category_model"].as_str(), d["category"].as_str()), (Some("classifier v1"), Some("electronics")));
+
+    // Activated elsewhere (another node, the CLI): picked up by polling, no restart.
+    app.store.activate_model(v2.id, None).await.unwrap();
+    wait_for_source(&app, "classifier v2").await;
+    // Rollback.
+    app.post_empty(&format!("/v1/models/{}/activate", v1.id)).await;
+    wait_for_source(&app, "classifier v1").await;
+
+    // A model this build cannot load is refused and changes nothing.
+    let (s, problem) = app.post_empty(&format!("/v1/models/{}/activate", junk.id)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(app.store.active_model("classifier").await.unwrap().unwrap().id, v1.id);
+}
+
+async fn retraining_learns_from_review_labels(app: App) {
+    let (s, first) = app.post_empty("/v1/models/retrain").await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!((first["activated"].as_bool(), first["examples"].as_u64()), (Some(true), Some(180)));
+    assert!(first["accuracy"].as_f64().unwrap() > 0.6, "{first}");
+    wait_for_source(&app, "classifier v1").await;
+
+    let (_, d) = app.post("/v1/demands", json!({"requester": "a", "text": "找人帮忙疏通下水道"})).await;
+    app.post(&format!("/v1/review/demands/{}", d["id"]), json!({"category": "home_services"})).await;
+    let (_, second) = app.post_empty("/v1/models/retrain").await;
+    assert_eq!(second["examples"].as_u64(), Some(181), "{second}");
+    assert_eq!(second["model"]["version"].as_i64(), Some(2));
+    assert!(second["previous_accuracy"].is_number());
+    let activated = second["activated"].as_bool().unwrap();
+    assert_eq!(activated, second["accuracy"].as_f64() >= second["previous_accuracy"].as_f64());
+    let active = app.store.active_model("classifier").await.unwrap().unwrap();
+    assert_eq!(active.version, if activated { 2 } else { 1 });
+    assert_eq!(active.params["labels_up_to"].as_i64().is_some(), true);
 }

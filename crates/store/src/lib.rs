@@ -75,6 +75,26 @@ pub trait Store: Send + Sync {
     /// Expires proposed matches and demands whose time has come.
     async fn expire_due(&self, now: i64) -> Result<ExpirySummary, StoreError>;
 
+    /// Sets a demand's category by an operator, clears its review flag and
+    /// records the text and category as a labelled example.
+    async fn review_demand(
+        &self,
+        id: i64,
+        category: &str,
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Demand>, StoreError>;
+    /// Labelled examples with `id > after`, oldest first.
+    async fn labels_after(&self, after: i64, limit: u32) -> Result<Vec<Label>, StoreError>;
+
+    /// Adds a model to the registry as the next version of its kind (inactive).
+    async fn register_model(&self, model: &NewModel) -> Result<ModelInfo, StoreError>;
+    async fn list_models(&self, kind: Option<&str>) -> Result<Vec<ModelInfo>, StoreError>;
+    async fn get_model(&self, id: i64) -> Result<ModelInfo, StoreError>;
+    async fn model_blob(&self, id: i64) -> Result<Vec<u8>, StoreError>;
+    /// Makes a model its kind's active one (rollback is activating an older one).
+    async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError>;
+    async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError>;
+
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;

@@ -16,6 +16,23 @@ pub struct Classification {
     pub category: String,
     pub source: wantloop_core::demand::CategorySource,
     pub confidence: f64,
+    /// Which model classified (`classifier v3`, `rules`); `None` when given.
+    pub model: Option<String>,
+    /// Send the demand to the review queue.
+    pub needs_review: bool,
+}
+
+impl Classification {
+    /// A category the requester gave.
+    pub fn given(category: &str) -> Self {
+        Self {
+            category: category.to_string(),
+            source: wantloop_core::demand::CategorySource::Given,
+            confidence: 1.0,
+            model: None,
+            needs_review: false,
+        }
+    }
 }
 
 /// An idempotency key with the fingerprint of the request it came with and the
@@ -72,6 +89,7 @@ pub struct DemandFilter {
     pub status: Option<DemandStatus>,
     pub category: Option<String>,
     pub requester: Option<String>,
+    pub needs_review: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -131,4 +149,52 @@ pub struct Stats {
     /// Offers created by relisting a fulfilled item.
     pub relisted_offers: i64,
     pub events: i64,
+}
+
+/// A model to put in the registry.
+#[derive(Debug, Clone)]
+pub struct NewModel {
+    /// `classifier`, `recommender`, `ranker`, …
+    pub kind: String,
+    /// Fingerprint of the training data.
+    pub data_hash: String,
+    pub metrics: serde_json::Value,
+    pub params: serde_json::Value,
+    pub blob: Vec<u8>,
+}
+
+/// A registered model (without its bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ModelInfo {
+    pub id: i64,
+    pub kind: String,
+    /// 1, 2, 3, … per kind.
+    pub version: i64,
+    pub created_at: i64,
+    pub data_hash: String,
+    /// Evaluation metrics measured when it was trained.
+    pub metrics: serde_json::Value,
+    /// Hyper-parameters and training details.
+    pub params: serde_json::Value,
+    /// Whether this is the kind's model in use.
+    pub active: bool,
+    pub bytes: i64,
+}
+
+impl ModelInfo {
+    /// How the model is named on the things it produced: `classifier v3`.
+    pub fn tag(&self) -> String {
+        format!("{} v{}", self.kind, self.version)
+    }
+}
+
+/// A labelled example recorded by an operator (or another trusted source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Label {
+    pub id: i64,
+    pub text: String,
+    pub label: String,
+    pub source: String,
+    pub demand_id: Option<i64>,
+    pub created_at: i64,
 }

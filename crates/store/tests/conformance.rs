@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use wantloop_core::demand::{CategorySource, DemandInput, LocationInput};
+use wantloop_core::demand::{DemandInput, LocationInput};
 use wantloop_core::matching::RelistInput;
 use wantloop_core::{
     Demand, DemandStatus, FeatureScores, Match, MatchStatus, MatchTransition, Offer, OfferInput, OfferStatus,
@@ -50,10 +50,12 @@ conformance!(
     withdrawn_offers_take_no_new_reservations,
     expiry_sweep_expires_due_matches_and_demands,
     listing_filters_and_pages,
+    model_registry_versions_activates_and_rolls_back,
+    review_sets_category_and_records_a_label,
 );
 
 fn class(category: &str) -> Classification {
-    Classification { category: category.into(), source: CategorySource::Given, confidence: 1.0 }
+    Classification::given(category)
 }
 
 async fn demand(s: &S, requester: &str, quantity: i64) -> Demand {
@@ -471,4 +473,81 @@ async fn listing_filters_and_pages(s: S) {
     assert!(s.list_demands(&cancelled, Page::first(100)).await.unwrap().is_empty());
     let stats = s.stats().await.unwrap();
     assert_eq!(stats.demands.get("open"), Some(&7));
+}
+
+fn new_model(kind: &str, accuracy: f64, blob: &[u8]) -> NewModel {
+    NewModel {
+        kind: kind.into(),
+        data_hash: "abc123".into(),
+        metrics: serde_json::json!({ "accuracy": accuracy }),
+        params: serde_json::json!({ "epochs": 30 }),
+        blob: blob.to_vec(),
+    }
+}
+
+async fn model_registry_versions_activates_and_rolls_back(s: S) {
+    assert_eq!(s.active_model("classifier").await.unwrap(), None);
+    let v1 = s.register_model(&new_model("classifier", 0.8, b"first")).await.unwrap();
+    let v2 = s.register_model(&new_model("classifier", 0.9, &[0, 255, 7])).await.unwrap();
+    let other = s.register_model(&new_model("recommender", 0.3, b"x")).await.unwrap();
+    assert_eq!((v1.version, v2.version, other.version), (1, 2, 1));
+    assert_eq!((v2.bytes, v2.tag()), (3, "classifier v2".to_string()));
+    assert!(!v1.active && !v2.active);
+    assert_eq!(s.model_blob(v2.id).await.unwrap(), vec![0, 255, 7]);
+    assert_eq!(s.get_model(v1.id).await.unwrap().metrics["accuracy"], 0.8);
+
+    s.activate_model(v2.id, None).await.unwrap();
+    s.activate_model(other.id, None).await.unwrap();
+    assert_eq!(s.active_model("classifier").await.unwrap().unwrap().id, v2.id);
+    // Rollback: activating the older version deactivates the newer one.
+    s.activate_model(v1.id, None).await.unwrap();
+    let classifiers = s.list_models(Some("classifier")).await.unwrap();
+    let active: Vec<i64> = classifiers.iter().filter(|m| m.active).map(|m| m.version).collect();
+    assert_eq!(active, [1]);
+    assert_eq!(s.active_model("recommender").await.unwrap().unwrap().id, other.id);
+    assert!(matches!(s.activate_model(9999, None).await, Err(StoreError::NotFound { .. })));
+    let kinds: Vec<String> = s.events_after(0, 100).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "model.activated").count(), 3);
+
+    // Concurrent registrations still get distinct versions.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.register_model(&new_model("ranker", 0.5, b"r")).await.unwrap().version })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for t in tasks {
+        versions.push(t.await.unwrap());
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
+}
+
+async fn review_sets_category_and_records_a_label(s: S) {
+    let input =
+        DemandInput { requester: "a".into(), text: "找人修一下漏水的水龙头".into(), ..Default::default() };
+    let unsure = Classification {
+        category: "tools".into(),
+        source: wantloop_core::demand::CategorySource::Classified,
+        confidence: 0.2,
+        model: Some("classifier v1".into()),
+        needs_review: true,
+    };
+    let d = s.create_demand(&input.parse().unwrap(), &unsure, None).await.unwrap().done().unwrap();
+    assert!(d.needs_review);
+    assert_eq!(d.category_model.as_deref(), Some("classifier v1"));
+    let queue = DemandFilter { needs_review: Some(true), ..Default::default() };
+    assert_eq!(s.list_demands(&queue, Page::first(10)).await.unwrap().len(), 1);
+
+    let reviewed = s.review_demand(d.id, "home_services", None).await.unwrap().done().unwrap();
+    assert_eq!((reviewed.category.as_str(), reviewed.needs_review), ("home_services", false));
+    assert_eq!(reviewed.category_source, wantloop_core::demand::CategorySource::Operator);
+    assert!(s.list_demands(&queue, Page::first(10)).await.unwrap().is_empty());
+    let labels = s.labels_after(0, 10).await.unwrap();
+    assert_eq!(labels.len(), 1);
+    assert_eq!((labels[0].text.as_str(), labels[0].label.as_str()), ("找人修一下漏水的水龙头", "home_services"));
+    assert_eq!(labels[0].demand_id, Some(d.id));
+    assert!(s.labels_after(labels[0].id, 10).await.unwrap().is_empty());
+    assert!(matches!(s.review_demand(12345, "tools", None).await, Err(StoreError::NotFound { .. })));
 }

@@ -48,6 +48,19 @@ pub fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words in precise segmentation order, normalised, punctuation dropped, stop
+/// words kept: the input of classifiers, which learn what a word is worth.
+pub fn words(text: &str) -> Vec<String> {
+    let norm = normalise(text);
+    jieba()
+        .cut(&norm, true)
+        .into_iter()
+        .map(|t| t.word.trim())
+        .filter(|t| !t.is_empty() && t.chars().any(char::is_alphanumeric))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The distinct tokens of a text.
 pub fn token_set(text: &str) -> HashSet<String> {
     tokens(text).into_iter().collect()

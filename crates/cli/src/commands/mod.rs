@@ -1,5 +1,8 @@
 pub mod allocate;
 pub mod demo;
+pub mod eval;
 pub mod export;
 pub mod import;
+pub mod models;
 pub mod serve;
+pub mod train;

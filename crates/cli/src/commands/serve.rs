@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use wantloop_server::{Application, MatchConfig, ServerConfig};
+use wantloop_server::{Application, MatchConfig, RetrainConfig, ServerConfig};
 
 use crate::StoreArgs;
 
@@ -19,14 +19,43 @@ pub struct Args {
     /// Seconds between sweeps that expire due proposals and demands.
     #[arg(long, env = "WANTLOOP_EXPIRY_INTERVAL_SECS", default_value_t = 30)]
     expiry_interval_secs: u64,
+    /// Demands classified with less confidence go to the review queue.
+    #[arg(long, env = "WANTLOOP_REVIEW_THRESHOLD", default_value_t = 0.5)]
+    review_threshold: f64,
+    /// Seconds between checks for a newly activated model.
+    #[arg(long, env = "WANTLOOP_MODEL_POLL_SECS", default_value_t = 10)]
+    model_poll_secs: u64,
+    /// Labelled base file for classifier retraining (TSV or JSONL); enables the retraining schedule.
+    #[arg(long, env = "WANTLOOP_CLASSIFIER_BASE")]
+    classifier_base: Option<std::path::PathBuf>,
+    /// Retrain the classifier at least this often (hours).
+    #[arg(long, env = "WANTLOOP_RETRAIN_EVERY_HOURS", default_value_t = 24.0)]
+    retrain_every_hours: f64,
+    /// …and as soon as this many new reviewed labels exist.
+    #[arg(long, env = "WANTLOOP_RETRAIN_MIN_LABELS", default_value_t = 100)]
+    retrain_min_labels: usize,
+    /// Do not run the retraining schedule in this process.
+    #[arg(long, env = "WANTLOOP_NO_RETRAIN")]
+    no_retrain: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!((0.0..=1.0).contains(&args.review_threshold), "--review-threshold must be between 0 and 1");
+    anyhow::ensure!(args.retrain_every_hours > 0.0, "--retrain-every-hours must be positive");
+    let retrain = RetrainConfig {
+        base_file: args.classifier_base.clone(),
+        every: Duration::from_secs_f64(args.retrain_every_hours * 3600.0),
+        min_new_labels: args.retrain_min_labels.max(1),
+        ..RetrainConfig::default()
+    };
     let config = ServerConfig {
         listen: args.listen,
         database_url: args.store.url()?,
-        matching: MatchConfig::default(),
+        matching: MatchConfig { review_threshold: args.review_threshold, ..MatchConfig::default() },
         expiry_interval: Duration::from_secs(args.expiry_interval_secs.max(1)),
+        model_poll_interval: Duration::from_secs(args.model_poll_secs.max(1)),
+        retrain,
+        retrain_scheduler: !args.no_retrain,
     };
     let app = Application::build(config.clone()).await.context("cannot start the server")?;
     serve(app).await?;

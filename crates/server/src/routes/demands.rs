@@ -52,6 +52,7 @@ pub async fn list(
         status: parse_opt(q.status.as_deref(), |v| DemandStatus::parse("status", v))?,
         category: parse_opt(q.category.as_deref(), |v| Category::parse("category", v))?.map(|c| c.as_str().to_string()),
         requester: q.requester.filter(|r| !r.is_empty()),
+        needs_review: None,
     };
     let items = s.engine.store().list_demands(&filter, page).await?;
     Ok(Json(paged(items, page, |d| d.id)))

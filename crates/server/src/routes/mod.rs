@@ -3,7 +3,9 @@
 
 mod demands;
 mod matches;
+mod models;
 mod offers;
+mod review;
 mod system;
 
 use axum::Router;
@@ -27,9 +29,10 @@ use crate::{AppState, BODY_LIMIT_BYTES};
         demands::create, demands::list, demands::get, demands::cancel, demands::match_demand, demands::candidates,
         offers::create, offers::list, offers::get, offers::withdraw, offers::demands,
         matches::list, matches::get, matches::accept, matches::reject, matches::fulfil,
+        review::classify, review::queue, review::review, models::list, models::activate, models::retrain,
         system::healthz, system::readyz, system::events, system::stats, system::allocate, system::openapi,
     ),
-    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "system"))
+    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "models"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -51,6 +54,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/matches/{id}/accept"),
     ("post", "/v1/matches/{id}/reject"),
     ("post", "/v1/matches/{id}/fulfil"),
+    ("post", "/v1/classify"),
+    ("get", "/v1/review/demands"),
+    ("post", "/v1/review/demands/{id}"),
+    ("get", "/v1/models"),
+    ("post", "/v1/models/{id}/activate"),
+    ("post", "/v1/models/retrain"),
     ("get", "/v1/events"),
     ("get", "/v1/stats"),
     ("post", "/v1/allocate"),
@@ -87,6 +96,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/matches/{id}/accept", post(matches::accept))
         .route("/v1/matches/{id}/reject", post(matches::reject))
         .route("/v1/matches/{id}/fulfil", post(matches::fulfil))
+        .route("/v1/classify", post(review::classify))
+        .route("/v1/review/demands", get(review::queue))
+        .route("/v1/review/demands/{id}", post(review::review))
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{id}/activate", post(models::activate))
+        .route("/v1/models/retrain", post(models::retrain))
         .route("/v1/events", get(system::events))
         .route("/v1/stats", get(system::stats))
         .route("/v1/allocate", post(system::allocate))

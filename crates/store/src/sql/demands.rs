@@ -14,8 +14,8 @@ use crate::model::{Classification, DemandFilter, Page};
 pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classification) -> Result<Demand, StoreError> {
     let sql = format!(
         "INSERT INTO demands (requester, text, category, category_source, category_confidence, priority, budget, \
-         lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, $13) RETURNING {DEMAND_COLS}"
+         lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at, category_model, needs_review) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, $13, $14, $15) RETURNING {DEMAND_COLS}"
     );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(d.requester.as_str())
@@ -31,6 +31,8 @@ pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classificatio
         .bind(d.quantity.get())
         .bind(w.now)
         .bind(d.expires_in_ms.map(|ms| w.now + ms))
+        .bind(class.model.clone())
+        .bind(i64::from(class.needs_review))
         .fetch_one(&mut *w.tx)
         .await?;
     let created = demand(&row)?;
@@ -57,7 +59,8 @@ pub(crate) async fn list(pool: &AnyPool, f: &DemandFilter, page: Page) -> Result
     w.push("id", ">", Arg::Int(page.after))
         .push_opt_text("status", f.status.map(|s| s.as_str()))
         .push_opt_text("category", f.category.as_deref())
-        .push_opt_text("requester", f.requester.as_deref());
+        .push_opt_text("requester", f.requester.as_deref())
+        .push_opt_int("needs_review", f.needs_review.map(i64::from));
     let tail = format!("ORDER BY id LIMIT {}", page.limit.clamp(1, Page::MAX_LIMIT));
     let rows = w.select(DEMAND_COLS, "demands", &tail).fetch_all(pool).await?;
     rows.iter().map(demand).collect()

@@ -10,8 +10,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use super::Dialect;
 use crate::error::StoreError;
 
-const SQLITE: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "models_review", include_str!("../../migrations/sqlite/0002_models_review.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "models_review", include_str!("../../migrations/postgres/0002_models_review.sql")),
+];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
     let scripts = match dialect {

@@ -9,7 +9,7 @@ use wantloop_core::{Demand, DemandStatus, GeoPoint, Match, MatchStatus, Offer, O
 use crate::error::StoreError;
 
 pub(crate) const DEMAND_COLS: &str = "id, requester, text, category, category_source, category_confidence, \
-     priority, budget, lat, lon, max_distance_km, quantity, matched_units, fulfilled_units, status, \
+     category_model, needs_review, priority, budget, lat, lon, max_distance_km, quantity, matched_units, fulfilled_units, status, \
      created_at, updated_at, expires_at";
 
 pub(crate) const OFFER_COLS: &str = "id, provider, text, category, price, lat, lon, capacity, reserved, \
@@ -39,6 +39,8 @@ pub(crate) fn demand(row: &AnyRow) -> Result<Demand, StoreError> {
         category: row.try_get("category")?,
         category_source: CategorySource::from_db(&source),
         category_confidence: row.try_get("category_confidence")?,
+        category_model: row.try_get("category_model")?,
+        needs_review: row.try_get::<i64, _>("needs_review")? != 0,
         priority: Priority::parse("priority", &priority).map_err(|_| corrupt("priority", &priority))?,
         budget: row.try_get("budget")?,
         location: point(row)?,

@@ -6,7 +6,7 @@ use wantloop_core::demand::NewDemand;
 use wantloop_core::matching::Relist;
 use wantloop_core::{Demand, DemandStatus, Event, Match, MatchTransition, NewOffer, Offer};
 
-use super::{SqlStore, demands, matches, offers, outbox, stats, write_tx};
+use super::{SqlStore, demands, matches, models, offers, outbox, review, stats, write_tx};
 use crate::Store;
 use crate::error::StoreError;
 use crate::model::*;
@@ -117,6 +117,45 @@ impl Store for SqlStore {
             }
         }
         Ok(summary)
+    }
+
+    async fn review_demand(
+        &self,
+        id: i64,
+        category: &str,
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Demand>, StoreError> {
+        write_tx!(self, idem, |w| review::set_category(w, id, category).await)
+    }
+
+    async fn labels_after(&self, after: i64, limit: u32) -> Result<Vec<Label>, StoreError> {
+        review::labels_after(self.pool(), after, limit.clamp(1, 100_000)).await
+    }
+
+    async fn register_model(&self, model: &NewModel) -> Result<ModelInfo, StoreError> {
+        let out = write_tx!(self, None, |w| models::register(w, model).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn list_models(&self, kind: Option<&str>) -> Result<Vec<ModelInfo>, StoreError> {
+        models::list(self.pool(), kind).await
+    }
+
+    async fn get_model(&self, id: i64) -> Result<ModelInfo, StoreError> {
+        models::get(self.pool(), id).await
+    }
+
+    async fn model_blob(&self, id: i64) -> Result<Vec<u8>, StoreError> {
+        models::blob(self.pool(), id).await
+    }
+
+    async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError> {
+        let pool = self.pool().clone();
+        write_tx!(self, idem, |w| models::activate(w, &pool, id).await)
+    }
+
+    async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError> {
+        models::active(self.pool(), kind).await
     }
 
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {

@@ -1,0 +1,68 @@
+//! `wantloop models list|activate`: the model registry from the command line.
+
+use std::process::ExitCode;
+
+use wantloop_store::{SqlStore, Store};
+
+use crate::StoreArgs;
+
+#[derive(clap::Subcommand)]
+pub enum Action {
+    /// Every registered model, oldest first.
+    List {
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Make a model its kind's active one (running servers pick it up without restart).
+    Activate {
+        id: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.action {
+        Action::List { kind, json, store } => {
+            let store = SqlStore::connect(&store.url()?).await?;
+            let models = store.list_models(kind.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string(&models)?);
+            } else {
+                println!("{:>4}  {:<18} {:>6}  {:<9} {:>10}  metrics", "id", "model", "active", "data", "bytes");
+                for m in models {
+                    println!(
+                        "{:>4}  {:<18} {:>6}  {:<9} {:>10}  {}",
+                        m.id,
+                        m.tag(),
+                        if m.active { "yes" } else { "" },
+                        m.data_hash.chars().take(8).collect::<String>(),
+                        m.bytes,
+                        m.metrics
+                    );
+                }
+            }
+        }
+        Action::Activate { id, store } => {
+            let store = SqlStore::connect(&store.url()?).await?;
+            let kind = store.get_model(id).await?.kind;
+            if kind == "classifier" {
+                wantloop_ml::Classifier::from_bytes(&store.model_blob(id).await?)?;
+            }
+            store.activate_model(id, None).await?;
+            let m = store.get_model(id).await?;
+            println!("activated {} (id {})", m.tag(), m.id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,148 @@
+//! `wantloop train classifier`: trains the demand classifier from a labelled
+//! file, writes it to a file and/or registers it in the model registry.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use wantloop_ml::classifier::{self, Classifier, FeatureConfig, LabelledText, TrainConfig, TrainReport};
+use wantloop_store::{NewModel, SqlStore, Store};
+
+use crate::StoreArgs;
+
+#[derive(clap::Subcommand)]
+pub enum Target {
+    /// The demand classifier (text → category).
+    Classifier(ClassifierArgs),
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    target: Target,
+}
+
+/// Hyper-parameters shared by `train` and `eval`.
+#[derive(clap::Args, Clone)]
+pub struct Hyper {
+    /// Passes over the training data.
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: u32,
+    /// Initial learning rate (decays linearly to 0).
+    #[arg(long, default_value_t = TrainConfig::default().lr)]
+    pub lr: f32,
+    /// log₂ of the number of feature hash buckets.
+    #[arg(long, default_value_t = FeatureConfig::default().buckets_log2, value_parser = clap::value_parser!(u32).range(10..=26))]
+    pub buckets_log2: u32,
+    /// Character n-grams up to this length (0 = none).
+    #[arg(long, default_value_t = FeatureConfig::default().char_ngrams)]
+    pub char_ngrams: usize,
+    /// Word n-grams up to this length.
+    #[arg(long, default_value_t = FeatureConfig::default().word_ngrams)]
+    pub word_ngrams: usize,
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+}
+
+impl Hyper {
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            features: FeatureConfig {
+                buckets_log2: self.buckets_log2,
+                char_ngrams: self.char_ngrams,
+                word_ngrams: self.word_ngrams.max(1),
+            },
+            epochs: self.epochs.max(1),
+            lr: self.lr,
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ClassifierArgs {
+    /// Training file: TSV `text<TAB>label` or JSONL `{"text":…,"label":…}`.
+    #[arg(long)]
+    train: PathBuf,
+    /// Development file (same format): keeps the epoch that scores best on it.
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Write the model to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Do not add the model to the store's registry.
+    #[arg(long)]
+    no_register: bool,
+    /// Make the registered model the active classifier.
+    #[arg(long, conflicts_with = "no_register")]
+    activate: bool,
+    #[command(flatten)]
+    hyper: Hyper,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Trains with a progress bar; shared with `eval classifier --train`.
+pub fn train_with_progress(
+    train: &[LabelledText],
+    dev: Option<&[LabelledText]>,
+    config: &TrainConfig,
+) -> anyhow::Result<(Classifier, TrainReport)> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("  training [{bar:40}] {percent}% (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let result = classifier::train(train, dev, config, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Target::Classifier(a) = args.target;
+    let train = classifier::read_file(&a.train)?;
+    let dev = a.dev.as_deref().map(classifier::read_file).transpose()?;
+    let config = a.hyper.config();
+    let (model, report) = train_with_progress(&train, dev.as_deref(), &config)?;
+    let bytes = model.to_bytes();
+    if let Some(out) = &a.out {
+        std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let mut registered = String::new();
+    if !a.no_register {
+        let store = SqlStore::connect(&a.store.url()?).await?;
+        let data = std::fs::read(&a.train).with_context(|| format!("cannot read {}", a.train.display()))?;
+        let info = store
+            .register_model(&NewModel {
+                kind: "classifier".into(),
+                data_hash: classifier::fingerprint(&data),
+                metrics: serde_json::json!({ "dev_accuracy": report.dev_accuracy }),
+                params: serde_json::json!({
+                    "train": config, "examples": report.examples, "labels": model.labels(),
+                    "best_epoch": report.best_epoch, "seconds": report.seconds,
+                    "train_file": a.train.display().to_string(), "trigger": "cli",
+                }),
+                blob: bytes,
+            })
+            .await?;
+        if a.activate {
+            store.activate_model(info.id, None).await?;
+        }
+        registered =
+            format!("; registered as {} (id {}){}", info.tag(), info.id, if a.activate { ", active" } else { "" });
+    }
+    let dev_acc = report.dev_accuracy.map_or("n/a".to_string(), |a| format!("{a:.4}"));
+    println!(
+        "trained classifier: {} examples, {} labels, dev accuracy {dev_acc}, {:.2} s{}{registered}",
+        report.examples,
+        report.labels,
+        report.seconds,
+        a.out.as_ref().map(|p| format!(", saved to {}", p.display())).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}

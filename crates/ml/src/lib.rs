@@ -1,0 +1,11 @@
+//! The learned parts of wantloop, each trained, evaluated and saved by the
+//! tool itself: the demand classifier (this crate's first model) and the
+//! evaluation metrics shared by all models.
+//!
+//! Architecture invariant: no storage and no HTTP. Models are plain values
+//! that serialise to bytes; the store keeps the bytes in its model registry.
+
+pub mod classifier;
+pub mod metrics;
+
+pub use classifier::{Classifier, LabelledText, TrainConfig, TrainReport};

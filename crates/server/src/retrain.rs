@@ -1,0 +1,186 @@
+//! Retraining the classifier from the base training file plus the labels
+//! operators recorded in the review queue. The new model is registered with
+//! its metrics and activated only if it is not worse than the active model on
+//! the same held-out slice.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use wantloop_core::time::now_ms;
+use wantloop_ml::classifier::{self, Classifier, LabelledText, TrainConfig};
+use wantloop_store::{ModelInfo, NewModel, Store};
+
+use crate::engine::EngineError;
+use crate::models::CLASSIFIER;
+
+#[derive(Debug, Clone)]
+pub struct RetrainConfig {
+    /// Labelled examples every model is trained on, beside the store's labels.
+    pub base_file: Option<PathBuf>,
+    /// Retrain at least this often (when there is data).
+    pub every: Duration,
+    /// …and as soon as this many new reviewed labels exist.
+    pub min_new_labels: usize,
+    /// How often the scheduler checks.
+    pub check_every: Duration,
+    pub train: TrainConfig,
+}
+
+impl Default for RetrainConfig {
+    fn default() -> Self {
+        Self {
+            base_file: None,
+            every: Duration::from_secs(24 * 3600),
+            min_new_labels: 100,
+            check_every: Duration::from_secs(300),
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RetrainOutcome {
+    pub model: ModelInfo,
+    pub activated: bool,
+    /// Accuracy of the new model on the held-out slice.
+    pub accuracy: f64,
+    /// Accuracy of the previously active model on the same slice.
+    pub previous_accuracy: Option<f64>,
+    pub examples: usize,
+}
+
+/// All store labels, oldest first, and the id of the newest.
+async fn store_labels(store: &dyn Store) -> Result<(Vec<LabelledText>, i64), EngineError> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = store.labels_after(after, 10_000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        out.extend(batch.into_iter().map(|l| LabelledText { text: l.text, label: l.label }));
+    }
+    Ok((out, after))
+}
+
+/// Whether the scheduler should retrain now.
+pub async fn due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
+    let latest = store.list_models(Some(CLASSIFIER)).await?.into_iter().max_by_key(|m| m.id);
+    let seen = latest.as_ref().and_then(|m| m.params["labels_up_to"].as_i64()).unwrap_or(0);
+    let new_labels = store.labels_after(seen, config.min_new_labels as u32).await?.len();
+    let has_data = config.base_file.is_some() || new_labels > 0 || seen > 0;
+    let stale = latest.is_none_or(|m| now_ms() - m.created_at >= config.every.as_millis() as i64);
+    Ok(has_data && (stale || new_labels >= config.min_new_labels.max(1)))
+}
+
+/// Trains, evaluates against the active model on a held-out slice (10%,
+/// seeded), registers, and activates if not worse.
+pub async fn retrain_classifier(store: &dyn Store, config: &RetrainConfig) -> Result<RetrainOutcome, EngineError> {
+    let mut examples = match &config.base_file {
+        Some(p) => classifier::read_file(p)?,
+        None => Vec::new(),
+    };
+    let (labels, labels_up_to) = store_labels(store).await?;
+    examples.extend(labels);
+    let data_hash = classifier::fingerprint(
+        examples
+            .iter()
+            .flat_map(|e| [e.text.as_bytes(), b"\t", e.label.as_bytes(), b"\n"])
+            .flatten()
+            .copied()
+            .collect::<Vec<u8>>()
+            .as_slice(),
+    );
+    let mut rng = StdRng::seed_from_u64(config.train.seed);
+    examples.shuffle(&mut rng);
+    let n = examples.len();
+    let held = (n / 10).max(1);
+    if n < 3 * held || n < 10 {
+        return Err(EngineError::Training(format!(
+            "only {n} labelled examples; need at least 10 to train and evaluate"
+        )));
+    }
+    let eval: Vec<LabelledText> = examples.drain(..held).collect();
+    let dev: Vec<LabelledText> = examples.drain(..held).collect();
+    let train_cfg = config.train.clone();
+    let train_set = examples;
+    let eval_for_new = eval.clone();
+    let (model, report, metrics) = tokio::task::spawn_blocking(move || {
+        let (model, report) = classifier::train(&train_set, Some(&dev), &train_cfg, &mut |_, _| {})?;
+        let (metrics, _) = model.evaluate(&eval_for_new);
+        Ok::<_, classifier::ClassifierError>((model, report, metrics))
+    })
+    .await
+    .map_err(|e| EngineError::Training(e.to_string()))??;
+
+    let previous = match store.active_model(CLASSIFIER).await? {
+        Some(info) => {
+            let bytes = store.model_blob(info.id).await?;
+            let eval = eval.clone();
+            let acc = tokio::task::spawn_blocking(move || {
+                Classifier::from_bytes(&bytes).map(|m| m.evaluate(&eval).0.accuracy)
+            })
+            .await
+            .map_err(|e| EngineError::Training(e.to_string()))?;
+            // An unreadable active model is no bar to replacing it.
+            acc.ok()
+        }
+        None => None,
+    };
+    let registered = store
+        .register_model(&NewModel {
+            kind: CLASSIFIER.into(),
+            data_hash,
+            metrics: serde_json::json!({
+                "accuracy": metrics.accuracy,
+                "macro_f1": metrics.macro_f1,
+                "protocol": "10% seeded held-out slice of base file + store labels",
+                "previous_accuracy": previous,
+                "dev_accuracy": report.dev_accuracy,
+            }),
+            params: serde_json::json!({
+                "train": config.train,
+                "examples": report.examples,
+                "labels": model.labels(),
+                "labels_up_to": labels_up_to,
+                "seconds": report.seconds,
+                "trigger": "retrain",
+            }),
+            blob: model.to_bytes(),
+        })
+        .await?;
+    let activated = previous.is_none_or(|p| metrics.accuracy >= p);
+    let model_info = if activated {
+        store.activate_model(registered.id, None).await?.done().unwrap_or(registered)
+    } else {
+        registered
+    };
+    Ok(RetrainOutcome {
+        model: model_info,
+        activated,
+        accuracy: metrics.accuracy,
+        previous_accuracy: previous,
+        examples: n,
+    })
+}
+
+/// The scheduler: checks periodically and retrains when due.
+pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) {
+    let mut tick = tokio::time::interval(config.check_every);
+    loop {
+        tick.tick().await;
+        match due(store.as_ref(), &config).await {
+            Ok(true) => match retrain_classifier(store.as_ref(), &config).await {
+                Ok(o) => {
+                    tracing::info!(model = %o.model.tag(), activated = o.activated, accuracy = o.accuracy, "classifier retrained")
+                }
+                Err(e) => tracing::warn!(error = %e, "classifier retraining failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "retraining check failed"),
+        }
+    }
+}
