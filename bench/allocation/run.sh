@@ -5,9 +5,9 @@
 # Usage: bench/allocation/run.sh [S|L ...]      (default: S L)
 #
 # Environment:
-#   WANTLOOP_BIN   solver binary; default target/release/wantloop (the CLI,
-#                  called as `wantloop allocate ...`). If that does not exist,
-#                  the crate example `solve_files` is built and used.
+#   WANTLOOP_BIN   solver binary; default: the release CLI, built first and
+#                  called as `wantloop allocate ...` (the crate example
+#                  `solve_files` accepts the same arguments).
 #   REPEAT         runs per solver and size (default 3); the best solve time
 #                  of each is reported (the machine may be shared).
 #   CARGO_TARGET_DIR  where cargo builds (default: target).
@@ -35,12 +35,10 @@ fi
 TARGET="${CARGO_TARGET_DIR:-target}"
 if [ -n "${WANTLOOP_BIN:-}" ]; then
     BIN="$WANTLOOP_BIN"
-elif [ -x target/release/wantloop ]; then
-    BIN=target/release/wantloop
 else
-    echo "== building wantloop-alloc example solve_files (release)" >&2
-    cargo build --quiet --release -p wantloop-alloc --example solve_files
-    BIN="$TARGET/release/examples/solve_files"
+    echo "== building wantloop (release)" >&2
+    cargo build --quiet --release -p wantloop
+    BIN="$TARGET/release/wantloop"
 fi
 # The real CLI needs the subcommand word; the example accepts and ignores it.
 OURS=("$BIN" allocate)

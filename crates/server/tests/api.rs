@@ -535,5 +535,5 @@ async fn retraining_learns_from_review_labels(app: App) {
     assert_eq!(activated, second["accuracy"].as_f64() >= second["previous_accuracy"].as_f64());
     let active = app.store.active_model("classifier").await.unwrap().unwrap();
     assert_eq!(active.version, if activated { 2 } else { 1 });
-    assert_eq!(active.params["labels_up_to"].as_i64().is_some(), true);
+    assert!(active.params["labels_up_to"].as_i64().is_some());
 }

@@ -90,6 +90,22 @@ impl FeatureConfig {
     }
 }
 
+/// Extracts features of many texts on all cores, in input order.
+pub fn extract_all(config: &FeatureConfig, texts: &[&str]) -> Vec<Features> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || texts.len() < 1_000 {
+        return texts.iter().map(|t| config.extract(t)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|t| config.extract(t)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +122,9 @@ mod tests {
         // A fixed hash: this value must never change, or saved models break.
         assert_eq!(fnv(1, &["足球"]), 0xd5f2_835e_b73f_59e9);
         assert!(c.extract("").is_empty());
+        let texts: Vec<String> = (0..2_500).map(|i| format!("第{i}条新闻标题 title {i}")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let serial: Vec<Features> = refs.iter().map(|t| c.extract(t)).collect();
+        assert_eq!(extract_all(&c, &refs), serial);
     }
 }
