@@ -7,5 +7,6 @@
 
 pub mod classifier;
 pub mod metrics;
+pub mod recommender;
 
 pub use classifier::{Classifier, LabelledText, TrainConfig, TrainReport};

@@ -17,7 +17,7 @@ pub mod testing;
 use async_trait::async_trait;
 use wantloop_core::demand::NewDemand;
 use wantloop_core::matching::Relist;
-use wantloop_core::{Demand, Event, Match, MatchTransition, NewOffer, Offer};
+use wantloop_core::{Demand, Event, Interaction, Match, MatchTransition, NewInteraction, NewOffer, Offer};
 
 pub use error::StoreError;
 pub use model::*;
@@ -94,6 +94,21 @@ pub trait Store: Send + Sync {
     /// Makes a model its kind's active one (rollback is activating an older one).
     async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError>;
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError>;
+
+    /// Records interactions (one transaction, one event); every offer must exist.
+    async fn record_interactions(
+        &self,
+        batch: &[NewInteraction],
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Vec<Interaction>>, StoreError>;
+    /// A user's interactions, oldest first.
+    async fn user_interactions(&self, user: &str) -> Result<Vec<Interaction>, StoreError>;
+    /// Interactions with `id > after`, oldest first.
+    async fn interactions_after(&self, after: i64, limit: u32) -> Result<Vec<Interaction>, StoreError>;
+    /// (offer id, interactions) since `since` (ms), most first.
+    async fn popular_offers(&self, since: i64, limit: u32) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// The offers with these ids that exist, in no particular order.
+    async fn offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, StoreError>;
 
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;

@@ -52,6 +52,7 @@ conformance!(
     listing_filters_and_pages,
     model_registry_versions_activates_and_rolls_back,
     review_sets_category_and_records_a_label,
+    interactions_are_recorded_and_ranked,
 );
 
 fn class(category: &str) -> Classification {
@@ -550,4 +551,35 @@ async fn review_sets_category_and_records_a_label(s: S) {
     assert_eq!(labels[0].demand_id, Some(d.id));
     assert!(s.labels_after(labels[0].id, 10).await.unwrap().is_empty());
     assert!(matches!(s.review_demand(12345, "tools", None).await, Err(StoreError::NotFound { .. })));
+}
+
+fn interaction(user: &str, offer_id: i64, kind: &str) -> wantloop_core::NewInteraction {
+    wantloop_core::InteractionInput { user: user.into(), offer_id, kind: kind.into(), value: None }.parse("").unwrap()
+}
+
+async fn interactions_are_recorded_and_ranked(s: S) {
+    let a = offer(&s, "p1", 1).await;
+    let b = offer(&s, "p2", 1).await;
+    let batch = [interaction("u1", a.id, "view"), interaction("u2", a.id, "click"), interaction("u1", b.id, "view")];
+    let stored = s.record_interactions(&batch, None).await.unwrap().done().unwrap();
+    assert_eq!(stored.len(), 3);
+    // A batch naming an unknown offer stores nothing.
+    let bad = [interaction("u3", a.id, "view"), interaction("u3", 9999, "view")];
+    assert!(matches!(s.record_interactions(&bad, None).await, Err(StoreError::NotFound { entity: "offer", .. })));
+    assert_eq!(s.interactions_after(0, 100).await.unwrap().len(), 3);
+    assert_eq!(s.popular_offers(0, 10).await.unwrap(), vec![(a.id, 2), (b.id, 1)]);
+    assert_eq!(s.popular_offers(i64::MAX, 10).await.unwrap(), vec![]);
+    let u1: Vec<i64> = s.user_interactions("u1").await.unwrap().iter().map(|i| i.offer_id).collect();
+    assert_eq!(u1, [a.id, b.id]);
+
+    // Accepting and fulfilling record feedback for the requester.
+    let d = demand(&s, "alice", 1).await;
+    let m = propose_one(&s, &d, &b, 1).await.unwrap();
+    let m = step(&s, &m, MatchTransition::Accept).await.unwrap();
+    step(&s, &m, MatchTransition::Fulfil).await.unwrap();
+    let kinds: Vec<&str> = s.user_interactions("alice").await.unwrap().iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(kinds, ["accept", "fulfil"]);
+    let mut found: Vec<i64> = s.offers_by_ids(&[b.id, a.id, 777]).await.unwrap().iter().map(|o| o.id).collect();
+    found.sort();
+    assert_eq!(found, [a.id, b.id]);
 }

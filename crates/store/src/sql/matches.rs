@@ -150,6 +150,7 @@ pub(crate) async fn transition(
             if o.status == wantloop_core::OfferStatus::Withdrawn {
                 return Err(StoreError::illegal("offer", o.id, "accept a match of", o.status.as_str()));
             }
+            lifecycle_interaction(w, &d, &m, wantloop_core::InteractionKind::Accept).await?;
             set_status(w, id, target, None).await
         }
         MatchStatus::Rejected | MatchStatus::Expired => release(w, &m, target).await,
@@ -165,6 +166,7 @@ pub(crate) async fn transition(
             .execute(&mut *w.tx)
             .await?;
             demands::refresh_status(w, m.demand_id).await?;
+            lifecycle_interaction(w, &d, &m, wantloop_core::InteractionKind::Fulfil).await?;
             let relisted = match relist {
                 Some(r) => Some(relist_item(w, &m, &d, &o, r).await?.id),
                 None => None,
@@ -173,6 +175,19 @@ pub(crate) async fn transition(
         }
         MatchStatus::Proposed => Err(StoreError::illegal_match(id, t.name(), m.status)),
     }
+}
+
+/// Accepting and fulfilling are feedback for the recommender: the requester
+/// chose this offer.
+async fn lifecycle_interaction(
+    w: &mut WriteTx,
+    d: &Demand,
+    m: &Match,
+    kind: wantloop_core::InteractionKind,
+) -> Result<(), StoreError> {
+    let user = PartyId::parse("user", &d.requester).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let new = wantloop_core::NewInteraction { user, offer_id: m.offer_id, kind, value: 1.0 };
+    super::interactions::insert(w, &new).await.map(|_| ())
 }
 
 /// The circular loop: the requester now owns the fulfilled item and offers it on.

@@ -13,10 +13,12 @@ use crate::error::StoreError;
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, "models_review", include_str!("../../migrations/sqlite/0002_models_review.sql")),
+    (3, "interactions", include_str!("../../migrations/sqlite/0003_interactions.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "models_review", include_str!("../../migrations/postgres/0002_models_review.sql")),
+    (3, "interactions", include_str!("../../migrations/postgres/0003_interactions.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@
 mod args;
 mod demands;
 mod idempotency;
+mod interactions;
 mod matches;
 mod migrate;
 mod models;

@@ -4,9 +4,11 @@
 use async_trait::async_trait;
 use wantloop_core::demand::NewDemand;
 use wantloop_core::matching::Relist;
-use wantloop_core::{Demand, DemandStatus, Event, Match, MatchTransition, NewOffer, Offer};
+use wantloop_core::{
+    Demand, DemandStatus, Event, Interaction, Match, MatchTransition, NewInteraction, NewOffer, Offer,
+};
 
-use super::{SqlStore, demands, matches, models, offers, outbox, review, stats, write_tx};
+use super::{SqlStore, demands, interactions, matches, models, offers, outbox, review, stats, write_tx};
 use crate::Store;
 use crate::error::StoreError;
 use crate::model::*;
@@ -156,6 +158,30 @@ impl Store for SqlStore {
 
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError> {
         models::active(self.pool(), kind).await
+    }
+
+    async fn record_interactions(
+        &self,
+        batch: &[NewInteraction],
+        idem: Option<&IdemKey>,
+    ) -> Result<Outcome<Vec<Interaction>>, StoreError> {
+        write_tx!(self, idem, |w| interactions::record(w, batch).await)
+    }
+
+    async fn user_interactions(&self, user: &str) -> Result<Vec<Interaction>, StoreError> {
+        interactions::by_user(self.pool(), user).await
+    }
+
+    async fn interactions_after(&self, after: i64, limit: u32) -> Result<Vec<Interaction>, StoreError> {
+        interactions::after(self.pool(), after, limit.clamp(1, 100_000)).await
+    }
+
+    async fn popular_offers(&self, since: i64, limit: u32) -> Result<Vec<(i64, i64)>, StoreError> {
+        interactions::popular(self.pool(), since, limit.clamp(1, 10_000)).await
+    }
+
+    async fn offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, StoreError> {
+        offers::by_ids(self.pool(), ids).await
     }
 
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
