@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::models::ClassifierSlot;
+use crate::models::ModelSlot;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use wantloop_core::demand::{CategorySource, NewDemand};
@@ -16,6 +16,8 @@ use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer, OfferStatus};
 use wantloop_match::batch::{self, BuildOptions, Mode};
 use wantloop_match::constraints::violation;
 use wantloop_match::{Scorer, Weights, plan_for_demand, rules};
+use wantloop_ml::Classifier;
+use wantloop_ml::recommender::Recommender;
 use wantloop_store::{
     Classification, DemandFilter, IdemKey, NewMatch, OfferFilter, Outcome, Page, Proposal, Store, StoreError,
 };
@@ -52,7 +54,8 @@ pub struct Engine {
     config: MatchConfig,
     /// One batch allocation at a time per process.
     allocating: Arc<Mutex<()>>,
-    classifier: ClassifierSlot,
+    classifier: ModelSlot<Classifier>,
+    recommender: ModelSlot<Recommender>,
 }
 
 /// A text's category as the intake would assign it.
@@ -108,11 +111,28 @@ pub struct AllocationReport {
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, config: MatchConfig) -> Self {
-        Self { store, config, allocating: Arc::new(Mutex::new(())), classifier: ClassifierSlot::default() }
+        Self {
+            store,
+            config,
+            allocating: Arc::new(Mutex::new(())),
+            classifier: ModelSlot::default(),
+            recommender: ModelSlot::default(),
+        }
     }
 
-    pub fn classifier(&self) -> &ClassifierSlot {
+    pub fn classifier(&self) -> &ModelSlot<Classifier> {
         &self.classifier
+    }
+
+    pub fn recommender(&self) -> &ModelSlot<Recommender> {
+        &self.recommender
+    }
+
+    /// Brings every served model in step with the registry.
+    pub async fn refresh_models(&self) -> Result<(), StoreError> {
+        self.classifier.refresh(self.store.as_ref()).await?;
+        self.recommender.refresh(self.store.as_ref()).await?;
+        Ok(())
     }
 
     /// Classifies a text with the active model, or with the keyword rules when

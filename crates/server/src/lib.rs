@@ -11,6 +11,7 @@ mod extract;
 pub mod models;
 mod paging;
 pub mod problem;
+pub mod recommend;
 mod reply;
 pub mod retrain;
 pub mod routes;
@@ -95,7 +96,7 @@ impl Application {
             .await
             .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
         let engine = Engine::new(store, config.matching.clone());
-        engine.classifier().refresh(engine.store().as_ref()).await?;
+        engine.refresh_models().await?;
         let state = AppState { engine, retrain: config.retrain.clone() };
         Ok(Self { listener, state, config })
     }
@@ -133,7 +134,7 @@ async fn model_watcher(engine: Engine, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Err(e) = engine.classifier().refresh(engine.store().as_ref()).await {
+        if let Err(e) = engine.refresh_models().await {
             tracing::warn!(error = %e, "model refresh failed");
         }
     }

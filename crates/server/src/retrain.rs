@@ -46,10 +46,12 @@ impl Default for RetrainConfig {
 pub struct RetrainOutcome {
     pub model: ModelInfo,
     pub activated: bool,
-    /// Accuracy of the new model on the held-out slice.
-    pub accuracy: f64,
-    /// Accuracy of the previously active model on the same slice.
-    pub previous_accuracy: Option<f64>,
+    /// `accuracy` (classifier) or `ndcg@10` (recommender).
+    pub metric: String,
+    /// The new model's metric on the held-out data.
+    pub score: f64,
+    /// The previously active model's metric on the same held-out data.
+    pub previous_score: Option<f64>,
     pub examples: usize,
 }
 
@@ -161,21 +163,42 @@ pub async fn retrain_classifier(store: &dyn Store, config: &RetrainConfig) -> Re
     Ok(RetrainOutcome {
         model: model_info,
         activated,
-        accuracy: metrics.accuracy,
-        previous_accuracy: previous,
+        metric: "accuracy".into(),
+        score: metrics.accuracy,
+        previous_score: previous,
         examples: n,
     })
 }
 
-/// The scheduler: checks periodically and retrains when due.
+/// Whether the recommender should be retrained: interactions exist and the
+/// latest model is older than `every`, or 1,000 interactions arrived since.
+pub async fn recommender_due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
+    let latest = store.list_models(Some(crate::models::RECOMMENDER)).await?.into_iter().max_by_key(|m| m.id);
+    let seen = latest.as_ref().and_then(|m| m.params["interactions_up_to"].as_i64()).unwrap_or(0);
+    let new = store.interactions_after(seen, 1_000).await?.len();
+    let stale = latest.is_none_or(|m| now_ms() - m.created_at >= config.every.as_millis() as i64);
+    Ok(new > 0 && (stale || new >= 1_000))
+}
+
+/// The scheduler: checks periodically and retrains each model kind when due.
 pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) {
     let mut tick = tokio::time::interval(config.check_every);
     loop {
         tick.tick().await;
+        match recommender_due(store.as_ref(), &config).await {
+            Ok(true) => match retrain_recommender(store.as_ref(), "auto", config.train.seed).await {
+                Ok(o) => {
+                    tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "recommender retrained")
+                }
+                Err(e) => tracing::warn!(error = %e, "recommender retraining failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "recommender retraining check failed"),
+        }
         match due(store.as_ref(), &config).await {
             Ok(true) => match retrain_classifier(store.as_ref(), &config).await {
                 Ok(o) => {
-                    tracing::info!(model = %o.model.tag(), activated = o.activated, accuracy = o.accuracy, "classifier retrained")
+                    tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "classifier retrained")
                 }
                 Err(e) => tracing::warn!(error = %e, "classifier retraining failed"),
             },
@@ -183,4 +206,76 @@ pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) 
             Err(e) => tracing::warn!(error = %e, "retraining check failed"),
         }
     }
+}
+
+/// Trains a recommender on the store's interactions: 20% of each user's items
+/// (seeded) are held out; the model kind (`auto`: EASE up to 8,000 items, else
+/// ALS) is tuned on a further split of the rest, fitted on the rest, scored on
+/// the held-out items, registered, and activated only if it is not worse than
+/// the active recommender on the same held-out items.
+pub async fn retrain_recommender(store: &dyn Store, kind: &str, seed: u64) -> Result<RetrainOutcome, EngineError> {
+    use wantloop_ml::recommender::{self, Recommender};
+    let mut pairs = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = store.interactions_after(after, 50_000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        pairs.extend(batch.into_iter().map(|i| (i.user, i.offer_id.to_string())));
+    }
+    let all = recommender::from_pairs(&pairs);
+    if all.len() < 10 || all.n_users() < 2 || all.n_items() < 2 {
+        return Err(EngineError::Training(format!(
+            "only {} distinct interactions of {} users with {} offers; need at least 10, 2 and 2",
+            all.len(),
+            all.n_users(),
+            all.n_items()
+        )));
+    }
+    let (train, held_out) = recommender::split_validation(&all, 0.2, seed);
+    let kind = if kind == "auto" { recommender::auto_kind(train.n_items()) } else { kind };
+    let (report, model, params) = tokio::task::block_in_place(|| {
+        let (params, _, _) = recommender::tune(kind, &train, 10, seed)?;
+        let model = Recommender::fit(&train, &params)?;
+        let report = recommender::evaluate(&model, &train, &held_out, 10);
+        Ok::<_, recommender::RecommenderError>((report, model, params))
+    })
+    .map_err(|e| EngineError::Training(e.to_string()))?;
+    let previous = match store.active_model(crate::models::RECOMMENDER).await? {
+        Some(info) => {
+            let bytes = store.model_blob(info.id).await?;
+            Recommender::from_bytes(&bytes).ok().map(|m| recommender::evaluate_mapped(&m, &train, &held_out, 10).ndcg)
+        }
+        None => None,
+    };
+    let registered = store
+        .register_model(&NewModel {
+            kind: crate::models::RECOMMENDER.into(),
+            data_hash: classifier::fingerprint(format!("{pairs:?}").as_bytes()),
+            metrics: serde_json::json!({
+                "ndcg@10": report.ndcg, "precision@10": report.precision, "recall@10": report.recall,
+                "users": report.users, "previous_ndcg@10": previous,
+                "protocol": "20% of each user's interacted offers held out (seeded)",
+            }),
+            params: serde_json::json!({
+                "model": params, "interactions": all.len(), "users": all.n_users(), "items": all.n_items(),
+                "interactions_up_to": after, "seed": seed,
+            }),
+            blob: model.to_bytes(),
+        })
+        .await?;
+    let activated = previous.is_none_or(|p| report.ndcg >= p);
+    let model_info = if activated {
+        store.activate_model(registered.id, None).await?.done().unwrap_or(registered)
+    } else {
+        registered
+    };
+    Ok(RetrainOutcome {
+        model: model_info,
+        activated,
+        metric: "ndcg@10".into(),
+        score: report.ndcg,
+        previous_score: previous,
+        examples: all.len(),
+    })
 }

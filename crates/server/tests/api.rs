@@ -99,6 +99,9 @@ api_tests!(
     low_confidence_demands_wait_for_review,
     activated_models_serve_without_restart,
     retraining_learns_from_review_labels,
+    recommendations_exclude_own_consumed_and_unavailable_offers,
+    cold_start_and_no_model_still_answer,
+    interactions_reject_bad_input,
 );
 
 fn offer_body(provider: &str, text: &str, price: i64, capacity: i64) -> Value {
@@ -522,7 +525,7 @@ async fn retraining_learns_from_review_labels(app: App) {
     let (s, first) = app.post_empty("/v1/models/retrain").await;
     assert_eq!(s, StatusCode::OK, "{first}");
     assert_eq!((first["activated"].as_bool(), first["examples"].as_u64()), (Some(true), Some(180)));
-    assert!(first["accuracy"].as_f64().unwrap() > 0.6, "{first}");
+    assert!(first["score"].as_f64().unwrap() > 0.6, "{first}");
     wait_for_source(&app, "classifier v1").await;
 
     let (_, d) = app.post("/v1/demands", json!({"requester": "a", "text": "找人帮忙疏通下水道"})).await;
@@ -530,10 +533,156 @@ async fn retraining_learns_from_review_labels(app: App) {
     let (_, second) = app.post_empty("/v1/models/retrain").await;
     assert_eq!(second["examples"].as_u64(), Some(181), "{second}");
     assert_eq!(second["model"]["version"].as_i64(), Some(2));
-    assert!(second["previous_accuracy"].is_number());
+    assert!(second["previous_score"].is_number());
     let activated = second["activated"].as_bool().unwrap();
-    assert_eq!(activated, second["accuracy"].as_f64() >= second["previous_accuracy"].as_f64());
+    assert_eq!(activated, second["score"].as_f64() >= second["previous_score"].as_f64());
     let active = app.store.active_model("classifier").await.unwrap().unwrap();
     assert_eq!(active.version, if activated { 2 } else { 1 });
     assert!(active.params["labels_up_to"].as_i64().is_some());
+}
+
+fn simple_offer(provider: &str, text: &str, category: &str, capacity: i64) -> Value {
+    json!({"provider": provider, "text": text, "category": category, "price": 1000, "capacity": capacity,
+           "location": {"lat": 30.28, "lon": 120.16}})
+}
+
+async fn create_offer(app: &App, provider: &str, text: &str, category: &str, capacity: i64) -> i64 {
+    let (s, o) = app.post("/v1/offers", simple_offer(provider, text, category, capacity)).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    o["id"].as_i64().unwrap()
+}
+
+async fn interact(app: &App, user: &str, offers: &[i64]) {
+    let batch: Vec<Value> = offers.iter().map(|o| json!({"user": user, "offer_id": o, "kind": "click"})).collect();
+    let (s, body) = app.post("/v1/interactions", json!({ "interactions": batch })).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+}
+
+async fn recommendations_exclude_own_consumed_and_unavailable_offers(app: App) {
+    let mut books = Vec::new();
+    for i in 0..8 {
+        books.push(create_offer(&app, &format!("p{i}"), &format!("二手小说 第{i}册"), "books", 5).await);
+    }
+    let own = create_offer(&app, "alice", "alice's own novel", "books", 5).await;
+    let consumed = create_offer(&app, "p9", "a novel alice received", "books", 5).await;
+    let exhausted = create_offer(&app, "p10", "a novel with one copy", "books", 1).await;
+    let withdrawn = create_offer(&app, "p11", "a novel soon withdrawn", "books", 5).await;
+    let later_withdrawn = create_offer(&app, "p12", "a novel withdrawn after training", "books", 5).await;
+    let popular = [own, consumed, exhausted, withdrawn, later_withdrawn];
+    // Everyone likes the "popular" five and some books; alice shares their taste.
+    for u in 0..12 {
+        let mut liked: Vec<i64> = popular.to_vec();
+        liked.extend(books.iter().skip(u % 4).step_by(2));
+        interact(&app, &format!("u{u}"), &liked).await;
+    }
+    interact(&app, "alice", &[books[0], books[2]]).await;
+    // alice receives `consumed` through a match.
+    let (_, d) = app
+        .post("/v1/demands", json!({"requester": "alice", "text": "a novel alice received", "category": "books"}))
+        .await;
+    let (_, p) = app.post_empty(&format!("/v1/demands/{}/match", d["id"])).await;
+    let m = p["matches"].as_array().unwrap().iter().find(|m| m["offer_id"] == consumed).expect("matched").clone();
+    app.post_empty(&format!("/v1/matches/{}/accept", m["id"])).await;
+    app.post_empty(&format!("/v1/matches/{}/fulfil", m["id"])).await;
+    // bob takes the one copy of `exhausted`.
+    let (_, d) = app
+        .post("/v1/demands", json!({"requester": "bob", "text": "a novel with one copy", "category": "books"}))
+        .await;
+    let (_, p) = app.post_empty(&format!("/v1/demands/{}/match", d["id"])).await;
+    assert!(p["matches"].as_array().unwrap().iter().any(|m| m["offer_id"] == exhausted), "{p}");
+    app.post_empty(&format!("/v1/offers/{withdrawn}/withdraw")).await;
+
+    let (s, outcome) = app.post_empty("/v1/models/retrain?kind=recommender").await;
+    assert_eq!(s, StatusCode::OK, "{outcome}");
+    assert_eq!((outcome["activated"].as_bool(), outcome["metric"].as_str()), (Some(true), Some("ndcg@10")));
+    wait_until(&app, || async { app.get("/v1/users/alice/recommendations").await.1["model"].is_string() }).await;
+    // Withdrawn after training: still excluded, because state is checked when serving.
+    app.post_empty(&format!("/v1/offers/{later_withdrawn}/withdraw")).await;
+
+    let (s, recs) = app.get("/v1/users/alice/recommendations?k=50").await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    assert_eq!(recs["model"], "recommender v1");
+    let items = recs["items"].as_array().unwrap();
+    let ids: Vec<i64> = items.iter().map(|r| r["offer"]["id"].as_i64().unwrap()).collect();
+    for banned in popular {
+        assert!(!ids.contains(&banned), "offer {banned} must not be recommended to alice: {ids:?}");
+    }
+    assert!(items.iter().any(|r| r["source"] == "model"), "{recs}");
+    assert!(!ids.is_empty() && ids.iter().all(|id| books.contains(id)), "{ids:?}");
+    let unique: std::collections::HashSet<&i64> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len());
+
+    let (_, similar) = app.get(&format!("/v1/offers/{}/similar?k=5", books[0])).await;
+    let sim: Vec<i64> = similar.as_array().unwrap().iter().map(|r| r["offer"]["id"].as_i64().unwrap()).collect();
+    assert!(!sim.contains(&books[0]) && !sim.contains(&withdrawn) && !sim.is_empty(), "{similar}");
+}
+
+async fn wait_until<F, Fut>(_app: &App, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("condition never became true");
+}
+
+async fn cold_start_and_no_model_still_answer(app: App) {
+    let tool = create_offer(&app, "p1", "电钻 九成新", "tools", 3).await;
+    let ladder = create_offer(&app, "p2", "梯子 可借", "tools", 3).await;
+    let book = create_offer(&app, "p3", "英语词典", "books", 3).await;
+    // No interactions and no model: a person with a demand gets content matches.
+    app.post("/v1/demands", json!({"requester": "newbie", "text": "想借一个电钻", "category": "tools"})).await;
+    let (s, recs) = app.get("/v1/users/newbie/recommendations?k=2").await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    assert!(recs["model"].is_null());
+    let items = recs["items"].as_array().unwrap();
+    assert_eq!(items[0]["offer"]["id"], tool, "{recs}");
+    assert_eq!(items[0]["source"], "content");
+    // A stranger gets the newest offers; with interactions, the popular ones first.
+    let (_, fresh) = app.get("/v1/users/stranger/recommendations").await;
+    assert_eq!(fresh["items"].as_array().unwrap().len(), 3);
+    assert!(fresh["items"].as_array().unwrap().iter().all(|r| r["source"] == "fresh"));
+    interact(&app, "u1", &[ladder, book]).await;
+    interact(&app, "u2", &[ladder]).await;
+    let (_, popular) = app.get("/v1/users/stranger/recommendations?k=3").await;
+    let first = &popular["items"][0];
+    assert_eq!((first["offer"]["id"].as_i64(), first["source"].as_str()), (Some(ladder), Some("popular-recent")));
+    // Category filter and diversity cap.
+    let (_, only_books) = app.get("/v1/users/stranger/recommendations?category=books").await;
+    let cats: Vec<&str> =
+        only_books["items"].as_array().unwrap().iter().map(|r| r["offer"]["category"].as_str().unwrap()).collect();
+    assert_eq!(cats, ["books"]);
+    let (_, diverse) = app.get("/v1/users/stranger/recommendations?per_category=1").await;
+    assert_eq!(diverse["items"].as_array().unwrap().len(), 2, "{diverse}");
+    // Similar offers without a model: same category, by text.
+    let (_, similar) = app.get(&format!("/v1/offers/{tool}/similar")).await;
+    assert_eq!(similar[0]["offer"]["id"], ladder);
+    assert_eq!(similar[0]["source"], "content");
+}
+
+async fn interactions_reject_bad_input(app: App) {
+    let offer = create_offer(&app, "p1", "电钻", "tools", 1).await;
+    let (s, problem) = app
+        .post(
+            "/v1/interactions",
+            json!({"interactions": [{"user": "u", "offer_id": offer, "kind": "view"}, {"user": "u", "offer_id": offer, "kind": "rate"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "interactions[1].value");
+    let (s, _) = app.post("/v1/interactions", json!({"user": "u", "offer_id": 424242, "kind": "view"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app.post("/v1/interactions", json!({"interactions": []})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, one) =
+        app.post("/v1/interactions", json!({"user": "u", "offer_id": offer, "kind": "rate", "value": 4})).await;
+    assert_eq!((s, one[0]["value"].as_f64()), (StatusCode::CREATED, Some(4.0)));
+    assert_eq!(app.get("/v1/users/u/recommendations?k=0").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(app.post_empty("/v1/models/retrain?kind=recommender").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.post_empty("/v1/models/retrain?kind=nonsense").await.0, StatusCode::BAD_REQUEST);
 }

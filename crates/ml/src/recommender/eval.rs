@@ -41,6 +41,30 @@ pub fn evaluate(model: &Recommender, train: &Interactions, test: &[Vec<u32>], k:
     EvalReport { precision, recall, ndcg, users: totals.users }
 }
 
+/// As [`evaluate`], for a model fitted on other data: items are matched by id,
+/// and the model ranks from each user's `train` history.
+pub fn evaluate_mapped(model: &Recommender, train: &Interactions, test: &[Vec<u32>], k: usize) -> EvalReport {
+    let mut totals = RankingTotals::default();
+    let mut scores = Vec::new();
+    for (u, relevant) in test.iter().enumerate() {
+        if relevant.is_empty() {
+            continue;
+        }
+        let mut seen: Vec<u32> =
+            train.by_user[u].iter().filter_map(|&i| model.item_index(&train.items[i as usize])).collect();
+        seen.sort_unstable();
+        model.scores(&seen, None, &mut scores);
+        let ranked: Vec<u32> = model
+            .top_k(&scores, k, |i| seen.binary_search(&i).is_ok())
+            .into_iter()
+            .filter_map(|(i, _)| train.item(&model.items()[i as usize]))
+            .collect();
+        totals.add(&ranked, relevant, k);
+    }
+    let (precision, recall, ndcg) = totals.means();
+    EvalReport { precision, recall, ndcg, users: totals.users }
+}
+
 /// Moves a seeded `share` of each user's training items (users with at least
 /// two) into a validation set.
 pub fn split_validation(x: &Interactions, share: f64, seed: u64) -> (Interactions, Vec<Vec<u32>>) {

@@ -13,7 +13,7 @@ mod model;
 
 pub use als::AlsParams;
 pub use data::{Interactions, from_pairs, read_pairs};
-pub use eval::{EvalReport, auto_kind, evaluate, split_validation, tune};
+pub use eval::{EvalReport, auto_kind, evaluate, evaluate_mapped, split_validation, tune};
 pub use model::{Params, Recommender};
 
 /// EASE keeps an items × items matrix; above this many items the trainer

@@ -1,12 +1,18 @@
 //! A fitted recommender: scoring, top-k with exclusions, and its byte format
 //! (`WLREC1\n`, a JSON header line, then little-endian `f32`/`u32` arrays).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::als::{self, AlsParams};
 use super::data::Interactions;
 use super::knn::{self, Neighbours};
 use super::{RecommenderError, ease};
+
+fn index_of(items: &[String]) -> HashMap<String, u32> {
+    items.iter().enumerate().map(|(i, id)| (id.clone(), i as u32)).collect()
+}
 
 /// Which model, with its hyper-parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +48,7 @@ pub struct Recommender {
     params: Params,
     users: Vec<String>,
     items: Vec<String>,
+    index: HashMap<String, u32>,
     /// Interactions per item in the training data (the popularity model, and
     /// the tie-breaker of every model).
     popularity: Vec<f32>,
@@ -68,7 +75,14 @@ impl Recommender {
             Params::ItemKnn { neighbours } => Weights::Knn(knn::fit(x, *neighbours)),
             Params::Popularity => Weights::Popularity,
         };
-        Ok(Self { params: params.clone(), users: x.users.clone(), items: x.items.clone(), popularity, weights })
+        Ok(Self {
+            params: params.clone(),
+            users: x.users.clone(),
+            index: index_of(&x.items),
+            items: x.items.clone(),
+            popularity,
+            weights,
+        })
     }
 
     pub fn params(&self) -> &Params {
@@ -80,7 +94,7 @@ impl Recommender {
     }
 
     pub fn item_index(&self, id: &str) -> Option<u32> {
-        self.items.iter().position(|i| i == id).map(|i| i as u32)
+        self.index.get(id).copied()
     }
 
     pub fn popularity(&self) -> &[f32] {
@@ -212,6 +226,6 @@ impl Recommender {
             Params::Popularity if rest.is_empty() => Weights::Popularity,
             _ => return Err(bad("payload does not fit the parameters")),
         };
-        Ok(Self { params: h.params, users: h.users, items: h.items, popularity, weights })
+        Ok(Self { params: h.params, users: h.users, index: index_of(&h.items), items: h.items, popularity, weights })
     }
 }

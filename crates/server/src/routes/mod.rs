@@ -5,6 +5,7 @@ mod demands;
 mod matches;
 mod models;
 mod offers;
+mod recommend;
 mod review;
 mod system;
 
@@ -29,10 +30,11 @@ use crate::{AppState, BODY_LIMIT_BYTES};
         demands::create, demands::list, demands::get, demands::cancel, demands::match_demand, demands::candidates,
         offers::create, offers::list, offers::get, offers::withdraw, offers::demands,
         matches::list, matches::get, matches::accept, matches::reject, matches::fulfil,
+        recommend::record, recommend::for_user, recommend::similar,
         review::classify, review::queue, review::review, models::list, models::activate, models::retrain,
         system::healthz, system::readyz, system::events, system::stats, system::allocate, system::openapi,
     ),
-    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "models"), (name = "system"))
+    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "models"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -54,6 +56,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/matches/{id}/accept"),
     ("post", "/v1/matches/{id}/reject"),
     ("post", "/v1/matches/{id}/fulfil"),
+    ("post", "/v1/interactions"),
+    ("get", "/v1/users/{id}/recommendations"),
+    ("get", "/v1/offers/{id}/similar"),
     ("post", "/v1/classify"),
     ("get", "/v1/review/demands"),
     ("post", "/v1/review/demands/{id}"),
@@ -96,6 +101,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/matches/{id}/accept", post(matches::accept))
         .route("/v1/matches/{id}/reject", post(matches::reject))
         .route("/v1/matches/{id}/fulfil", post(matches::fulfil))
+        .route("/v1/interactions", post(recommend::record))
+        .route("/v1/users/{id}/recommendations", get(recommend::for_user))
+        .route("/v1/offers/{id}/similar", get(recommend::similar))
         .route("/v1/classify", post(review::classify))
         .route("/v1/review/demands", get(review::queue))
         .route("/v1/review/demands/{id}", post(review::review))

@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::extract::{ApiQuery, IdPath, Idempotency, OptionalJsonBody};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
-use crate::retrain::{RetrainOutcome, retrain_classifier};
+use crate::retrain::{RetrainOutcome, retrain_classifier, retrain_recommender};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ModelQuery {
@@ -39,23 +39,45 @@ pub async fn activate(
 ) -> Result<Reply<ModelInfo>, ApiError> {
     let store = s.engine.store();
     let kind = store.get_model(id).await?.kind;
-    if kind == crate::models::CLASSIFIER {
-        // Refuse to activate bytes this build cannot load.
-        let bytes = store.model_blob(id).await?;
-        wantloop_ml::Classifier::from_bytes(&bytes)
-            .map_err(|e| ApiError::bad_field("id", format!("model {id} cannot be loaded: {e}")))?;
-    }
+    // Refuse to activate bytes this build cannot load.
+    let bytes = store.model_blob(id).await?;
+    crate::models::check_loadable(&kind, &bytes)
+        .map_err(|e| ApiError::bad_field("id", format!("model {id} cannot be loaded: {e}")))?;
     let key = idem.for_request(&body.raw, StatusCode::OK);
     let out = store.activate_model(id, key.as_ref()).await?;
-    s.engine.classifier().refresh(store.as_ref()).await?;
+    s.engine.refresh_models().await?;
     Ok(Reply::from_outcome(StatusCode::OK, out))
 }
 
-/// Retrain the classifier now from the configured base file and the review labels.
-#[utoipa::path(post, path = "/v1/models/retrain", tag = "models",
-    responses((status = 200, body = RetrainOutcome), (status = 422, body = Problem)))]
-pub async fn retrain(State(s): State<AppState>) -> Result<Json<RetrainOutcome>, ApiError> {
-    let outcome = retrain_classifier(s.engine.store().as_ref(), &s.retrain).await?;
-    s.engine.classifier().refresh(s.engine.store().as_ref()).await?;
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RetrainQuery {
+    /// `classifier` (default) or `recommender`.
+    kind: Option<String>,
+    /// For the recommender: auto (default), ease, als, itemknn or popularity.
+    model: Option<String>,
+}
+
+/// Retrain now: the classifier from the configured base file and the review
+/// labels, or the recommender from the stored interactions. The new model is
+/// activated only if it is not worse than the active one on held-out data.
+#[utoipa::path(post, path = "/v1/models/retrain", tag = "models", params(RetrainQuery),
+    responses((status = 200, body = RetrainOutcome), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn retrain(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<RetrainQuery>,
+) -> Result<Json<RetrainOutcome>, ApiError> {
+    let store = s.engine.store().as_ref();
+    let outcome = match q.kind.as_deref().unwrap_or(crate::models::CLASSIFIER) {
+        crate::models::CLASSIFIER => retrain_classifier(store, &s.retrain).await?,
+        crate::models::RECOMMENDER => {
+            let model = q.model.as_deref().unwrap_or("auto");
+            if !["auto", "ease", "als", "itemknn", "popularity"].contains(&model) {
+                return Err(ApiError::bad_field("model", "must be auto, ease, als, itemknn or popularity"));
+            }
+            retrain_recommender(store, model, s.retrain.train.seed).await?
+        }
+        _ => return Err(ApiError::bad_field("kind", "must be classifier or recommender")),
+    };
+    s.engine.refresh_models().await?;
     Ok(Json(outcome))
 }

@@ -1,0 +1,119 @@
+//! Interactions in, recommendations out.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use wantloop_core::values::{Category, PartyId};
+use wantloop_core::{Interaction, InteractionInput, ValidationError};
+
+use super::demands::parse_limit;
+use crate::AppState;
+use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody};
+use crate::problem::{ApiError, Problem};
+use crate::recommend::{RecommendOptions, Recommendations, Recommended};
+use crate::reply::Reply;
+
+/// One interaction, or a batch of them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum InteractionBody {
+    Batch { interactions: Vec<InteractionInput> },
+    One(InteractionInput),
+}
+
+/// Record views, clicks, accepts, fulfilments or ratings (accepts and
+/// fulfilments of matches are recorded automatically).
+#[utoipa::path(post, path = "/v1/interactions", tag = "recommendations", request_body = InteractionBody,
+    responses((status = 201, body = Vec<Interaction>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn record(
+    State(s): State<AppState>,
+    idem: Idempotency,
+    body: JsonBody<InteractionBody>,
+) -> Result<Reply<Vec<Interaction>>, ApiError> {
+    let inputs: Vec<(String, &InteractionInput)> = match &body.value {
+        InteractionBody::One(i) => vec![(String::new(), i)],
+        InteractionBody::Batch { interactions } => {
+            interactions.iter().enumerate().map(|(n, i)| (format!("interactions[{n}]"), i)).collect()
+        }
+    };
+    if inputs.is_empty() || inputs.len() > 1_000 {
+        return Err(ValidationError::one("interactions", "must hold 1 to 1000 interactions").into());
+    }
+    let mut batch = Vec::with_capacity(inputs.len());
+    let mut errors = Vec::new();
+    for (prefix, input) in inputs {
+        match input.parse(&prefix) {
+            Ok(i) => batch.push(i),
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ValidationError(errors).into());
+    }
+    let key = idem.for_request(&body.raw, StatusCode::CREATED);
+    let out = s.engine.store().record_interactions(&batch, key.as_ref()).await?;
+    Ok(Reply::from_outcome(StatusCode::CREATED, out))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RecommendQuery {
+    /// How many (1–1000, default 20).
+    k: Option<String>,
+    /// Only offers of this category.
+    category: Option<String>,
+    /// At most this many offers per category (diversity).
+    per_category: Option<String>,
+}
+
+/// Offers for a person: the active model's ranking, with popular and
+/// content-based fallbacks; own, consumed and unavailable offers never appear.
+#[utoipa::path(get, path = "/v1/users/{id}/recommendations", tag = "recommendations",
+    params(("id" = String, Path), RecommendQuery),
+    responses((status = 200, body = Recommendations), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn for_user(
+    State(s): State<AppState>,
+    Path(user): Path<String>,
+    ApiQuery(q): ApiQuery<RecommendQuery>,
+) -> Result<Json<Recommendations>, ApiError> {
+    let user = PartyId::parse("id", &user)?;
+    let per_category = match q.per_category.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ApiError::bad_field("per_category", "must be a positive integer"))?,
+        ),
+    };
+    let options = RecommendOptions {
+        k: parse_limit(q.k.as_deref()).map_err(|_| ApiError::bad_field("k", "must be an integer from 1 to 1000"))?,
+        category: q
+            .category
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| Category::parse("category", c))
+            .transpose()?
+            .map(|c| c.as_str().to_string()),
+        per_category,
+    };
+    Ok(Json(s.engine.recommend(user.as_str(), &options).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SimilarQuery {
+    /// How many (1–1000, default 20).
+    k: Option<String>,
+}
+
+/// Available offers like this one (model item–item scores, else text).
+#[utoipa::path(get, path = "/v1/offers/{id}/similar", tag = "recommendations", params(("id" = i64, Path), SimilarQuery),
+    responses((status = 200, body = Vec<Recommended>), (status = 404, body = Problem)))]
+pub async fn similar(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<SimilarQuery>,
+) -> Result<Json<Vec<Recommended>>, ApiError> {
+    let k = parse_limit(q.k.as_deref()).map_err(|_| ApiError::bad_field("k", "must be an integer from 1 to 1000"))?;
+    Ok(Json(s.engine.similar(id, k).await?))
+}
