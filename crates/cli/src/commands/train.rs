@@ -15,6 +15,79 @@ use crate::StoreArgs;
 pub enum Target {
     /// The demand classifier (text → category).
     Classifier(ClassifierArgs),
+    /// The offer recommender, from the store's interactions or a file.
+    Recommender(RecommenderArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RecommenderArgs {
+    /// Train on the store's interactions (held-out check; activated if not worse).
+    #[arg(long, conflicts_with = "train")]
+    from_store: bool,
+    /// Train on a `user<TAB>item` file instead.
+    #[arg(long)]
+    train: Option<PathBuf>,
+    /// auto (EASE up to 8,000 items, else ALS), ease, als, itemknn or popularity.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "ease", "als", "itemknn", "popularity"])]
+    model: String,
+    /// Make a file-trained model the active recommender.
+    #[arg(long, requires = "train")]
+    activate: bool,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+async fn train_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
+    use wantloop_ml::recommender::{self, Recommender};
+    let store = SqlStore::connect(&a.store.url()?).await?;
+    if a.from_store {
+        let o = wantloop_server::retrain::retrain_recommender(&store, &a.model, a.seed).await?;
+        println!(
+            "trained recommender on {} interactions: NDCG@10 {:.4} on held-out items (active model: {}); registered as {} (id {}){}",
+            o.examples,
+            o.score,
+            o.previous_score.map_or("none".to_string(), |p| format!("{p:.4}")),
+            o.model.tag(),
+            o.model.id,
+            if o.activated { ", active" } else { ", not activated (worse than the active model)" }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(path) = &a.train else { anyhow::bail!("give --from-store or --train FILE") };
+    let pairs = recommender::read_pairs(path)?;
+    let x = recommender::from_pairs(&pairs);
+    let kind = if a.model == "auto" { recommender::auto_kind(x.n_items()) } else { a.model.as_str() };
+    let (params, validation, _) = tokio::task::block_in_place(|| recommender::tune(kind, &x, 10, a.seed))?;
+    let started = std::time::Instant::now();
+    let model = tokio::task::block_in_place(|| Recommender::fit(&x, &params))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let info = store
+        .register_model(&NewModel {
+            kind: "recommender".into(),
+            data_hash: classifier::fingerprint(&data),
+            metrics: serde_json::json!({ "validation_ndcg@10": validation.ndcg }),
+            params: serde_json::json!({ "model": params, "users": x.n_users(), "items": x.n_items(), "fit_seconds": seconds }),
+            blob: model.to_bytes(),
+        })
+        .await?;
+    if a.activate {
+        store.activate_model(info.id, None).await?;
+    }
+    println!(
+        "trained recommender ({}) on {} interactions of {} users with {} items in {seconds:.2} s; validation NDCG@10 {:.4}; registered as {} (id {}){}",
+        params.name(),
+        x.len(),
+        x.n_users(),
+        x.n_items(),
+        validation.ndcg,
+        info.tag(),
+        info.id,
+        if a.activate { ", active" } else { "" }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -104,7 +177,10 @@ pub fn train_with_progress(
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Target::Classifier(a) = args.target;
+    let a = match args.target {
+        Target::Classifier(a) => a,
+        Target::Recommender(r) => return train_recommender(r).await,
+    };
     let train = classifier::read_file(&a.train)?;
     let dev = a.dev.as_deref().map(classifier::read_file).transpose()?;
     let config = a.hyper.config();

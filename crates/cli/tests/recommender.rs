@@ -1,0 +1,72 @@
+//! `wantloop eval recommender` and `wantloop train recommender` as a user runs them.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wantloop");
+
+fn wantloop(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).env("WANTLOOP_LOG", "warn").output().expect("run wantloop")
+}
+
+/// Two taste groups of 30 users over 12 items each; one item of every user is in test.
+fn write_split(dir: &std::path::Path) -> (String, String) {
+    let (mut train, mut test) = (String::new(), String::new());
+    for u in 0..60 {
+        let group = if u < 30 { "a" } else { "b" };
+        let items: Vec<usize> = (0..12).filter(|i| (i + u) % 3 != 0).collect();
+        for (n, i) in items.iter().enumerate() {
+            let line = format!("u{u}\t{group}{i}\t5\t0\n");
+            if n == u % 5 { test.push_str(&line) } else { train.push_str(&line) }
+        }
+    }
+    let (tr, te) = (dir.join("train.tsv"), dir.join("test.tsv"));
+    std::fs::write(&tr, train).unwrap();
+    std::fs::write(&te, test).unwrap();
+    (tr.display().to_string(), te.display().to_string())
+}
+
+#[test]
+fn eval_prints_ranking_metrics_and_beats_popularity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = write_split(dir.path());
+    let run = |model: &str| -> Value {
+        let out = wantloop(&["eval", "recommender", "--train", &train, "--test", &test, "--model", model, "--json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ease = run("auto");
+    assert_eq!(ease["model"], "ease");
+    for key in ["precision@10", "recall@10", "ndcg@10", "users", "items", "fit_seconds"] {
+        assert!(ease[key].is_number(), "missing {key}: {ease}");
+    }
+    assert_eq!(ease["users"], 60);
+    let popularity = run("popularity");
+    assert!(
+        ease["ndcg@10"].as_f64().unwrap() > popularity["ndcg@10"].as_f64().unwrap() + 0.1,
+        "EASE {ease} vs popularity {popularity}"
+    );
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, "u1\ti1\nonly-one-column\n").unwrap();
+    let out = wantloop(&["eval", "recommender", "--train", bad.to_str().unwrap(), "--test", &test]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.tsv:2"));
+}
+
+#[test]
+fn train_from_a_file_registers_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = write_split(dir.path());
+    let data = dir.path().join("data").display().to_string();
+    let out = wantloop(&["train", "recommender", "--train", &train, "--activate", "--data-dir", &data]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("recommender v1"));
+    let listed: Value = serde_json::from_slice(
+        &wantloop(&["models", "list", "--kind", "recommender", "--json", "--data-dir", &data]).stdout,
+    )
+    .unwrap();
+    assert_eq!((listed[0]["active"].as_bool(), listed[0]["params"]["users"].as_i64()), (Some(true), Some(60)));
+    let out = wantloop(&["train", "recommender", "--from-store", "--data-dir", &data]);
+    assert!(!out.status.success(), "an empty store has nothing to train on");
+}
