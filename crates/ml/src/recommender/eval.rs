@@ -86,19 +86,33 @@ pub fn split_validation(x: &Interactions, share: f64, seed: u64) -> (Interaction
     (fit, validation)
 }
 
+/// Above this many items each EASE fit takes seconds, so tuning tries fewer settings.
+const LARGE_CATALOGUE: usize = 3_000;
+
 /// The candidate settings tried for a model kind.
-fn grid(kind: &str, seed: u64) -> Vec<Params> {
+fn grid(kind: &str, seed: u64, items: usize) -> Vec<Params> {
+    let large = items > LARGE_CATALOGUE;
     match kind {
-        "ease" => [100.0, 200.0, 400.0, 800.0]
-            .iter()
-            .flat_map(|&lambda| [0.0, 0.15, 0.3, 0.45].map(|dropout| Params::Ease { lambda, dropout }))
-            .collect(),
-        "als" => [32, 64, 128]
-            .iter()
-            .flat_map(|&factors| {
-                [1.0, 10.0].map(|alpha| Params::Als(AlsParams { factors, alpha, reg: 1.0, iterations: 10, seed }))
-            })
-            .collect(),
+        "ease" => {
+            let (lambdas, dropouts): (&[f64], &[f64]) = if large {
+                (&[200.0, 800.0], &[0.0, 0.3])
+            } else {
+                (&[100.0, 200.0, 400.0, 800.0], &[0.0, 0.15, 0.3, 0.45])
+            };
+            lambdas
+                .iter()
+                .flat_map(|&lambda| dropouts.iter().map(move |&dropout| Params::Ease { lambda, dropout }))
+                .collect()
+        }
+        "als" => {
+            let factors: &[usize] = if large { &[64] } else { &[32, 64, 128] };
+            factors
+                .iter()
+                .flat_map(|&factors| {
+                    [1.0, 10.0].map(|alpha| Params::Als(AlsParams { factors, alpha, reg: 1.0, iterations: 10, seed }))
+                })
+                .collect()
+        }
         "itemknn" => [20, 50, 100, 200].map(|neighbours| Params::ItemKnn { neighbours }).to_vec(),
         _ => vec![Params::Popularity],
     }
@@ -121,7 +135,7 @@ pub fn tune(
     let started = Instant::now();
     let (fit_part, validation) = split_validation(train, 0.2, seed);
     let mut best: Option<(Params, EvalReport)> = None;
-    for params in grid(kind, seed) {
+    for params in grid(kind, seed, train.n_items()) {
         let model = Recommender::fit(&fit_part, &params)?;
         let report = evaluate(&model, &fit_part, &validation, k);
         if best.as_ref().is_none_or(|b| report.ndcg > b.1.ndcg) {
