@@ -9,7 +9,7 @@ single thread (OPENBLAS_NUM_THREADS=1, num_threads=1, implicit's CPU classes).
 
 Grids:
   implicit ALS : factors {32, 64} x regularization {1, 10, 20} x alpha {1, 2, 4}, 15 iterations
-  implicit BPR : factors {32, 64} x learning_rate {0.01, 0.05, 0.1} x regularization {0.001, 0.01}, 200 iterations
+  implicit BPR : factors {32, 64} x learning_rate {0.01, 0.05} x regularization {0.001, 0.01}, 100 iterations
   implicit item-kNN (CosineRecommender) : K {20, 50, 100, 200}
   EASE (numpy) : lambda {100, 200, 400, 800}
   popularity   : none
@@ -55,7 +55,7 @@ def als_fit(X, p):
 
 def bpr_fit(X, p):
     m = BayesianPersonalizedRanking(factors=p["factors"], learning_rate=p["learning_rate"],
-                                    regularization=p["regularization"], iterations=200, random_state=42,
+                                    regularization=p["regularization"], iterations=100, random_state=42,
                                     num_threads=1)
     m.fit(X, show_progress=False)
     return lambda: np.asarray(m.user_factors) @ np.asarray(m.item_factors).T
@@ -89,7 +89,7 @@ def grid(**axes):
 
 PEERS = [
     Peer("implicit-als", grid(factors=[32, 64], regularization=[1.0, 10.0, 20.0], alpha=[1.0, 2.0, 4.0]), als_fit),
-    Peer("implicit-bpr", grid(factors=[32, 64], learning_rate=[0.01, 0.05, 0.1], regularization=[0.001, 0.01]), bpr_fit),
+    Peer("implicit-bpr", grid(factors=[32, 64], learning_rate=[0.01, 0.05], regularization=[0.001, 0.01]), bpr_fit),
     Peer("implicit-itemknn-cosine", grid(K=[20, 50, 100, 200]), knn_fit),
     Peer("numpy-ease", grid(**{"lambda": [100.0, 200.0, 400.0, 800.0]}), ease_fit),
     Peer("popularity", [{}], pop_fit),

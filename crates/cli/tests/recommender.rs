@@ -37,7 +37,7 @@ fn eval_prints_ranking_metrics_and_beats_popularity() {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let ease = run("auto");
-    assert_eq!(ease["model"], "ease");
+    assert_eq!(ease["model"], "hybrid");
     for key in ["precision@10", "recall@10", "ndcg@10", "users", "items", "fit_seconds"] {
         assert!(ease[key].is_number(), "missing {key}: {ease}");
     }

@@ -26,6 +26,12 @@ fn all_params() -> Vec<Params> {
         Params::ItemKnn { neighbours: 10 },
         Params::Als(AlsParams { factors: 4, reg: 0.1, alpha: 5.0, iterations: 10, seed: 7 }),
         Params::Popularity,
+        Params::Hybrid {
+            lambda: 1.0,
+            dropout: 0.2,
+            als: AlsParams { factors: 4, reg: 0.1, alpha: 5.0, iterations: 10, seed: 7 },
+            weight: 0.5,
+        },
     ]
 }
 

@@ -22,17 +22,38 @@ const STOPWORDS: &[&str] = &[
     "呢", "吧", "啊", "请", "需要", "想要", "买", "求",
 ];
 
-/// Folds full-width ASCII forms (ＡＢＣ１２３) to their half-width twins and
-/// lowercases, so that mixed-width input tokenises the same way.
+/// Text after normalisation, with the span of the original text each of its
+/// characters came from (so that highlights can point into the original).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalised {
+    pub text: String,
+    /// Per character of `text`: the original's byte range.
+    pub spans: Vec<(usize, usize)>,
+}
+
+/// Unicode NFKC (which also folds full-width forms: ＡＢＣ１２３ → ABC123),
+/// lowercase, and traditional → simplified Chinese (臺灣 → 台湾), so that every
+/// form of a word analyses to the same tokens.
+pub fn normalise_mapped(original: &str) -> Normalised {
+    use unicode_normalization::UnicodeNormalization;
+    let mut text = String::with_capacity(original.len());
+    let mut spans = Vec::with_capacity(original.len());
+    let mut buf = [0u8; 4];
+    for (b, c) in original.char_indices() {
+        let span = (b, b + c.len_utf8());
+        let c = if c == '\u{3000}' { ' ' } else { c };
+        for n in c.encode_utf8(&mut buf).nfkc().flat_map(char::to_lowercase) {
+            text.push(n);
+            spans.push(span);
+        }
+    }
+    // Character for character (the converter keeps the count), so spans still line up.
+    Normalised { text: fast2s::convert(&text), spans }
+}
+
+/// The normalised text (see [`normalise_mapped`]).
 pub fn normalise(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
+    normalise_mapped(text).text
 }
 
 /// Analyses text into tokens: normalised, segmented, stop words and punctuation removed.
@@ -75,6 +96,94 @@ pub fn overlap(query: &HashSet<String>, document: &HashSet<String>) -> f64 {
     query.intersection(document).count() as f64 / query.len() as f64
 }
 
+/// A token with its place in the original text, for indexing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanToken {
+    pub text: String,
+    /// Byte range in the original text.
+    pub from: usize,
+    pub to: usize,
+    /// Position in token units (sub-words share their word's position).
+    pub position: usize,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Words for the search index: jieba's precise segmentation gives positions,
+/// and its search-mode sub-words (自行 and 行车 inside 自行车) are added at
+/// their word's position, so both whole-word phrases and sub-word queries match.
+pub fn search_words(original: &str) -> Vec<SpanToken> {
+    let n = normalise_mapped(original);
+    let span_of = |from: usize, to: usize| (n.spans[from].0, n.spans[to - 1].1);
+    let precise: Vec<(usize, usize)> = jieba()
+        .cut(&n.text, true)
+        .into_iter()
+        .filter(|t| t.word.chars().any(char::is_alphanumeric))
+        .map(|t| (t.start, t.end))
+        .collect();
+    let mut out = Vec::with_capacity(precise.len() * 2);
+    let mut word = 0;
+    for t in jieba().cut_for_search(&n.text, true) {
+        if !t.word.chars().any(char::is_alphanumeric) || t.end <= t.start {
+            continue;
+        }
+        while word < precise.len() && precise[word].1 < t.end {
+            word += 1;
+        }
+        let (from, to) = span_of(t.start, t.end);
+        out.push(SpanToken {
+            text: t.word.trim().to_string(),
+            from,
+            to,
+            position: word.min(precise.len().saturating_sub(1)),
+        });
+    }
+    out
+}
+
+/// Overlapping character bigrams of Chinese runs (a lone character stands as
+/// itself), and whole words elsewhere; positions count characters, so a
+/// bigram phrase query matches exactly the substring.
+pub fn cjk_bigrams(original: &str) -> Vec<SpanToken> {
+    let n = normalise_mapped(original);
+    let chars: Vec<char> = n.text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_cjk(c) {
+            let start = i;
+            while i < chars.len() && is_cjk(chars[i]) {
+                i += 1;
+            }
+            if i - start == 1 {
+                out.push(SpanToken {
+                    text: c.to_string(),
+                    from: n.spans[start].0,
+                    to: n.spans[start].1,
+                    position: start,
+                });
+            }
+            for j in start..i.saturating_sub(1) {
+                let text: String = chars[j..j + 2].iter().collect();
+                out.push(SpanToken { text, from: n.spans[j].0, to: n.spans[j + 1].1, position: j });
+            }
+        } else if c.is_alphanumeric() {
+            let start = i;
+            while i < chars.len() && chars[i].is_alphanumeric() && !is_cjk(chars[i]) {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            out.push(SpanToken { text, from: n.spans[start].0, to: n.spans[i - 1].1, position: start });
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,9 +198,32 @@ mod tests {
     }
 
     #[test]
-    fn folds_width_and_case() {
+    fn folds_width_case_and_traditional_forms() {
         assert_eq!(normalise("ＩＰｈｏｎｅ　１３"), "iphone 13");
         assert_eq!(tokens("ＩＰｈｏｎｅ"), tokens("iphone"));
+        assert_eq!(normalise("臺灣的自行車"), "台湾的自行车");
+        let n = normalise_mapped("Ａ車b");
+        assert_eq!(n.text, "a车b");
+        assert_eq!(n.spans, vec![(0, 3), (3, 6), (6, 7)]);
+    }
+
+    #[test]
+    fn search_words_keep_sub_words_at_their_word_position() {
+        let t = search_words("二手自行车出售");
+        let word = |w: &str| t.iter().find(|x| x.text == w).map(|x| x.position);
+        assert!(word("自行车").is_some() && word("自行车") == word("行车"), "{t:?}");
+        assert!(word("出售") > word("自行车"));
+        let original = "二手自行车出售";
+        let whole = t.iter().find(|x| x.text == "自行车").unwrap();
+        assert_eq!(&original[whole.from..whole.to], "自行车");
+    }
+
+    #[test]
+    fn bigrams_cover_chinese_runs_and_keep_words() {
+        let b: Vec<String> = cjk_bigrams("待处理 iPhone 13 猫").into_iter().map(|t| t.text).collect();
+        assert_eq!(b, ["待处", "处理", "iphone", "13", "猫"]);
+        let t = cjk_bigrams("臺灣");
+        assert_eq!((t[0].text.as_str(), t[0].from, t[0].to), ("台湾", 0, 6));
     }
 
     #[test]

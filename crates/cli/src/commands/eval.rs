@@ -31,7 +31,7 @@ pub struct RecommenderArgs {
     #[arg(long, default_value_t = 10)]
     k: usize,
     /// ease, als, itemknn, popularity, or auto (EASE up to 8,000 items, else ALS).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "ease", "als", "itemknn", "popularity"])]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "hybrid", "ease", "als", "itemknn", "popularity"])]
     model: String,
     /// Seed of the validation split used for tuning.
     #[arg(long, default_value_t = 42)]

@@ -28,7 +28,7 @@ pub struct RecommenderArgs {
     #[arg(long)]
     train: Option<PathBuf>,
     /// auto (EASE up to 8,000 items, else ALS), ease, als, itemknn or popularity.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "ease", "als", "itemknn", "popularity"])]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "hybrid", "ease", "als", "itemknn", "popularity"])]
     model: String,
     /// Make a file-trained model the active recommender.
     #[arg(long, requires = "train")]

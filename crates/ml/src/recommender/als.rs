@@ -27,7 +27,7 @@ impl Default for AlsParams {
     }
 }
 
-const CG_STEPS: usize = 3;
+const CG_STEPS: usize = 6;
 
 /// YᵀY of row-major factors (n × k).
 fn gram(y: &[f64], k: usize) -> Vec<f64> {

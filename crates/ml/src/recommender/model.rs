@@ -18,10 +18,22 @@ fn index_of(items: &[String]) -> HashMap<String, u32> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "lowercase")]
 pub enum Params {
-    Ease { lambda: f64, dropout: f64 },
+    Ease {
+        lambda: f64,
+        dropout: f64,
+    },
     Als(AlsParams),
-    ItemKnn { neighbours: usize },
+    ItemKnn {
+        neighbours: usize,
+    },
     Popularity,
+    /// `(1 − weight) · EASE + weight · ALS`, raw scores.
+    Hybrid {
+        lambda: f64,
+        dropout: f64,
+        als: AlsParams,
+        weight: f64,
+    },
 }
 
 impl Params {
@@ -31,6 +43,7 @@ impl Params {
             Self::Als(_) => "als",
             Self::ItemKnn { .. } => "itemknn",
             Self::Popularity => "popularity",
+            Self::Hybrid { .. } => "hybrid",
         }
     }
 }
@@ -41,6 +54,7 @@ enum Weights {
     Als { users: Vec<f32>, items: Vec<f32> },
     Knn(Neighbours),
     Popularity,
+    Hybrid { b: Vec<f32>, users: Vec<f32>, items: Vec<f32> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +88,11 @@ impl Recommender {
             }
             Params::ItemKnn { neighbours } => Weights::Knn(knn::fit(x, *neighbours)),
             Params::Popularity => Weights::Popularity,
+            Params::Hybrid { lambda, dropout, als: p, .. } => {
+                let b = ease::fit(x, *lambda, *dropout)?;
+                let (users, items) = als::fit(x, p)?;
+                Weights::Hybrid { b, users, items }
+            }
         };
         Ok(Self {
             params: params.clone(),
@@ -87,6 +106,28 @@ impl Recommender {
 
     pub fn params(&self) -> &Params {
         &self.params
+    }
+
+    /// The blend of a fitted EASE and a fitted ALS model on the same data
+    /// (tuning tries several weights without refitting either).
+    pub fn hybrid_of(ease: &Recommender, als: &Recommender, weight: f64) -> Option<Recommender> {
+        match (&ease.params, &ease.weights, &als.params, &als.weights) {
+            (Params::Ease { lambda, dropout }, Weights::Ease(b), Params::Als(p), Weights::Als { users, items })
+                if ease.items == als.items && ease.users == als.users =>
+            {
+                Some(Recommender {
+                    params: Params::Hybrid { lambda: *lambda, dropout: *dropout, als: *p, weight },
+                    weights: Weights::Hybrid { b: b.clone(), users: users.clone(), items: items.clone() },
+                    ..ease.clone()
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The training index of a user id, which ALS-based models need.
+    pub fn user_index(&self, id: &str) -> Option<u32> {
+        self.users.iter().position(|u| u == id).map(|u| u as u32)
     }
 
     pub fn items(&self) -> &[String] {
@@ -117,6 +158,19 @@ impl Recommender {
                 _ => out.copy_from_slice(&self.popularity),
             },
             Weights::Popularity => out.copy_from_slice(&self.popularity),
+            Weights::Hybrid { b, users, items } => {
+                ease::score(b, n, history, out);
+                if let (Some(u), Params::Hybrid { als: p, weight, .. }) = (user, &self.params)
+                    && (u as usize) < self.users.len()
+                {
+                    let mut a = vec![0.0f32; n];
+                    als::score(users, items, p.factors, u as usize, &mut a);
+                    let w = *weight as f32;
+                    for (o, x) in out.iter_mut().zip(a) {
+                        *o = (1.0 - w) * *o + w * x;
+                    }
+                }
+            }
         }
     }
 
@@ -157,6 +211,11 @@ impl Recommender {
                 }
             }
             Weights::Popularity => {}
+            Weights::Hybrid { b, users, items } => {
+                floats.extend(b);
+                floats.extend(users);
+                floats.extend(items);
+            }
         }
         let header = serde_json::json!({
             "params": self.params, "users": self.users, "items": self.items,
@@ -224,6 +283,11 @@ impl Recommender {
                 Weights::Knn(nb)
             }
             Params::Popularity if rest.is_empty() => Weights::Popularity,
+            Params::Hybrid { als: p, .. } if rest.len() == n * n + (nu + n) * p.factors => {
+                let (b, f) = rest.split_at(n * n);
+                let (users, items) = f.split_at(nu * p.factors);
+                Weights::Hybrid { b: b.to_vec(), users: users.to_vec(), items: items.to_vec() }
+            }
             _ => return Err(bad("payload does not fit the parameters")),
         };
         Ok(Self { params: h.params, users: h.users, index: index_of(&h.items), items: h.items, popularity, weights })
