@@ -110,7 +110,7 @@ impl Engine {
             };
             if !seen.is_empty() {
                 let mut scores = Vec::new();
-                l.model.scores(&seen, None, &mut scores);
+                l.model.scores(&seen, l.model.user_index(user), &mut scores);
                 let ranked = l.model.top_k(&scores, 2_000, |i| seen.binary_search(&i).is_ok());
                 let candidates: Candidates = ranked
                     .into_iter()

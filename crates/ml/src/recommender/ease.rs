@@ -11,12 +11,17 @@ use super::data::Interactions;
 
 /// The Gram matrix XᵀX of the binary user × item matrix, from the histories.
 pub fn gram(x: &Interactions) -> Mat<f64> {
+    gram_as::<f64>(x)
+}
+
+fn gram_as<T: faer::traits::ComplexField + Copy + From<f32> + std::ops::AddAssign>(x: &Interactions) -> Mat<T> {
     let n = x.n_items();
-    let mut g = Mat::<f64>::zeros(n, n);
+    let one: T = T::from(1.0f32);
+    let mut g = Mat::<T>::zeros(n, n);
     for h in &x.by_user {
         for &a in h {
             for &b in h {
-                g[(a as usize, b as usize)] += 1.0;
+                g[(a as usize, b as usize)] += one;
             }
         }
     }
@@ -24,13 +29,15 @@ pub fn gram(x: &Interactions) -> Mat<f64> {
 }
 
 /// Fits B (row-major n × n, `b[i * n + j]` = weight of item i for item j).
+/// Single precision: with λ ≥ 1 the system is well conditioned, and f32 halves
+/// the time of the n³ inverse.
 pub fn fit(x: &Interactions, lambda: f64, dropout: f64) -> Result<Vec<f32>, RecommenderError> {
     let n = x.n_items();
-    let mut g = gram(x);
+    let mut g = gram_as::<f32>(x);
     let emphasis = if dropout > 0.0 { dropout / (1.0 - dropout) } else { 0.0 };
     for i in 0..n {
-        let gii = g[(i, i)];
-        g[(i, i)] = gii + lambda + emphasis * gii;
+        let gii = f64::from(g[(i, i)]);
+        g[(i, i)] = (gii + lambda + emphasis * gii) as f32;
     }
     let p = g.llt(Side::Lower).map_err(|e| RecommenderError::Numeric(format!("{e:?}")))?.inverse();
     let mut b = vec![0.0f32; n * n];
@@ -38,7 +45,7 @@ pub fn fit(x: &Interactions, lambda: f64, dropout: f64) -> Result<Vec<f32>, Reco
         let pjj = p[(j, j)];
         for i in 0..n {
             if i != j {
-                b[i * n + j] = (-p[(i, j)] / pjj) as f32;
+                b[i * n + j] = -p[(i, j)] / pjj;
             }
         }
     }
