@@ -41,6 +41,11 @@ pub fn normalise_mapped(original: &str) -> Normalised {
     let mut buf = [0u8; 4];
     for (b, c) in original.char_indices() {
         let span = (b, b + c.len_utf8());
+        if c.is_ascii() {
+            text.push(c.to_ascii_lowercase());
+            spans.push(span);
+            continue;
+        }
         let c = if c == '\u{3000}' { ' ' } else { c };
         for n in c.encode_utf8(&mut buf).nfkc().flat_map(char::to_lowercase) {
             text.push(n);
@@ -116,6 +121,9 @@ fn is_cjk(c: char) -> bool {
 /// their word's position, so both whole-word phrases and sub-word queries match.
 pub fn search_words(original: &str) -> Vec<SpanToken> {
     let n = normalise_mapped(original);
+    if !n.text.chars().any(is_cjk) {
+        return plain_words(&n);
+    }
     let span_of = |from: usize, to: usize| (n.spans[from].0, n.spans[to - 1].1);
     let precise: Vec<(usize, usize)> = jieba()
         .cut(&n.text, true)
@@ -139,6 +147,23 @@ pub fn search_words(original: &str) -> Vec<SpanToken> {
             to,
             position: word.min(precise.len().saturating_sub(1)),
         });
+    }
+    out
+}
+
+/// Runs of letters and digits, for text without Chinese (no segmenter needed).
+fn plain_words(n: &Normalised) -> Vec<SpanToken> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut word = String::new();
+    for (i, c) in n.text.chars().chain(std::iter::once(' ')).enumerate() {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+            word.push(c);
+        } else if let Some(s) = start.take() {
+            let position = out.len();
+            out.push(SpanToken { text: std::mem::take(&mut word), from: n.spans[s].0, to: n.spans[i - 1].1, position });
+        }
     }
     out
 }

@@ -17,6 +17,35 @@ pub enum Target {
     Classifier(ClassifierArgs),
     /// A recommender, on `user<TAB>item` train and test files.
     Recommender(RecommenderArgs),
+    /// Search, on a BEIR-format folder.
+    Search(SearchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    /// BEIR folder: corpus.jsonl[.gz], queries.jsonl, qrels/test.tsv (qrels/train.tsv tunes the title boost).
+    #[arg(long)]
+    beir: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+fn eval_search(a: SearchArgs) -> anyhow::Result<ExitCode> {
+    let r = wantloop_search::beir::run(&a.beir)?;
+    if a.json {
+        let mut out = serde_json::to_value(&r)?;
+        out["data"] = serde_json::json!(a.beir.display().to_string());
+        out["protocol"] = serde_json::json!(
+            "BM25 (tantivy, k1 1.2, b 0.75) over title + text; title boost chosen on qrels/train.tsv; metrics on qrels/test.tsv; single thread"
+        );
+        println!("{out}");
+    } else {
+        println!(
+            "nDCG@10 {:.4}, recall@100 {:.4} over {} queries; {:.0} queries/s; indexed {} documents in {:.2} s",
+            r.ndcg_10, r.recall_100, r.queries, r.queries_per_second, r.documents, r.index_seconds
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -129,6 +158,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let a = match args.target {
         Target::Classifier(a) => a,
         Target::Recommender(r) => return tokio::task::block_in_place(|| eval_recommender(r)),
+        Target::Search(s) => return tokio::task::block_in_place(|| eval_search(s)),
     };
     let test = classifier::read_file(&a.test)?;
     let mut training = serde_json::Value::Null;

@@ -1,0 +1,54 @@
+//! The index schema: one document per offer or demand.
+
+use tantivy::schema::{
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::analyzer::{BIGRAMS, WORDS};
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    /// `offer:12`: the unique key documents are replaced by.
+    pub key: Field,
+    pub kind: Field,
+    pub id: Field,
+    pub title: Field,
+    pub text: Field,
+    pub bigrams: Field,
+    pub category: Field,
+    pub category_facet: Field,
+    pub status: Field,
+    pub price: Field,
+    pub created_at: Field,
+    pub lat: Field,
+    pub lon: Field,
+}
+
+fn text(tokenizer: &str, stored: bool) -> TextOptions {
+    let o = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    if stored { o.set_stored() } else { o }
+}
+
+pub(crate) fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let f = Fields {
+        key: b.add_text_field("key", STRING),
+        kind: b.add_text_field("kind", STRING | STORED),
+        id: b.add_i64_field("id", INDEXED | STORED | FAST),
+        title: b.add_text_field("title", text(WORDS, true)),
+        text: b.add_text_field("text", text(WORDS, true)),
+        bigrams: b.add_text_field("bigrams", text(BIGRAMS, false)),
+        category: b.add_text_field("category", STRING | STORED),
+        category_facet: b.add_facet_field("category_facet", FacetOptions::default()),
+        status: b.add_text_field("status", STRING | STORED),
+        price: b.add_i64_field("price", INDEXED | STORED | FAST),
+        created_at: b.add_i64_field("created_at", INDEXED | FAST),
+        lat: b.add_f64_field("lat", INDEXED | STORED | FAST),
+        lon: b.add_f64_field("lon", INDEXED | STORED | FAST),
+    };
+    (b.build(), f)
+}

@@ -1,0 +1,304 @@
+//! The index: writes (upserts keyed by `kind:id`, committed with the outbox
+//! cursor as payload), searches with filters, facets and snippets, and the
+//! hot-query cache.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use moka::sync::Cache;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, MoreLikeThisQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use wantloop_core::{Demand, GeoPoint, Offer};
+
+use crate::fields::{Fields, schema};
+use crate::request::{Hit, Kind, SearchRequest, SearchResults};
+use crate::{SearchError, analyzer};
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+    cache: Cache<String, Arc<SearchResults>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+const WRITER_HEAP: usize = 50_000_000;
+
+impl SearchIndex {
+    fn from_index(index: Index) -> Result<Self, SearchError> {
+        analyzer::register(&index);
+        let (_, f) = schema();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer(WRITER_HEAP)?;
+        let cache = Cache::builder().max_capacity(10_000).build();
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            cache,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        })
+    }
+
+    /// Opens the index in `dir`, creating it (empty, cursor 0) if absent.
+    pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
+        let (s, _) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Open(e.to_string()))?;
+        let index = Index::open_or_create(directory, s)?;
+        Self::from_index(index)
+    }
+
+    pub fn in_memory() -> Result<Self, SearchError> {
+        Self::from_index(Index::create_in_ram(schema().0))
+    }
+
+    /// The last outbox event applied (from the latest commit's payload).
+    pub fn cursor(&self) -> i64 {
+        self.index.load_metas().ok().and_then(|m| m.payload).and_then(|p| p.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// (cache hits, cache misses) since start.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
+        self.writer.lock().map_err(|_| SearchError::Io("index writer poisoned".into()))
+    }
+
+    fn key(kind: Kind, id: i64) -> String {
+        format!("{}:{id}", kind.as_str())
+    }
+
+    fn point(doc: &mut TantivyDocument, f: &Fields, p: Option<GeoPoint>) {
+        if let Some(p) = p {
+            doc.add_f64(f.lat, p.lat);
+            doc.add_f64(f.lon, p.lon);
+        }
+    }
+
+    pub fn upsert_offer(&self, o: &Offer) -> Result<(), SearchError> {
+        let f = self.f;
+        let key = Self::key(Kind::Offer, o.id);
+        let mut d = doc!(
+            f.key => key.clone(), f.kind => "offer", f.id => o.id, f.text => o.text.clone(), f.bigrams => o.text.clone(),
+            f.category => o.category.clone(), f.category_facet => Facet::from_path([o.category.as_str()]),
+            f.status => o.status.as_str(), f.price => o.price, f.created_at => o.created_at,
+        );
+        Self::point(&mut d, &f, o.location);
+        let w = self.writer()?;
+        w.delete_term(Term::from_field_text(f.key, &key));
+        w.add_document(d)?;
+        Ok(())
+    }
+
+    pub fn upsert_demand(&self, dm: &Demand) -> Result<(), SearchError> {
+        let f = self.f;
+        let key = Self::key(Kind::Demand, dm.id);
+        let mut d = doc!(
+            f.key => key.clone(), f.kind => "demand", f.id => dm.id, f.text => dm.text.clone(), f.bigrams => dm.text.clone(),
+            f.category => dm.category.clone(), f.category_facet => Facet::from_path([dm.category.as_str()]),
+            f.status => dm.status.as_str(), f.created_at => dm.created_at,
+        );
+        if let Some(b) = dm.budget {
+            d.add_i64(f.price, b);
+        }
+        Self::point(&mut d, &f, dm.location);
+        let w = self.writer()?;
+        w.delete_term(Term::from_field_text(f.key, &key));
+        w.add_document(d)?;
+        Ok(())
+    }
+
+    /// Adds a plain document (for evaluation corpora): `id` is the caller's.
+    pub fn add_plain(&self, id: i64, title: &str, text: &str) -> Result<(), SearchError> {
+        let f = self.f;
+        let w = self.writer()?;
+        w.add_document(doc!(f.kind => "offer", f.id => id, f.title => title, f.text => text))?;
+        Ok(())
+    }
+
+    pub fn clear(&self) -> Result<(), SearchError> {
+        self.writer()?.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Commits pending writes with `cursor` (the last event applied), makes
+    /// them visible, and empties the query cache.
+    pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
+        {
+            let mut w = self.writer()?;
+            let mut prepared = w.prepare_commit()?;
+            prepared.set_payload(&cursor.to_string());
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        self.cache.invalidate_all();
+        Ok(())
+    }
+
+    pub(crate) fn fields(&self) -> Fields {
+        self.f
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub(crate) fn reader(&self) -> &IndexReader {
+        &self.reader
+    }
+
+    fn text_query(&self, q: &str) -> Result<Box<dyn Query>, SearchError> {
+        if q.trim().is_empty() {
+            return Ok(Box::new(AllQuery));
+        }
+        let f = self.f;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.text, f.bigrams]);
+        parser.set_field_boost(f.title, 2.0);
+        parser.set_field_boost(f.bigrams, 0.5);
+        parser.parse_query(q).map_err(|e| SearchError::Query(e.to_string()))
+    }
+
+    fn filters(&self, r: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = self.f;
+        let term = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(k) = r.kind {
+            out.push((Occur::Must, term(f.kind, k.as_str())));
+        }
+        if let Some(c) = &r.category {
+            out.push((Occur::Must, term(f.category, c)));
+        }
+        if let Some(s) = &r.status {
+            out.push((Occur::Must, term(f.status, s)));
+        }
+        if r.price_min.is_some() || r.price_max.is_some() {
+            let lo = r.price_min.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.price, v)));
+            let hi = r.price_max.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.price, v)));
+            out.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        if let Some(n) = r.near {
+            // A bounding box in the index; the exact circle is checked on the hits.
+            let dlat = n.km / 111.0;
+            let dlon = n.km / (111.0 * n.lat.to_radians().cos().abs().max(0.01));
+            let range = |field, c: f64, d: f64| -> Box<dyn Query> {
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_f64(field, c - d)),
+                    Bound::Included(Term::from_field_f64(field, c + d)),
+                ))
+            };
+            out.push((Occur::Must, range(f.lat, n.lat, dlat)));
+            out.push((Occur::Must, range(f.lon, n.lon, dlon)));
+        }
+        out
+    }
+
+    fn find_offer(&self, id: i64) -> Result<Option<DocAddress>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q =
+            TermQuery::new(Term::from_field_text(self.f.key, &Self::key(Kind::Offer, id)), IndexRecordOption::Basic);
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        Ok(top.first().map(|(_, a)| *a))
+    }
+
+    pub fn search(&self, r: &SearchRequest) -> Result<Arc<SearchResults>, SearchError> {
+        let key = r.cache_key();
+        if let Some(hit) = self.cache.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let results = Arc::new(self.run(r)?);
+        self.cache.insert(key, results.clone());
+        Ok(results)
+    }
+
+    fn run(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let f = self.f;
+        let searcher = self.reader.searcher();
+        let (text_query, exclude): (Box<dyn Query>, Option<DocAddress>) = match r.more_like {
+            Some(id) => {
+                let addr =
+                    self.find_offer(id)?.ok_or_else(|| SearchError::Query(format!("offer {id} is not indexed")))?;
+                let q = MoreLikeThisQuery::builder()
+                    .with_min_doc_frequency(1)
+                    .with_min_term_frequency(1)
+                    .with_min_word_length(1)
+                    .with_document(addr);
+                (Box::new(q), Some(addr))
+            }
+            None => (self.text_query(&r.q)?, None),
+        };
+        let mut clauses = vec![(Occur::Must, text_query.box_clone())];
+        clauses.extend(self.filters(r));
+        let query = BooleanQuery::new(clauses);
+        let limit = r.limit.clamp(1, 1_000);
+        // Distance is exact only on hits, so fetch a margin when filtering by it.
+        let fetch = if r.near.is_some() { (r.offset + limit) * 4 + 100 } else { r.offset + limit + 1 };
+        let mut facets = FacetCollector::for_field("category_facet");
+        facets.add_facet(Facet::root());
+        let (top, total, facet_counts) =
+            searcher.search(&query, &(TopDocs::with_limit(fetch).order_by_score(), Count, facets))?;
+        let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text).ok();
+        let mut hits = Vec::new();
+        for (score, addr) in top {
+            if Some(addr) == exclude {
+                continue;
+            }
+            let d: TantivyDocument = searcher.doc(addr)?;
+            if let Some(n) = r.near {
+                let lat = d.get_first(f.lat).and_then(|v| v.as_f64());
+                let lon = d.get_first(f.lon).and_then(|v| v.as_f64());
+                let inside = lat.zip(lon).is_some_and(|(lat, lon)| {
+                    GeoPoint { lat, lon }.distance_km(&GeoPoint { lat: n.lat, lon: n.lon }) <= n.km
+                });
+                if !inside {
+                    continue;
+                }
+            }
+            let kind = match d.get_first(f.kind).and_then(|v| v.as_str()) {
+                Some("demand") => Kind::Demand,
+                _ => Kind::Offer,
+            };
+            let snippet = match &snippets {
+                Some(g) => {
+                    let s = g.snippet_from_doc(&d);
+                    if s.is_empty() {
+                        d.get_first(f.text).and_then(|v| v.as_str()).unwrap_or_default().chars().take(120).collect()
+                    } else {
+                        s.to_html()
+                    }
+                }
+                None => String::new(),
+            };
+            hits.push(Hit {
+                kind,
+                id: d.get_first(f.id).and_then(|v| v.as_i64()).unwrap_or_default(),
+                score,
+                snippet,
+                category: d.get_first(f.category).and_then(|v| v.as_str()).unwrap_or_default().to_string(),
+                price: d.get_first(f.price).and_then(|v| v.as_i64()),
+            });
+        }
+        let hits: Vec<Hit> = hits.into_iter().skip(r.offset).take(limit).collect();
+        let facets = facet_counts.get("/").map(|(facet, n)| (facet.to_path().join("/"), n)).collect();
+        Ok(SearchResults { total: total - usize::from(exclude.is_some()), hits, facets })
+    }
+}
