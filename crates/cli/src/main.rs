@@ -30,7 +30,7 @@ struct Cli {
 pub struct StoreArgs {
     /// Folder of the embedded store (SQLite, WAL).
     #[arg(long, env = "WANTLOOP_DATA_DIR", default_value = "./wantloop-data")]
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
     /// Use this database instead of the embedded one (postgres://… or sqlite://…).
     #[arg(long, env = "WANTLOOP_DATABASE_URL")]
     database_url: Option<String>,
@@ -68,6 +68,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// List or activate registered models.
     Models(commands::models::Args),
+    /// Rebuild the search index from the store.
+    Reindex(commands::reindex::Args),
 }
 
 fn init_logging(json: bool) {
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
             Command::Train(a) => commands::train::run(a).await,
             Command::Eval(a) => commands::eval::run(a).await,
             Command::Models(a) => commands::models::run(a).await,
+            Command::Reindex(a) => commands::reindex::run(a).await,
         }
     });
     match result {

@@ -231,3 +231,30 @@ fn bad_arguments_fail_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL") && err.trim().lines().count() == 1, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_catches_its_search_index_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (mut child, base) = serve(dir.path());
+    let offer = json!({"provider": "p", "text": "九成新电钻", "category": "tools", "price": 100});
+    assert_eq!(client.post(format!("{base}/v1/offers")).json(&offer).send().await.unwrap().status(), 201);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // While the node is down, another writer adds an offer.
+    let file = dir.path().join("more.jsonl");
+    std::fs::write(&file, "{\"provider\":\"q\",\"text\":\"铝合金梯子\",\"category\":\"tools\",\"price\":50}\n")
+        .unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(wantloop(&["import", "offers", file.to_str().unwrap(), "--data-dir", data]).status.success());
+    let (mut child, base) = serve(dir.path());
+    // Answered from the index as soon as the node is up: it caught up before serving.
+    let r: Value =
+        client.get(format!("{base}/v1/search?q=%E6%A2%AF%E5%AD%90")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["total"], 1, "{r}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = wantloop(&["reindex", "--data-dir", data]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("indexed 2 offers and demands"));
+}

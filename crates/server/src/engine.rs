@@ -56,6 +56,7 @@ pub struct Engine {
     allocating: Arc<Mutex<()>>,
     classifier: ModelSlot<Classifier>,
     recommender: ModelSlot<Recommender>,
+    search: Option<Arc<wantloop_search::SearchIndex>>,
 }
 
 /// A text's category as the intake would assign it.
@@ -117,11 +118,22 @@ impl Engine {
             allocating: Arc::new(Mutex::new(())),
             classifier: ModelSlot::default(),
             recommender: ModelSlot::default(),
+            search: None,
         }
     }
 
     pub fn classifier(&self) -> &ModelSlot<Classifier> {
         &self.classifier
+    }
+
+    /// Attaches the search index this engine answers searches from.
+    pub fn with_search(mut self, index: Arc<wantloop_search::SearchIndex>) -> Self {
+        self.search = Some(index);
+        self
+    }
+
+    pub fn search(&self) -> Option<&Arc<wantloop_search::SearchIndex>> {
+        self.search.as_ref()
     }
 
     pub fn recommender(&self) -> &ModelSlot<Recommender> {

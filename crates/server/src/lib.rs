@@ -8,6 +8,7 @@
 
 pub mod engine;
 mod extract;
+pub mod indexer;
 pub mod models;
 mod paging;
 pub mod problem;
@@ -51,6 +52,10 @@ pub struct ServerConfig {
     pub retrain: RetrainConfig,
     /// Run the retraining scheduler in this process.
     pub retrain_scheduler: bool,
+    /// Folder of this node's search index (`None`: in memory, rebuilt at start).
+    pub search_dir: Option<std::path::PathBuf>,
+    /// How often the indexer polls the outbox.
+    pub index_interval: Duration,
 }
 
 impl ServerConfig {
@@ -63,6 +68,8 @@ impl ServerConfig {
             model_poll_interval: Duration::from_secs(10),
             retrain: RetrainConfig::default(),
             retrain_scheduler: false,
+            search_dir: Some(data_dir.join("search")),
+            index_interval: Duration::from_secs(1),
         }
     }
 }
@@ -75,6 +82,8 @@ pub enum ServerError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),
+    #[error("search index: {0}")]
+    Search(String),
 }
 
 pub struct Application {
@@ -95,7 +104,20 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
-        let engine = Engine::new(store, config.matching.clone());
+        let index = match &config.search_dir {
+            Some(dir) => wantloop_search::SearchIndex::open_or_create(dir),
+            None => wantloop_search::SearchIndex::in_memory(),
+        }
+        .map_err(|e| ServerError::Search(e.to_string()))?;
+        let index = Arc::new(index);
+        // An index ahead of the store belongs to another database: rebuild it.
+        if index.cursor() > store.last_event_id().await? {
+            tracing::warn!("search index is ahead of the store; rebuilding it");
+            indexer::rebuild(store.as_ref(), &index, &|_| {}).await.map_err(|e| ServerError::Search(e.to_string()))?;
+        }
+        // Catch up before serving, so a restarted node answers from current data.
+        indexer::catch_up(store.as_ref(), &index).await.map_err(|e| ServerError::Search(e.to_string()))?;
+        let engine = Engine::new(store, config.matching.clone()).with_search(index);
         engine.refresh_models().await?;
         let state = AppState { engine, retrain: config.retrain.clone() };
         Ok(Self { listener, state, config })
@@ -119,6 +141,9 @@ impl Application {
             tokio::spawn(expiry_sweeper(store.clone(), self.config.expiry_interval)),
             tokio::spawn(model_watcher(self.state.engine.clone(), self.config.model_poll_interval)),
         ];
+        if let Some(index) = self.state.engine.search() {
+            jobs.push(tokio::spawn(indexer::run(store.clone(), index.clone(), self.config.index_interval)));
+        }
         if self.config.retrain_scheduler {
             jobs.push(tokio::spawn(retrain::scheduler(store, self.config.retrain.clone())));
         }

@@ -49,6 +49,8 @@ async fn boot(db: &TestDb) -> App {
     config.model_poll_interval = Duration::from_millis(100);
     config.retrain.base_file = Some(fixture("demands_train.tsv"));
     config.retrain_scheduler = false;
+    config.search_dir = None;
+    config.index_interval = Duration::from_millis(50);
     let store: Arc<dyn wantloop_store::Store> = Arc::new(db.store.clone());
     let app = Application::with_store(store.clone(), config).await.unwrap();
     let base = format!("http://{}", app.local_addr());
@@ -102,6 +104,7 @@ api_tests!(
     recommendations_exclude_own_consumed_and_unavailable_offers,
     cold_start_and_no_model_still_answer,
     interactions_reject_bad_input,
+    search_follows_the_outbox,
 );
 
 fn offer_body(provider: &str, text: &str, price: i64, capacity: i64) -> Value {
@@ -685,4 +688,57 @@ async fn interactions_reject_bad_input(app: App) {
     assert_eq!(app.get("/v1/users/u/recommendations?k=0").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(app.post_empty("/v1/models/retrain?kind=recommender").await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.post_empty("/v1/models/retrain?kind=nonsense").await.0, StatusCode::BAD_REQUEST);
+}
+
+async fn search_follows_the_outbox(app: App) {
+    let bike = create_offer(&app, "p1", "待处理的二手山地自行车", "bicycles", 1).await;
+    let desk = create_offer(&app, "p2", "宜家书桌 安装简单", "furniture", 1).await;
+    let road = create_offer(&app, "p3", "Road bike, carbon frame", "bicycles", 1).await;
+    app.post("/v1/demands", json!({"requester": "u", "text": "想买自行车", "category": "bicycles"})).await;
+    let found = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (_, r) = app.get(&format!("/v1/search?q={}&kind=offer", q)).await;
+            r["hits"]
+                .as_array()
+                .map(|h| h.iter().map(|x| x["id"].as_i64().unwrap()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        }
+    };
+    wait_until(&app, || async { found("%E7%AE%80%E5%8D%95").await == vec![desk] }).await; // 简单
+    assert_eq!(found("%E5%A4%84%E7%90%86").await, vec![bike]); // 处理 finds 待处理
+    let (s, r) = app.get("/v1/search?q=bike%20OR%20%E8%87%AA%E8%A1%8C%E8%BD%A6&kind=offer&limit=1").await; // bike OR 自行车
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!((r["total"].as_u64(), r["hits"].as_array().unwrap().len()), (Some(2), 1));
+    assert_eq!(r["facets"]["bicycles"], 2);
+    let (_, page2) = app
+        .get(&format!(
+            "/v1/search?q=bike%20OR%20%E8%87%AA%E8%A1%8C%E8%BD%A6&kind=offer&limit=1&cursor={}",
+            r["next_cursor"].as_str().unwrap()
+        ))
+        .await;
+    let both: Vec<i64> = [&r, &page2].iter().map(|p| p["hits"][0]["id"].as_i64().unwrap()).collect();
+    assert!(both.contains(&bike) && both.contains(&road), "{both:?}");
+    let (_, demands) = app.get("/v1/search?q=%E8%87%AA%E8%A1%8C%E8%BD%A6&kind=demand").await;
+    assert_eq!(demands["hits"][0]["kind"], "demand");
+    let (_, cheap) = app.get("/v1/search?category=bicycles&price_max=500&kind=offer").await;
+    let cheap_ids: Vec<i64> = cheap["hits"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(cheap_ids, Vec::<i64>::new(), "prices are 1000: {cheap}");
+
+    // A withdrawal reaches the index through the outbox.
+    app.post_empty(&format!("/v1/offers/{desk}/withdraw")).await;
+    wait_until(&app, || async {
+        let (_, r) = app.get("/v1/search?q=%E4%B9%A6%E6%A1%8C&status=available").await;
+        r["total"] == 0
+    })
+    .await;
+
+    let (s, problem) = app.get("/v1/search?q=%22unclosed").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "q");
+    assert_eq!(app.get("/v1/search?near=91,0").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get("/v1/search?kind=person").await.0, StatusCode::BAD_REQUEST);
+    let (_, stats) = app.get("/v1/stats").await;
+    assert!(stats["search"]["cache_misses"].as_u64().unwrap() > 0, "{stats}");
+    assert!(stats["search"]["cursor"].as_i64().unwrap() > 0);
 }

@@ -110,6 +110,8 @@ pub trait Store: Send + Sync {
     /// The offers with these ids that exist, in no particular order.
     async fn offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, StoreError>;
 
+    /// The id of the newest outbox event (0 when there is none).
+    async fn last_event_id(&self) -> Result<i64, StoreError>;
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;

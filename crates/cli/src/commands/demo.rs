@@ -51,6 +51,11 @@ fn fresh_store_url(dir: &PathBuf) -> anyhow::Result<String> {
             std::fs::remove_file(&f).with_context(|| format!("cannot remove the old demo database {}", f.display()))?;
         }
     }
+    let index = dir.join("search");
+    if index.exists() {
+        std::fs::remove_dir_all(&index)
+            .with_context(|| format!("cannot remove the old demo index {}", index.display()))?;
+    }
     Ok(format!("sqlite://{}/wantloop.db", dir.display()))
 }
 

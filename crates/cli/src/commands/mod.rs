@@ -4,5 +4,6 @@ pub mod eval;
 pub mod export;
 pub mod import;
 pub mod models;
+pub mod reindex;
 pub mod serve;
 pub mod train;

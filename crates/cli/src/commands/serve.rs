@@ -34,6 +34,9 @@ pub struct Args {
     /// …and as soon as this many new reviewed labels exist.
     #[arg(long, env = "WANTLOOP_RETRAIN_MIN_LABELS", default_value_t = 100)]
     retrain_min_labels: usize,
+    /// Folder of this node's search index (default: DATA_DIR/search).
+    #[arg(long, env = "WANTLOOP_SEARCH_DIR")]
+    search_dir: Option<std::path::PathBuf>,
     /// Do not run the retraining schedule in this process.
     #[arg(long, env = "WANTLOOP_NO_RETRAIN")]
     no_retrain: bool,
@@ -56,6 +59,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         model_poll_interval: Duration::from_secs(args.model_poll_secs.max(1)),
         retrain,
         retrain_scheduler: !args.no_retrain,
+        search_dir: Some(args.search_dir.clone().unwrap_or_else(|| args.store.data_dir.join("search"))),
+        index_interval: Duration::from_secs(1),
     };
     let app = Application::build(config.clone()).await.context("cannot start the server")?;
     serve(app).await?;

@@ -7,6 +7,7 @@ mod models;
 mod offers;
 mod recommend;
 mod review;
+mod search;
 mod system;
 
 use axum::Router;
@@ -30,11 +31,12 @@ use crate::{AppState, BODY_LIMIT_BYTES};
         demands::create, demands::list, demands::get, demands::cancel, demands::match_demand, demands::candidates,
         offers::create, offers::list, offers::get, offers::withdraw, offers::demands,
         matches::list, matches::get, matches::accept, matches::reject, matches::fulfil,
+        search::search,
         recommend::record, recommend::for_user, recommend::similar,
         review::classify, review::queue, review::review, models::list, models::activate, models::retrain,
         system::healthz, system::readyz, system::events, system::stats, system::allocate, system::openapi,
     ),
-    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "models"), (name = "system"))
+    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "models"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -56,6 +58,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/matches/{id}/accept"),
     ("post", "/v1/matches/{id}/reject"),
     ("post", "/v1/matches/{id}/fulfil"),
+    ("get", "/v1/search"),
     ("post", "/v1/interactions"),
     ("get", "/v1/users/{id}/recommendations"),
     ("get", "/v1/offers/{id}/similar"),
@@ -101,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/matches/{id}/accept", post(matches::accept))
         .route("/v1/matches/{id}/reject", post(matches::reject))
         .route("/v1/matches/{id}/fulfil", post(matches::fulfil))
+        .route("/v1/search", get(search::search))
         .route("/v1/interactions", post(recommend::record))
         .route("/v1/users/{id}/recommendations", get(recommend::for_user))
         .route("/v1/offers/{id}/similar", get(recommend::similar))

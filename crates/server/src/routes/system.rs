@@ -70,10 +70,31 @@ pub async fn events(
     Ok(Json(Paged { items, next_cursor }))
 }
 
-/// Counts of demands, offers and matches by state.
-#[utoipa::path(get, path = "/v1/stats", tag = "system", responses((status = 200, body = Stats)))]
-pub async fn stats(State(s): State<AppState>) -> Result<Json<Stats>, ApiError> {
-    Ok(Json(s.engine.store().stats().await?))
+/// Store counts plus the search index's state and hot-query cache counters.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ServerStats {
+    #[serde(flatten)]
+    pub store: Stats,
+    pub search: Option<SearchStats>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SearchStats {
+    pub documents: u64,
+    /// The last outbox event the index has applied.
+    pub cursor: i64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+}
+
+/// Counts of demands, offers and matches by state, and the search index's counters.
+#[utoipa::path(get, path = "/v1/stats", tag = "system", responses((status = 200, body = ServerStats)))]
+pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiError> {
+    let search = s.engine.search().map(|i| {
+        let (cache_hits, cache_misses) = i.cache_stats();
+        SearchStats { documents: i.num_docs(), cursor: i.cursor(), cache_hits, cache_misses }
+    });
+    Ok(Json(ServerStats { store: s.engine.store().stats().await?, search }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

@@ -184,6 +184,12 @@ impl Store for SqlStore {
         offers::by_ids(self.pool(), ids).await
     }
 
+    async fn last_event_id(&self) -> Result<i64, StoreError> {
+        let (id,): (i64,) =
+            sqlx::query_as("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM events").fetch_one(self.pool()).await?;
+        Ok(id)
+    }
+
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
         outbox::after(self.pool(), after, limit.clamp(1, Page::MAX_LIMIT)).await
     }
