@@ -45,7 +45,12 @@ type IndexedOffer<'a> = (usize, &'a Offer, HashSet<String>);
 
 /// Builds the instance. Edge weights are match scores times the demand's
 /// priority weight, so urgent needs win scarce supply.
-pub fn build(demands: &[Demand], offers: &[Offer], opt: &BuildOptions) -> BatchPlan {
+pub fn build(
+    demands: &[Demand],
+    offers: &[Offer],
+    opt: &BuildOptions,
+    text_scores: &HashMap<i64, crate::score::TextScores>,
+) -> BatchPlan {
     let mut by_category: HashMap<&str, Vec<IndexedOffer>> = HashMap::new();
     let mut offer_ids = Vec::new();
     let mut offer_cap = Vec::new();
@@ -61,7 +66,7 @@ pub fn build(demands: &[Demand], offers: &[Offer], opt: &BuildOptions) -> BatchP
     let mut edge_detail = Vec::new();
     for d in demands.iter().filter(|d| d.open_units() > 0) {
         let Some(pool) = by_category.get(d.category.as_str()) else { continue };
-        let scorer = Scorer::new(d, opt.weights, opt.now);
+        let scorer = Scorer::new(d, opt.weights, opt.now).with_text_scores(text_scores.get(&d.id));
         let mut scored: Vec<(f64, usize, FeatureScores)> = pool
             .iter()
             .filter(|(_, o, _)| violation(d, o).is_none())
@@ -146,7 +151,7 @@ mod tests {
         let mut other = offer(11, "q", 30_000);
         other.capacity = 1;
         other.location = Some(wantloop_core::GeoPoint { lat: 30.35, lon: 120.15 }); // ~9 km away
-        let plan = build(&[d1, d2], &[great, other], &opts());
+        let plan = build(&[d1, d2], &[great, other], &opts(), &HashMap::new());
         assert_eq!(plan.instance.edges.len(), 3);
         let opt = solve(&plan, Mode::Optimal).unwrap();
         let greedy = solve(&plan, Mode::Greedy).unwrap();
@@ -163,10 +168,10 @@ mod tests {
         d.matched_units = 1;
         let mut o = offer(1, "p", 0);
         o.reserved = o.capacity;
-        let plan = build(&[d.clone()], &[offer(2, "p", 0)], &opts());
+        let plan = build(&[d.clone()], &[offer(2, "p", 0)], &opts(), &HashMap::new());
         assert!(plan.instance.demand_qty.is_empty());
         d.matched_units = 0;
-        let plan = build(&[d], &[o], &opts());
+        let plan = build(&[d], &[o], &opts(), &HashMap::new());
         assert!(plan.instance.offer_cap.is_empty() && plan.instance.edges.is_empty());
     }
 }

@@ -14,4 +14,4 @@ pub mod score;
 
 pub use batch::{BatchPlan, Mode};
 pub use plan::{Proposal, plan_for_demand};
-pub use score::{Scorer, Weights};
+pub use score::{Scorer, TextScores, Weights};

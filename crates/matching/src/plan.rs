@@ -3,7 +3,7 @@
 use wantloop_core::{Demand, FeatureScores, Offer};
 
 use crate::constraints::violation;
-use crate::score::{Scorer, Weights};
+use crate::score::{Scorer, TextScores, Weights};
 
 /// A proposed allocation of `units` of an offer, with its explanation.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,8 +17,15 @@ pub struct Proposal {
 /// Ranks feasible offers by score (ties: cheaper, then older id) and takes them
 /// in order until the demand's open units are covered. Offers scoring below
 /// `min_score` are not proposed.
-pub fn plan_for_demand(d: &Demand, offers: &[Offer], weights: Weights, min_score: f64, now: i64) -> Vec<Proposal> {
-    let scorer = Scorer::new(d, weights, now);
+pub fn plan_for_demand(
+    d: &Demand,
+    offers: &[Offer],
+    weights: Weights,
+    min_score: f64,
+    now: i64,
+    text_scores: Option<&TextScores>,
+) -> Vec<Proposal> {
+    let scorer = Scorer::new(d, weights, now).with_text_scores(text_scores);
     let mut ranked: Vec<(f64, &Offer, FeatureScores)> = offers
         .iter()
         .filter(|o| violation(d, o).is_none())
@@ -97,7 +104,7 @@ pub(crate) mod tests {
         let d = demand(3, "alice", Some(50_000));
         let offers =
             vec![offer(1, "bob", 40_000), offer(2, "carol", 10_000), offer(3, "alice", 1), offer(4, "dan", 60_000)];
-        let p = plan_for_demand(&d, &offers, Weights::default(), 0.0, 0);
+        let p = plan_for_demand(&d, &offers, Weights::default(), 0.0, 0, None);
         let picked: Vec<(i64, i64)> = p.iter().map(|p| (p.offer_id, p.units)).collect();
         assert_eq!(picked, [(2, 2), (1, 1)]);
         assert!(p[0].score >= p[1].score);
@@ -107,8 +114,8 @@ pub(crate) mod tests {
     fn nothing_for_a_satisfied_demand_or_below_threshold() {
         let mut d = demand(1, "alice", None);
         let offers = vec![offer(1, "bob", 100)];
-        assert!(plan_for_demand(&d, &offers, Weights::default(), 2.0, 0).is_empty());
+        assert!(plan_for_demand(&d, &offers, Weights::default(), 2.0, 0, None).is_empty());
         d.matched_units = 1;
-        assert!(plan_for_demand(&d, &offers, Weights::default(), 0.0, 0).is_empty());
+        assert!(plan_for_demand(&d, &offers, Weights::default(), 0.0, 0, None).is_empty());
     }
 }

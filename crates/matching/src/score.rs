@@ -2,7 +2,7 @@
 //! them reported with the match so a person can see why it was proposed. The
 //! learned ranker replaces the weights, not the features' meaning.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use wantloop_core::time::DAY_MS;
 use wantloop_core::{Demand, FeatureScores, Offer};
@@ -27,14 +27,26 @@ pub struct Scorer<'a> {
     demand_tokens: HashSet<String>,
     weights: Weights,
     now: i64,
+    /// Text relevance per offer id from the search index (BM25 normalised per
+    /// query); when present it replaces token overlap.
+    text_scores: Option<&'a HashMap<i64, f64>>,
 }
+
+/// Text relevance of offers to one demand, in [0, 1], keyed by offer id.
+pub type TextScores = HashMap<i64, f64>;
 
 /// Freshness halves every week of an offer's age.
 const FRESHNESS_HALF_LIFE_MS: f64 = 7.0 * DAY_MS as f64;
 
 impl<'a> Scorer<'a> {
     pub fn new(demand: &'a Demand, weights: Weights, now: i64) -> Self {
-        Self { demand, demand_tokens: wantloop_text::token_set(&demand.text), weights, now }
+        Self { demand, demand_tokens: wantloop_text::token_set(&demand.text), weights, now, text_scores: None }
+    }
+
+    /// Uses the search index's relevance for the text feature.
+    pub fn with_text_scores(mut self, scores: Option<&'a TextScores>) -> Self {
+        self.text_scores = scores;
+        self
     }
 
     pub fn features(&self, o: &Offer) -> FeatureScores {
@@ -44,7 +56,10 @@ impl<'a> Scorer<'a> {
     /// As [`Scorer::features`], with the offer's tokens analysed by the caller
     /// (batch allocation analyses each offer once, not once per demand).
     pub fn features_with_tokens(&self, o: &Offer, offer_tokens: &HashSet<String>) -> FeatureScores {
-        let text = wantloop_text::overlap(&self.demand_tokens, offer_tokens);
+        let text = match self.text_scores {
+            Some(scores) => scores.get(&o.id).copied().unwrap_or(0.0),
+            None => wantloop_text::overlap(&self.demand_tokens, offer_tokens),
+        };
         let price = match self.demand.budget {
             Some(b) if b > 0 => (1.0 - o.price as f64 / b as f64).clamp(0.0, 1.0),
             Some(_) => f64::from(o.price == 0),

@@ -210,6 +210,49 @@ impl SearchIndex {
         out
     }
 
+    /// Offers relevant to a demand's text by BM25, with the demand's hard
+    /// filters applied in the index (available offers of its category within
+    /// its budget): (offer id, score), best first. The text is read as a bag of
+    /// words, never as query syntax.
+    pub fn offers_for_demand(&self, d: &Demand, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
+        let f = self.f;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for field in [f.text, f.bigrams] {
+            let mut analyzer = self.index.tokenizer_for_field(field)?;
+            let mut stream = analyzer.token_stream(&d.text);
+            let mut seen = std::collections::HashSet::new();
+            while stream.advance() {
+                let t = stream.token().text.clone();
+                if seen.insert(t.clone()) {
+                    let q = TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs);
+                    clauses.push((Occur::Should, Box::new(q)));
+                }
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let r = SearchRequest {
+            kind: Some(Kind::Offer),
+            category: Some(d.category.clone()),
+            status: Some("available".into()),
+            price_max: d.budget,
+            ..Default::default()
+        };
+        let mut all = vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)];
+        all.extend(self.filters(&r));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(all), &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let column = searcher.segment_reader(addr.segment_ord).fast_fields().i64("id")?;
+            if let Some(id) = column.first(addr.doc_id) {
+                out.push((id, score));
+            }
+        }
+        Ok(out)
+    }
+
     fn find_offer(&self, id: i64) -> Result<Option<DocAddress>, SearchError> {
         let searcher = self.reader.searcher();
         let q =

@@ -15,12 +15,15 @@ use wantloop_core::values::Category;
 use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer, OfferStatus};
 use wantloop_match::batch::{self, BuildOptions, Mode};
 use wantloop_match::constraints::violation;
-use wantloop_match::{Scorer, Weights, plan_for_demand, rules};
+use wantloop_match::{Scorer, TextScores, Weights, plan_for_demand, rules};
 use wantloop_ml::Classifier;
 use wantloop_ml::recommender::Recommender;
 use wantloop_store::{
     Classification, DemandFilter, IdemKey, NewMatch, OfferFilter, Outcome, Page, Proposal, Store, StoreError,
 };
+
+/// How many offers the index proposes per demand.
+const CANDIDATES_FROM_INDEX: usize = 200;
 
 /// Tunables of matching and intake.
 #[derive(Debug, Clone)]
@@ -209,11 +212,58 @@ impl Engine {
         }
     }
 
+    /// Brings the index up to the store's latest event first, so a match sees
+    /// offers posted a moment ago (read-your-writes for the matcher).
+    async fn fresh_index(&self) {
+        let Some(index) = &self.search else { return };
+        match self.store.last_event_id().await {
+            Ok(last) if last > index.cursor() => {
+                if let Err(e) = crate::indexer::catch_up(self.store.as_ref(), index).await {
+                    tracing::warn!(error = %e, "search catch-up failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the outbox position"),
+        }
+    }
+
+    /// Text relevance of offers to a demand from the search index: BM25 with
+    /// the demand's filters applied in the index, divided by the query's best
+    /// score. `None` without an index (token overlap is used instead).
+    pub fn text_scores(&self, d: &Demand) -> Option<TextScores> {
+        let index = self.search.as_ref()?;
+        match index.offers_for_demand(d, CANDIDATES_FROM_INDEX) {
+            Ok(hits) => {
+                let best = hits.first().map_or(1.0, |h| f64::from(h.1)).max(f64::MIN_POSITIVE);
+                Some(hits.into_iter().map(|(id, s)| (id, f64::from(s) / best)).collect())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search relevance failed; using token overlap");
+                None
+            }
+        }
+    }
+
+    /// Candidate offers for a demand: the index's best BM25 matches (filters
+    /// applied in the index) re-checked against the store, topped up from the
+    /// store's own filtered list when the index finds few.
+    async fn candidates(&self, d: &Demand, text: Option<&TextScores>) -> Result<Vec<Offer>, StoreError> {
+        if let Some(scores) = text
+            && scores.len() >= CANDIDATES_FROM_INDEX / 4
+        {
+            let ids: Vec<i64> = scores.keys().copied().collect();
+            return self.store.offers_by_ids(&ids).await;
+        }
+        self.store.candidate_offers(d).await
+    }
+
     /// Proposes the best feasible offers for one demand and reserves their units.
     pub async fn match_demand(&self, demand_id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Proposal>, StoreError> {
         let d = self.store.get_demand(demand_id).await?;
-        let offers = if d.status.is_terminal() { Vec::new() } else { self.store.candidate_offers(&d).await? };
-        let plan = plan_for_demand(&d, &offers, self.config.weights, self.config.min_score, now_ms());
+        self.fresh_index().await;
+        let text = self.text_scores(&d);
+        let offers = if d.status.is_terminal() { Vec::new() } else { self.candidates(&d, text.as_ref()).await? };
+        let plan = plan_for_demand(&d, &offers, self.config.weights, self.config.min_score, now_ms(), text.as_ref());
         let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
         self.store.propose_matches(demand_id, &proposals, idem).await
     }
@@ -221,8 +271,10 @@ impl Engine {
     /// Feasible offers for a demand, best first, without reserving anything.
     pub async fn candidates_for_demand(&self, demand_id: i64, limit: usize) -> Result<Vec<ScoredOffer>, StoreError> {
         let d = self.store.get_demand(demand_id).await?;
-        let offers = self.store.candidate_offers(&d).await?;
-        let scorer = Scorer::new(&d, self.config.weights, now_ms());
+        self.fresh_index().await;
+        let text = self.text_scores(&d);
+        let offers = self.candidates(&d, text.as_ref()).await?;
+        let scorer = Scorer::new(&d, self.config.weights, now_ms()).with_text_scores(text.as_ref());
         let mut out: Vec<ScoredOffer> = offers
             .into_iter()
             .filter(|o| violation(&d, o).is_none())
@@ -298,7 +350,10 @@ impl Engine {
             max_candidates: self.config.max_candidates,
             now: now_ms(),
         };
-        let plan = batch::build(&demands, &offers, &options);
+        self.fresh_index().await;
+        let text: std::collections::HashMap<i64, TextScores> =
+            demands.iter().filter_map(|d| self.text_scores(d).map(|t| (d.id, t))).collect();
+        let plan = batch::build(&demands, &offers, &options, &text);
         let solve_started = Instant::now();
         let solution = batch::solve(&plan, mode)?;
         let solve_seconds = solve_started.elapsed().as_secs_f64();
