@@ -32,11 +32,11 @@ pub struct SearchIndex {
 const WRITER_HEAP: usize = 50_000_000;
 
 impl SearchIndex {
-    fn from_index(index: Index) -> Result<Self, SearchError> {
+    fn from_index(index: Index, threads: usize) -> Result<Self, SearchError> {
         analyzer::register(&index);
         let (_, f) = schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer(WRITER_HEAP)?;
+        let writer = index.writer_with_num_threads(threads, WRITER_HEAP)?;
         let cache = Cache::builder().max_capacity(10_000).build();
         Ok(Self {
             index,
@@ -55,11 +55,13 @@ impl SearchIndex {
         let (s, _) = schema();
         let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Open(e.to_string()))?;
         let index = Index::open_or_create(directory, s)?;
-        Self::from_index(index)
+        Self::from_index(index, 2)
     }
 
+    /// An index in RAM, written by one thread so that a bulk load ends as one
+    /// segment (queries then set up one scorer per term, not one per segment).
     pub fn in_memory() -> Result<Self, SearchError> {
-        Self::from_index(Index::create_in_ram(schema().0))
+        Self::from_index(Index::create_in_ram(schema().0), 1)
     }
 
     /// The last outbox event applied (from the latest commit's payload).

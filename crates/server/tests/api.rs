@@ -191,7 +191,13 @@ async fn raw_post(app: &App, path: &str, content_type: &str, body: Vec<u8>) -> (
 
 async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
     let (_, d) = app.post("/v1/demands", demand_body("alice")).await;
-    let stats_before = app.get("/v1/stats").await.1;
+    // The store's counts (the search index's counters move on their own).
+    let store_stats = async || {
+        let mut s = app.get("/v1/stats").await.1;
+        s.as_object_mut().unwrap().remove("search");
+        s
+    };
+    let stats_before = store_stats().await;
     let json_ct = "application/json";
     // (path, content type, body, expected status, field named in the problem)
     type Case = (&'static str, &'static str, Vec<u8>, StatusCode, Option<&'static str>);
@@ -291,7 +297,7 @@ async fn bad_input_gets_problem_json_and_stores_nothing(app: App) {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     // Nothing was stored, nothing was lost, and the server still answers.
-    assert_eq!(app.get("/v1/stats").await.1, stats_before);
+    assert_eq!(store_stats().await, stats_before);
     assert_eq!(app.get(&format!("/v1/demands/{}", d["id"])).await.1, d);
 }
 
