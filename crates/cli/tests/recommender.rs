@@ -70,3 +70,50 @@ fn train_from_a_file_registers_the_model() {
     let out = wantloop(&["train", "recommender", "--from-store", "--data-dir", &data]);
     assert!(!out.status.success(), "an empty store has nothing to train on");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interaction_weights_choose_what_the_recommender_learns_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = wantloop_store::SqlStore::connect(&format!("sqlite://{}/wantloop.db?mode=rwc", {
+        std::fs::create_dir_all(&data).unwrap();
+        data.display()
+    }))
+    .await
+    .unwrap();
+    use wantloop_store::Store;
+    let mut offers = Vec::new();
+    for i in 0..6 {
+        let o = wantloop_core::OfferInput {
+            provider: format!("p{i}"),
+            text: format!("offer {i}"),
+            category: "books".into(),
+            price: 100,
+            ..Default::default()
+        };
+        offers.push(store.create_offer(&o.parse().unwrap(), None).await.unwrap().done().unwrap().id);
+    }
+    let mut batch = Vec::new();
+    for u in 0..8 {
+        for (n, o) in offers.iter().enumerate() {
+            if (n + u) % 3 != 0 {
+                let i = wantloop_core::InteractionInput {
+                    user: format!("u{u}"),
+                    offer_id: *o,
+                    kind: "click".into(),
+                    value: None,
+                };
+                batch.push(i.parse("").unwrap());
+            }
+        }
+    }
+    store.record_interactions(&batch, None).await.unwrap();
+    store.close().await;
+    let d = data.to_str().unwrap();
+    let out = wantloop(&["train", "recommender", "--from-store", "--interaction-weights", "click=0", "--data-dir", d]);
+    assert!(!out.status.success(), "with clicks weighted 0 there is nothing to learn from");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only 0 distinct interactions"));
+    let out = wantloop(&["train", "recommender", "--from-store", "--data-dir", d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("recommender v1"));
+}

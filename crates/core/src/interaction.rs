@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ValidationError;
 use crate::values::PartyId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InteractionKind {
     View,

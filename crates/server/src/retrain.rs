@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
+use wantloop_core::InteractionKind;
 use wantloop_core::time::now_ms;
 use wantloop_ml::classifier::{self, Classifier, LabelledText, TrainConfig};
 use wantloop_store::{ModelInfo, NewModel, Store};
@@ -28,6 +29,42 @@ pub struct RetrainConfig {
     /// How often the scheduler checks.
     pub check_every: Duration,
     pub train: TrainConfig,
+    /// Weight of each interaction kind for the recommender. The current models
+    /// treat evidence as binary: a kind with weight 0 is left out of training.
+    pub interaction_weights: InteractionWeights,
+}
+
+/// Weights of interaction kinds, e.g. parsed from `view=0,click=1,accept=4`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractionWeights(pub std::collections::BTreeMap<InteractionKind, f64>);
+
+impl Default for InteractionWeights {
+    fn default() -> Self {
+        Self(InteractionKind::ALL.into_iter().map(|k| (k, k.default_weight())).collect())
+    }
+}
+
+impl InteractionWeights {
+    pub fn weight(&self, kind: InteractionKind) -> f64 {
+        self.0.get(&kind).copied().unwrap_or_else(|| kind.default_weight())
+    }
+
+    /// Parses `kind=weight` pairs separated by commas; unnamed kinds keep their defaults.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut w = Self::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| format!("{part:?} is not kind=weight"))?;
+            let kind = InteractionKind::parse("kind", k.trim()).map_err(|e| e.to_string())?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("{part:?}: the weight must be a number ≥ 0"))?;
+            w.0.insert(kind, v);
+        }
+        Ok(w)
+    }
 }
 
 impl Default for RetrainConfig {
@@ -38,6 +75,7 @@ impl Default for RetrainConfig {
             min_new_labels: 100,
             check_every: Duration::from_secs(300),
             train: TrainConfig::default(),
+            interaction_weights: InteractionWeights::default(),
         }
     }
 }
@@ -186,12 +224,15 @@ pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) 
     loop {
         tick.tick().await;
         match recommender_due(store.as_ref(), &config).await {
-            Ok(true) => match retrain_recommender(store.as_ref(), "auto", config.train.seed).await {
-                Ok(o) => {
-                    tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "recommender retrained")
+            Ok(true) => {
+                match retrain_recommender(store.as_ref(), "auto", config.train.seed, &config.interaction_weights).await
+                {
+                    Ok(o) => {
+                        tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "recommender retrained")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "recommender retraining failed"),
                 }
-                Err(e) => tracing::warn!(error = %e, "recommender retraining failed"),
-            },
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "recommender retraining check failed"),
         }
@@ -213,7 +254,12 @@ pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) 
 /// ALS) is tuned on a further split of the rest, fitted on the rest, scored on
 /// the held-out items, registered, and activated only if it is not worse than
 /// the active recommender on the same held-out items.
-pub async fn retrain_recommender(store: &dyn Store, kind: &str, seed: u64) -> Result<RetrainOutcome, EngineError> {
+pub async fn retrain_recommender(
+    store: &dyn Store,
+    kind: &str,
+    seed: u64,
+    weights: &InteractionWeights,
+) -> Result<RetrainOutcome, EngineError> {
     use wantloop_ml::recommender::{self, Recommender};
     let mut pairs = Vec::new();
     let mut after = 0;
@@ -221,7 +267,9 @@ pub async fn retrain_recommender(store: &dyn Store, kind: &str, seed: u64) -> Re
         let batch = store.interactions_after(after, 50_000).await?;
         let Some(last) = batch.last() else { break };
         after = last.id;
-        pairs.extend(batch.into_iter().map(|i| (i.user, i.offer_id.to_string())));
+        pairs.extend(
+            batch.into_iter().filter(|i| weights.weight(i.kind) > 0.0).map(|i| (i.user, i.offer_id.to_string())),
+        );
     }
     let all = recommender::from_pairs(&pairs);
     if all.len() < 10 || all.n_users() < 2 || all.n_items() < 2 {
@@ -278,4 +326,21 @@ pub async fn retrain_recommender(store: &dyn Store, kind: &str, seed: u64) -> Re
         previous_score: previous,
         examples: all.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interaction_weights_parse_and_default() {
+        let w = InteractionWeights::parse("view=0, click=3").unwrap();
+        assert_eq!(w.weight(InteractionKind::View), 0.0);
+        assert_eq!(w.weight(InteractionKind::Click), 3.0);
+        assert_eq!(w.weight(InteractionKind::Fulfil), InteractionKind::Fulfil.default_weight());
+        assert!(InteractionWeights::parse("view").is_err());
+        assert!(InteractionWeights::parse("hover=1").is_err());
+        assert!(InteractionWeights::parse("view=-1").is_err());
+        assert_eq!(InteractionWeights::parse("").unwrap(), InteractionWeights::default());
+    }
 }

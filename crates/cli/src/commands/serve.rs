@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use wantloop_server::retrain::InteractionWeights;
 use wantloop_server::{Application, MatchConfig, RetrainConfig, ServerConfig};
 
 use crate::StoreArgs;
@@ -37,6 +38,10 @@ pub struct Args {
     /// Folder of this node's search index (default: DATA_DIR/search).
     #[arg(long, env = "WANTLOOP_SEARCH_DIR")]
     search_dir: Option<std::path::PathBuf>,
+    /// Interaction kinds' weights for the recommender, e.g. `view=0,click=1,accept=4,fulfil=8,rate=1`
+    /// (0 leaves a kind out of training).
+    #[arg(long, env = "WANTLOOP_INTERACTION_WEIGHTS", default_value = "")]
+    interaction_weights: String,
     /// Do not run the retraining schedule in this process.
     #[arg(long, env = "WANTLOOP_NO_RETRAIN")]
     no_retrain: bool,
@@ -49,6 +54,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         base_file: args.classifier_base.clone(),
         every: Duration::from_secs_f64(args.retrain_every_hours * 3600.0),
         min_new_labels: args.retrain_min_labels.max(1),
+        interaction_weights: InteractionWeights::parse(&args.interaction_weights)
+            .map_err(|e| anyhow::anyhow!("--interaction-weights: {e}"))?,
         ..RetrainConfig::default()
     };
     let config = ServerConfig {

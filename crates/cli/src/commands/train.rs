@@ -35,6 +35,9 @@ pub struct RecommenderArgs {
     activate: bool,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Interaction kinds' weights, e.g. `view=0,click=1` (0 leaves a kind out).
+    #[arg(long, default_value = "")]
+    interaction_weights: String,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -43,7 +46,9 @@ async fn train_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
     use wantloop_ml::recommender::{self, Recommender};
     let store = SqlStore::connect(&a.store.url()?).await?;
     if a.from_store {
-        let o = wantloop_server::retrain::retrain_recommender(&store, &a.model, a.seed).await?;
+        let weights = wantloop_server::retrain::InteractionWeights::parse(&a.interaction_weights)
+            .map_err(|e| anyhow::anyhow!("--interaction-weights: {e}"))?;
+        let o = wantloop_server::retrain::retrain_recommender(&store, &a.model, a.seed, &weights).await?;
         println!(
             "trained recommender on {} interactions: NDCG@10 {:.4} on held-out items (active model: {}); registered as {} (id {}){}",
             o.examples,

@@ -74,7 +74,7 @@ pub async fn retrain(
             if !["auto", "ease", "als", "itemknn", "popularity"].contains(&model) {
                 return Err(ApiError::bad_field("model", "must be auto, ease, als, itemknn or popularity"));
             }
-            retrain_recommender(store, model, s.retrain.train.seed).await?
+            retrain_recommender(store, model, s.retrain.train.seed, &s.retrain.interaction_weights).await?
         }
         _ => return Err(ApiError::bad_field("kind", "must be classifier or recommender")),
     };
