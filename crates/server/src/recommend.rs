@@ -41,6 +41,14 @@ pub struct RecommendOptions {
 /// Candidate offer ids in order of preference, each with its score and source.
 type Candidates = Vec<(i64, f64, &'static str)>;
 
+/// A model's ranking as candidates: model items are offer ids.
+fn model_candidates(model: &wantloop_ml::recommender::Recommender, ranked: Vec<(u32, f32)>) -> Candidates {
+    ranked
+        .into_iter()
+        .filter_map(|(i, s)| model.items()[i as usize].parse::<i64>().ok().map(|id| (id, f64::from(s), "model")))
+        .collect()
+}
+
 /// Keeps the first `k` candidates that pass the serve-time checks.
 struct Picker<'a> {
     user: &'a str,
@@ -112,13 +120,7 @@ impl Engine {
                 let mut scores = Vec::new();
                 l.model.scores(&seen, l.model.user_index(user), &mut scores);
                 let ranked = l.model.top_k(&scores, 2_000, |i| seen.binary_search(&i).is_ok());
-                let candidates: Candidates = ranked
-                    .into_iter()
-                    .filter_map(|(i, s)| {
-                        l.model.items()[i as usize].parse::<i64>().ok().map(|id| (id, f64::from(s), "model"))
-                    })
-                    .collect();
-                picker.take(self, candidates).await?;
+                picker.take(self, model_candidates(&l.model, ranked)).await?;
             }
         }
         for (since, source) in [(now_ms() - 30 * DAY_MS, "popular-recent"), (0, "popular")] {
@@ -178,13 +180,7 @@ impl Engine {
             let mut scores = Vec::new();
             l.model.scores(&[idx], None, &mut scores);
             let ranked = l.model.top_k(&scores, 2_000, |i| i == idx);
-            let candidates: Candidates = ranked
-                .into_iter()
-                .filter_map(|(i, s)| {
-                    l.model.items()[i as usize].parse::<i64>().ok().map(|id| (id, f64::from(s), "model"))
-                })
-                .collect();
-            picker.take(self, candidates).await?;
+            picker.take(self, model_candidates(&l.model, ranked)).await?;
         }
         if !picker.done() {
             let offers = self

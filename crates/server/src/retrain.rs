@@ -106,6 +106,25 @@ async fn store_labels(store: &dyn Store) -> Result<(Vec<LabelledText>, i64), Eng
     Ok((out, after))
 }
 
+/// Activates a newly registered model unless the active one scored better on
+/// the same held-out data, and reports what happened.
+async fn activate_if_not_worse(
+    store: &dyn Store,
+    registered: ModelInfo,
+    metric: &str,
+    score: f64,
+    previous_score: Option<f64>,
+    examples: usize,
+) -> Result<RetrainOutcome, EngineError> {
+    let activated = previous_score.is_none_or(|p| score >= p);
+    let model = if activated {
+        store.activate_model(registered.id, None).await?.done().unwrap_or(registered)
+    } else {
+        registered
+    };
+    Ok(RetrainOutcome { model, activated, metric: metric.into(), score, previous_score, examples })
+}
+
 /// Whether the scheduler should retrain now.
 pub async fn due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
     let latest = store.list_models(Some(CLASSIFIER)).await?.into_iter().max_by_key(|m| m.id);
@@ -192,20 +211,7 @@ pub async fn retrain_classifier(store: &dyn Store, config: &RetrainConfig) -> Re
             blob: model.to_bytes(),
         })
         .await?;
-    let activated = previous.is_none_or(|p| metrics.accuracy >= p);
-    let model_info = if activated {
-        store.activate_model(registered.id, None).await?.done().unwrap_or(registered)
-    } else {
-        registered
-    };
-    Ok(RetrainOutcome {
-        model: model_info,
-        activated,
-        metric: "accuracy".into(),
-        score: metrics.accuracy,
-        previous_score: previous,
-        examples: n,
-    })
+    activate_if_not_worse(store, registered, "accuracy", metrics.accuracy, previous, n).await
 }
 
 /// Whether the recommender should be retrained: interactions exist and the
@@ -312,20 +318,7 @@ pub async fn retrain_recommender(
             blob: model.to_bytes(),
         })
         .await?;
-    let activated = previous.is_none_or(|p| report.ndcg >= p);
-    let model_info = if activated {
-        store.activate_model(registered.id, None).await?.done().unwrap_or(registered)
-    } else {
-        registered
-    };
-    Ok(RetrainOutcome {
-        model: model_info,
-        activated,
-        metric: "ndcg@10".into(),
-        score: report.ndcg,
-        previous_score: previous,
-        examples: all.len(),
-    })
+    activate_if_not_worse(store, registered, "ndcg@10", report.ndcg, previous, all.len()).await
 }
 
 #[cfg(test)]

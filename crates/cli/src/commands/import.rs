@@ -70,16 +70,17 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Stores the rows; returns (stored, rejected) and prints each rejection.
-pub async fn store_demands(
-    engine: &Engine,
-    rows: Vec<Row<DemandRecord>>,
+/// Stores each row with `store_one`; returns (stored, rejected) and prints
+/// each rejection with its line number.
+async fn store_rows<R>(
+    rows: Vec<Row<R>>,
     bar: &ProgressBar,
-) -> anyhow::Result<(usize, usize)> {
+    store_one: impl AsyncFn(R) -> Result<(), String>,
+) -> (usize, usize) {
     let (mut ok, mut bad) = (0, 0);
     for (line, row) in rows {
-        let result = match row.and_then(|r| r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())) {
-            Ok(d) => engine.create_demand(&d, None).await.map(|_| ()).map_err(|e| e.to_string()),
+        let result = match row {
+            Ok(r) => store_one(r).await,
             Err(e) => Err(e),
         };
         match result {
@@ -91,7 +92,19 @@ pub async fn store_demands(
         }
         bar.inc(1);
     }
-    Ok((ok, bad))
+    (ok, bad)
+}
+
+pub async fn store_demands(
+    engine: &Engine,
+    rows: Vec<Row<DemandRecord>>,
+    bar: &ProgressBar,
+) -> anyhow::Result<(usize, usize)> {
+    Ok(store_rows(rows, bar, async |r: DemandRecord| {
+        let d = r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())?;
+        engine.create_demand(&d, None).await.map(|_| ()).map_err(|e| e.to_string())
+    })
+    .await)
 }
 
 pub async fn store_offers(
@@ -99,22 +112,11 @@ pub async fn store_offers(
     rows: Vec<Row<OfferRecord>>,
     bar: &ProgressBar,
 ) -> anyhow::Result<(usize, usize)> {
-    let (mut ok, mut bad) = (0, 0);
-    for (line, row) in rows {
-        let result = match row.and_then(|r| r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())) {
-            Ok(o) => store.create_offer(&o, None).await.map(|_| ()).map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => ok += 1,
-            Err(e) => {
-                bar.suspend(|| eprintln!("line {line}: {e}"));
-                bad += 1;
-            }
-        }
-        bar.inc(1);
-    }
-    Ok((ok, bad))
+    Ok(store_rows(rows, bar, async |r: OfferRecord| {
+        let o = r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())?;
+        store.create_offer(&o, None).await.map(|_| ()).map_err(|e| e.to_string())
+    })
+    .await)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -62,7 +62,7 @@ impl Classifier {
         }
     }
 
-    fn argmax(scores: &[f32]) -> usize {
+    pub(crate) fn argmax(scores: &[f32]) -> usize {
         let mut best = 0;
         for (i, s) in scores.iter().enumerate() {
             if *s > scores[best] {

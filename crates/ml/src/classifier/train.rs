@@ -88,7 +88,7 @@ pub fn train(
                 .zip(dy)
                 .filter(|(x, y)| {
                     model.scores_into(x, &mut scores);
-                    Some(argmax(&scores)) == **y
+                    Some(Classifier::argmax(&scores)) == **y
                 })
                 .count();
             let acc = correct as f64 / dx.len().max(1) as f64;
@@ -113,16 +113,6 @@ pub fn train(
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((model, report))
-}
-
-fn argmax(scores: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, s) in scores.iter().enumerate() {
-        if *s > scores[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// One step of softmax cross-entropy SGD on one example.
