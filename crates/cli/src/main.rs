@@ -3,6 +3,7 @@
 //! non-zero exit.
 
 mod commands;
+mod config_file;
 mod demo_data;
 mod records;
 
@@ -85,6 +86,10 @@ fn init_logging(json: bool) {
 }
 
 fn main() -> ExitCode {
+    if let Err(e) = config_file::apply() {
+        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     init_logging(cli.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -258,3 +258,31 @@ async fn a_restarted_node_catches_its_search_index_up() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("indexed 2 offers and demands"));
 }
+
+#[test]
+fn settings_come_from_flags_then_environment_then_wantloop_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let from_env = dir.path().join("from-env");
+    std::fs::write(dir.path().join("wantloop.toml"), format!("data_dir = {:?}\n", from_file.display().to_string()))
+        .unwrap();
+    let offers = dir.path().join("o.jsonl");
+    std::fs::write(&offers, "{\"provider\":\"p\",\"text\":\"梯子\",\"category\":\"tools\",\"price\":1}\n").unwrap();
+    let run = |env: Option<&Path>| {
+        let mut c = Command::new(BIN);
+        c.current_dir(dir.path()).args(["import", "offers", offers.to_str().unwrap()]).env("WANTLOOP_LOG", "warn");
+        c.env_remove("WANTLOOP_DATA_DIR");
+        if let Some(e) = env {
+            c.env("WANTLOOP_DATA_DIR", e);
+        }
+        assert!(c.output().unwrap().status.success());
+    };
+    run(None);
+    assert!(from_file.join("wantloop.db").exists(), "the file's data_dir is used");
+    run(Some(&from_env));
+    assert!(from_env.join("wantloop.db").exists(), "the environment beats the file");
+    std::fs::write(dir.path().join("wantloop.toml"), "data_dir = [1, 2]\n").unwrap();
+    let out = Command::new(BIN).current_dir(dir.path()).args(["models", "list"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("data_dir must be a string"));
+}
