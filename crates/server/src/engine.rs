@@ -19,7 +19,7 @@ use wantloop_match::{Scorer, TextScores, Weights, plan_for_demand, rules};
 use wantloop_ml::Classifier;
 use wantloop_ml::recommender::Recommender;
 use wantloop_store::{
-    Classification, DemandFilter, IdemKey, NewMatch, OfferFilter, Outcome, Page, Proposal, Store, StoreError,
+    Classification, DemandFilter, IdemKey, NewMatch, OfferFilter, Outcome, Proposal, Store, StoreError,
 };
 
 /// How many offers the index proposes per demand.
@@ -294,7 +294,7 @@ impl Engine {
         let o = self.store.get_offer(offer_id).await?;
         let filter =
             DemandFilter { status: Some(DemandStatus::Open), category: Some(o.category.clone()), ..Default::default() };
-        let demands = self.all_demands(&filter).await?;
+        let demands = self.store.all_demands(&filter).await?;
         let now = now_ms();
         let mut out: Vec<ScoredDemand> = demands
             .into_iter()
@@ -311,39 +311,15 @@ impl Engine {
         Ok(out)
     }
 
-    async fn all_demands(&self, filter: &DemandFilter) -> Result<Vec<Demand>, StoreError> {
-        let mut out = Vec::new();
-        let mut page = Page::first(Page::MAX_LIMIT);
-        loop {
-            let batch = self.store.list_demands(filter, page).await?;
-            let Some(last) = batch.last() else { break };
-            page.after = last.id;
-            out.extend(batch);
-        }
-        Ok(out)
-    }
-
-    async fn all_offers(&self, filter: &OfferFilter) -> Result<Vec<Offer>, StoreError> {
-        let mut out = Vec::new();
-        let mut page = Page::first(Page::MAX_LIMIT);
-        loop {
-            let batch = self.store.list_offers(filter, page).await?;
-            let Some(last) = batch.last() else { break };
-            page.after = last.id;
-            out.extend(batch);
-        }
-        Ok(out)
-    }
-
     /// Allocates supply over all open demands at once (exact optimum or greedy)
     /// and proposes the result; `dry_run` only reports what it would do.
     pub async fn allocate(&self, mode: Mode, dry_run: bool) -> Result<AllocationReport, EngineError> {
         let _one_at_a_time = self.allocating.lock().await;
         let started = Instant::now();
         let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
-        let demands = self.all_demands(&open).await?;
+        let demands = self.store.all_demands(&open).await?;
         let available = OfferFilter { status: Some(OfferStatus::Available), ..Default::default() };
-        let offers = self.all_offers(&available).await?;
+        let offers = self.store.all_offers(&available).await?;
         let options = BuildOptions {
             weights: self.config.weights,
             min_score: self.config.min_score,

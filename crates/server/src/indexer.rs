@@ -62,31 +62,19 @@ pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, I
 
 /// Rebuilds the index from the store's current rows.
 pub async fn rebuild(store: &dyn Store, index: &SearchIndex, progress: &dyn Fn(u64)) -> Result<u64, IndexerError> {
-    use wantloop_store::{DemandFilter, OfferFilter, Page};
+    use wantloop_store::{DemandFilter, OfferFilter};
     // Take the cursor first: events after it are applied by the next catch-up.
     let cursor = store.last_event_id().await?;
     index.clear()?;
     let mut n = 0;
-    let mut page = Page::first(Page::MAX_LIMIT);
-    loop {
-        let offers = store.list_offers(&OfferFilter::default(), page).await?;
-        let Some(last) = offers.last() else { break };
-        page.after = last.id;
-        for o in &offers {
-            index.upsert_offer(o)?;
-        }
-        n += offers.len() as u64;
+    for o in store.all_offers(&OfferFilter::default()).await? {
+        index.upsert_offer(&o)?;
+        n += 1;
         progress(n);
     }
-    let mut page = Page::first(Page::MAX_LIMIT);
-    loop {
-        let demands = store.list_demands(&DemandFilter::default(), page).await?;
-        let Some(last) = demands.last() else { break };
-        page.after = last.id;
-        for d in &demands {
-            index.upsert_demand(d)?;
-        }
-        n += demands.len() as u64;
+    for d in store.all_demands(&DemandFilter::default()).await? {
+        index.upsert_demand(&d)?;
+        n += 1;
         progress(n);
     }
     index.commit(cursor)?;

@@ -492,16 +492,12 @@ fn new_model(blob: Vec<u8>) -> wantloop_store::NewModel {
     }
 }
 
-/// Polls `/v1/classify` until the answering source is `want` (or fails after 10 s).
+/// Polls `/v1/classify` until the answering source is `want` (or fails after 5 s).
 async fn wait_for_source(app: &App, want: &str) {
-    for _ in 0..100 {
-        let (_, c) = app.post("/v1/classify", json!({"text": "想买一辆折叠自行车"})).await;
-        if c["source"] == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server never switched to {want}");
+    wait_until(|| async {
+        app.post("/v1/classify", json!({"text": "想买一辆折叠自行车"})).await.1["source"] == want
+    })
+    .await;
 }
 
 async fn activated_models_serve_without_restart(app: App) {
@@ -606,7 +602,7 @@ async fn recommendations_exclude_own_consumed_and_unavailable_offers(app: App) {
     let (s, outcome) = app.post_empty("/v1/models/retrain?kind=recommender").await;
     assert_eq!(s, StatusCode::OK, "{outcome}");
     assert_eq!((outcome["activated"].as_bool(), outcome["metric"].as_str()), (Some(true), Some("ndcg@10")));
-    wait_until(&app, || async { app.get("/v1/users/alice/recommendations").await.1["model"].is_string() }).await;
+    wait_until(|| async { app.get("/v1/users/alice/recommendations").await.1["model"].is_string() }).await;
     // Withdrawn after training: still excluded, because state is checked when serving.
     app.post_empty(&format!("/v1/offers/{later_withdrawn}/withdraw")).await;
 
@@ -628,7 +624,7 @@ async fn recommendations_exclude_own_consumed_and_unavailable_offers(app: App) {
     assert!(!sim.contains(&books[0]) && !sim.contains(&withdrawn) && !sim.is_empty(), "{similar}");
 }
 
-async fn wait_until<F, Fut>(_app: &App, check: F)
+async fn wait_until<F, Fut>(check: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -713,7 +709,7 @@ async fn search_follows_the_outbox(app: App) {
                 .unwrap_or_default()
         }
     };
-    wait_until(&app, || async { found("%E7%AE%80%E5%8D%95").await == vec![desk] }).await; // 简单
+    wait_until(|| async { found("%E7%AE%80%E5%8D%95").await == vec![desk] }).await; // 简单
     assert_eq!(found("%E5%A4%84%E7%90%86").await, vec![bike]); // 处理 finds 待处理
     let (s, r) = app.get("/v1/search?q=bike%20OR%20%E8%87%AA%E8%A1%8C%E8%BD%A6&kind=offer&limit=1").await; // bike OR 自行车
     assert_eq!(s, StatusCode::OK, "{r}");
@@ -735,7 +731,7 @@ async fn search_follows_the_outbox(app: App) {
 
     // A withdrawal reaches the index through the outbox.
     app.post_empty(&format!("/v1/offers/{desk}/withdraw")).await;
-    wait_until(&app, || async {
+    wait_until(|| async {
         let (_, r) = app.get("/v1/search?q=%E4%B9%A6%E6%A1%8C&status=available").await;
         r["total"] == 0
     })

@@ -115,4 +115,40 @@ pub trait Store: Send + Sync {
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;
+
+    /// Every demand matching `filter`, read page by page.
+    async fn all_demands(&self, filter: &DemandFilter) -> Result<Vec<Demand>, StoreError> {
+        let mut out = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.list_demands(filter, page).await?;
+            let Some(last) = batch.last() else { return Ok(out) };
+            page.after = last.id;
+            out.extend(batch);
+        }
+    }
+
+    /// Every offer matching `filter`, read page by page.
+    async fn all_offers(&self, filter: &OfferFilter) -> Result<Vec<Offer>, StoreError> {
+        let mut out = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.list_offers(filter, page).await?;
+            let Some(last) = batch.last() else { return Ok(out) };
+            page.after = last.id;
+            out.extend(batch);
+        }
+    }
+
+    /// Every match matching `filter`, read page by page.
+    async fn all_matches(&self, filter: &MatchFilter) -> Result<Vec<Match>, StoreError> {
+        let mut out = Vec::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let batch = self.list_matches(filter, page).await?;
+            let Some(last) = batch.last() else { return Ok(out) };
+            page.after = last.id;
+            out.extend(batch);
+        }
+    }
 }

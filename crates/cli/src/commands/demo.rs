@@ -16,7 +16,7 @@ use wantloop_core::{MatchStatus, MatchTransition};
 use wantloop_match::Mode;
 use wantloop_ml::classifier::{FeatureConfig, LabelledText, TrainConfig};
 use wantloop_server::{Application, Engine, MatchConfig, ServerConfig};
-use wantloop_store::{MatchFilter, NewModel, Page, SqlStore, Stats, Store};
+use wantloop_store::{MatchFilter, NewModel, SqlStore, Stats, Store};
 
 use super::import::{progress, store_demands, store_offers};
 use crate::demo_data::generate;
@@ -109,14 +109,7 @@ struct Reactions {
 async fn react(store: &dyn Store, rng: &mut StdRng) -> anyhow::Result<Reactions> {
     let mut r = Reactions::default();
     let filter = MatchFilter { status: Some(MatchStatus::Proposed), ..Default::default() };
-    let mut page = Page::first(Page::MAX_LIMIT);
-    let mut proposed = Vec::new();
-    loop {
-        let batch = store.list_matches(&filter, page).await?;
-        let Some(last) = batch.last() else { break };
-        page.after = last.id;
-        proposed.extend(batch);
-    }
+    let proposed = store.all_matches(&filter).await?;
     let bar = progress(proposed.len(), "feedback");
     for m in proposed {
         let roll: f64 = rng.random();

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 use wantloop_core::time::now_ms;
-use wantloop_store::{DemandFilter, OfferFilter, Page, SqlStore, Store};
+use wantloop_store::{DemandFilter, OfferFilter, SqlStore, Store};
 
 use crate::StoreArgs;
 use crate::records::{DemandRecord, Format, Kind, OfferRecord};
@@ -57,33 +57,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut page = Page::first(Page::MAX_LIMIT);
     let now = now_ms();
-    let mut count = 0;
-    match args.kind {
+    let count = match args.kind {
         Kind::Demands => {
-            let mut all = Vec::new();
-            loop {
-                let batch = store.list_demands(&DemandFilter::default(), page).await?;
-                let Some(last) = batch.last() else { break };
-                page.after = last.id;
-                all.extend(batch.iter().map(|d| DemandRecord::from_demand(d, now)));
-            }
-            count = all.len();
+            let all: Vec<DemandRecord> = store
+                .all_demands(&DemandFilter::default())
+                .await?
+                .iter()
+                .map(|d| DemandRecord::from_demand(d, now))
+                .collect();
             write_all(&all, format, &mut sink)?;
+            all.len()
         }
         Kind::Offers => {
-            let mut all = Vec::new();
-            loop {
-                let batch = store.list_offers(&OfferFilter::default(), page).await?;
-                let Some(last) = batch.last() else { break };
-                page.after = last.id;
-                all.extend(batch.iter().map(OfferRecord::from_offer));
-            }
-            count += all.len();
+            let all: Vec<OfferRecord> =
+                store.all_offers(&OfferFilter::default()).await?.iter().map(OfferRecord::from_offer).collect();
             write_all(&all, format, &mut sink)?;
+            all.len()
         }
-    }
+    };
     sink.flush()?;
     if let Some(p) = &args.out {
         eprintln!("exported {count} records to {}", p.display());
