@@ -39,9 +39,7 @@ impl StoreError {
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
             Self::Database(sqlx::Error::Database(e)) => {
-                matches!(e.code().as_deref(), Some("40P01" | "40001"))
-                    // Two registrations racing for the same (kind, version).
-                    || (e.is_unique_violation() && e.message().contains("models")) || e.message().contains("database is locked")
+                matches!(e.code().as_deref(), Some("40P01" | "40001")) || e.message().contains("database is locked")
             }
             _ => false,
         }

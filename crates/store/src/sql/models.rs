@@ -4,7 +4,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::{WriteTx, outbox};
+use super::{Dialect, WriteTx, outbox};
+
+/// Names the advisory lock that serialises model registrations on PostgreSQL.
+const MODELS_LOCK: i64 = 0x77_6c6d_6f64_656c;
 use crate::error::StoreError;
 use crate::model::{ModelInfo, NewModel};
 
@@ -27,8 +30,12 @@ fn info(row: &AnyRow) -> Result<ModelInfo, StoreError> {
 }
 
 pub(crate) async fn register(w: &mut WriteTx, m: &NewModel) -> Result<ModelInfo, StoreError> {
-    // The version is computed under the write lock (SQLite) or guarded by the
-    // (kind, version) unique key (PostgreSQL, where a clash is retried).
+    // Versions are numbered under a lock: SQLite's single writer, or on
+    // PostgreSQL an advisory lock held to commit (registrations are rare, so
+    // serialising them costs nothing; the (kind, version) key stays as a guard).
+    if w.dialect == Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MODELS_LOCK).execute(&mut *w.tx).await?;
+    }
     let (next,): (i64,) =
         sqlx::query_as("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM models WHERE kind = $1")
             .bind(&m.kind)
