@@ -10,7 +10,9 @@ mod records;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use wantloop_engine::{Engine, EngineConfig, IndexLocation};
 
 #[derive(Parser)]
 #[command(
@@ -26,15 +28,19 @@ struct Cli {
     command: Command,
 }
 
-/// Where the data lives: the embedded store under a folder, or a database URL.
+/// Where the data lives: the embedded store under a folder, or a database URL,
+/// and this node's search index. Every command opens the engine from these.
 #[derive(clap::Args, Clone, Debug)]
 pub struct StoreArgs {
-    /// Folder of the embedded store (SQLite, WAL).
+    /// Folder of the embedded store (SQLite, WAL) and, by default, of the search index.
     #[arg(long, env = "WANTLOOP_DATA_DIR", default_value = "./wantloop-data")]
     pub data_dir: PathBuf,
     /// Use this database instead of the embedded one (postgres://… or sqlite://…).
     #[arg(long, env = "WANTLOOP_DATABASE_URL")]
     database_url: Option<String>,
+    /// Folder of this node's search index (default: DATA_DIR/search).
+    #[arg(long, env = "WANTLOOP_SEARCH_DIR")]
+    search_dir: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -48,6 +54,25 @@ impl StoreArgs {
                 Ok(format!("sqlite://{}/wantloop.db", self.data_dir.display()))
             }
         }
+    }
+
+    pub fn search_dir(&self) -> PathBuf {
+        self.search_dir.clone().unwrap_or_else(|| self.data_dir.join("search"))
+    }
+
+    /// The engine's configuration with default tunables; commands adjust it.
+    pub fn engine_config(&self) -> anyhow::Result<EngineConfig> {
+        Ok(EngineConfig {
+            database_url: self.url()?,
+            index: IndexLocation::Dir(self.search_dir()),
+            ..EngineConfig::embedded(&self.data_dir)
+        })
+    }
+
+    /// Opens the engine as every command and the API do.
+    pub async fn open(&self) -> anyhow::Result<Engine> {
+        let config = self.engine_config()?;
+        Engine::open(&config).await.context("cannot open the engine")
     }
 }
 

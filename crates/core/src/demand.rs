@@ -8,7 +8,8 @@ use crate::geo::GeoPoint;
 use crate::time::{HOUR_MS, Millis};
 use crate::values::{Category, Money, PartyId, Quantity, Text};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
@@ -52,7 +53,8 @@ impl Priority {
 /// Lifecycle: `open → matched → fulfilled | cancelled | expired`. `open`,
 /// `matched` and `fulfilled` follow from the unit counts; `cancelled` and
 /// `expired` are terminal decisions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DemandStatus {
     Open,
@@ -99,14 +101,16 @@ impl DemandStatus {
 }
 
 /// A location with the radius within which the requester accepts offers.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationInput {
     pub lat: f64,
     pub lon: f64,
 }
 
 /// A demand as submitted: untrusted. Parse it with [`DemandInput::parse`].
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DemandInput {
     /// Who needs it.
@@ -219,7 +223,8 @@ impl DemandInput {
 }
 
 /// Where a demand's category came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CategorySource {
     /// Given by the requester.
@@ -249,7 +254,8 @@ impl CategorySource {
 }
 
 /// A stored demand.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Demand {
     pub id: i64,
     pub requester: String,

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeoPoint {
     /// Latitude in degrees, −90 to 90.
     pub lat: f64,

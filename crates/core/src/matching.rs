@@ -10,7 +10,8 @@ use crate::values::{Money, Quantity};
 
 /// Lifecycle: `proposed → accepted → fulfilled`, and `proposed | accepted →
 /// rejected`, `proposed → expired`. Rejected and expired matches return their units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MatchStatus {
     Proposed,
@@ -78,7 +79,8 @@ impl MatchTransition {
 }
 
 /// The feature values behind a match score, each in [0, 1], and their weights.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureScores {
     /// Text relevance between demand and offer.
     pub text: f64,
@@ -93,7 +95,8 @@ pub struct FeatureScores {
 }
 
 /// A stored match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Match {
     pub id: i64,
     pub demand_id: i64,
@@ -111,7 +114,8 @@ pub struct Match {
 }
 
 /// Relisting a fulfilled item as new supply, as submitted.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RelistInput {
     /// Units to relist (default: all fulfilled units); at most the match's units.

@@ -10,7 +10,8 @@ use crate::values::{Category, Money, PartyId, Quantity, Text};
 /// Lifecycle: `available → exhausted | withdrawn`. `available`/`exhausted`
 /// follow from the free units (a released reservation makes an exhausted offer
 /// available again); `withdrawn` is a provider's terminal decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OfferStatus {
     Available,
@@ -50,7 +51,8 @@ pub fn parse_condition(field: &str, raw: &str) -> Result<String, ValidationError
 }
 
 /// An offer as submitted: untrusted. Parse it with [`OfferInput::parse`].
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OfferInput {
     pub provider: String,
@@ -110,7 +112,8 @@ impl OfferInput {
 }
 
 /// A stored offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     pub id: i64,
     pub provider: String,

@@ -1,13 +1,12 @@
 //! The index: writes (upserts keyed by `kind:id`, committed with the outbox
-//! cursor as payload), searches with filters, facets and snippets, and the
-//! hot-query cache.
+//! cursor as payload) and searches with filters, facets and snippets. Caching
+//! results is the engine's job (its `Cache` seam), keyed by [`SearchIndex::cursor`].
 
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use moka::sync::Cache;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, MoreLikeThisQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
@@ -24,9 +23,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
-    cache: Cache<String, Arc<SearchResults>>,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    /// The last committed cursor, kept here so a read does not load the metas file.
+    cursor: AtomicI64,
 }
 
 const WRITER_HEAP: usize = 50_000_000;
@@ -36,17 +34,14 @@ impl SearchIndex {
         analyzer::register(&index);
         let (_, f) = schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(threads, WRITER_HEAP)?;
-        let cache = Cache::builder().max_capacity(10_000).build();
-        Ok(Self {
-            index,
-            reader,
-            writer: Mutex::new(writer),
-            f,
-            cache,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        })
+        let writer = index.writer_with_num_threads(threads, WRITER_HEAP).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(_, _) => {
+                SearchError::Locked("another process (a running `wantloop serve`?) holds its writer".into())
+            }
+            e => SearchError::Index(e),
+        })?;
+        let cursor = index.load_metas().ok().and_then(|m| m.payload).and_then(|p| p.parse().ok()).unwrap_or(0);
+        Ok(Self { index, reader, writer: Mutex::new(writer), f, cursor: AtomicI64::new(cursor) })
     }
 
     /// Opens the index in `dir`, creating it (empty, cursor 0) if absent.
@@ -66,16 +61,11 @@ impl SearchIndex {
 
     /// The last outbox event applied (from the latest commit's payload).
     pub fn cursor(&self) -> i64 {
-        self.index.load_metas().ok().and_then(|m| m.payload).and_then(|p| p.parse().ok()).unwrap_or(0)
+        self.cursor.load(Ordering::Acquire)
     }
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
-    }
-
-    /// (cache hits, cache misses) since start.
-    pub fn cache_stats(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
@@ -139,8 +129,8 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Commits pending writes with `cursor` (the last event applied), makes
-    /// them visible, and empties the query cache.
+    /// Commits pending writes with `cursor` (the last event applied) and makes
+    /// them visible.
     pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
         {
             let mut w = self.writer()?;
@@ -149,7 +139,7 @@ impl SearchIndex {
             prepared.commit()?;
         }
         self.reader.reload()?;
-        self.cache.invalidate_all();
+        self.cursor.store(cursor, Ordering::Release);
         Ok(())
     }
 
@@ -263,19 +253,7 @@ impl SearchIndex {
         Ok(top.first().map(|(_, a)| *a))
     }
 
-    pub fn search(&self, r: &SearchRequest) -> Result<Arc<SearchResults>, SearchError> {
-        let key = r.cache_key();
-        if let Some(hit) = self.cache.get(&key) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit);
-        }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        let results = Arc::new(self.run(r)?);
-        self.cache.insert(key, results.clone());
-        Ok(results)
-    }
-
-    fn run(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
+    pub fn search(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
         let f = self.f;
         let searcher = self.reader.searcher();
         let (text_query, exclude): (Box<dyn Query>, Option<DocAddress>) = match r.more_like {

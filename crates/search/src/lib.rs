@@ -1,19 +1,20 @@
 //! Full-text search over offers and demands: a tantivy index with the shared
 //! Chinese/English analysers, filters (kind, category, price, distance),
-//! category facets, highlighted snippets, "more like this", and a hot-query
-//! cache invalidated on every commit.
+//! category facets, highlighted snippets, "more like this", and plain
+//! documents (evaluation corpora, FAQs) searched as bags of terms.
 //!
 //! Architecture invariant: the index is derived data. It is fed from the
 //! store's outbox (the commit payload records the last event applied) and can
 //! be rebuilt from the store at any time; nothing here is the system of record.
 
 pub mod analyzer;
-pub mod beir;
 mod fields;
 mod index;
+mod plain;
 mod request;
 
 pub use index::SearchIndex;
+pub use plain::PlainSearcher;
 pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,8 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("cannot open the search index: {0}")]
     Open(String),
+    #[error("the search index is in use: {0}")]
+    Locked(String),
     #[error("{0}")]
     Io(String),
 }

@@ -46,8 +46,8 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
-    /// The cache key: the request in a canonical form.
-    pub(crate) fn cache_key(&self) -> String {
+    /// A cache key: the request in a canonical form.
+    pub fn cache_key(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use wantloop_core::{FieldError, ValidationError};
 use wantloop_store::StoreError;
 
-use crate::engine::EngineError;
+use wantloop_engine::EngineError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -72,9 +72,9 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         ApiError::Engine(EngineError::Training(_) | EngineError::Classifier(_)) => {
             (S::UNPROCESSABLE_ENTITY, "training", "Training failed")
         }
-        ApiError::Engine(EngineError::Alloc(_)) | ApiError::Internal => {
-            (S::INTERNAL_SERVER_ERROR, "internal", "Internal error")
-        }
+        ApiError::Engine(EngineError::ModelNotLoadable { .. }) => (S::BAD_REQUEST, "bad-request", "Malformed request"),
+        ApiError::Engine(EngineError::Alloc(_) | EngineError::Search(_) | EngineError::Seam(_))
+        | ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
     }
 }
 
@@ -85,6 +85,7 @@ fn field_errors(e: &ApiError) -> Vec<FieldError> {
         ApiError::BadRequest { field: Some(f), message } => one(f, message.clone()),
         ApiError::Store(StoreError::RelistTooLarge { .. }) => one("relist.quantity", e.to_string()),
         ApiError::Store(StoreError::IdempotencyKeyReused(_)) => one("Idempotency-Key", e.to_string()),
+        ApiError::Engine(EngineError::ModelNotLoadable { .. }) => one("id", e.to_string()),
         _ => Vec::new(),
     }
 }

@@ -12,6 +12,7 @@
 mod error;
 mod model;
 mod sql;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use async_trait::async_trait;

@@ -4,14 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use serde_json::json;
 use wantloop_match::Mode;
-use wantloop_server::{Engine, MatchConfig};
-use wantloop_store::SqlStore;
 
 use crate::StoreArgs;
 
@@ -20,7 +17,7 @@ pub struct Args {
     /// Best edges first instead of the exact optimum (for comparison).
     #[arg(long)]
     greedy: bool,
-    /// Report what would be allocated; write nothing.
+    /// Report what would be allocated (with --json, every planned pair); write nothing.
     #[arg(long)]
     dry_run: bool,
     /// Print one JSON object.
@@ -74,8 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let store = Arc::new(SqlStore::connect(&args.store.url()?).await?);
-    let engine = Engine::new(store, MatchConfig::default());
+    let engine = args.store.open().await?;
     let report = engine.allocate(mode, args.dry_run).await?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -5,18 +5,18 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use rand::prelude::*;
 use rand::rngs::StdRng;
 use wantloop_core::matching::RelistInput;
 use wantloop_core::{MatchStatus, MatchTransition};
+use wantloop_engine::{AllocationReport, Engine, EngineConfig};
 use wantloop_match::Mode;
 use wantloop_ml::classifier::{FeatureConfig, LabelledText, TrainConfig};
-use wantloop_server::{Application, Engine, MatchConfig, ServerConfig};
-use wantloop_store::{MatchFilter, NewModel, SqlStore, Stats, Store};
+use wantloop_server::Application;
+use wantloop_store::{MatchFilter, NewModel, Stats, Store};
 
 use super::import::{progress, store_demands, store_offers};
 use crate::demo_data::generate;
@@ -43,7 +43,8 @@ pub struct Args {
     json: bool,
 }
 
-fn fresh_store_url(dir: &PathBuf) -> anyhow::Result<String> {
+/// Removes the previous demo's database and index from `dir`.
+fn fresh_store(dir: &PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for suffix in ["", "-wal", "-shm"] {
         let f = dir.join(format!("wantloop.db{suffix}"));
@@ -56,7 +57,7 @@ fn fresh_store_url(dir: &PathBuf) -> anyhow::Result<String> {
         std::fs::remove_dir_all(&index)
             .with_context(|| format!("cannot remove the old demo index {}", index.display()))?;
     }
-    Ok(format!("sqlite://{}/wantloop.db", dir.display()))
+    Ok(())
 }
 
 /// The demo's classifier: trained on demands generated with other seeds (so
@@ -69,7 +70,7 @@ struct DemoClassifier {
     held_out_accuracy: f64,
 }
 
-async fn train_demo_classifier(store: &dyn Store, engine: &Engine, seed: u64) -> anyhow::Result<DemoClassifier> {
+async fn train_demo_classifier(engine: &Engine, seed: u64) -> anyhow::Result<DemoClassifier> {
     let labelled = |seed: u64, n: usize| -> Vec<LabelledText> {
         generate(0, n, seed)
             .demands
@@ -82,7 +83,8 @@ async fn train_demo_classifier(store: &dyn Store, engine: &Engine, seed: u64) ->
         TrainConfig { features: FeatureConfig { buckets_log2: 18, ..Default::default() }, ..Default::default() };
     let (model, report) = wantloop_ml::classifier::train(&train, None, &config, &mut |_, _| {})?;
     let (metrics, _) = model.evaluate(&held_out);
-    let info = store
+    let info = engine
+        .store()
         .register_model(&NewModel {
             kind: "classifier".into(),
             data_hash: format!("demo-seed-{seed}"),
@@ -91,8 +93,7 @@ async fn train_demo_classifier(store: &dyn Store, engine: &Engine, seed: u64) ->
             blob: model.to_bytes(),
         })
         .await?;
-    store.activate_model(info.id, None).await?;
-    engine.classifier().refresh(store).await?;
+    engine.activate_model(info.id, None).await?;
     Ok(DemoClassifier { model: info.tag(), train_examples: report.examples, held_out_accuracy: metrics.accuracy })
 }
 
@@ -144,7 +145,7 @@ fn print_summary(
     reactions: &Reactions,
     greedy: f64,
     optimal: f64,
-    alloc: &wantloop_server::AllocationReport,
+    alloc: &AllocationReport,
     seconds: f64,
 ) {
     let total: i64 = stats.demands.values().sum();
@@ -189,15 +190,15 @@ fn print_summary(
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let url = fresh_store_url(&args.data_dir)?;
-    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&url).await?);
-    let engine = Engine::new(store.clone(), MatchConfig::default());
+    fresh_store(&args.data_dir)?;
+    let engine = Engine::open(&EngineConfig::embedded(&args.data_dir)).await?;
+    let store = engine.store().clone();
     let data = generate(args.offers, args.demands, args.seed);
-    let classifier = train_demo_classifier(store.as_ref(), &engine, args.seed).await?;
+    let classifier = train_demo_classifier(&engine, args.seed).await?;
 
     let rows = data.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o))).collect::<Vec<_>>();
     let bar = progress(rows.len(), "offers");
-    let (_, bad_offers) = store_offers(store.as_ref(), rows, &bar).await?;
+    let (_, bad_offers) = store_offers(&engine, rows, &bar).await?;
     bar.finish_and_clear();
     let rows = data.demands.into_iter().enumerate().map(|(i, d)| (i as u64 + 1, Ok(d))).collect::<Vec<_>>();
     let bar = progress(rows.len(), "demands");
@@ -223,14 +224,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut config = ServerConfig::embedded(&args.data_dir, args.listen);
-    config.expiry_interval = Duration::from_secs(30);
-    let app = match Application::with_store(store.clone(), config.clone()).await {
+    let app = match Application::with_engine(engine.clone(), args.listen).await {
         Ok(app) => app,
         Err(e) => {
             eprintln!("note: {e}; using a free port instead");
-            config.listen.set_port(0);
-            Application::with_store(store, config).await?
+            let mut any_port = args.listen;
+            any_port.set_port(0);
+            Application::with_engine(engine, any_port).await?
         }
     };
     println!("try: curl http://{}/v1/stats", app.local_addr());

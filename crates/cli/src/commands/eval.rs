@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use wantloop_ml::classifier::{self, Classifier};
-use wantloop_store::{SqlStore, Store};
 
 use super::train::{Hyper, train_with_progress};
 use crate::StoreArgs;
@@ -31,7 +30,7 @@ pub struct SearchArgs {
 }
 
 fn eval_search(a: SearchArgs) -> anyhow::Result<ExitCode> {
-    let r = wantloop_search::beir::run(&a.beir)?;
+    let r = wantloop_eval::beir::run(&a.beir)?;
     if a.json {
         let mut out = serde_json::to_value(&r)?;
         out["data"] = serde_json::json!(a.beir.display().to_string());
@@ -69,54 +68,22 @@ pub struct RecommenderArgs {
     json: bool,
 }
 
-/// Peak resident memory of this process, from /proc (Linux only).
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn eval_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
-    use wantloop_ml::recommender::{self, Recommender};
-    let train_pairs = recommender::read_pairs(&a.train)?;
-    let test_pairs = recommender::read_pairs(&a.test)?;
-    let train = recommender::from_pairs(&train_pairs);
-    let test = train.project(&test_pairs);
-    let kind = if a.model == "auto" { recommender::auto_kind(train.n_items()) } else { a.model.as_str() };
-    let (params, validation, tune_seconds) = recommender::tune(kind, &train, a.k, a.seed)?;
-    let started = std::time::Instant::now();
-    let model = Recommender::fit(&train, &params)?;
-    let fit_seconds = started.elapsed().as_secs_f64();
-    let report = recommender::evaluate(&model, &train, &test, a.k);
-    let k = a.k;
-    let out = serde_json::json!({
-        "model": params.name(),
-        "params": params,
-        format!("precision@{k}"): report.precision,
-        format!("recall@{k}"): report.recall,
-        format!("ndcg@{k}"): report.ndcg,
-        "users": report.users,
-        "items": train.n_items(),
-        "train_interactions": train.len(),
-        "fit_seconds": fit_seconds,
-        "tune_seconds": tune_seconds,
-        format!("validation_ndcg@{k}"): validation.ndcg,
-        "peak_rss_mb": peak_rss_mb(),
-        "seed": a.seed,
-        "data": {"train": a.train.display().to_string(), "test": a.test.display().to_string()},
-        "protocol": "hyper-parameters chosen on a seeded 20% per-user validation split of train; refit on all of train; rank every item without a train interaction; average over users with a test item",
-    });
+    let protocol =
+        wantloop_eval::recommender::Protocol { train: &a.train, test: &a.test, k: a.k, model: &a.model, seed: a.seed };
+    let out = wantloop_eval::recommender::run(&protocol)?;
     if a.json {
         println!("{out}");
     } else {
+        let k = a.k;
         println!(
-            "{}: P@{k} {:.4}, R@{k} {:.4}, NDCG@{k} {:.4} over {} users; fit {fit_seconds:.2} s",
-            params.name(),
-            report.precision,
-            report.recall,
-            report.ndcg,
-            report.users
+            "{}: P@{k} {:.4}, R@{k} {:.4}, NDCG@{k} {:.4} over {} users; fit {:.2} s",
+            out["model"].as_str().unwrap_or_default(),
+            out[format!("precision@{k}")].as_f64().unwrap_or_default(),
+            out[format!("recall@{k}")].as_f64().unwrap_or_default(),
+            out[format!("ndcg@{k}")].as_f64().unwrap_or_default(),
+            out["users"],
+            out["fit_seconds"].as_f64().unwrap_or_default(),
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -160,14 +127,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Target::Recommender(r) => return tokio::task::block_in_place(|| eval_recommender(r)),
         Target::Search(s) => return tokio::task::block_in_place(|| eval_search(s)),
     };
-    let test = classifier::read_file(&a.test)?;
     let mut training = serde_json::Value::Null;
     let model = if let Some(path) = &a.model {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         Classifier::from_bytes(&bytes)?
     } else if let Some(id) = a.model_id {
-        let store = SqlStore::connect(&a.store.url()?).await?;
-        Classifier::from_bytes(&store.model_blob(id).await?)?
+        let engine = a.store.open().await?;
+        Classifier::from_bytes(&engine.store().model_blob(id).await?)?
     } else if let Some(train_path) = &a.train {
         let train = classifier::read_file(train_path)?;
         let dev = a.dev.as_deref().map(classifier::read_file).transpose()?;
@@ -180,17 +146,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         anyhow::bail!("give --model FILE, --model-id ID, or --train FILE");
     };
-    let (metrics, per_second) = model.evaluate(&test);
-    let mut out = serde_json::to_value(&metrics)?;
-    out["predictions_per_second"] = serde_json::json!(per_second);
-    out["params"] = serde_json::to_value(model.config())?;
-    out["seed"] = serde_json::json!(model.config().seed);
+    let mut out = tokio::task::block_in_place(|| wantloop_eval::classifier::run(&model, &a.test))?;
     out["data"] = serde_json::json!({
         "train": a.train.as_ref().map(|p| p.display().to_string()),
         "dev": a.dev.as_ref().map(|p| p.display().to_string()),
         "test": a.test.display().to_string(),
     });
-    out["protocol"] = serde_json::json!("train on train (epoch chosen on dev when given); metrics on test only");
     if let serde_json::Value::Object(t) = training {
         for (k, v) in t {
             out[k] = v;
@@ -201,7 +162,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         println!(
             "accuracy {:.4}, macro-F1 {:.4} on {} examples; {:.0} predictions/s",
-            metrics.accuracy, metrics.macro_f1, metrics.examples, per_second
+            out["accuracy"].as_f64().unwrap_or_default(),
+            out["macro_f1"].as_f64().unwrap_or_default(),
+            out["examples"],
+            out["predictions_per_second"].as_f64().unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)

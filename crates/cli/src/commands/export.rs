@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 use wantloop_core::time::now_ms;
-use wantloop_store::{DemandFilter, OfferFilter, SqlStore, Store};
+use wantloop_store::{DemandFilter, OfferFilter};
 
 use crate::StoreArgs;
 use crate::records::{DemandRecord, Format, Kind, OfferRecord};
@@ -45,7 +45,8 @@ fn write_all<T: Serialize>(records: &[T], format: Format, out: &mut dyn Write) -
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = SqlStore::connect(&args.store.url()?).await?;
+    let engine = args.store.open().await?;
+    let store = engine.store();
     let format = match &args.out {
         Some(p) => Format::from_path(p)?,
         None if args.format == "jsonl" => Format::Jsonl,

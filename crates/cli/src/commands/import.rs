@@ -4,13 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
-use wantloop_server::{Engine, MatchConfig};
-use wantloop_store::{SqlStore, Store};
+use wantloop_engine::Engine;
 
 use crate::StoreArgs;
 use crate::records::{DemandRecord, Format, Kind, OfferRecord};
@@ -108,20 +106,19 @@ pub async fn store_demands(
 }
 
 pub async fn store_offers(
-    store: &dyn Store,
+    engine: &Engine,
     rows: Vec<Row<OfferRecord>>,
     bar: &ProgressBar,
 ) -> anyhow::Result<(usize, usize)> {
     Ok(store_rows(rows, bar, async |r: OfferRecord| {
         let o = r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())?;
-        store.create_offer(&o, None).await.map(|_| ()).map_err(|e| e.to_string())
+        engine.store().create_offer(&o, None).await.map(|_| ()).map_err(|e| e.to_string())
     })
     .await)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&args.store.url()?).await?);
-    let engine = Engine::new(store.clone(), MatchConfig::default());
+    let engine = args.store.open().await?;
     let (ok, bad) = match args.kind {
         Kind::Demands => {
             let rows = read_rows::<DemandRecord>(&args.file)?;
@@ -133,7 +130,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Kind::Offers => {
             let rows = read_rows::<OfferRecord>(&args.file)?;
             let bar = progress(rows.len(), "offers");
-            let r = store_offers(store.as_ref(), rows, &bar).await?;
+            let r = store_offers(&engine, rows, &bar).await?;
             bar.finish_and_clear();
             r
         }

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use wantloop_store::{SqlStore, Store};
-
 use crate::StoreArgs;
 
 #[derive(clap::Subcommand)]
@@ -34,8 +32,8 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.action {
         Action::List { kind, json, store } => {
-            let store = SqlStore::connect(&store.url()?).await?;
-            let models = store.list_models(kind.as_deref()).await?;
+            let engine = store.open().await?;
+            let models = engine.store().list_models(kind.as_deref()).await?;
             if json {
                 println!("{}", serde_json::to_string(&models)?);
             } else {
@@ -54,13 +52,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Action::Activate { id, store } => {
-            let store = SqlStore::connect(&store.url()?).await?;
-            let kind = store.get_model(id).await?.kind;
-            if kind == "classifier" {
-                wantloop_ml::Classifier::from_bytes(&store.model_blob(id).await?)?;
-            }
-            store.activate_model(id, None).await?;
-            let m = store.get_model(id).await?;
+            let engine = store.open().await?;
+            engine.activate_model(id, None).await?;
+            let m = engine.store().get_model(id).await?;
             println!("activated {} (id {})", m.tag(), m.id);
         }
     }

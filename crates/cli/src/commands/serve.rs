@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use wantloop_server::retrain::InteractionWeights;
-use wantloop_server::{Application, MatchConfig, RetrainConfig, ServerConfig};
+use wantloop_engine::{InteractionWeights, JobsConfig, MatchConfig, RetrainConfig};
+use wantloop_server::{Application, ServerConfig};
 
 use crate::StoreArgs;
 
@@ -35,9 +35,6 @@ pub struct Args {
     /// …and as soon as this many new reviewed labels exist.
     #[arg(long, env = "WANTLOOP_RETRAIN_MIN_LABELS", default_value_t = 100)]
     retrain_min_labels: usize,
-    /// Folder of this node's search index (default: DATA_DIR/search).
-    #[arg(long, env = "WANTLOOP_SEARCH_DIR")]
-    search_dir: Option<std::path::PathBuf>,
     /// Interaction kinds' weights for the recommender, e.g. `view=0,click=1,accept=4,fulfil=8,rate=1`
     /// (0 leaves a kind out of training).
     #[arg(long, env = "WANTLOOP_INTERACTION_WEIGHTS", default_value = "")]
@@ -58,18 +55,17 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--interaction-weights: {e}"))?,
         ..RetrainConfig::default()
     };
-    let config = ServerConfig {
-        listen: args.listen,
-        database_url: args.store.url()?,
-        matching: MatchConfig { review_threshold: args.review_threshold, ..MatchConfig::default() },
+    let mut engine = args.store.engine_config()?;
+    engine.matching = MatchConfig { review_threshold: args.review_threshold, ..MatchConfig::default() };
+    engine.retrain = retrain;
+    engine.jobs = JobsConfig {
         expiry_interval: Duration::from_secs(args.expiry_interval_secs.max(1)),
         model_poll_interval: Duration::from_secs(args.model_poll_secs.max(1)),
-        retrain,
-        retrain_scheduler: !args.no_retrain,
-        search_dir: Some(args.search_dir.clone().unwrap_or_else(|| args.store.data_dir.join("search"))),
         index_interval: Duration::from_secs(1),
+        retrain_scheduler: !args.no_retrain,
     };
-    let app = Application::build(config.clone()).await.context("cannot start the server")?;
+    let app =
+        Application::build(ServerConfig { listen: args.listen, engine }).await.context("cannot start the server")?;
     serve(app).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use wantloop_engine::InteractionWeights;
 use wantloop_ml::classifier::{self, Classifier, FeatureConfig, LabelledText, TrainConfig, TrainReport};
-use wantloop_store::{NewModel, SqlStore, Store};
+use wantloop_store::NewModel;
 
 use crate::StoreArgs;
 
@@ -44,11 +45,14 @@ pub struct RecommenderArgs {
 
 async fn train_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
     use wantloop_ml::recommender::{self, Recommender};
-    let store = SqlStore::connect(&a.store.url()?).await?;
+    let mut config = a.store.engine_config()?;
+    config.retrain.train.seed = a.seed;
+    config.retrain.interaction_weights =
+        InteractionWeights::parse(&a.interaction_weights).map_err(|e| anyhow::anyhow!("--interaction-weights: {e}"))?;
+    let engine = wantloop_engine::Engine::open(&config).await?;
+    let store = engine.store();
     if a.from_store {
-        let weights = wantloop_server::retrain::InteractionWeights::parse(&a.interaction_weights)
-            .map_err(|e| anyhow::anyhow!("--interaction-weights: {e}"))?;
-        let o = wantloop_server::retrain::retrain_recommender(&store, &a.model, a.seed, &weights).await?;
+        let o = engine.retrain_recommender(&a.model).await?;
         println!(
             "trained recommender on {} interactions: NDCG@10 {:.4} on held-out items (active model: {}); registered as {} (id {}){}",
             o.examples,
@@ -79,7 +83,7 @@ async fn train_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
         })
         .await?;
     if a.activate {
-        store.activate_model(info.id, None).await?;
+        engine.activate_model(info.id, None).await?;
     }
     println!(
         "trained recommender ({}) on {} interactions of {} users with {} items in {seconds:.2} s; validation NDCG@10 {:.4}; registered as {} (id {}){}",
@@ -196,7 +200,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut registered = String::new();
     if !a.no_register {
-        let store = SqlStore::connect(&a.store.url()?).await?;
+        let engine = a.store.open().await?;
+        let store = engine.store();
         let data = std::fs::read(&a.train).with_context(|| format!("cannot read {}", a.train.display()))?;
         let info = store
             .register_model(&NewModel {
@@ -212,7 +217,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
             .await?;
         if a.activate {
-            store.activate_model(info.id, None).await?;
+            engine.activate_model(info.id, None).await?;
         }
         registered =
             format!("; registered as {} (id {}){}", info.tag(), info.id, if a.activate { ", active" } else { "" });

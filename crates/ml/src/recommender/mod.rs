@@ -6,15 +6,15 @@
 mod als;
 pub mod data;
 mod ease;
-mod eval;
 mod knn;
 pub mod metrics;
 mod model;
+mod selection;
 
 pub use als::AlsParams;
 pub use data::{Interactions, from_pairs, read_pairs};
-pub use eval::{EvalReport, auto_kind, evaluate, evaluate_mapped, split_validation, tune};
 pub use model::{Params, Recommender};
+pub use selection::{EvalReport, auto_kind, evaluate, evaluate_mapped, split_validation, tune};
 
 /// EASE keeps an items × items matrix; above this many items the trainer
 /// switches to ALS (EASE's Gram inverse would need > 500 MB and minutes).

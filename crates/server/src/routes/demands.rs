@@ -9,11 +9,11 @@ use wantloop_core::{Demand, DemandStatus, values::Category};
 use wantloop_store::{DemandFilter, Proposal};
 
 use crate::AppState;
-use crate::engine::ScoredOffer;
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
+use wantloop_engine::ScoredOffer;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DemandQuery {

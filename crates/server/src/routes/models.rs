@@ -10,7 +10,8 @@ use crate::AppState;
 use crate::extract::{ApiQuery, IdPath, Idempotency, OptionalJsonBody};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
-use crate::retrain::{RetrainOutcome, retrain_classifier, retrain_recommender};
+use wantloop_engine::RetrainOutcome;
+use wantloop_engine::models::{CLASSIFIER, RECOMMENDER};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ModelQuery {
@@ -37,15 +38,8 @@ pub async fn activate(
     idem: Idempotency,
     body: OptionalJsonBody<serde_json::Value>,
 ) -> Result<Reply<ModelInfo>, ApiError> {
-    let store = s.engine.store();
-    let kind = store.get_model(id).await?.kind;
-    // Refuse to activate bytes this build cannot load.
-    let bytes = store.model_blob(id).await?;
-    crate::models::check_loadable(&kind, &bytes)
-        .map_err(|e| ApiError::bad_field("id", format!("model {id} cannot be loaded: {e}")))?;
     let key = idem.for_request(&body.raw, StatusCode::OK);
-    let out = store.activate_model(id, key.as_ref()).await?;
-    s.engine.refresh_models().await?;
+    let out = s.engine.activate_model(id, key.as_ref()).await?;
     Ok(Reply::from_outcome(StatusCode::OK, out))
 }
 
@@ -66,18 +60,16 @@ pub async fn retrain(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<RetrainQuery>,
 ) -> Result<Json<RetrainOutcome>, ApiError> {
-    let store = s.engine.store().as_ref();
-    let outcome = match q.kind.as_deref().unwrap_or(crate::models::CLASSIFIER) {
-        crate::models::CLASSIFIER => retrain_classifier(store, &s.retrain).await?,
-        crate::models::RECOMMENDER => {
+    let outcome = match q.kind.as_deref().unwrap_or(CLASSIFIER) {
+        CLASSIFIER => s.engine.retrain_classifier().await?,
+        RECOMMENDER => {
             let model = q.model.as_deref().unwrap_or("auto");
             if !["auto", "ease", "als", "itemknn", "popularity"].contains(&model) {
                 return Err(ApiError::bad_field("model", "must be auto, ease, als, itemknn or popularity"));
             }
-            retrain_recommender(store, model, s.retrain.train.seed, &s.retrain.interaction_weights).await?
+            s.engine.retrain_recommender(model).await?
         }
         _ => return Err(ApiError::bad_field("kind", "must be classifier or recommender")),
     };
-    s.engine.refresh_models().await?;
     Ok(Json(outcome))
 }

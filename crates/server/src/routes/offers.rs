@@ -9,11 +9,11 @@ use wantloop_store::OfferFilter;
 
 use super::demands::{LimitQuery, parse_limit};
 use crate::AppState;
-use crate::engine::ScoredDemand;
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
+use wantloop_engine::ScoredDemand;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OfferQuery {

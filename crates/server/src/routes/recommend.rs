@@ -11,8 +11,8 @@ use super::demands::parse_limit;
 use crate::AppState;
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody};
 use crate::problem::{ApiError, Problem};
-use crate::recommend::{RecommendOptions, Recommendations, Recommended};
 use crate::reply::Reply;
+use wantloop_engine::recommend::{RecommendOptions, Recommendations, Recommended};
 
 /// One interaction, or a batch of them.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

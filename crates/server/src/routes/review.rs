@@ -10,11 +10,11 @@ use wantloop_core::{Demand, DemandStatus};
 use wantloop_store::DemandFilter;
 
 use crate::AppState;
-use crate::engine::ClassifyResult;
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
+use wantloop_engine::ClassifyResult;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

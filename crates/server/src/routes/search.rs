@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use wantloop_engine::EngineError;
 use wantloop_search::{Kind, Near, SearchError, SearchRequest, SearchResults};
 
 use crate::AppState;
@@ -92,16 +93,11 @@ pub async fn search(
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let request = parse(&q)?;
-    let index = s.engine.search().ok_or(ApiError::Internal)?.clone();
-    let req = request.clone();
-    let results = tokio::task::spawn_blocking(move || index.search(&req))
-        .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(|e| match e {
-            SearchError::Query(m) => ApiError::bad_field("q", m),
-            other => ApiError::bad_field("q", other.to_string()),
-        })?;
+    let results = s.engine.search(&request).await.map_err(|e| match e {
+        EngineError::Search(SearchError::Query(m)) => ApiError::bad_field("q", m),
+        other => ApiError::Engine(other),
+    })?;
     let shown = request.offset + results.hits.len();
     let next_cursor = (results.hits.len() == request.limit && shown < results.total).then(|| shown.to_string());
-    Ok(Json(SearchResponse { results: SearchResults::clone(&results), next_cursor }))
+    Ok(Json(SearchResponse { results, next_cursor }))
 }

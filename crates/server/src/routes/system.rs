@@ -5,16 +5,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use utoipa::OpenApi;
 use wantloop_core::Event;
 use wantloop_match::Mode;
 use wantloop_store::Stats;
 
 use crate::AppState;
-use crate::engine::AllocationReport;
 use crate::extract::{ApiQuery, OptionalJsonBody};
 use crate::paging::{Paged, parse_page};
 use crate::problem::{ApiError, Problem};
+use wantloop_engine::AllocationReport;
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
@@ -90,9 +89,13 @@ pub struct SearchStats {
 /// Counts of demands, offers and matches by state, and the search index's counters.
 #[utoipa::path(get, path = "/v1/stats", tag = "system", responses((status = 200, body = ServerStats)))]
 pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiError> {
-    let search = s.engine.search().map(|i| {
-        let (cache_hits, cache_misses) = i.cache_stats();
-        SearchStats { documents: i.num_docs(), cursor: i.cursor(), cache_hits, cache_misses }
+    let i = s.engine.index();
+    let cache = s.engine.seams().cache.stats();
+    let search = Some(SearchStats {
+        documents: i.num_docs(),
+        cursor: i.cursor(),
+        cache_hits: cache.hits,
+        cache_misses: cache.misses,
     });
     Ok(Json(ServerStats { store: s.engine.store().stats().await?, search }))
 }
@@ -129,6 +132,6 @@ pub async fn allocate(
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3.1 document")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(super::ApiDoc::openapi())
+pub async fn openapi(State(s): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(utoipa::openapi::OpenApi::clone(&s.openapi))
 }

@@ -15,8 +15,8 @@ use wantloop_core::time::now_ms;
 use wantloop_ml::classifier::{self, Classifier, LabelledText, TrainConfig};
 use wantloop_store::{ModelInfo, NewModel, Store};
 
-use crate::engine::EngineError;
-use crate::models::CLASSIFIER;
+use crate::models::{CLASSIFIER, RECOMMENDER};
+use crate::{Engine, EngineError};
 
 #[derive(Debug, Clone)]
 pub struct RetrainConfig {
@@ -80,7 +80,8 @@ impl Default for RetrainConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetrainOutcome {
     pub model: ModelInfo,
     pub activated: bool,
@@ -126,7 +127,7 @@ async fn activate_if_not_worse(
 }
 
 /// Whether the scheduler should retrain now.
-pub async fn due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
+async fn due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
     let latest = store.list_models(Some(CLASSIFIER)).await?.into_iter().max_by_key(|m| m.id);
     let seen = latest.as_ref().and_then(|m| m.params["labels_up_to"].as_i64()).unwrap_or(0);
     let new_labels = store.labels_after(seen, config.min_new_labels as u32).await?.len();
@@ -137,7 +138,7 @@ pub async fn due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, Engi
 
 /// Trains, evaluates against the active model on a held-out slice (10%,
 /// seeded), registers, and activates if not worse.
-pub async fn retrain_classifier(store: &dyn Store, config: &RetrainConfig) -> Result<RetrainOutcome, EngineError> {
+async fn retrain_classifier(store: &dyn Store, config: &RetrainConfig) -> Result<RetrainOutcome, EngineError> {
     let mut examples = match &config.base_file {
         Some(p) => classifier::read_file(p)?,
         None => Vec::new(),
@@ -216,34 +217,37 @@ pub async fn retrain_classifier(store: &dyn Store, config: &RetrainConfig) -> Re
 
 /// Whether the recommender should be retrained: interactions exist and the
 /// latest model is older than `every`, or 1,000 interactions arrived since.
-pub async fn recommender_due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
-    let latest = store.list_models(Some(crate::models::RECOMMENDER)).await?.into_iter().max_by_key(|m| m.id);
+async fn recommender_due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
+    let latest = store.list_models(Some(RECOMMENDER)).await?.into_iter().max_by_key(|m| m.id);
     let seen = latest.as_ref().and_then(|m| m.params["interactions_up_to"].as_i64()).unwrap_or(0);
     let new = store.interactions_after(seen, 1_000).await?.len();
     let stale = latest.is_none_or(|m| now_ms() - m.created_at >= config.every.as_millis() as i64);
     Ok(new > 0 && (stale || new >= 1_000))
 }
 
-/// The scheduler: checks periodically and retrains each model kind when due.
-pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) {
+/// The scheduler (leader-only): checks periodically and retrains each model
+/// kind when due.
+pub(crate) async fn scheduler(engine: Engine) {
+    let config = engine.config.retrain.clone();
+    let store = engine.store.clone();
     let mut tick = tokio::time::interval(config.check_every);
     loop {
         tick.tick().await;
+        if !engine.lead("retrain", config.check_every).await {
+            continue;
+        }
         match recommender_due(store.as_ref(), &config).await {
-            Ok(true) => {
-                match retrain_recommender(store.as_ref(), "auto", config.train.seed, &config.interaction_weights).await
-                {
-                    Ok(o) => {
-                        tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "recommender retrained")
-                    }
-                    Err(e) => tracing::warn!(error = %e, "recommender retraining failed"),
+            Ok(true) => match engine.retrain_recommender("auto").await {
+                Ok(o) => {
+                    tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "recommender retrained")
                 }
-            }
+                Err(e) => tracing::warn!(error = %e, "recommender retraining failed"),
+            },
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "recommender retraining check failed"),
         }
         match due(store.as_ref(), &config).await {
-            Ok(true) => match retrain_classifier(store.as_ref(), &config).await {
+            Ok(true) => match engine.retrain_classifier().await {
                 Ok(o) => {
                     tracing::info!(model = %o.model.tag(), activated = o.activated, score = o.score, "classifier retrained")
                 }
@@ -255,12 +259,31 @@ pub async fn scheduler(store: std::sync::Arc<dyn Store>, config: RetrainConfig) 
     }
 }
 
+impl Engine {
+    /// Retrains the classifier now (see [`retrain_classifier`]) and serves the
+    /// result if it was activated.
+    pub async fn retrain_classifier(&self) -> Result<RetrainOutcome, EngineError> {
+        let out = retrain_classifier(self.store.as_ref(), &self.config.retrain).await?;
+        self.refresh_models().await?;
+        Ok(out)
+    }
+
+    /// Retrains the recommender now with model kind `kind` (`auto`, `ease`, …;
+    /// see [`retrain_recommender`]) and serves the result if it was activated.
+    pub async fn retrain_recommender(&self, kind: &str) -> Result<RetrainOutcome, EngineError> {
+        let r = &self.config.retrain;
+        let out = retrain_recommender(self.store.as_ref(), kind, r.train.seed, &r.interaction_weights).await?;
+        self.refresh_models().await?;
+        Ok(out)
+    }
+}
+
 /// Trains a recommender on the store's interactions: 20% of each user's items
 /// (seeded) are held out; the model kind (`auto`: EASE up to 8,000 items, else
 /// ALS) is tuned on a further split of the rest, fitted on the rest, scored on
 /// the held-out items, registered, and activated only if it is not worse than
 /// the active recommender on the same held-out items.
-pub async fn retrain_recommender(
+async fn retrain_recommender(
     store: &dyn Store,
     kind: &str,
     seed: u64,
@@ -295,7 +318,7 @@ pub async fn retrain_recommender(
         Ok::<_, recommender::RecommenderError>((report, model, params))
     })
     .map_err(|e| EngineError::Training(e.to_string()))?;
-    let previous = match store.active_model(crate::models::RECOMMENDER).await? {
+    let previous = match store.active_model(RECOMMENDER).await? {
         Some(info) => {
             let bytes = store.model_blob(info.id).await?;
             Recommender::from_bytes(&bytes).ok().map(|m| recommender::evaluate_mapped(&m, &train, &held_out, 10).ndcg)
@@ -304,7 +327,7 @@ pub async fn retrain_recommender(
     };
     let registered = store
         .register_model(&NewModel {
-            kind: crate::models::RECOMMENDER.into(),
+            kind: RECOMMENDER.into(),
             data_hash: classifier::fingerprint(format!("{pairs:?}").as_bytes()),
             metrics: serde_json::json!({
                 "ndcg@10": report.ndcg, "precision@10": report.precision, "recall@10": report.recall,

@@ -12,9 +12,10 @@ use wantloop_core::time::{DAY_MS, now_ms};
 use wantloop_core::{InteractionKind, Offer, OfferStatus};
 use wantloop_store::{DemandFilter, OfferFilter, Page, StoreError};
 
-use crate::engine::Engine;
+use crate::Engine;
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommended {
     pub offer: Offer,
     pub score: f64,
@@ -22,7 +23,8 @@ pub struct Recommended {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommendations {
     pub user: String,
     /// The model that ranked the `model` items, if one is active.

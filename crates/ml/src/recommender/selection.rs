@@ -1,7 +1,8 @@
-//! Evaluation under the agreed protocol — rank every item the user has no
-//! training interaction with, score the top k against the user's test items —
-//! and hyper-parameter tuning on a validation split carved from training data
-//! only (never from the test file).
+//! Model selection: scoring a model on held-out items (rank every item the
+//! user has no training interaction with, score the top k against the held-out
+//! items), and hyper-parameter tuning on a validation split carved from training
+//! data only. Retraining uses it to decide activation; `wantloop-eval` runs it
+//! under the published protocol.
 
 use std::time::Instant;
 

@@ -32,7 +32,7 @@ impl Servable for Recommender {
 }
 
 /// Whether bytes registered under `kind` can be loaded by this build.
-pub fn check_loadable(kind: &str, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn check_loadable(kind: &str, bytes: &[u8]) -> Result<(), String> {
     match kind {
         CLASSIFIER => Classifier::load(bytes).map(|_| ()),
         RECOMMENDER => Recommender::load(bytes).map(|_| ()),

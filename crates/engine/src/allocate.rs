@@ -1,0 +1,123 @@
+//! Batch allocation: the exact optimum (or greedy) over all open demands at
+//! once, with the same candidates and scorer as matching one demand.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use wantloop_core::time::now_ms;
+use wantloop_core::{DemandStatus, OfferStatus};
+use wantloop_match::TextScores;
+use wantloop_match::batch::{self, BuildOptions, Mode};
+use wantloop_store::{DemandFilter, NewMatch, OfferFilter, StoreError};
+
+use crate::{Engine, EngineError};
+
+/// What a batch allocation run did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllocationReport {
+    /// `optimal` or `greedy`.
+    pub mode: String,
+    pub dry_run: bool,
+    pub demands: usize,
+    pub offers: usize,
+    pub edges: usize,
+    /// Units the solver assigned.
+    pub planned_units: u64,
+    /// Sum of (priority-weighted) scores over the assigned units.
+    pub objective: f64,
+    /// On a dry run, what would be proposed, by demand then offer id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<PlannedPair>,
+    /// Matches written (0 on a dry run).
+    pub proposed_matches: usize,
+    pub proposed_units: i64,
+    /// Proposals refused at write time because supply moved meanwhile.
+    pub skipped: usize,
+    pub solve_seconds: f64,
+    pub total_seconds: f64,
+}
+
+/// One demand–offer pair of an allocation plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlannedPair {
+    pub demand_id: i64,
+    pub offer_id: i64,
+    pub units: i64,
+    /// The pair's match score (before the demand's priority weight).
+    pub score: f64,
+}
+
+impl Engine {
+    /// Allocates supply over all open demands at once (exact optimum or greedy)
+    /// and proposes the result; `dry_run` only reports what it would do.
+    pub async fn allocate(&self, mode: Mode, dry_run: bool) -> Result<AllocationReport, EngineError> {
+        let _one_at_a_time = self.allocating.lock().await;
+        let started = Instant::now();
+        let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
+        let demands = self.store.all_demands(&open).await?;
+        let available = OfferFilter { status: Some(OfferStatus::Available), ..Default::default() };
+        let offers = self.store.all_offers(&available).await?;
+        let m = &self.config.matching;
+        let options = BuildOptions {
+            weights: m.weights,
+            min_score: m.min_score,
+            max_candidates: m.max_candidates,
+            now: now_ms(),
+        };
+        self.fresh_index().await;
+        let text: std::collections::HashMap<i64, TextScores> =
+            demands.iter().filter_map(|d| self.text_scores(d).map(|t| (d.id, t))).collect();
+        let plan = batch::build(&demands, &offers, &options, &text);
+        let solve_started = Instant::now();
+        let solution = batch::solve(&plan, mode)?;
+        let solve_seconds = solve_started.elapsed().as_secs_f64();
+        let mut report = AllocationReport {
+            mode: match mode {
+                Mode::Optimal => "optimal",
+                Mode::Greedy => "greedy",
+            }
+            .to_string(),
+            dry_run,
+            demands: plan.demand_ids.len(),
+            offers: plan.offer_ids.len(),
+            edges: plan.instance.edges.len(),
+            planned_units: solution.units,
+            objective: solution.objective,
+            solve_seconds,
+            ..Default::default()
+        };
+        let proposals = batch::proposals(&plan, &solution);
+        if dry_run {
+            for (demand_id, ps) in proposals {
+                let mut pairs: Vec<PlannedPair> = ps
+                    .into_iter()
+                    .map(|p| PlannedPair { demand_id, offer_id: p.offer_id, units: p.units, score: p.score })
+                    .collect();
+                pairs.sort_by_key(|p| p.offer_id);
+                report.plan.extend(pairs);
+            }
+        } else {
+            for (demand_id, proposals) in proposals {
+                let proposals: Vec<NewMatch> = proposals.into_iter().map(|p| self.to_new_match(p)).collect();
+                let outcome = match self.store.propose_matches(demand_id, &proposals, None).await {
+                    Ok(o) => o,
+                    // The demand was cancelled or expired since we read it.
+                    Err(StoreError::IllegalTransition { .. }) => {
+                        report.skipped += proposals.len();
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(p) = outcome.done() {
+                    report.proposed_matches += p.matches.len();
+                    report.proposed_units += p.matches.iter().map(|m| m.units).sum::<i64>();
+                    report.skipped += p.skipped.len();
+                }
+            }
+        }
+        report.total_seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+}

@@ -1,0 +1,94 @@
+//! What an engine is opened with. Every front door (the `serve`, `demo`,
+//! `import`, `allocate`, … commands and the HTTP API) fills one [`EngineConfig`]
+//! and calls [`crate::Engine::open`], so each sees the same store, index,
+//! models and scorer.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wantloop_core::time::HOUR_MS;
+use wantloop_match::Weights;
+
+use crate::retrain::RetrainConfig;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `sqlite://…` (embedded) or `postgres://…`.
+    pub database_url: String,
+    pub index: IndexLocation,
+    pub matching: MatchConfig,
+    pub retrain: RetrainConfig,
+    pub jobs: JobsConfig,
+}
+
+impl EngineConfig {
+    /// The embedded profile: SQLite and the search index under `data_dir`.
+    pub fn embedded(data_dir: &std::path::Path) -> Self {
+        Self {
+            database_url: format!("sqlite://{}/wantloop.db", data_dir.display()),
+            index: IndexLocation::Dir(data_dir.join("search")),
+            matching: MatchConfig::default(),
+            retrain: RetrainConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+/// Where this node's search index lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexLocation {
+    /// A folder, kept across restarts and caught up from the outbox at open.
+    Dir(PathBuf),
+    /// In memory, rebuilt from the store at open (tests, throwaway runs).
+    Memory,
+}
+
+/// Tunables of matching and intake.
+#[derive(Debug, Clone)]
+pub struct MatchConfig {
+    /// Demands classified with less confidence than this go to the review queue.
+    pub review_threshold: f64,
+    pub weights: Weights,
+    /// Pairs scoring below this are never proposed.
+    pub min_score: f64,
+    /// A proposed match not accepted within this time expires.
+    pub proposal_ttl_ms: i64,
+    /// Candidate offers kept per demand in batch allocation.
+    pub max_candidates: usize,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        Self {
+            review_threshold: 0.5,
+            weights: Weights::default(),
+            min_score: 0.05,
+            proposal_ttl_ms: 48 * HOUR_MS,
+            max_candidates: 50,
+        }
+    }
+}
+
+/// The background jobs of a serving engine (see `jobs.rs`).
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// How often due proposals and demands are expired.
+    pub expiry_interval: Duration,
+    /// How often to check the registry for a newly activated model.
+    pub model_poll_interval: Duration,
+    /// How often the indexer polls the outbox.
+    pub index_interval: Duration,
+    /// Run the retraining scheduler in this process.
+    pub retrain_scheduler: bool,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            expiry_interval: Duration::from_secs(30),
+            model_poll_interval: Duration::from_secs(10),
+            index_interval: Duration::from_secs(1),
+            retrain_scheduler: false,
+        }
+    }
+}

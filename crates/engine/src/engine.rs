@@ -1,0 +1,166 @@
+//! The [`Engine`]: one value that owns the store, this node's search index, the
+//! served models and the seams, opened one way from one [`EngineConfig`].
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use wantloop_ml::Classifier;
+use wantloop_ml::recommender::Recommender;
+use wantloop_search::{SearchError, SearchIndex};
+use wantloop_store::{IdemKey, ModelInfo, Outcome, SqlStore, Store, StoreError};
+
+use crate::config::{EngineConfig, IndexLocation, MatchConfig};
+use crate::error::EngineError;
+use crate::indexer;
+use crate::models::{self, ModelSlot};
+use crate::retrain::RetrainConfig;
+use crate::seams::Seams;
+
+/// Bus subject on which a model activation is announced.
+pub const MODELS_SUBJECT: &str = "wantloop.models";
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: Arc<EngineConfig>,
+    /// One batch allocation at a time per process.
+    pub(crate) allocating: Arc<Mutex<()>>,
+    pub(crate) classifier: ModelSlot<Classifier>,
+    pub(crate) recommender: ModelSlot<Recommender>,
+    pub(crate) search: Arc<SearchIndex>,
+    pub(crate) seams: Seams,
+    /// This node's name in leases and logs.
+    pub(crate) node_id: Arc<str>,
+    /// The configured index folder was in use, so this is an in-memory copy.
+    private_index: bool,
+}
+
+impl Engine {
+    /// Connects the store (running migrations), opens and catches up the
+    /// search index, and loads the active models.
+    pub async fn open(config: &EngineConfig) -> Result<Self, EngineError> {
+        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
+        Self::with_store(store, config).await
+    }
+
+    /// [`Engine::open`] over a store the caller already holds (tests, demo).
+    pub async fn with_store(store: Arc<dyn Store>, config: &EngineConfig) -> Result<Self, EngineError> {
+        Self::with_seams(store, config, Seams::in_process()).await
+    }
+
+    pub async fn with_seams(store: Arc<dyn Store>, config: &EngineConfig, seams: Seams) -> Result<Self, EngineError> {
+        let (search, private_index) = open_index(store.as_ref(), &config.index).await?;
+        let search = Arc::new(search);
+        let engine = Self {
+            store,
+            config: Arc::new(config.clone()),
+            allocating: Arc::new(Mutex::new(())),
+            classifier: ModelSlot::default(),
+            recommender: ModelSlot::default(),
+            search,
+            seams,
+            node_id: format!("node-{:016x}", rand::random::<u64>()).into(),
+            private_index,
+        };
+        engine.refresh_models().await?;
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn matching(&self) -> &MatchConfig {
+        &self.config.matching
+    }
+
+    pub fn retrain_config(&self) -> &RetrainConfig {
+        &self.config.retrain
+    }
+
+    pub fn index(&self) -> &Arc<SearchIndex> {
+        &self.search
+    }
+
+    /// Whether the configured index folder was held by another process, so
+    /// that this engine searches a private in-memory copy (see `open_index`).
+    pub fn index_is_private_copy(&self) -> bool {
+        self.private_index
+    }
+
+    pub fn seams(&self) -> &Seams {
+        &self.seams
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    pub fn classifier(&self) -> &ModelSlot<Classifier> {
+        &self.classifier
+    }
+
+    pub fn recommender(&self) -> &ModelSlot<Recommender> {
+        &self.recommender
+    }
+
+    /// Brings every served model in step with the registry.
+    pub async fn refresh_models(&self) -> Result<(), StoreError> {
+        self.classifier.refresh(self.store.as_ref()).await?;
+        self.recommender.refresh(self.store.as_ref()).await?;
+        Ok(())
+    }
+
+    /// Makes a registered model its kind's active one (an older version: a
+    /// rollback), after checking this build can load it; this node serves it at
+    /// once and the activation is announced on the bus for the others.
+    pub async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, EngineError> {
+        let kind = self.store.get_model(id).await?.kind;
+        let bytes = self.store.model_blob(id).await?;
+        models::check_loadable(&kind, &bytes).map_err(|reason| EngineError::ModelNotLoadable { id, reason })?;
+        let out = self.store.activate_model(id, idem).await?;
+        self.refresh_models().await?;
+        if let Err(e) = self.seams.bus.publish(MODELS_SUBJECT, id.to_string().into_bytes()).await {
+            tracing::warn!(error = %e, "cannot announce the model activation; other nodes will poll");
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds this node's search index from the store's rows.
+    pub async fn rebuild_index(&self, progress: &dyn Fn(u64)) -> Result<u64, EngineError> {
+        Ok(indexer::rebuild(self.store.as_ref(), &self.search, progress).await?)
+    }
+}
+
+/// Opens the index where configured and brings it up to the store. A folder
+/// whose writer another process holds (a `wantloop serve` on the same data) is
+/// not shared: this process then works on a private in-memory copy rebuilt from
+/// the store, which holds the same documents (BM25 statistics may differ slightly: deleted
+/// versions still count in the shared index until its segments merge).
+async fn open_index(store: &dyn Store, location: &IndexLocation) -> Result<(SearchIndex, bool), EngineError> {
+    let (index, private) = match location {
+        IndexLocation::Dir(dir) => match SearchIndex::open_or_create(dir) {
+            Ok(index) => (index, false),
+            Err(SearchError::Locked(why)) => {
+                tracing::warn!(dir = %dir.display(), why, "search index in use; using a private copy rebuilt from the store");
+                let index = SearchIndex::in_memory()?;
+                indexer::rebuild(store, &index, &|_| {}).await?;
+                (index, true)
+            }
+            Err(e) => return Err(e.into()),
+        },
+        IndexLocation::Memory => (SearchIndex::in_memory()?, false),
+    };
+    // An index ahead of the store belongs to another database: rebuild it.
+    if index.cursor() > store.last_event_id().await? {
+        tracing::warn!("search index is ahead of the store; rebuilding it");
+        indexer::rebuild(store, &index, &|_| {}).await?;
+    }
+    // Catch up before answering, so a restarted node answers from current data.
+    indexer::catch_up(store, &index).await?;
+    Ok((index, private))
+}

@@ -1,0 +1,30 @@
+use wantloop_store::StoreError;
+
+/// What the engine's operations can fail with; the HTTP layer maps each
+/// variant to one status.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("allocation failed: {0}")]
+    Alloc(#[from] wantloop_alloc::AllocError),
+    #[error(transparent)]
+    Classifier(#[from] wantloop_ml::classifier::ClassifierError),
+    #[error("training failed: {0}")]
+    Training(String),
+    #[error("model {id} cannot be loaded by this build: {reason}")]
+    ModelNotLoadable { id: i64, reason: String },
+    #[error("search index: {0}")]
+    Search(#[from] wantloop_search::SearchError),
+    #[error("{0}")]
+    Seam(String),
+}
+
+impl From<crate::indexer::IndexerError> for EngineError {
+    fn from(e: crate::indexer::IndexerError) -> Self {
+        match e {
+            crate::indexer::IndexerError::Store(s) => Self::Store(s),
+            crate::indexer::IndexerError::Search(s) => Self::Search(s),
+        }
+    }
+}

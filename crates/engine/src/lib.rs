@@ -1,0 +1,34 @@
+//! The wantloop engine: the loop in one place. [`Engine::open`] builds it from
+//! one [`EngineConfig`] — store, this node's search index (caught up from the
+//! outbox), the served models, and the cache / bus / lease seams — and every
+//! front door (each CLI command, the HTTP API) works through the value it
+//! returns, so they see the same data, index, models and scorer.
+//!
+//! Architecture invariants: no HTTP here (no axum, tower-http or utoipa in the
+//! normal build; schema derives only behind the `openapi` feature that the
+//! server turns on); the store has the last word on capacity and state, and
+//! everything else the engine holds (index, caches, served models) is derived
+//! from it and can be rebuilt.
+
+mod allocate;
+mod config;
+mod engine;
+mod error;
+pub mod indexer;
+mod intake;
+mod jobs;
+mod matching;
+pub mod models;
+pub mod recommend;
+pub mod retrain;
+pub mod seams;
+mod search;
+
+pub use allocate::{AllocationReport, PlannedPair};
+pub use config::{EngineConfig, IndexLocation, JobsConfig, MatchConfig};
+pub use engine::{Engine, MODELS_SUBJECT};
+pub use error::EngineError;
+pub use intake::ClassifyResult;
+pub use jobs::Jobs;
+pub use matching::{ScoredDemand, ScoredOffer};
+pub use retrain::{InteractionWeights, RetrainConfig, RetrainOutcome};

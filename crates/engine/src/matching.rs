@@ -1,0 +1,144 @@
+//! Matching one demand: candidates and their text relevance from the search
+//! index (BM25, the demand's filters applied in the index), hard constraints,
+//! the transparent score, and reserving units; and the reverse question, which
+//! open demands an offer could serve.
+
+use serde::{Deserialize, Serialize};
+use wantloop_core::time::now_ms;
+use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer};
+use wantloop_match::constraints::violation;
+use wantloop_match::{Scorer, TextScores, plan_for_demand};
+use wantloop_store::{DemandFilter, IdemKey, NewMatch, Outcome, Proposal, StoreError};
+
+use crate::{Engine, indexer};
+
+/// How many offers the index proposes per demand.
+const CANDIDATES_FROM_INDEX: usize = 200;
+
+/// An offer that could serve a demand, with its score and explanation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoredOffer {
+    pub offer: Offer,
+    pub score: f64,
+    pub features: FeatureScores,
+}
+
+/// A demand an offer could serve, with its score and explanation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoredDemand {
+    pub demand: Demand,
+    pub score: f64,
+    pub features: FeatureScores,
+}
+
+impl Engine {
+    pub(crate) fn to_new_match(&self, p: wantloop_match::Proposal) -> NewMatch {
+        NewMatch {
+            offer_id: p.offer_id,
+            units: p.units,
+            score: p.score,
+            features: p.features,
+            ttl_ms: Some(self.config.matching.proposal_ttl_ms),
+        }
+    }
+
+    /// Brings the index up to the store's latest event first, so a match sees
+    /// offers posted a moment ago (read-your-writes for the matcher).
+    pub(crate) async fn fresh_index(&self) {
+        match self.store.last_event_id().await {
+            Ok(last) if last > self.search.cursor() => {
+                if let Err(e) = indexer::catch_up(self.store.as_ref(), &self.search).await {
+                    tracing::warn!(error = %e, "search catch-up failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the outbox position"),
+        }
+    }
+
+    /// Text relevance of offers to a demand from the search index: BM25 with
+    /// the demand's filters applied in the index, divided by the query's best
+    /// score. `None` if the index fails (token overlap is used instead).
+    pub fn text_scores(&self, d: &Demand) -> Option<TextScores> {
+        match self.search.offers_for_demand(d, CANDIDATES_FROM_INDEX) {
+            Ok(hits) => {
+                let best = hits.first().map_or(1.0, |h| f64::from(h.1)).max(f64::MIN_POSITIVE);
+                Some(hits.into_iter().map(|(id, s)| (id, f64::from(s) / best)).collect())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search relevance failed; using token overlap");
+                None
+            }
+        }
+    }
+
+    /// Candidate offers for a demand: the index's best BM25 matches (filters
+    /// applied in the index) re-checked against the store, topped up from the
+    /// store's own filtered list when the index finds few.
+    async fn candidates(&self, d: &Demand, text: Option<&TextScores>) -> Result<Vec<Offer>, StoreError> {
+        if let Some(scores) = text
+            && scores.len() >= CANDIDATES_FROM_INDEX / 4
+        {
+            let ids: Vec<i64> = scores.keys().copied().collect();
+            return self.store.offers_by_ids(&ids).await;
+        }
+        self.store.candidate_offers(d).await
+    }
+
+    /// Proposes the best feasible offers for one demand and reserves their units.
+    pub async fn match_demand(&self, demand_id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Proposal>, StoreError> {
+        let d = self.store.get_demand(demand_id).await?;
+        self.fresh_index().await;
+        let text = self.text_scores(&d);
+        let offers = if d.status.is_terminal() { Vec::new() } else { self.candidates(&d, text.as_ref()).await? };
+        let m = &self.config.matching;
+        let plan = plan_for_demand(&d, &offers, m.weights, m.min_score, now_ms(), text.as_ref());
+        let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
+        self.store.propose_matches(demand_id, &proposals, idem).await
+    }
+
+    /// Feasible offers for a demand, best first, without reserving anything.
+    pub async fn candidates_for_demand(&self, demand_id: i64, limit: usize) -> Result<Vec<ScoredOffer>, StoreError> {
+        let d = self.store.get_demand(demand_id).await?;
+        self.fresh_index().await;
+        let text = self.text_scores(&d);
+        let offers = self.candidates(&d, text.as_ref()).await?;
+        let scorer = Scorer::new(&d, self.config.matching.weights, now_ms()).with_text_scores(text.as_ref());
+        let mut out: Vec<ScoredOffer> = offers
+            .into_iter()
+            .filter(|o| violation(&d, o).is_none())
+            .map(|o| {
+                let features = scorer.features(&o);
+                ScoredOffer { score: scorer.score(&features), offer: o, features }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.offer.id.cmp(&b.offer.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Open demands an offer could fulfil, best first: "show the requests this
+    /// inventory can serve".
+    pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
+        let o = self.store.get_offer(offer_id).await?;
+        let filter =
+            DemandFilter { status: Some(DemandStatus::Open), category: Some(o.category.clone()), ..Default::default() };
+        let demands = self.store.all_demands(&filter).await?;
+        let now = now_ms();
+        let mut out: Vec<ScoredDemand> = demands
+            .into_iter()
+            .filter(|d| violation(d, &o).is_none())
+            .map(|d| {
+                let scorer = Scorer::new(&d, self.config.matching.weights, now);
+                let features = scorer.features(&o);
+                let score = scorer.score(&features);
+                ScoredDemand { demand: d, score, features }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.demand.id.cmp(&b.demand.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+}

@@ -1,0 +1,70 @@
+//! Publish/subscribe by subject. Delivery to a subscriber is best effort and
+//! in order per subject; consumers treat a message as a hint to re-read the
+//! store (the system of record), so a lost message costs latency, not data.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use super::SeamError;
+
+#[async_trait]
+pub trait Bus: Send + Sync {
+    async fn publish(&self, subject: &str, payload: Vec<u8>) -> Result<(), SeamError>;
+    /// Messages published on `subject` from now on.
+    fn subscribe(&self, subject: &str) -> Box<dyn Subscription>;
+}
+
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next message; `None` once the bus is gone.
+    async fn next(&mut self) -> Option<Vec<u8>>;
+}
+
+/// Tokio broadcast channels, one per subject, in this process.
+#[derive(Default)]
+pub struct InProcessBus {
+    subjects: Mutex<HashMap<String, broadcast::Sender<Vec<u8>>>>,
+}
+
+/// Messages a slow subscriber may fall behind by before it skips ahead.
+const BACKLOG: usize = 1024;
+
+impl InProcessBus {
+    fn sender(&self, subject: &str) -> broadcast::Sender<Vec<u8>> {
+        let mut subjects = self.subjects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        subjects.entry(subject.to_string()).or_insert_with(|| broadcast::channel(BACKLOG).0).clone()
+    }
+}
+
+#[async_trait]
+impl Bus for InProcessBus {
+    async fn publish(&self, subject: &str, payload: Vec<u8>) -> Result<(), SeamError> {
+        // No subscriber is not an error: nobody needed the hint.
+        let _ = self.sender(subject).send(payload);
+        Ok(())
+    }
+
+    fn subscribe(&self, subject: &str) -> Box<dyn Subscription> {
+        Box::new(BroadcastSubscription(self.sender(subject).subscribe()))
+    }
+}
+
+struct BroadcastSubscription(broadcast::Receiver<Vec<u8>>);
+
+#[async_trait]
+impl Subscription for BroadcastSubscription {
+    async fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            match self.0.recv().await {
+                Ok(m) => return Some(m),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(skipped = n, "bus subscriber fell behind");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The seams that switch the embedded profile for the scale-out one: a shared
+//! [`Cache`], an event [`Bus`] and a [`Lease`] (the distributed lock). Each is
+//! a trait so that the engine never names an implementation; today each has an
+//! in-process implementation, and Redis / NATS JetStream implementations plug
+//! in behind the same traits. `tests/seams.rs` is the one conformance suite
+//! every implementation must pass.
+
+mod bus;
+mod cache;
+mod lease;
+
+pub use bus::{Bus, InProcessBus, Subscription};
+pub use cache::{Cache, CacheStats, InProcessCache};
+pub use lease::{InProcessLease, Lease, LeaseGrant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeamError {
+    #[error("{seam} unavailable: {reason}")]
+    Unavailable { seam: &'static str, reason: String },
+}
+
+/// The three seams an engine runs with.
+#[derive(Clone)]
+pub struct Seams {
+    pub cache: std::sync::Arc<dyn Cache>,
+    pub bus: std::sync::Arc<dyn Bus>,
+    pub lease: std::sync::Arc<dyn Lease>,
+}
+
+impl Seams {
+    /// Everything in this process: the embedded profile.
+    pub fn in_process() -> Self {
+        Self {
+            cache: std::sync::Arc::new(InProcessCache::new(64 * 1024 * 1024)),
+            bus: std::sync::Arc::new(InProcessBus::default()),
+            lease: std::sync::Arc::new(InProcessLease::default()),
+        }
+    }
+}

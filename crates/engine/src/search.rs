@@ -1,0 +1,33 @@
+//! Searching offers and demands through the engine: the index answers, and the
+//! cache seam keeps hot results. A cached entry's key carries the index
+//! cursor it was computed at, so a commit makes every older entry unreachable
+//! (no stale answer after a write this node has indexed).
+
+use std::time::Duration;
+
+use wantloop_search::{SearchRequest, SearchResults};
+
+use crate::{Engine, EngineError};
+
+/// How long a cached result may be served if nothing is indexed meanwhile.
+const SEARCH_TTL: Duration = Duration::from_secs(600);
+
+impl Engine {
+    pub async fn search(&self, r: &SearchRequest) -> Result<SearchResults, EngineError> {
+        let key = format!("search:{}:{}", self.search.cursor(), r.cache_key());
+        if let Some(bytes) = self.seams.cache.get(&key).await
+            && let Ok(hit) = serde_json::from_slice::<SearchResults>(&bytes)
+        {
+            return Ok(hit);
+        }
+        let index = self.search.clone();
+        let request = r.clone();
+        let results = tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            .map_err(|e| EngineError::Seam(format!("search task failed: {e}")))??;
+        if let Ok(bytes) = serde_json::to_vec(&results) {
+            self.seams.cache.put(&key, bytes, SEARCH_TTL).await;
+        }
+        Ok(results)
+    }
+}
