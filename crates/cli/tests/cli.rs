@@ -1,7 +1,6 @@
 //! The `wantloop` binary as a user runs it: crash safety of `serve`, import
 //! and export with bad rows, allocation of instance files, and the demo.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -10,31 +9,19 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wantloop_store::{MatchFilter, OfferFilter, Page, SqlStore, Store};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wantloop");
+mod common;
+
+use common::{BIN, serve};
 
 fn wantloop(args: &[&str]) -> std::process::Output {
     Command::new(BIN).args(args).env("WANTLOOP_LOG", "warn").output().expect("run wantloop")
 }
 
-/// Starts `serve` on a free port and returns the child and its base URL.
-fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("WANTLOOP_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its address");
-    (child, url.to_string())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_demands_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = serve(dir.path(), &[]);
     let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let mut tasks = Vec::new();
@@ -64,7 +51,7 @@ async fn acknowledged_demands_survive_kill_9() {
     }
     let acked = acked.lock().unwrap().clone();
 
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = serve(dir.path(), &[]);
     for (id, text) in &acked {
         let r = client.get(format!("{base}/v1/demands/{id}")).send().await.unwrap();
         assert_eq!(r.status(), 200, "acknowledged demand {id} is lost");
@@ -236,7 +223,7 @@ fn bad_arguments_fail_with_a_clear_message() {
 async fn a_restarted_node_catches_its_search_index_up() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = serve(dir.path(), &[]);
     let offer = json!({"provider": "p", "text": "九成新电钻", "category": "tools", "price": 100});
     assert_eq!(client.post(format!("{base}/v1/offers")).json(&offer).send().await.unwrap().status(), 201);
     child.kill().unwrap();
@@ -247,7 +234,7 @@ async fn a_restarted_node_catches_its_search_index_up() {
         .unwrap();
     let data = dir.path().to_str().unwrap();
     assert!(wantloop(&["import", "offers", file.to_str().unwrap(), "--data-dir", data]).status.success());
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = serve(dir.path(), &[]);
     // Answered from the index as soon as the node is up: it caught up before serving.
     let r: Value =
         client.get(format!("{base}/v1/search?q=%E6%A2%AF%E5%AD%90")).send().await.unwrap().json().await.unwrap();

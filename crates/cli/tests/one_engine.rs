@@ -1,14 +1,15 @@
 //! Every command opens the same engine as the API: `import` classifies with
 //! the active model, and `allocate` proposes what `POST /v1/allocate` does.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 use wantloop_store::{DemandFilter, Page, SqlStore, Store};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wantloop");
+mod common;
+
+use common::{BIN, serve};
 
 fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ml/tests/fixtures").join(name).display().to_string()
@@ -20,19 +21,6 @@ fn wantloop(args: &[&str]) -> std::process::Output {
     out
 }
 
-fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-retrain", "--data-dir"])
-        .arg(data_dir)
-        .env("WANTLOOP_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its address");
-    (child, url.to_string())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_classifies_with_the_active_model() {
@@ -87,7 +75,7 @@ fn assert_same_allocation(api: &Value, cli: &Value) {
 async fn allocate_on_the_command_line_proposes_what_the_api_proposes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (mut child, base) = serve(&data);
+    let (mut child, base) = serve(&data, &["--no-retrain"]);
     let http = reqwest::Client::new();
     let offers = [
         ("bob", "九成新山地自行车 变速 禧玛诺", "bicycles", 30_000, 2),

@@ -1,0 +1,24 @@
+//! Running the `wantloop` binary from the integration tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_wantloop");
+
+/// Starts `serve` on a free port (with `extra` arguments) and returns the
+/// child and its base URL, read from the first line it prints.
+pub fn serve(data_dir: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env("WANTLOOP_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its address");
+    (child, url.to_string())
+}
