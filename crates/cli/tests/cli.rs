@@ -2,7 +2,7 @@
 //! and export with bad rows, allocation of instance files, and the demo.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +16,6 @@ use common::{BIN, serve};
 fn wantloop(args: &[&str]) -> std::process::Output {
     Command::new(BIN).args(args).env("WANTLOOP_LOG", "warn").output().expect("run wantloop")
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_demands_survive_kill_9() {

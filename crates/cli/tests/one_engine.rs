@@ -1,8 +1,8 @@
 //! Every command opens the same engine as the API: `import` classifies with
 //! the active model, and `allocate` proposes what `POST /v1/allocate` does.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::{Value, json};
 use wantloop_store::{DemandFilter, Page, SqlStore, Store};
@@ -20,7 +20,6 @@ fn wantloop(args: &[&str]) -> std::process::Output {
     assert!(out.status.success(), "wantloop {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_classifies_with_the_active_model() {
