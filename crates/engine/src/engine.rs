@@ -155,9 +155,10 @@ async fn open_index(store: &dyn Store, location: &IndexLocation) -> Result<(Sear
         },
         IndexLocation::Memory => (SearchIndex::in_memory()?, false),
     };
-    // An index ahead of the store belongs to another database: rebuild it.
-    if index.cursor() > store.last_event_id().await? {
-        tracing::warn!("search index is ahead of the store; rebuilding it");
+    // An index ahead of the store belongs to another database, and one written
+    // with an older analysis would not match today's queries: rebuild either.
+    if index.cursor() > store.last_event_id().await? || index.needs_rebuild() {
+        tracing::warn!("search index is ahead of the store or of an older analysis; rebuilding it");
         indexer::rebuild(store, &index, &|_| {}).await?;
     }
     // Catch up before answering, so a restarted node answers from current data.

@@ -7,6 +7,7 @@
 
 pub mod beir;
 pub mod classifier;
+pub mod pairs;
 pub mod recommender;
 
 #[derive(Debug, thiserror::Error)]

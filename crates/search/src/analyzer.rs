@@ -67,9 +67,7 @@ pub fn words_analyzer() -> TextAnalyzer {
 }
 
 pub fn bigrams_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(Precomputed { analyse: wantloop_text::cjk_bigrams })
-        .filter(RemoveLongFilter::limit(64))
-        .build()
+    TextAnalyzer::builder(Precomputed { analyse: wantloop_text::cjk_grams }).filter(RemoveLongFilter::limit(64)).build()
 }
 
 /// Registers both analysers on an index (needed after every open).
@@ -100,7 +98,7 @@ mod tests {
     }
 
     #[test]
-    fn bigrams_of_chinese() {
-        assert_eq!(terms(bigrams_analyzer(), "安装简单"), ["安装", "装简", "简单"]);
+    fn characters_and_bigrams_of_chinese() {
+        assert_eq!(terms(bigrams_analyzer(), "安装简单"), ["安", "安装", "装", "装简", "简", "简单", "单"]);
     }
 }

@@ -5,18 +5,40 @@
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, MoreLikeThisQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::fields::{Fields, schema};
+use crate::query::{QueryBuilder, QueryWeights};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
 use crate::{SearchError, analyzer};
+
+/// The deepest hit a search can page to (`offset + limit`): ranking more
+/// would cost memory and time in proportion, for pages nobody reads.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// The version of the analysis documents are indexed with, recorded in every
+/// commit: an index written with another one is rebuilt from the store.
+/// 2: the recall field holds CJK characters and bigrams (was: bigrams and words).
+const ANALYSIS_VERSION: u32 = 2;
+
+/// What each commit records: the last outbox event applied, and the analysis.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CommitPayload {
+    cursor: i64,
+    analysis: u32,
+}
+
+/// Reads a commit payload; version 1 wrote the bare cursor.
+fn read_payload(p: &str) -> Option<CommitPayload> {
+    serde_json::from_str(p).ok().or_else(|| p.parse().ok().map(|cursor| CommitPayload { cursor, analysis: 1 }))
+}
 
 pub struct SearchIndex {
     index: Index,
@@ -25,6 +47,10 @@ pub struct SearchIndex {
     f: Fields,
     /// The last committed cursor, kept here so a read does not load the metas file.
     cursor: AtomicI64,
+    weights: QueryWeights,
+    /// The analysis of the documents in the index (older ones: terms that do
+    /// not match today's queries); becomes the current one when cleared.
+    analysis: AtomicU32,
 }
 
 const WRITER_HEAP: usize = 50_000_000;
@@ -40,8 +66,18 @@ impl SearchIndex {
             }
             e => SearchError::Index(e),
         })?;
-        let cursor = index.load_metas().ok().and_then(|m| m.payload).and_then(|p| p.parse().ok()).unwrap_or(0);
-        Ok(Self { index, reader, writer: Mutex::new(writer), f, cursor: AtomicI64::new(cursor) })
+        let payload = index.load_metas().ok().and_then(|m| m.payload).and_then(|p| read_payload(&p));
+        let cursor = payload.as_ref().map_or(0, |p| p.cursor);
+        let analysis = payload.map_or(ANALYSIS_VERSION, |p| p.analysis);
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            cursor: AtomicI64::new(cursor),
+            weights: QueryWeights::default(),
+            analysis: AtomicU32::new(analysis),
+        })
     }
 
     /// Opens the index in `dir`, creating it (empty, cursor 0) if absent.
@@ -57,6 +93,22 @@ impl SearchIndex {
     /// segment (queries then set up one scorer per term, not one per segment).
     pub fn in_memory() -> Result<Self, SearchError> {
         Self::from_index(Index::create_in_ram(schema().0), 1)
+    }
+
+    /// Whether the index was written with another analysis and must be
+    /// rebuilt (cleared and refilled) before it answers.
+    pub fn needs_rebuild(&self) -> bool {
+        self.analysis.load(Ordering::Acquire) != ANALYSIS_VERSION
+    }
+
+    /// Replaces the weights of the query builder (for tuning studies).
+    pub fn with_weights(mut self, weights: QueryWeights) -> Self {
+        self.weights = weights;
+        self
+    }
+
+    pub(crate) fn builder(&self) -> QueryBuilder<'_> {
+        QueryBuilder { index: &self.index, fields: self.f, weights: self.weights }
     }
 
     /// The last outbox event applied (from the latest commit's payload).
@@ -126,6 +178,7 @@ impl SearchIndex {
 
     pub fn clear(&self) -> Result<(), SearchError> {
         self.writer()?.delete_all_documents()?;
+        self.analysis.store(ANALYSIS_VERSION, Ordering::Release);
         Ok(())
     }
 
@@ -135,7 +188,8 @@ impl SearchIndex {
         {
             let mut w = self.writer()?;
             let mut prepared = w.prepare_commit()?;
-            prepared.set_payload(&cursor.to_string());
+            let payload = CommitPayload { cursor, analysis: self.analysis.load(Ordering::Acquire) };
+            prepared.set_payload(&serde_json::to_string(&payload).map_err(|e| SearchError::Io(e.to_string()))?);
             prepared.commit()?;
         }
         self.reader.reload()?;
@@ -153,17 +207,6 @@ impl SearchIndex {
 
     pub(crate) fn reader(&self) -> &IndexReader {
         &self.reader
-    }
-
-    fn text_query(&self, q: &str) -> Result<Box<dyn Query>, SearchError> {
-        if q.trim().is_empty() {
-            return Ok(Box::new(AllQuery));
-        }
-        let f = self.f;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.text, f.bigrams]);
-        parser.set_field_boost(f.title, 2.0);
-        parser.set_field_boost(f.bigrams, 0.5);
-        parser.parse_query(q).map_err(|e| SearchError::Query(e.to_string()))
     }
 
     fn filters(&self, r: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
@@ -207,23 +250,7 @@ impl SearchIndex {
     /// its budget): (offer id, score), best first. The text is read as a bag of
     /// words, never as query syntax.
     pub fn offers_for_demand(&self, d: &Demand, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
-        let f = self.f;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for field in [f.text, f.bigrams] {
-            let mut analyzer = self.index.tokenizer_for_field(field)?;
-            let mut stream = analyzer.token_stream(&d.text);
-            let mut seen = std::collections::HashSet::new();
-            while stream.advance() {
-                let t = stream.token().text.clone();
-                if seen.insert(t.clone()) {
-                    let q = TermQuery::new(Term::from_field_text(field, &t), IndexRecordOption::WithFreqs);
-                    clauses.push((Occur::Should, Box::new(q)));
-                }
-            }
-        }
-        if clauses.is_empty() {
-            return Ok(Vec::new());
-        }
+        let text = self.builder().text_query(&d.text)?;
         let r = SearchRequest {
             kind: Some(Kind::Offer),
             category: Some(d.category.clone()),
@@ -231,7 +258,7 @@ impl SearchIndex {
             price_max: d.budget,
             ..Default::default()
         };
-        let mut all = vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)];
+        let mut all = vec![(Occur::Must, text)];
         all.extend(self.filters(&r));
         let searcher = self.reader.searcher();
         let top = searcher.search(&BooleanQuery::new(all), &TopDocs::with_limit(limit.max(1)).order_by_score())?;
@@ -256,18 +283,19 @@ impl SearchIndex {
     pub fn search(&self, r: &SearchRequest) -> Result<SearchResults, SearchError> {
         let f = self.f;
         let searcher = self.reader.searcher();
+        if r.offset + r.limit.clamp(1, 1_000) > MAX_DEPTH {
+            return Err(SearchError::TooDeep { max: MAX_DEPTH });
+        }
         let (text_query, exclude): (Box<dyn Query>, Option<DocAddress>) = match r.more_like {
+            // More like an offer: its own text as a bag of terms, itself excluded.
             Some(id) => {
                 let addr =
                     self.find_offer(id)?.ok_or_else(|| SearchError::Query(format!("offer {id} is not indexed")))?;
-                let q = MoreLikeThisQuery::builder()
-                    .with_min_doc_frequency(1)
-                    .with_min_term_frequency(1)
-                    .with_min_word_length(1)
-                    .with_document(addr);
-                (Box::new(q), Some(addr))
+                let d: TantivyDocument = searcher.doc(addr)?;
+                let text = d.get_first(f.text).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                (self.builder().text_query(&text)?, Some(addr))
             }
-            None => (self.text_query(&r.q)?, None),
+            None => (self.builder().user_query(&r.q)?, None),
         };
         let mut clauses = vec![(Occur::Must, text_query.box_clone())];
         clauses.extend(self.filters(r));
@@ -323,5 +351,37 @@ impl SearchIndex {
         let hits: Vec<Hit> = hits.into_iter().skip(r.offset).take(limit).collect();
         let facets = facet_counts.get("/").map(|(facet, n)| (facet.to_path().join("/"), n)).collect();
         Ok(SearchResults { total: total - usize::from(exclude.is_some()), hits, facets })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_of_an_older_analysis_asks_to_be_rebuilt_until_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+            assert!(!idx.needs_rebuild(), "a new index is current");
+            // Version 1 committed the bare cursor as its payload.
+            let mut w = idx.writer().unwrap();
+            let mut prepared = w.prepare_commit().unwrap();
+            prepared.set_payload("5");
+            prepared.commit().unwrap();
+        }
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert!(idx.needs_rebuild());
+        assert_eq!(idx.cursor(), 5, "the old payload's cursor is still read");
+        idx.commit(6).unwrap();
+        drop(idx);
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert!(idx.needs_rebuild(), "a catch-up commit does not make old documents current");
+        idx.clear().unwrap();
+        idx.commit(7).unwrap();
+        drop(idx);
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert!(!idx.needs_rebuild());
+        assert_eq!(idx.cursor(), 7);
     }
 }

@@ -11,9 +11,10 @@ pub mod analyzer;
 mod fields;
 mod index;
 mod plain;
+pub mod query;
 mod request;
 
-pub use index::SearchIndex;
+pub use index::{MAX_DEPTH, SearchIndex};
 pub use plain::PlainSearcher;
 pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
 
@@ -21,6 +22,8 @@ pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
 pub enum SearchError {
     #[error("invalid query: {0}")]
     Query(String),
+    #[error("results are ranked only to the {max}th hit; narrow the query or the filters")]
+    TooDeep { max: usize },
     #[error("search index error: {0}")]
     Index(#[from] tantivy::TantivyError),
     #[error("cannot open the search index: {0}")]

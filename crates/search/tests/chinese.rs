@@ -3,7 +3,7 @@
 //! negative queries, filters, facets, commits and malformed queries.
 
 use wantloop_core::{GeoPoint, Offer, OfferStatus};
-use wantloop_search::{Kind, Near, SearchIndex, SearchRequest};
+use wantloop_search::{Kind, MAX_DEPTH, Near, SearchIndex, SearchRequest};
 
 fn offer(id: i64, text: &str, category: &str, price: i64) -> Offer {
     Offer {
@@ -113,11 +113,66 @@ fn filters_facets_snippets_and_commits() {
 }
 
 #[test]
-fn malformed_queries_are_errors_not_panics() {
+fn any_text_is_searched_as_text_never_rejected() {
     let idx = index();
-    // Odd input may be rejected or read leniently, but must never panic.
-    for q in ["AND", "(", "category:", "-", "\"\"", "自行车 AND"] {
-        let _ = idx.search(&SearchRequest { q: q.into(), limit: 5, ..Default::default() });
+    // Real review texts that query syntax used to reject (a colon read as a
+    // field, brackets as groups), operators without operands, lone quotes.
+    let odd = [
+        "悟空爱白骨精:我早就开始要求自行车",
+        "(1)内存有点小。 (2)附赠的鼠标太小",
+        "AND",
+        "(",
+        "category:",
+        "-",
+        "\"\"",
+        "自行车 AND",
+        "\"unclosed",
+        "title:书桌",
+        "a OR OR b",
+        "[1] {2} ~3 ^4 *5 \\ / ! @ # $ %",
+        "NOT",
+    ];
+    for q in odd {
+        let r = idx.search(&SearchRequest { q: q.into(), limit: 5, ..Default::default() });
+        assert!(r.is_ok(), "{q:?}: {r:?}");
     }
-    assert!(idx.search(&SearchRequest { q: "\"unclosed".into(), limit: 5, ..Default::default() }).is_err());
+    assert!(ids(&idx, "悟空爱白骨精:我早就开始要求自行车").contains(&1), "the words after a colon still count");
+    assert_eq!(ids(&idx, "title:书桌"), [2], "a colon is text, not a field");
+    let both = ids(&idx, "(1)山地自行车 (2)书桌");
+    assert!(both.contains(&1) && both.contains(&2), "{both:?}");
+    assert!(ids(&idx, "(").is_empty(), "nothing analysable matches nothing");
+}
+
+#[test]
+fn a_question_without_spaces_is_a_bag_of_terms_not_a_phrase() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let pool = [(1, "可否取消"), (2, "额度怎么提升"), (3, "怎么修改绑定的银行卡")];
+    for (id, text) in pool {
+        idx.upsert_offer(&offer(id, text, "faq", 0)).unwrap();
+    }
+    idx.commit(3).unwrap();
+    let top = |q: &str| idx.search(&SearchRequest { q: q.into(), limit: 3, ..Default::default() }).unwrap().hits;
+    // Read as a phrase, none of these would match anything.
+    assert_eq!(top("借了钱，但还没有通过，可以取消吗？")[0].id, 1, "shares 取消 with the gold answer");
+    assert_eq!(top("我的额度能提升吗")[0].id, 2);
+    assert_eq!(top("银行卡能修改吗")[0].id, 3);
+    assert!(!top("可否取消").is_empty());
+}
+
+#[test]
+fn paging_deeper_than_the_ranking_depth_is_an_error_not_an_abort() {
+    let idx = index();
+    let deep = SearchRequest { q: "bike".into(), limit: 20, offset: 100_000_000_000, ..Default::default() };
+    assert!(matches!(idx.search(&deep), Err(wantloop_search::SearchError::TooDeep { .. })));
+    let last_page = SearchRequest { q: "bike".into(), limit: 20, offset: MAX_DEPTH - 20, ..Default::default() };
+    assert!(idx.search(&last_page).unwrap().hits.is_empty());
+}
+
+#[test]
+fn more_like_an_offer_ranks_similar_texts_and_leaves_it_out() {
+    let idx = index();
+    let r = SearchRequest { more_like: Some(6), limit: 5, ..Default::default() };
+    let hits: Vec<i64> = idx.search(&r).unwrap().hits.iter().map(|h| h.id).collect();
+    assert!(!hits.contains(&6), "{hits:?}");
+    assert!(hits.first().is_some_and(|id| [1, 3].contains(id)), "another bicycle first: {hits:?}");
 }

@@ -771,9 +771,12 @@ async fn search_follows_the_outbox(app: App) {
     })
     .await;
 
-    let (s, problem) = app.get("/v1/search?q=%22unclosed").await;
+    // Any text is searched as text; only paging past the ranking depth is refused.
+    assert_eq!(app.get("/v1/search?q=%22unclosed").await.0, StatusCode::OK);
+    assert_eq!(app.get("/v1/search?q=a%3Ab%20(c").await.0, StatusCode::OK);
+    let (s, problem) = app.get("/v1/search?q=bike&cursor=100000000000").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{problem}");
-    assert_eq!(problem["errors"][0]["field"], "q");
+    assert_eq!(problem["errors"][0]["field"], "cursor");
     assert_eq!(app.get("/v1/search?near=91,0").await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get("/v1/search?kind=person").await.0, StatusCode::BAD_REQUEST);
     let (_, stats) = app.get("/v1/stats").await;

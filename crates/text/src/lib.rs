@@ -168,42 +168,22 @@ fn plain_words(n: &Normalised) -> Vec<SpanToken> {
     out
 }
 
-/// Overlapping character bigrams of Chinese runs (a lone character stands as
-/// itself), and whole words elsewhere; positions count characters, so a
-/// bigram phrase query matches exactly the substring.
-pub fn cjk_bigrams(original: &str) -> Vec<SpanToken> {
+/// Every character of Chinese runs and their overlapping bigrams (nothing of
+/// other scripts, which the word field covers): the search index's recall field. Unigrams let a question
+/// match on one shared character (借 in 借款 / 借钱) where no word or bigram is
+/// shared; bigrams keep the order of characters.
+pub fn cjk_grams(original: &str) -> Vec<SpanToken> {
     let n = normalise_mapped(original);
     let chars: Vec<char> = n.text.chars().collect();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if is_cjk(c) {
-            let start = i;
-            while i < chars.len() && is_cjk(chars[i]) {
-                i += 1;
-            }
-            if i - start == 1 {
-                out.push(SpanToken {
-                    text: c.to_string(),
-                    from: n.spans[start].0,
-                    to: n.spans[start].1,
-                    position: start,
-                });
-            }
-            for j in start..i.saturating_sub(1) {
-                let text: String = chars[j..j + 2].iter().collect();
-                out.push(SpanToken { text, from: n.spans[j].0, to: n.spans[j + 1].1, position: j });
-            }
-        } else if c.is_alphanumeric() {
-            let start = i;
-            while i < chars.len() && chars[i].is_alphanumeric() && !is_cjk(chars[i]) {
-                i += 1;
-            }
-            let text: String = chars[start..i].iter().collect();
-            out.push(SpanToken { text, from: n.spans[start].0, to: n.spans[i - 1].1, position: start });
-        } else {
-            i += 1;
+    for (i, c) in chars.iter().enumerate() {
+        if !is_cjk(*c) {
+            continue;
+        }
+        out.push(SpanToken { text: c.to_string(), from: n.spans[i].0, to: n.spans[i].1, position: i });
+        if chars.get(i + 1).is_some_and(|d| is_cjk(*d)) {
+            let text: String = chars[i..i + 2].iter().collect();
+            out.push(SpanToken { text, from: n.spans[i].0, to: n.spans[i + 1].1, position: i });
         }
     }
     out
@@ -244,11 +224,11 @@ mod tests {
     }
 
     #[test]
-    fn bigrams_cover_chinese_runs_and_keep_words() {
-        let b: Vec<String> = cjk_bigrams("待处理 iPhone 13 猫").into_iter().map(|t| t.text).collect();
-        assert_eq!(b, ["待处", "处理", "iphone", "13", "猫"]);
-        let t = cjk_bigrams("臺灣");
-        assert_eq!((t[0].text.as_str(), t[0].from, t[0].to), ("台湾", 0, 6));
+    fn grams_are_chinese_characters_and_bigrams_only() {
+        let g: Vec<String> = cjk_grams("待处理 iPhone 13 猫").into_iter().map(|t| t.text).collect();
+        assert_eq!(g, ["待", "待处", "处", "处理", "理", "猫"]);
+        let t = cjk_grams("臺灣");
+        assert_eq!((t[1].text.as_str(), t[1].from, t[1].to), ("台湾", 0, 6), "spans of the original text");
     }
 
     #[test]

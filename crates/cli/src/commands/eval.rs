@@ -16,24 +16,64 @@ pub enum Target {
     Classifier(ClassifierArgs),
     /// A recommender, on `user<TAB>item` train and test files.
     Recommender(RecommenderArgs),
-    /// Search, on a BEIR-format folder.
+    /// Search, on a BEIR-format folder or a question-pair file.
     Search(SearchArgs),
 }
 
 #[derive(clap::Args)]
+#[group(id = "data", required = true, args = ["beir", "pairs"])]
 pub struct SearchArgs {
     /// BEIR folder: corpus.jsonl[.gz], queries.jsonl, qrels/test.tsv (qrels/train.tsv tunes the title boost).
     #[arg(long)]
-    beir: PathBuf,
+    beir: Option<PathBuf>,
+    /// Question pairs `sentence1,sentence2,label` (the BQ CSV): each label-1 sentence1 is searched,
+    /// as `GET /v1/search` does, among every distinct sentence2.
+    #[arg(long)]
+    pairs: Option<PathBuf>,
+    /// With --pairs: weight of word terms (default: the search API's).
+    #[arg(long, requires = "pairs")]
+    words_weight: Option<f32>,
+    /// With --pairs: weight of character-bigram terms (default: the search API's).
+    #[arg(long, requires = "pairs")]
+    bigram_weight: Option<f32>,
     #[arg(long)]
     json: bool,
 }
 
-fn eval_search(a: SearchArgs) -> anyhow::Result<ExitCode> {
-    let r = wantloop_eval::beir::run(&a.beir)?;
+fn eval_pairs(a: &SearchArgs, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let defaults = wantloop_search::query::QueryWeights::default();
+    let weights = wantloop_search::query::QueryWeights {
+        words: a.words_weight.unwrap_or(defaults.words),
+        bigrams: a.bigram_weight.unwrap_or(defaults.bigrams),
+        ..defaults
+    };
+    let r = wantloop_eval::pairs::run(path, Some(weights))?;
     if a.json {
         let mut out = serde_json::to_value(&r)?;
-        out["data"] = serde_json::json!(a.beir.display().to_string());
+        out["data"] = serde_json::json!(path.display().to_string());
+        out["weights"] = serde_json::json!({"words": weights.words, "bigrams": weights.bigrams});
+        out["protocol"] = serde_json::json!(
+            "every distinct sentence2 indexed as an offer; each label-1 sentence1 searched through the search API's query builder (top 10); rank of the pair's own sentence2"
+        );
+        println!("{out}");
+    } else {
+        println!(
+            "top-1 {:.4}, MRR@10 {:.4} over {} questions in a pool of {}; {} found nothing; {:.0} queries/s",
+            r.top1, r.mrr_10, r.queries, r.pool, r.no_hits, r.queries_per_second
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_search(a: SearchArgs) -> anyhow::Result<ExitCode> {
+    let Some(beir) = &a.beir else {
+        let pairs = a.pairs.clone().unwrap_or_default();
+        return eval_pairs(&a, &pairs);
+    };
+    let r = wantloop_eval::beir::run(beir)?;
+    if a.json {
+        let mut out = serde_json::to_value(&r)?;
+        out["data"] = serde_json::json!(beir.display().to_string());
         out["protocol"] = serde_json::json!(
             "BM25 (tantivy, k1 1.2, b 0.75) over title + text; title boost chosen on qrels/train.tsv; metrics on qrels/test.tsv; single thread"
         );

@@ -4,15 +4,20 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use wantloop_engine::EngineError;
-use wantloop_search::{Kind, Near, SearchError, SearchRequest, SearchResults};
+use wantloop_search::{Kind, MAX_DEPTH, Near, SearchError, SearchRequest, SearchResults};
 
 use crate::AppState;
 use crate::extract::ApiQuery;
 use crate::problem::{ApiError, Problem};
 
+/// Longest query text accepted.
+const MAX_QUERY_CHARS: usize = 1_000;
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct SearchQuery {
-    /// Words, "phrases", AND / OR / NOT (or -word); empty lists by the filters alone.
+    /// Any text (at most 1,000 characters), searched as its words and character bigrams;
+    /// a closed "phrase", -word / NOT word and AND between terms apply where used. Empty:
+    /// browse by the filters alone.
     q: Option<String>,
     /// offer or demand.
     kind: Option<String>,
@@ -71,8 +76,15 @@ fn parse(q: &SearchQuery) -> Result<SearchRequest, ApiError> {
         }
     };
     let page = crate::paging::parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
+    if page.after as usize + page.limit as usize > MAX_DEPTH {
+        return Err(ApiError::bad_field("cursor", format!("results are ranked only to the {MAX_DEPTH}th hit")));
+    }
+    let text = q.q.clone().unwrap_or_default();
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+    }
     Ok(SearchRequest {
-        q: q.q.clone().unwrap_or_default(),
+        q: text,
         kind,
         category: q.category.clone().filter(|c| !c.is_empty()),
         price_min: int("price_min", q.price_min.as_deref())?,
@@ -95,6 +107,7 @@ pub async fn search(
     let request = parse(&q)?;
     let results = s.engine.search(&request).await.map_err(|e| match e {
         EngineError::Search(SearchError::Query(m)) => ApiError::bad_field("q", m),
+        EngineError::Search(e @ SearchError::TooDeep { .. }) => ApiError::bad_field("cursor", e.to_string()),
         other => ApiError::Engine(other),
     })?;
     let shown = request.offset + results.hits.len();
