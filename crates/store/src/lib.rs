@@ -84,6 +84,9 @@ pub trait Store: Send + Sync {
         category: &str,
         idem: Option<&IdemKey>,
     ) -> Result<Outcome<Demand>, StoreError>;
+    /// Keeps training examples (a model's base data) beside the operators'
+    /// labels, skipping those already kept; returns how many were new.
+    async fn add_labels(&self, labels: &[NewLabel]) -> Result<u64, StoreError>;
     /// Labelled examples with `id > after`, oldest first.
     async fn labels_after(&self, after: i64, limit: u32) -> Result<Vec<Label>, StoreError>;
 
@@ -92,8 +95,15 @@ pub trait Store: Send + Sync {
     async fn list_models(&self, kind: Option<&str>) -> Result<Vec<ModelInfo>, StoreError>;
     async fn get_model(&self, id: i64) -> Result<ModelInfo, StoreError>;
     async fn model_blob(&self, id: i64) -> Result<Vec<u8>, StoreError>;
-    /// Makes a model its kind's active one (rollback is activating an older one).
+    /// Makes a model its kind's active one by an operator's choice (rollback
+    /// is activating an older one).
     async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError>;
+    /// Makes a model active on `how`'s condition; `None` when another model
+    /// became active meanwhile (nothing changed).
+    async fn activate_model_as(&self, id: i64, how: &Activation) -> Result<Option<ModelInfo>, StoreError>;
+    /// Deletes old versions of a kind by `keep` (never the active one or the
+    /// one active before it); returns the deleted ids.
+    async fn prune_models(&self, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError>;
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError>;
 
     /// Records interactions (one transaction, one event); every offer must exist.

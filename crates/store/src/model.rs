@@ -184,6 +184,12 @@ pub struct ModelInfo {
     /// Whether this is the kind's model in use.
     pub active: bool,
     pub bytes: i64,
+    /// When it was last made active (ms), if ever.
+    #[serde(default)]
+    pub activated_at: Option<i64>,
+    /// Who last made it active: `operator` or `retrain`.
+    #[serde(default)]
+    pub activated_by: Option<String>,
 }
 
 impl ModelInfo {
@@ -191,6 +197,47 @@ impl ModelInfo {
     pub fn tag(&self) -> String {
         format!("{} v{}", self.kind, self.version)
     }
+}
+
+/// Who makes a model active, and on what condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activation {
+    /// `operator` (an explicit choice) or `retrain` (the scheduler).
+    pub by: &'static str,
+    /// Activate only if this is still the kind's active model (`None`: none
+    /// is), so a retrain that started before an operator's rollback cannot
+    /// overwrite it. `Unconditional` for an operator's choice.
+    pub expected: Expected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Expected {
+    Unconditional,
+    Active(Option<i64>),
+}
+
+impl Activation {
+    pub const OPERATOR: Self = Self { by: "operator", expected: Expected::Unconditional };
+
+    pub fn by_retrain(expected_active: Option<i64>) -> Self {
+        Self { by: "retrain", expected: Expected::Active(expected_active) }
+    }
+}
+
+/// A labelled example to keep for training (a model's base data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLabel {
+    pub text: String,
+    pub label: String,
+    /// Where it comes from, e.g. `base:demo` or `base:FILE`.
+    pub source: String,
+}
+
+/// How many versions of each model kind to keep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelRetention {
+    /// The newest versions kept (besides the active one and the one active before it).
+    pub keep_newest: u32,
 }
 
 /// A labelled example recorded by an operator (or another trusted source).

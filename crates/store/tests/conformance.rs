@@ -53,6 +53,13 @@ conformance!(
     model_registry_versions_activates_and_rolls_back,
     review_sets_category_and_records_a_label,
     interactions_are_recorded_and_ranked,
+    concurrent_transitions_do_not_exhaust_the_pool,
+    concurrent_activations_leave_one_active,
+    a_retrain_never_overwrites_a_rollback,
+    pruning_keeps_the_active_and_the_previous_model,
+    added_labels_are_kept_once,
+    withdrawal_expires_proposals_with_its_own_events,
+    missing_and_present_coordinates_alternate,
 );
 
 fn class(category: &str) -> Classification {
@@ -582,4 +589,165 @@ async fn interactions_are_recorded_and_ranked(s: S) {
     let mut found: Vec<i64> = s.offers_by_ids(&[b.id, a.id, 777]).await.unwrap().iter().map(|o| o.id).collect();
     found.sort();
     assert_eq!(found, [a.id, b.id]);
+}
+
+async fn concurrent_transitions_do_not_exhaust_the_pool(s: S) {
+    // More concurrent accepts than the pool has connections: each transition
+    // must use only its own transaction's connection.
+    let o = offer(&s, "bob", 48).await;
+    let mut matches = Vec::new();
+    for i in 0..48 {
+        let d = demand(&s, &format!("u{i}"), 1).await;
+        matches.push(propose_one(&s, &d, &o, 1).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = matches
+        .into_iter()
+        .map(|m| {
+            let s = s.clone();
+            tokio::spawn(async move { s.transition_match(m.id, MatchTransition::Accept, None, None).await })
+        })
+        .collect();
+    for t in tasks {
+        let accepted = t.await.unwrap().unwrap().done().unwrap();
+        assert_eq!(accepted.status, MatchStatus::Accepted);
+    }
+    // Not a timing assertion on speed: the pool's acquire timeout is 10 s, and
+    // a starved pool fails the accepts above rather than finishing slowly.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let o = s.get_offer(o.id).await.unwrap();
+    assert_eq!(o.reserved, 48);
+}
+
+async fn concurrent_activations_leave_one_active(s: S) {
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        ids.push(s.register_model(&new_model("classifier", 0.5, &[i])).await.unwrap().id);
+    }
+    for _round in 0..3 {
+        let tasks: Vec<_> = ids
+            .iter()
+            .map(|&id| {
+                let s = s.clone();
+                tokio::spawn(async move { s.activate_model(id, None).await.unwrap() })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let active = s.list_models(Some("classifier")).await.unwrap().into_iter().filter(|m| m.active).count();
+        assert_eq!(active, 1);
+    }
+}
+
+async fn a_retrain_never_overwrites_a_rollback(s: S) {
+    let v1 = s.register_model(&new_model("classifier", 0.8, b"1")).await.unwrap();
+    let v2 = s.register_model(&new_model("classifier", 0.9, b"2")).await.unwrap();
+    s.activate_model(v2.id, None).await.unwrap();
+    // A retrain starts while v2 is active; meanwhile the operator rolls back.
+    s.activate_model(v1.id, None).await.unwrap();
+    let v3 = s.register_model(&new_model("classifier", 0.95, b"3")).await.unwrap();
+    let refused = s.activate_model_as(v3.id, &Activation::by_retrain(Some(v2.id))).await.unwrap();
+    assert_eq!(refused, None);
+    let active = s.active_model("classifier").await.unwrap().unwrap();
+    assert_eq!((active.id, active.activated_by.as_deref()), (v1.id, Some("operator")));
+    // Expecting the right model, it goes through and says who chose it.
+    let done = s.activate_model_as(v3.id, &Activation::by_retrain(Some(v1.id))).await.unwrap().unwrap();
+    assert_eq!((done.active, done.activated_by.as_deref()), (true, Some("retrain")));
+    assert!(done.activated_at.is_some());
+    // The first model of a kind expects none to be active.
+    let r1 = s.register_model(&new_model("recommender", 0.1, b"r")).await.unwrap();
+    assert!(s.activate_model_as(r1.id, &Activation::by_retrain(Some(v1.id))).await.unwrap().is_none());
+    assert!(s.activate_model_as(r1.id, &Activation::by_retrain(None)).await.unwrap().is_some());
+}
+
+async fn pruning_keeps_the_active_and_the_previous_model(s: S) {
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(s.register_model(&new_model("classifier", 0.5, &[i])).await.unwrap().id);
+    }
+    let other = s.register_model(&new_model("recommender", 0.1, b"r")).await.unwrap();
+    s.activate_model(ids[1], None).await.unwrap();
+    // Activation times are in ms; the previous model is the one active last.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    s.activate_model(ids[2], None).await.unwrap();
+    let mut deleted = s.prune_models("classifier", ModelRetention { keep_newest: 1 }).await.unwrap();
+    deleted.sort();
+    assert_eq!(deleted, [ids[0], ids[3], ids[4]]);
+    let kept: Vec<i64> = s.list_models(Some("classifier")).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(kept, [ids[1], ids[2], ids[5]]);
+    assert_eq!(s.active_model("classifier").await.unwrap().unwrap().id, ids[2]);
+    assert!(s.get_model(other.id).await.is_ok());
+    // Nothing more to prune; keeping none still keeps active and previous.
+    assert!(s.prune_models("classifier", ModelRetention { keep_newest: 1 }).await.unwrap().is_empty());
+    assert_eq!(s.prune_models("classifier", ModelRetention { keep_newest: 0 }).await.unwrap(), [ids[5]]);
+    let kept: Vec<i64> = s.list_models(Some("classifier")).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(kept, [ids[1], ids[2]]);
+}
+
+async fn added_labels_are_kept_once(s: S) {
+    let label =
+        |text: &str, label: &str| NewLabel { text: text.into(), label: label.into(), source: "base:demo".into() };
+    let batch = [label("找个家教", "education"), label("修水管", "home_services"), label("修水管", "home_services")];
+    assert_eq!(s.add_labels(&batch).await.unwrap(), 2);
+    assert_eq!(s.add_labels(&batch[..2]).await.unwrap(), 0);
+    // The same text with another label, or from another source, is another example.
+    assert_eq!(s.add_labels(&[label("修水管", "tools")]).await.unwrap(), 1);
+    let many: Vec<NewLabel> = (0..450).map(|i| label(&format!("example {i}"), "misc")).collect();
+    assert_eq!(s.add_labels(&many).await.unwrap(), 450);
+    let stored = s.labels_after(0, 1000).await.unwrap();
+    assert_eq!(stored.len(), 453);
+    assert!(stored.iter().all(|l| l.source == "base:demo" && l.demand_id.is_none()));
+}
+
+async fn withdrawal_expires_proposals_with_its_own_events(s: S) {
+    let o = offer(&s, "bob", 3).await;
+    let d1 = demand(&s, "a", 1).await;
+    let d2 = demand(&s, "b", 1).await;
+    propose_one(&s, &d1, &o, 1).await.unwrap();
+    propose_one(&s, &d2, &o, 1).await.unwrap();
+    let before = s.events_after(0, 1000).await.unwrap().last().unwrap().id;
+    let w = s.withdraw_offer(o.id, None).await.unwrap().done().unwrap();
+    assert_eq!((w.status, w.reserved), (OfferStatus::Withdrawn, 0));
+    let kinds: Vec<String> = s.events_after(before, 100).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "match.expired").count(), 2);
+    assert!(kinds.contains(&"offer.withdrawn".to_string()));
+    for d in [d1, d2] {
+        let filter = MatchFilter { demand_id: Some(d.id), ..Default::default() };
+        let live = s.list_matches(&filter, Page::first(10)).await.unwrap();
+        assert!(live.iter().all(|m| m.status == MatchStatus::Expired));
+    }
+}
+
+async fn missing_and_present_coordinates_alternate(s: S) {
+    // A statement first run with a missing coordinate must still take a
+    // present one (and the other way round) on the same connection. The pool
+    // hands connections out in turn, so an irregular pattern makes sure each
+    // connection sees both.
+    let mut bits: u32 = 0x9e37_79b9;
+    for i in 0..48 {
+        bits = bits.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let located = bits >> 31 == 1;
+        let input = OfferInput {
+            provider: format!("p{i}"),
+            text: "bike".into(),
+            category: "bicycles".into(),
+            price: 100,
+            location: located.then_some(LocationInput { lat: 30.0, lon: 120.0 }),
+            ..Default::default()
+        };
+        let o = s.create_offer(&input.parse().unwrap(), None).await.unwrap().done().unwrap();
+        assert_eq!(o.location.is_some(), located);
+        let input = DemandInput {
+            requester: format!("r{i}"),
+            text: "bike".into(),
+            location: located.then_some(LocationInput { lat: 30.0, lon: 120.0 }),
+            max_distance_km: located.then_some(5.0),
+            ..Default::default()
+        };
+        s.create_demand(&input.parse().unwrap(), &class("bicycles"), None).await.unwrap();
+        let (kind, value) = if located { ("rate", Some(4.0)) } else { ("view", None) };
+        let rating = wantloop_core::InteractionInput { user: "u".into(), offer_id: o.id, kind: kind.into(), value };
+        s.record_interactions(&[rating.parse("").unwrap()], None).await.unwrap();
+    }
 }

@@ -17,7 +17,12 @@ pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classificatio
          lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at, category_model, needs_review) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, $13, $14, $15) RETURNING {DEMAND_COLS}"
     );
+    // Not a cached statement: sqlx 0.9's `Any` driver sends a NULL `f64` as a
+    // `float4` parameter, so a statement first prepared with a missing value
+    // would reject a present one ("incorrect binary data format"). Unnamed
+    // statements are typed by each execution's own arguments.
     let row = sqlx::query(AssertSqlSafe(sql))
+        .persistent(false)
         .bind(d.requester.as_str())
         .bind(d.text.as_str())
         .bind(&class.category)

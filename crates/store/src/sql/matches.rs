@@ -134,13 +134,19 @@ async fn set_status(w: &mut WriteTx, id: i64, to: MatchStatus, relisted: Option<
 
 pub(crate) async fn transition(
     w: &mut WriteTx,
-    pool: &AnyPool,
     id: i64,
     t: MatchTransition,
     relist: Option<&Relist>,
 ) -> Result<Match, StoreError> {
     // Lock in the global order (demand, offer, match), then re-read the match.
-    let seen = get(pool, id).await?;
+    // The first read goes through the transaction's own connection: taking a
+    // second pooled connection while this one is held lets concurrent
+    // transitions exhaust the pool and wait on each other.
+    let seen = {
+        let sql = format!("SELECT {MATCH_COLS} FROM matches WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *w.tx).await?;
+        row.map(|r| matched(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "match", id })?
+    };
     let d = demands::lock(w, seen.demand_id).await?;
     let o = offers::lock(w, seen.offer_id).await?;
     let m = lock(w, id).await?;
@@ -220,15 +226,5 @@ pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError
     .bind(now)
     .fetch_all(pool)
     .await?;
-    Ok(ids.into_iter().map(|(id,)| id).collect())
-}
-
-/// Ids of the proposed matches of an offer.
-pub(crate) async fn proposed_for_offer(pool: &AnyPool, offer_id: i64) -> Result<Vec<i64>, StoreError> {
-    let ids: Vec<(i64,)> =
-        sqlx::query_as("SELECT id FROM matches WHERE offer_id = $1 AND status = 'proposed' ORDER BY id")
-            .bind(offer_id)
-            .fetch_all(pool)
-            .await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }

@@ -101,6 +101,8 @@ pub(crate) struct WriteTx {
     pub(crate) tx: Transaction<'static, Any>,
     pub(crate) dialect: Dialect,
     pub(crate) now: i64,
+    /// Events of this transaction, written at commit (see [`outbox::flush`]).
+    pub(crate) events: Vec<outbox::PendingEvent>,
     _gate: Option<OwnedMutexGuard<()>>,
 }
 
@@ -166,7 +168,7 @@ impl SqlStore {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, dialect: self.dialect, now: now_ms(), _gate: gate })
+        Ok(WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new(), _gate: gate })
     }
 
     /// Commits a write transaction, first storing the response for the
@@ -191,6 +193,7 @@ impl SqlStore {
                 return Err(e);
             }
         }
+        outbox::flush(&mut w).await?;
         w.tx.commit().await?;
         Ok(Outcome::Done(value))
     }

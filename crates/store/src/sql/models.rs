@@ -6,12 +6,32 @@ use sqlx::{AnyPool, Row};
 
 use super::{Dialect, WriteTx, outbox};
 
-/// Names the advisory lock that serialises model registrations on PostgreSQL.
-const MODELS_LOCK: i64 = 0x77_6c6d_6f64_656c;
 use crate::error::StoreError;
-use crate::model::{ModelInfo, NewModel};
+use crate::model::{Activation, Expected, ModelInfo, ModelRetention, NewModel};
 
-const COLS: &str = "id, kind, version, created_at, data_hash, metrics, params, active, LENGTH(blob) AS bytes";
+/// Names the advisory lock that serialises registry writes on PostgreSQL.
+const MODELS_LOCK: i64 = 0x77_6c6d_6f64_656c;
+
+/// Registry writes (numbering versions, activating, pruning) run one at a time:
+/// SQLite's single writer, or on PostgreSQL an advisory lock held to commit.
+/// They are rare, so serialising them costs nothing; the (kind, version) key
+/// and the one-active-per-kind index stay as guards.
+async fn lock_registry(w: &mut WriteTx) -> Result<(), StoreError> {
+    if w.dialect == Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MODELS_LOCK).execute(&mut *w.tx).await?;
+    }
+    Ok(())
+}
+
+async fn get_in(w: &mut WriteTx, id: i64) -> Result<ModelInfo, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM models WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    row.map(|r| info(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "model", id })
+}
+
+const COLS: &str = "id, kind, version, created_at, data_hash, metrics, params, active, LENGTH(blob) AS bytes, activated_at, activated_by";
 
 fn info(row: &AnyRow) -> Result<ModelInfo, StoreError> {
     let metrics: String = row.try_get("metrics")?;
@@ -26,16 +46,13 @@ fn info(row: &AnyRow) -> Result<ModelInfo, StoreError> {
         params: serde_json::from_str(&params)?,
         active: row.try_get::<i64, _>("active")? != 0,
         bytes: row.try_get::<i64, _>("bytes").or_else(|_| row.try_get::<i32, _>("bytes").map(i64::from))?,
+        activated_at: row.try_get("activated_at")?,
+        activated_by: row.try_get("activated_by")?,
     })
 }
 
 pub(crate) async fn register(w: &mut WriteTx, m: &NewModel) -> Result<ModelInfo, StoreError> {
-    // Versions are numbered under a lock: SQLite's single writer, or on
-    // PostgreSQL an advisory lock held to commit (registrations are rare, so
-    // serialising them costs nothing; the (kind, version) key stays as a guard).
-    if w.dialect == Dialect::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MODELS_LOCK).execute(&mut *w.tx).await?;
-    }
+    lock_registry(w).await?;
     let (next,): (i64,) =
         sqlx::query_as("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM models WHERE kind = $1")
             .bind(&m.kind)
@@ -97,14 +114,64 @@ pub(crate) async fn active(pool: &AnyPool, kind: &str) -> Result<Option<ModelInf
     row.map(|r| info(&r)).transpose()
 }
 
-pub(crate) async fn activate(w: &mut WriteTx, pool: &AnyPool, id: i64) -> Result<ModelInfo, StoreError> {
-    let target = get(pool, id).await?;
+/// Makes `id` its kind's active model, unless `how` expects another model to
+/// be active (then `None`: someone else chose meanwhile).
+pub(crate) async fn activate(w: &mut WriteTx, id: i64, how: &Activation) -> Result<Option<ModelInfo>, StoreError> {
+    lock_registry(w).await?;
+    let target = get_in(w, id).await?;
+    if let Expected::Active(expected) = how.expected {
+        let (current,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM models WHERE kind = $1 AND active = 1")
+            .bind(&target.kind)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        if current != expected {
+            return Ok(None);
+        }
+    }
     sqlx::query("UPDATE models SET active = 0 WHERE kind = $1 AND active = 1")
         .bind(&target.kind)
         .execute(&mut *w.tx)
         .await?;
-    sqlx::query("UPDATE models SET active = 1 WHERE id = $1").bind(id).execute(&mut *w.tx).await?;
-    let activated = ModelInfo { active: true, ..target };
+    sqlx::query("UPDATE models SET active = 1, activated_at = $1, activated_by = $2 WHERE id = $3")
+        .bind(w.now)
+        .bind(how.by)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+    let activated = get_in(w, id).await?;
     outbox::emit(w, "model.activated", "model", id, &activated).await?;
-    Ok(activated)
+    Ok(Some(activated))
+}
+
+/// Deletes old versions of a kind: all but the newest `keep_newest`, never the
+/// active one nor the one active before it (the rollback target).
+pub(crate) async fn prune(w: &mut WriteTx, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError> {
+    lock_registry(w).await?;
+    let (previous,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MAX(id) FROM models WHERE kind = $1 AND active = 0 AND activated_at = \
+         (SELECT MAX(activated_at) FROM models WHERE kind = $1 AND active = 0)",
+    )
+    .bind(kind)
+    .fetch_one(&mut *w.tx)
+    .await?;
+    // Every inactive version, newest first: few rows, since retention runs
+    // after each registration.
+    let inactive: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM models WHERE kind = $1 AND active = 0 ORDER BY version DESC")
+            .bind(kind)
+            .fetch_all(&mut *w.tx)
+            .await?;
+    let ids: Vec<i64> = inactive
+        .into_iter()
+        .map(|(id,)| id)
+        .skip(keep.keep_newest as usize)
+        .filter(|id| Some(*id) != previous)
+        .collect();
+    for id in &ids {
+        sqlx::query("DELETE FROM models WHERE id = $1").bind(id).execute(&mut *w.tx).await?;
+    }
+    if !ids.is_empty() {
+        outbox::emit(w, "models.pruned", "model", ids[0], &ids).await?;
+    }
+    Ok(ids)
 }

@@ -5,7 +5,7 @@ use sqlx::{AnyPool, AssertSqlSafe};
 use wantloop_core::{Demand, NewOffer, Offer, OfferStatus};
 
 use super::args::{Arg, Where};
-use super::rows::{OFFER_COLS, offer};
+use super::rows::{MATCH_COLS, OFFER_COLS, matched, offer};
 use super::{WriteTx, outbox};
 use crate::error::StoreError;
 use crate::model::{OfferFilter, Page};
@@ -22,7 +22,12 @@ pub(crate) async fn insert(w: &mut WriteTx, o: &NewOffer, origin: Option<Origin>
          origin_offer_id, origin_match_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'available', $8, $9, $10, $11, $11) RETURNING {OFFER_COLS}"
     );
+    // Not a cached statement: sqlx 0.9's `Any` driver sends a NULL `f64` as a
+    // `float4` parameter, so a statement first prepared with a missing value
+    // would reject a present one ("incorrect binary data format"). Unnamed
+    // statements are typed by each execution's own arguments.
     let row = sqlx::query(AssertSqlSafe(sql))
+        .persistent(false)
         .bind(o.provider.as_str())
         .bind(o.text.as_str())
         .bind(o.category.as_str())
@@ -126,7 +131,20 @@ async fn refresh_status(w: &mut WriteTx, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Withdraws an offer and expires its proposed matches in the same
+/// transaction, so no crash can leave live proposals on a withdrawn offer.
+/// Locks follow the global order (demands, then the offer, then matches): the
+/// demands of the offer's proposals are read first and locked in id order.
 pub(crate) async fn withdraw(w: &mut WriteTx, id: i64) -> Result<Offer, StoreError> {
+    let proposed_demands: Vec<(i64,)> = sqlx::query_as(
+        "SELECT DISTINCT demand_id FROM matches WHERE offer_id = $1 AND status = 'proposed' ORDER BY demand_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *w.tx)
+    .await?;
+    for (demand_id,) in &proposed_demands {
+        super::demands::lock(w, *demand_id).await?;
+    }
     let current = lock(w, id).await?;
     if current.status == OfferStatus::Withdrawn {
         return Err(StoreError::illegal("offer", id, "withdraw", current.status.as_str()));
@@ -136,6 +154,18 @@ pub(crate) async fn withdraw(w: &mut WriteTx, id: i64) -> Result<Offer, StoreErr
         .bind(id)
         .execute(&mut *w.tx)
         .await?;
+    let sql = format!(
+        "SELECT {MATCH_COLS} FROM matches WHERE offer_id = $1 AND status = 'proposed' ORDER BY id{}",
+        w.dialect.for_update()
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_all(&mut *w.tx).await?;
+    for row in &rows {
+        let m = matched(row)?;
+        // A proposal made between the first read and the offer lock: its
+        // demand is locked out of order, which at worst is a deadlock that
+        // PostgreSQL breaks and the write retries.
+        super::matches::release(w, &m, wantloop_core::MatchStatus::Expired).await?;
+    }
     let withdrawn = lock(w, id).await?;
     outbox::emit(w, "offer.withdrawn", "offer", id, &withdrawn).await?;
     Ok(withdrawn)

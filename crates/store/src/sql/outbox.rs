@@ -11,28 +11,59 @@ use crate::error::StoreError;
 /// Any constant shared by all nodes; names the advisory lock below.
 const OUTBOX_LOCK: i64 = 0x77_616e_746c_6f6f;
 
+/// An event written by a transaction, inserted when the transaction commits.
+pub(crate) struct PendingEvent {
+    kind: String,
+    entity: &'static str,
+    entity_id: i64,
+    payload: String,
+}
+
+/// Queues an event of the caller's transaction; [`flush`] writes it at commit.
 pub(crate) async fn emit(
     w: &mut WriteTx,
     kind: &str,
-    entity: &str,
+    entity: &'static str,
     entity_id: i64,
     payload: &impl Serialize,
 ) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(payload)?;
+    w.events.push(PendingEvent { kind: kind.to_string(), entity, entity_id, payload });
+    Ok(())
+}
+
+/// Writes the transaction's events, as its last statement before `COMMIT`.
+///
+/// Readers follow the outbox by id, so ids must become visible in id order:
+/// a reader that passed id 7 while id 6 was still uncommitted would never see
+/// 6. Sequence values are handed out at insert time and become visible at
+/// commit, so on PostgreSQL the insert and the commit run under one advisory
+/// lock. Taking it last, after every row lock, means it is never held while
+/// waiting for a row (no deadlock) and only for the insert and the commit, not
+/// for the transaction's work. Ordering by transaction id (`xid8`) instead
+/// would free even that, but a transaction's id is assigned at its first write,
+/// not its commit, so two updates of one row could reach readers in the wrong
+/// order. (SQLite writers are serial already.)
+pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
+    if w.events.is_empty() {
+        return Ok(());
+    }
     if w.dialect == Dialect::Postgres {
-        // Sequence values are handed out at insert time but become visible at
-        // commit, so without this lock a reader could pass id 7 before id 6
-        // commits and never see it. Holding the lock from the first event to the
-        // commit makes commit order equal id order. (SQLite writers are serial.)
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(OUTBOX_LOCK).execute(&mut *w.tx).await?;
     }
-    sqlx::query("INSERT INTO events (kind, entity, entity_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(kind)
-        .bind(entity)
-        .bind(entity_id)
-        .bind(serde_json::to_string(payload)?)
-        .bind(w.now)
-        .execute(&mut *w.tx)
-        .await?;
+    let events = std::mem::take(&mut w.events);
+    for chunk in events.chunks(200) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", 5 * i + 1, 5 * i + 2, 5 * i + 3, 5 * i + 4, 5 * i + 5))
+            .collect();
+        let sql =
+            format!("INSERT INTO events (kind, entity, entity_id, payload, created_at) VALUES {}", rows.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q.bind(e.kind.clone()).bind(e.entity).bind(e.entity_id).bind(e.payload.clone()).bind(w.now);
+        }
+        q.execute(&mut *w.tx).await?;
+    }
     Ok(())
 }
 

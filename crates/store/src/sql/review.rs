@@ -5,7 +5,7 @@ use sqlx::{AnyPool, Row};
 
 use super::{WriteTx, demands, outbox};
 use crate::error::StoreError;
-use crate::model::Label;
+use crate::model::{Label, NewLabel};
 
 pub(crate) async fn set_category(
     w: &mut WriteTx,
@@ -54,4 +54,33 @@ pub(crate) async fn labels_after(pool: &AnyPool, after: i64, limit: u32) -> Resu
             })
         })
         .collect()
+}
+
+/// Keeps training examples in the store (a model's base data), skipping any
+/// already kept: the fingerprint of source, text and label is unique.
+pub(crate) async fn add(w: &mut WriteTx, labels: &[NewLabel]) -> Result<u64, StoreError> {
+    use sha2::{Digest, Sha256};
+    let mut added = 0;
+    for chunk in labels.chunks(200) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", 5 * i + 1, 5 * i + 2, 5 * i + 3, 5 * i + 4, 5 * i + 5))
+            .collect();
+        let sql = format!(
+            "INSERT INTO labels (text, label, source, fingerprint, created_at) VALUES {} \
+             ON CONFLICT (fingerprint) DO NOTHING",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for l in chunk {
+            let mut h = Sha256::new();
+            for part in [&l.source, &l.text, &l.label] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            let fingerprint: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            q = q.bind(l.text.clone()).bind(l.label.clone()).bind(l.source.clone()).bind(fingerprint).bind(w.now);
+        }
+        added += q.execute(&mut *w.tx).await?.rows_affected();
+    }
+    Ok(added)
 }

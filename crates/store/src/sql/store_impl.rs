@@ -58,16 +58,7 @@ impl Store for SqlStore {
     }
 
     async fn withdraw_offer(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError> {
-        let out = write_tx!(self, idem, |w| offers::withdraw(w, id).await)?;
-        // Proposed matches of a withdrawn offer expire, each in its own
-        // transaction so the lock order (demand, offer, match) holds.
-        for match_id in matches::proposed_for_offer(self.pool(), id).await? {
-            match self.transition_match(match_id, MatchTransition::Expire, None, None).await {
-                Ok(_) | Err(StoreError::IllegalTransition { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        write_tx!(self, idem, |w| offers::withdraw(w, id).await)
     }
 
     async fn candidate_offers(&self, demand: &Demand) -> Result<Vec<Offer>, StoreError> {
@@ -90,8 +81,7 @@ impl Store for SqlStore {
         relist: Option<&Relist>,
         idem: Option<&IdemKey>,
     ) -> Result<Outcome<Match>, StoreError> {
-        let pool = self.pool().clone();
-        write_tx!(self, idem, |w| matches::transition(w, &pool, id, transition, relist).await)
+        write_tx!(self, idem, |w| matches::transition(w, id, transition, relist).await)
     }
 
     async fn get_match(&self, id: i64) -> Result<Match, StoreError> {
@@ -130,6 +120,11 @@ impl Store for SqlStore {
         write_tx!(self, idem, |w| review::set_category(w, id, category).await)
     }
 
+    async fn add_labels(&self, labels: &[NewLabel]) -> Result<u64, StoreError> {
+        let out = write_tx!(self, None, |w| review::add(w, labels).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
     async fn labels_after(&self, after: i64, limit: u32) -> Result<Vec<Label>, StoreError> {
         review::labels_after(self.pool(), after, limit.clamp(1, 100_000)).await
     }
@@ -152,8 +147,21 @@ impl Store for SqlStore {
     }
 
     async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError> {
-        let pool = self.pool().clone();
-        write_tx!(self, idem, |w| models::activate(w, &pool, id).await)
+        write_tx!(self, idem, |w| {
+            models::activate(w, id, &Activation::OPERATOR)
+                .await
+                .and_then(|m| m.ok_or_else(|| StoreError::Corrupt("an unconditional activation was refused".into())))
+        })
+    }
+
+    async fn activate_model_as(&self, id: i64, how: &Activation) -> Result<Option<ModelInfo>, StoreError> {
+        let out = write_tx!(self, None, |w| models::activate(w, id, how).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn prune_models(&self, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError> {
+        let out = write_tx!(self, None, |w| models::prune(w, kind, keep).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
     }
 
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError> {
