@@ -22,7 +22,7 @@ use wantloop_engine::{Engine, EngineConfig, IndexLocation};
 )]
 struct Cli {
     /// Log as JSON lines instead of human-readable text.
-    #[arg(long, global = true, env = "WANTLOOP_LOG_JSON")]
+    #[arg(long, global = true, env = "WANTLOOP_LOG_JSON", value_parser = clap::builder::BoolishValueParser::new())]
     log_json: bool,
     #[command(subcommand)]
     command: Command,

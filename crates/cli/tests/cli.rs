@@ -216,6 +216,13 @@ fn bad_arguments_fail_with_a_clear_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL") && err.trim().lines().count() == 1, "{err}");
+    for (arg, name) in
+        [("--retrain-every-hours=inf", "--retrain-every-hours"), ("--retrain-min-interval-minutes=-1", "--retrain-min")]
+    {
+        let out = wantloop(&["serve", "--listen", "127.0.0.1:0", arg]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(name) && err.trim().lines().count() == 1, "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,4 +278,30 @@ fn settings_come_from_flags_then_environment_then_wantloop_toml() {
     let out = Command::new(BIN).current_dir(dir.path()).args(["models", "list"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("data_dir must be a string"));
+}
+
+#[test]
+fn boolean_settings_read_as_people_write_them() {
+    use std::io::{BufRead, BufReader};
+    for value in ["1", "yes", "on", "true", "0", "off"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("WANTLOOP_NO_RETRAIN", value)
+            .env("WANTLOOP_LOG_JSON", value)
+            .env("WANTLOOP_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        assert!(line.contains("serving on"), "WANTLOOP_NO_RETRAIN={value}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = Command::new(BIN).args(["serve"]).env("WANTLOOP_NO_RETRAIN", "maybe").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-retrain"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -25,6 +25,8 @@ pub struct Engine {
     pub(crate) config: Arc<EngineConfig>,
     /// One batch allocation at a time per process.
     pub(crate) allocating: Arc<Mutex<()>>,
+    /// One retraining run per model kind at a time per process.
+    pub(crate) retraining: Arc<crate::retrain::RetrainLocks>,
     pub(crate) classifier: ModelSlot<Classifier>,
     pub(crate) recommender: ModelSlot<Recommender>,
     pub(crate) search: Arc<SearchIndex>,
@@ -55,6 +57,7 @@ impl Engine {
             store,
             config: Arc::new(config.clone()),
             allocating: Arc::new(Mutex::new(())),
+            retraining: Arc::default(),
             classifier: ModelSlot::default(),
             recommender: ModelSlot::default(),
             search,

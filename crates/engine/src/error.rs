@@ -18,6 +18,9 @@ pub enum EngineError {
     Search(#[from] wantloop_search::SearchError),
     #[error("{0}")]
     Seam(String),
+    /// The same long job is already running; try again when it is done.
+    #[error("{0}")]
+    Busy(&'static str),
 }
 
 impl From<crate::indexer::IndexerError> for EngineError {

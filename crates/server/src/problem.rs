@@ -73,6 +73,7 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
             (S::UNPROCESSABLE_ENTITY, "training", "Training failed")
         }
         ApiError::Engine(EngineError::ModelNotLoadable { .. }) => (S::BAD_REQUEST, "bad-request", "Malformed request"),
+        ApiError::Engine(EngineError::Busy(_)) => (S::CONFLICT, "busy", "Already running"),
         ApiError::Engine(EngineError::Alloc(_) | EngineError::Search(_) | EngineError::Seam(_))
         | ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
     }

@@ -89,6 +89,8 @@ pub trait Store: Send + Sync {
     async fn add_labels(&self, labels: &[NewLabel]) -> Result<u64, StoreError>;
     /// Labelled examples with `id > after`, oldest first.
     async fn labels_after(&self, after: i64, limit: u32) -> Result<Vec<Label>, StoreError>;
+    /// The id of the newest label (0 when there is none).
+    async fn newest_label_id(&self) -> Result<i64, StoreError>;
 
     /// Adds a model to the registry as the next version of its kind (inactive).
     async fn register_model(&self, model: &NewModel) -> Result<ModelInfo, StoreError>;

@@ -686,6 +686,7 @@ async fn pruning_keeps_the_active_and_the_previous_model(s: S) {
 }
 
 async fn added_labels_are_kept_once(s: S) {
+    assert_eq!(s.newest_label_id().await.unwrap(), 0);
     let label =
         |text: &str, label: &str| NewLabel { text: text.into(), label: label.into(), source: "base:demo".into() };
     let batch = [label("找个家教", "education"), label("修水管", "home_services"), label("修水管", "home_services")];
@@ -697,6 +698,7 @@ async fn added_labels_are_kept_once(s: S) {
     assert_eq!(s.add_labels(&many).await.unwrap(), 450);
     let stored = s.labels_after(0, 1000).await.unwrap();
     assert_eq!(stored.len(), 453);
+    assert_eq!(s.newest_label_id().await.unwrap(), stored.last().unwrap().id);
     assert!(stored.iter().all(|l| l.source == "base:demo" && l.demand_id.is_none()));
 }
 

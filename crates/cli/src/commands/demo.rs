@@ -78,18 +78,26 @@ async fn train_demo_classifier(engine: &Engine, seed: u64) -> anyhow::Result<Dem
             .filter_map(|d| d.category.map(|label| LabelledText { text: d.text, label }))
             .collect()
     };
-    let (train, held_out) = (labelled(seed.wrapping_add(1), 3_000), labelled(seed.wrapping_add(2), 1_000));
+    let (examples, held_out) = (labelled(seed.wrapping_add(1), 3_000), labelled(seed.wrapping_add(2), 1_000));
+    // The examples stay in the store as base data, so retrains train on them
+    // too; the model leaves out the store's held-out tenth, as retrains do.
+    let store = engine.store().as_ref();
+    wantloop_engine::retrain::keep_as_base(store, &examples, "demo").await?;
+    let train: Vec<LabelledText> =
+        examples.into_iter().filter(|e| !wantloop_engine::retrain::is_held_out(&e.text)).collect();
     let config =
         TrainConfig { features: FeatureConfig { buckets_log2: 18, ..Default::default() }, ..Default::default() };
     let (model, report) = wantloop_ml::classifier::train(&train, None, &config, &mut |_, _| {})?;
     let (metrics, _) = model.evaluate(&held_out);
-    let info = engine
-        .store()
+    let info = store
         .register_model(&NewModel {
             kind: "classifier".into(),
             data_hash: format!("demo-seed-{seed}"),
             metrics: serde_json::json!({ "accuracy": metrics.accuracy, "macro_f1": metrics.macro_f1 }),
-            params: serde_json::json!({ "train": config, "examples": report.examples, "trigger": "demo" }),
+            params: serde_json::json!({
+                "train": config, "examples": report.examples, "trigger": "demo",
+                "labels_up_to": store.newest_label_id().await?,
+            }),
             blob: model.to_bytes(),
         })
         .await?;

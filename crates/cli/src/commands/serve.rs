@@ -35,22 +35,42 @@ pub struct Args {
     /// …and as soon as this many new reviewed labels exist.
     #[arg(long, env = "WANTLOOP_RETRAIN_MIN_LABELS", default_value_t = 100)]
     retrain_min_labels: usize,
+    /// No scheduled retrain of a model kind sooner than this after its last one (minutes).
+    #[arg(long, env = "WANTLOOP_RETRAIN_MIN_INTERVAL_MINUTES", default_value_t = 10.0)]
+    retrain_min_interval_minutes: f64,
+    /// Held-out examples a classifier comparison needs before it can replace the active model.
+    #[arg(long, env = "WANTLOOP_RETRAIN_MIN_HELD_OUT", default_value_t = 200)]
+    retrain_min_held_out: usize,
+    /// Held-out users a recommender comparison needs before it can replace the active model.
+    #[arg(long, env = "WANTLOOP_RETRAIN_MIN_HELD_OUT_USERS", default_value_t = 50)]
+    retrain_min_held_out_users: usize,
+    /// Versions of each model kind kept besides the active one and the one before it.
+    #[arg(long, env = "WANTLOOP_MODEL_KEEP_VERSIONS", default_value_t = 10)]
+    model_keep_versions: u32,
     /// Interaction kinds' weights for the recommender, e.g. `view=0,click=1,accept=4,fulfil=8,rate=1`
     /// (0 leaves a kind out of training).
     #[arg(long, env = "WANTLOOP_INTERACTION_WEIGHTS", default_value = "")]
     interaction_weights: String,
     /// Do not run the retraining schedule in this process.
-    #[arg(long, env = "WANTLOOP_NO_RETRAIN")]
+    #[arg(long, env = "WANTLOOP_NO_RETRAIN", value_parser = clap::builder::BoolishValueParser::new())]
     no_retrain: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!((0.0..=1.0).contains(&args.review_threshold), "--review-threshold must be between 0 and 1");
     anyhow::ensure!(args.retrain_every_hours > 0.0, "--retrain-every-hours must be positive");
+    let every = Duration::try_from_secs_f64(args.retrain_every_hours * 3600.0)
+        .map_err(|_| anyhow::anyhow!("--retrain-every-hours must be a positive number of hours"))?;
+    let min_interval = Duration::try_from_secs_f64(args.retrain_min_interval_minutes * 60.0)
+        .map_err(|_| anyhow::anyhow!("--retrain-min-interval-minutes must be zero or a positive number of minutes"))?;
     let retrain = RetrainConfig {
         base_file: args.classifier_base.clone(),
-        every: Duration::from_secs_f64(args.retrain_every_hours * 3600.0),
+        every,
         min_new_labels: args.retrain_min_labels.max(1),
+        min_interval,
+        min_held_out_examples: args.retrain_min_held_out.max(1),
+        min_held_out_users: args.retrain_min_held_out_users.max(1),
+        keep_versions: args.model_keep_versions,
         interaction_weights: InteractionWeights::parse(&args.interaction_weights)
             .map_err(|e| anyhow::anyhow!("--interaction-weights: {e}"))?,
         ..RetrainConfig::default()

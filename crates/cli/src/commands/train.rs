@@ -190,7 +190,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Target::Classifier(a) => a,
         Target::Recommender(r) => return train_recommender(r).await,
     };
-    let train = classifier::read_file(&a.train)?;
+    let all = classifier::read_file(&a.train)?;
+    // A registered model leaves out the store's fixed held-out tenth, so that
+    // retrains compare with it on examples neither was trained on.
+    let train: Vec<LabelledText> = if a.no_register {
+        all.clone()
+    } else {
+        all.iter().filter(|e| !wantloop_engine::retrain::is_held_out(&e.text)).cloned().collect()
+    };
     let dev = a.dev.as_deref().map(classifier::read_file).transpose()?;
     let config = a.hyper.config();
     let (model, report) = train_with_progress(&train, dev.as_deref(), &config)?;
@@ -203,6 +210,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         let engine = a.store.open().await?;
         let store = engine.store();
         let data = std::fs::read(&a.train).with_context(|| format!("cannot read {}", a.train.display()))?;
+        let source = a.train.display().to_string();
+        let kept = wantloop_engine::retrain::keep_as_base(store.as_ref(), &all, &source).await?;
         let info = store
             .register_model(&NewModel {
                 kind: "classifier".into(),
@@ -211,7 +220,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 params: serde_json::json!({
                     "train": config, "examples": report.examples, "labels": model.labels(),
                     "best_epoch": report.best_epoch, "seconds": report.seconds,
-                    "train_file": a.train.display().to_string(), "trigger": "cli",
+                    "train_file": source, "trigger": "cli",
+                    "labels_up_to": store.newest_label_id().await?,
                 }),
                 blob: bytes,
             })
@@ -219,8 +229,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if a.activate {
             engine.activate_model(info.id, None).await?;
         }
-        registered =
-            format!("; registered as {} (id {}){}", info.tag(), info.id, if a.activate { ", active" } else { "" });
+        registered = format!(
+            "; {kept} new examples kept in the store for retraining; registered as {} (id {}){}",
+            info.tag(),
+            info.id,
+            if a.activate { ", active" } else { "" }
+        );
     }
     let dev_acc = report.dev_accuracy.map_or("n/a".to_string(), |a| format!("{a:.4}"));
     println!(

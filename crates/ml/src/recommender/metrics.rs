@@ -11,10 +11,11 @@ pub struct RankingTotals {
 }
 
 impl RankingTotals {
-    /// Adds one user's ranked list against its relevant items (sorted ascending).
-    pub fn add(&mut self, ranked: &[u32], relevant: &[u32], k: usize) {
+    /// Adds one user's ranked list against its relevant items (sorted
+    /// ascending); returns that user's NDCG@k (`None`: no relevant items).
+    pub fn add(&mut self, ranked: &[u32], relevant: &[u32], k: usize) -> Option<f64> {
         if relevant.is_empty() {
-            return;
+            return None;
         }
         let mut dcg = 0.0;
         let mut hits = 0usize;
@@ -29,6 +30,7 @@ impl RankingTotals {
         self.recall += hits as f64 / relevant.len() as f64;
         self.ndcg += dcg / idcg;
         self.users += 1;
+        Some(dcg / idcg)
     }
 
     /// (P@k, R@k, NDCG@k) averaged over users.

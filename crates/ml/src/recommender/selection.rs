@@ -22,11 +22,16 @@ pub struct EvalReport {
     pub recall: f64,
     pub ndcg: f64,
     pub users: usize,
+    /// Each evaluated user's NDCG@k, in user order: two models evaluated on
+    /// the same split can be compared user by user.
+    #[serde(skip)]
+    pub per_user_ndcg: Vec<f64>,
 }
 
 /// Ranks for every user with test items and averages the metrics.
 pub fn evaluate(model: &Recommender, train: &Interactions, test: &[Vec<u32>], k: usize) -> EvalReport {
     let mut totals = RankingTotals::default();
+    let mut per_user_ndcg = Vec::new();
     let mut scores = Vec::new();
     for (u, relevant) in test.iter().enumerate() {
         if relevant.is_empty() {
@@ -36,16 +41,17 @@ pub fn evaluate(model: &Recommender, train: &Interactions, test: &[Vec<u32>], k:
         model.scores(seen, Some(u as u32), &mut scores);
         let ranked: Vec<u32> =
             model.top_k(&scores, k, |i| seen.binary_search(&i).is_ok()).into_iter().map(|(i, _)| i).collect();
-        totals.add(&ranked, relevant, k);
+        per_user_ndcg.extend(totals.add(&ranked, relevant, k));
     }
     let (precision, recall, ndcg) = totals.means();
-    EvalReport { precision, recall, ndcg, users: totals.users }
+    EvalReport { precision, recall, ndcg, users: totals.users, per_user_ndcg }
 }
 
 /// As [`evaluate`], for a model fitted on other data: items are matched by id,
 /// and the model ranks from each user's `train` history.
 pub fn evaluate_mapped(model: &Recommender, train: &Interactions, test: &[Vec<u32>], k: usize) -> EvalReport {
     let mut totals = RankingTotals::default();
+    let mut per_user_ndcg = Vec::new();
     let mut scores = Vec::new();
     for (u, relevant) in test.iter().enumerate() {
         if relevant.is_empty() {
@@ -60,10 +66,10 @@ pub fn evaluate_mapped(model: &Recommender, train: &Interactions, test: &[Vec<u3
             .into_iter()
             .filter_map(|(i, _)| train.item(&model.items()[i as usize]))
             .collect();
-        totals.add(&ranked, relevant, k);
+        per_user_ndcg.extend(totals.add(&ranked, relevant, k));
     }
     let (precision, recall, ndcg) = totals.means();
-    EvalReport { precision, recall, ndcg, users: totals.users }
+    EvalReport { precision, recall, ndcg, users: totals.users, per_user_ndcg }
 }
 
 /// Moves a seeded `share` of each user's training items (users with at least
@@ -175,7 +181,7 @@ fn tune_hybrid(
     }
     let mut best: Option<(Params, EvalReport)> = None;
     for w in 0..=10 {
-        let mut total = EvalReport { precision: 0.0, recall: 0.0, ndcg: 0.0, users: 0 };
+        let mut total = EvalReport { precision: 0.0, recall: 0.0, ndcg: 0.0, users: 0, per_user_ndcg: Vec::new() };
         let mut params = None;
         for (e, a, part, held) in &splits {
             let Some(blend) = Recommender::hybrid_of(e, a, f64::from(w) / 10.0) else { continue };

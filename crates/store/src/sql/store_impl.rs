@@ -129,6 +129,11 @@ impl Store for SqlStore {
         review::labels_after(self.pool(), after, limit.clamp(1, 100_000)).await
     }
 
+    async fn newest_label_id(&self) -> Result<i64, StoreError> {
+        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM labels").fetch_one(self.pool()).await?;
+        Ok(id.unwrap_or(0))
+    }
+
     async fn register_model(&self, model: &NewModel) -> Result<ModelInfo, StoreError> {
         let out = write_tx!(self, None, |w| models::register(w, model).await)?;
         out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
