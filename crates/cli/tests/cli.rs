@@ -209,9 +209,12 @@ async fn demo_runs_the_whole_loop_without_overbooking() {
 fn bad_arguments_fail_with_a_clear_message() {
     let out = wantloop(&["serve", "--listen", "not-an-address"]);
     assert!(!out.status.success());
-    let out = wantloop(&["import", "demands", "x.txt", "--data-dir", "/tmp"]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = wantloop(&["import", "demands", "x.txt", "--data-dir", data.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("use a .csv or .jsonl file"));
+    assert!(!data.join("wantloop.db").exists(), "a file that cannot be read creates no database");
     let out = wantloop(&["serve", "--database-url", "mysql://nope"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

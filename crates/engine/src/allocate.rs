@@ -67,12 +67,19 @@ impl Engine {
             now: now_ms(),
         };
         self.fresh_index().await;
-        let text: std::collections::HashMap<i64, TextScores> =
-            demands.iter().filter_map(|d| self.text_scores(d).map(|t| (d.id, t))).collect();
-        let plan = batch::build(&demands, &offers, &options, &text);
-        let solve_started = Instant::now();
-        let solution = batch::solve(&plan, mode)?;
-        let solve_seconds = solve_started.elapsed().as_secs_f64();
+        // One search per demand and the solve are CPU work: a blocking thread
+        // keeps them off the async runtime that serves every other request.
+        let engine = self.clone();
+        let (plan, solution, solve_seconds) = tokio::task::spawn_blocking(move || {
+            let text: std::collections::HashMap<i64, TextScores> =
+                demands.iter().filter_map(|d| engine.text_scores(d).map(|t| (d.id, t))).collect();
+            let plan = batch::build(&demands, &offers, &options, &text);
+            let solve_started = Instant::now();
+            let solution = batch::solve(&plan, mode)?;
+            Ok::<_, EngineError>((plan, solution, solve_started.elapsed().as_secs_f64()))
+        })
+        .await
+        .map_err(|e| EngineError::Task(e.to_string()))??;
         let mut report = AllocationReport {
             mode: match mode {
                 Mode::Optimal => "optimal",

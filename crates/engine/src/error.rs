@@ -18,6 +18,9 @@ pub enum EngineError {
     Search(#[from] wantloop_search::SearchError),
     #[error("{0}")]
     Seam(String),
+    /// A blocking task died (a panic inside training or solving).
+    #[error("background task failed: {0}")]
+    Task(String),
     /// The same long job is already running; try again when it is done.
     #[error("{0}")]
     Busy(&'static str),

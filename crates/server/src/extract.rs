@@ -19,19 +19,26 @@ pub struct JsonBody<T> {
     pub raw: Bytes,
 }
 
+/// Reads a body that must be JSON: a non-empty body without a JSON
+/// `Content-Type` (or with none) is refused with 415.
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+    let json = req.headers().get(header::CONTENT_TYPE).map(|ct| {
         let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
-        if !(ct.starts_with("application/json") || ct.contains("+json")) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
+        ct.starts_with("application/json") || ct.contains("+json")
+    });
+    if json == Some(false) {
+        return Err(ApiError::UnsupportedMediaType);
     }
-    Bytes::from_request(req, state).await.map_err(|e| match e {
+    let raw = Bytes::from_request(req, state).await.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(inner) if inner.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::TooLarge { limit: crate::BODY_LIMIT_BYTES }
         }
         other => ApiError::BadRequest { field: None, message: other.body_text() },
-    })
+    })?;
+    if json.is_none() && !raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    Ok(raw)
 }
 
 /// Parses JSON, reporting the path of the field that failed (`location.lat`).
@@ -95,6 +102,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .filter(|id| *id > 0)
             .map(IdPath)
             .ok_or_else(|| ApiError::bad_field("id", format!("must be a positive integer, got {raw:?}")))
+    }
+}
+
+/// A text `{id}` path segment (a person's id), with a problem on failure.
+pub struct TextPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TextPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(raw)| Self(raw))
+            .map_err(|e| ApiError::bad_field("id", e.body_text()))
     }
 }
 

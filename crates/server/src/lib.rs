@@ -9,7 +9,9 @@
 //! `application/problem+json` through the one table in `problem.rs`, and every
 //! route is registered together with its OpenAPI entry.
 
+mod admission;
 mod extract;
+mod jobs;
 mod paging;
 pub mod problem;
 mod reply;
@@ -20,6 +22,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use admission::Limits;
 use wantloop_engine::{Engine, EngineConfig, EngineError};
 use wantloop_store::Store;
 
@@ -31,13 +36,21 @@ pub struct AppState {
     pub engine: Engine,
     /// The document `/openapi.json` serves, generated with the router.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Permits for jobs running on this node (see `jobs.rs`).
+    pub jobs: Arc<Semaphore>,
+    /// How long a request waits for its job before answering 202.
+    pub job_wait: std::time::Duration,
 }
+
+/// Jobs (batch allocations, retrains) a node runs at once.
+pub const MAX_RUNNING_JOBS: usize = 4;
 
 /// What `wantloop serve` is configured with: where to listen, and the engine.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub engine: EngineConfig,
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +66,7 @@ pub enum ServerError {
 pub struct Application {
     listener: TcpListener,
     engine: Engine,
+    limits: Limits,
 }
 
 impl Application {
@@ -61,19 +75,19 @@ impl Application {
     /// [`Application::local_addr`].
     pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
         let engine = Engine::open(&config.engine).await?;
-        Self::with_engine(engine, config.listen).await
+        Self::with_engine(engine, config.listen, config.limits).await
     }
 
     /// [`Application::build`] over a store the caller already holds (tests).
     pub async fn with_store(store: Arc<dyn Store>, config: ServerConfig) -> Result<Self, ServerError> {
         let engine = Engine::with_store(store, &config.engine).await?;
-        Self::with_engine(engine, config.listen).await
+        Self::with_engine(engine, config.listen, config.limits).await
     }
 
     /// Serves an engine that is already open (the demo's, after its run).
-    pub async fn with_engine(engine: Engine, listen: SocketAddr) -> Result<Self, ServerError> {
+    pub async fn with_engine(engine: Engine, listen: SocketAddr, limits: Limits) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen).await.map_err(|source| ServerError::Bind { addr: listen, source })?;
-        Ok(Self { listener, engine })
+        Ok(Self { listener, engine, limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -91,7 +105,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let jobs = self.engine.start_jobs();
-        let app = routes::router(self.engine);
+        let app = routes::router(self.engine, self.limits).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         drop(jobs);
         result.map_err(ServerError::from)

@@ -27,6 +27,18 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("the request target is longer than the limit of {limit} bytes")]
+    UriTooLong { limit: usize },
+    #[error("the request headers are larger than the limit of {limit} bytes")]
+    HeadersTooLarge { limit: usize },
+    #[error("too many requests from this client; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the server is at its limit of requests in flight; retry shortly")]
+    Overloaded,
+    #[error("the request did not finish within {seconds} s")]
+    TimedOut { seconds: f64 },
+    #[error("the server is not ready: {0}")]
+    NotReady(String),
     #[error("internal error")]
     Internal,
 }
@@ -59,6 +71,14 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         ApiError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too-large", "Request body too large"),
         ApiError::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "media-type", "Unsupported media type"),
         ApiError::NoRoute(_) => (S::NOT_FOUND, "no-route", "Not found"),
+        ApiError::UriTooLong { .. } => (S::URI_TOO_LONG, "uri-too-long", "Request target too long"),
+        ApiError::HeadersTooLarge { .. } => {
+            (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", "Request headers too large")
+        }
+        ApiError::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
+        ApiError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", "Server busy"),
+        ApiError::TimedOut { .. } => (S::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+        ApiError::NotReady(_) => (S::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
         ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method", "Method not allowed"),
         ApiError::Store(s) | ApiError::Engine(EngineError::Store(s)) => match s {
             StoreError::NotFound { .. } => (S::NOT_FOUND, "not-found", "Not found"),
@@ -74,7 +94,9 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         }
         ApiError::Engine(EngineError::ModelNotLoadable { .. }) => (S::BAD_REQUEST, "bad-request", "Malformed request"),
         ApiError::Engine(EngineError::Busy(_)) => (S::CONFLICT, "busy", "Already running"),
-        ApiError::Engine(EngineError::Alloc(_) | EngineError::Search(_) | EngineError::Seam(_))
+        ApiError::Engine(
+            EngineError::Alloc(_) | EngineError::Search(_) | EngineError::Seam(_) | EngineError::Task(_),
+        )
         | ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
     }
 }
@@ -91,10 +113,12 @@ fn field_errors(e: &ApiError) -> Vec<FieldError> {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, slug, title) = status_and_slug(&self);
-        let detail = if status.is_server_error() {
+impl ApiError {
+    /// The status and RFC 9457 body this error is answered with.
+    pub fn to_problem(&self) -> (StatusCode, Problem) {
+        let (status, slug, title) = status_and_slug(self);
+        let expected = matches!(self, ApiError::Overloaded | ApiError::TimedOut { .. } | ApiError::NotReady(_));
+        let detail = if status.is_server_error() && !expected {
             tracing::error!(error = %self, "request failed");
             "the server could not complete the request; it has been logged".to_string()
         } else {
@@ -105,11 +129,34 @@ impl IntoResponse for ApiError {
             title: title.to_string(),
             status: status.as_u16(),
             detail,
-            errors: field_errors(&self),
+            errors: field_errors(self),
         };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        (status, problem)
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::Overloaded | ApiError::TimedOut { .. } | ApiError::NotReady(_) => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// A problem+json response from a status and a body (one stored with a job).
+pub fn problem_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, problem) = self.to_problem();
+        let mut resp = problem_response(status, serde_json::to_vec(&problem).unwrap_or_default());
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp
     }
 }

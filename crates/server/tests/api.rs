@@ -2,69 +2,16 @@
 //! against a fresh database: SQLite always, PostgreSQL when
 //! `WANTLOOP_TEST_PG_URL` is set.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use wantloop_engine::{EngineConfig, IndexLocation, JobsConfig, MatchConfig};
-use wantloop_server::{Application, ServerConfig};
 use wantloop_store::testing::TestDb;
 
-struct App {
-    base: String,
-    http: Client,
-    store: Arc<dyn wantloop_store::Store>,
-}
+mod common;
 
-impl App {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.http.post(self.url(path)).json(&body).send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post_empty(&self, path: &str) -> (StatusCode, Value) {
-        let r = self.http.post(self.url(path)).send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = self.http.get(self.url(path)).send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-}
-
-async fn boot(db: &TestDb) -> App {
-    let mut engine = EngineConfig::embedded(std::path::Path::new("."));
-    engine.database_url = db.url.clone();
-    engine.index = IndexLocation::Memory;
-    engine.matching = MatchConfig::default();
-    engine.retrain.base_file = Some(fixture("demands_train.tsv"));
-    engine.jobs = JobsConfig {
-        expiry_interval: Duration::from_secs(3600),
-        model_poll_interval: Duration::from_millis(100),
-        index_interval: Duration::from_millis(50),
-        retrain_scheduler: false,
-    };
-    let store: Arc<dyn wantloop_store::Store> = Arc::new(db.store.clone());
-    let config = ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), engine };
-    let app = Application::with_store(store.clone(), config).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    App { base, http: Client::new(), store }
-}
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ml/tests/fixtures").join(name)
-}
+use common::{App, boot, fixture};
 
 macro_rules! api_tests {
     ($($name:ident),* $(,)?) => {

@@ -108,6 +108,17 @@ pub trait Store: Send + Sync {
     async fn prune_models(&self, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError>;
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError>;
 
+    /// Starts a job record (`running`); with a key, a repeat returns the job
+    /// the first request started.
+    async fn create_job(&self, kind: &str, idem: Option<&IdemKey>) -> Result<Outcome<Job>, StoreError>;
+    /// Records how a running job ended: its result, or the problem it failed with.
+    async fn finish_job(
+        &self,
+        id: i64,
+        outcome: Result<&serde_json::Value, &serde_json::Value>,
+    ) -> Result<Job, StoreError>;
+    async fn get_job(&self, id: i64) -> Result<Job, StoreError>;
+
     /// Records interactions (one transaction, one event); every offer must exist.
     async fn record_interactions(
         &self,

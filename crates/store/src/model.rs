@@ -251,3 +251,42 @@ pub struct Label {
     pub demand_id: Option<i64>,
     pub created_at: i64,
 }
+
+/// Long work started through the API (batch allocation, retraining).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    pub id: i64,
+    /// `allocate`, `retrain.classifier` or `retrain.recommender`.
+    pub kind: String,
+    pub status: JobStatus,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    /// What the work returned, when it succeeded.
+    pub result: Option<serde_json::Value>,
+    /// The problem it failed with (an RFC 9457 body), when it failed.
+    pub error: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Running, Self::Succeeded, Self::Failed].into_iter().find(|s| s.as_str() == raw)
+    }
+}

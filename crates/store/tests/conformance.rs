@@ -60,6 +60,7 @@ conformance!(
     added_labels_are_kept_once,
     withdrawal_expires_proposals_with_its_own_events,
     missing_and_present_coordinates_alternate,
+    jobs_record_how_long_work_ended,
 );
 
 fn class(category: &str) -> Classification {
@@ -752,4 +753,22 @@ async fn missing_and_present_coordinates_alternate(s: S) {
         let rating = wantloop_core::InteractionInput { user: "u".into(), offer_id: o.id, kind: kind.into(), value };
         s.record_interactions(&[rating.parse("").unwrap()], None).await.unwrap();
     }
+}
+
+async fn jobs_record_how_long_work_ended(s: S) {
+    let started = s.create_job("allocate", Some(&key("job-1", "f"))).await.unwrap().done().unwrap();
+    assert_eq!((started.status, started.kind.as_str()), (JobStatus::Running, "allocate"));
+    // The same key names the same job.
+    let again = s.create_job("allocate", Some(&key("job-1", "f"))).await.unwrap();
+    assert!(matches!(&again, Outcome::Replayed(r) if r.body.contains(&format!("\"id\":{}", started.id))), "{again:?}");
+    let done = s.finish_job(started.id, Ok(&serde_json::json!({"planned_units": 3}))).await.unwrap();
+    assert_eq!((done.status, done.result.clone().unwrap()["planned_units"].as_i64()), (JobStatus::Succeeded, Some(3)));
+    assert!(done.finished_at.is_some());
+    // A finished job stays as it ended.
+    assert!(s.finish_job(started.id, Err(&serde_json::json!({"status": 500}))).await.is_err());
+    assert_eq!(s.get_job(started.id).await.unwrap(), done);
+    let failed = s.create_job("retrain.classifier", None).await.unwrap().done().unwrap();
+    let failed = s.finish_job(failed.id, Err(&serde_json::json!({"status": 422}))).await.unwrap();
+    assert_eq!((failed.status, failed.error.unwrap()["status"].as_i64()), (JobStatus::Failed, Some(422)));
+    assert!(matches!(s.get_job(9999).await, Err(StoreError::NotFound { entity: "job", .. })));
 }

@@ -15,7 +15,7 @@ use wantloop_core::{MatchStatus, MatchTransition};
 use wantloop_engine::{AllocationReport, Engine, EngineConfig};
 use wantloop_match::Mode;
 use wantloop_ml::classifier::{FeatureConfig, LabelledText, TrainConfig};
-use wantloop_server::Application;
+use wantloop_server::{Application, Limits};
 use wantloop_store::{MatchFilter, NewModel, Stats, Store};
 
 use super::import::{progress, store_demands, store_offers};
@@ -232,13 +232,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    let app = match Application::with_engine(engine.clone(), args.listen).await {
+    let app = match Application::with_engine(engine.clone(), args.listen, Limits::default()).await {
         Ok(app) => app,
         Err(e) => {
             eprintln!("note: {e}; using a free port instead");
             let mut any_port = args.listen;
             any_port.set_port(0);
-            Application::with_engine(engine, any_port).await?
+            Application::with_engine(engine, any_port, Limits::default()).await?
         }
     };
     println!("try: curl http://{}/v1/stats", app.local_addr());

@@ -118,10 +118,12 @@ pub async fn store_offers(
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let engine = args.store.open().await?;
+    // The file is read before the store is opened: a file that cannot be
+    // read leaves no database behind.
     let (ok, bad) = match args.kind {
         Kind::Demands => {
             let rows = read_rows::<DemandRecord>(&args.file)?;
+            let engine = args.store.open().await?;
             let bar = progress(rows.len(), "demands");
             let r = store_demands(&engine, rows, &bar).await?;
             bar.finish_and_clear();
@@ -129,6 +131,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Kind::Offers => {
             let rows = read_rows::<OfferRecord>(&args.file)?;
+            let engine = args.store.open().await?;
             let bar = progress(rows.len(), "offers");
             let r = store_offers(&engine, rows, &bar).await?;
             bar.finish_and_clear();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use wantloop_engine::{InteractionWeights, JobsConfig, MatchConfig, RetrainConfig};
-use wantloop_server::{Application, ServerConfig};
+use wantloop_server::{Application, Limits, ServerConfig};
 
 use crate::StoreArgs;
 
@@ -51,9 +51,50 @@ pub struct Args {
     /// (0 leaves a kind out of training).
     #[arg(long, env = "WANTLOOP_INTERACTION_WEIGHTS", default_value = "")]
     interaction_weights: String,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Do not run the retraining schedule in this process.
     #[arg(long, env = "WANTLOOP_NO_RETRAIN", value_parser = clap::builder::BoolishValueParser::new())]
     no_retrain: bool,
+}
+
+/// The server's limits (see the README's "Limits" section).
+#[derive(clap::Args)]
+pub struct LimitArgs {
+    /// Longest a request may run before it is answered 503; batch allocation and
+    /// retraining answer 202 with a job to poll instead (seconds).
+    #[arg(long, env = "WANTLOOP_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
+    request_timeout_secs: f64,
+    /// Requests handled at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "WANTLOOP_MAX_IN_FLIGHT", default_value_t = Limits::default().max_in_flight)]
+    max_in_flight: usize,
+    /// Sustained requests per second per client address (0: no limit); more get 429.
+    #[arg(long, env = "WANTLOOP_RATE_LIMIT", default_value_t = Limits::default().rate_per_second)]
+    rate_limit: u32,
+    /// Requests a client may burst above its rate.
+    #[arg(long, env = "WANTLOOP_RATE_BURST", default_value_t = Limits::default().rate_burst)]
+    rate_burst: u32,
+    /// Rate-limit by the last X-Forwarded-For hop (set behind nginx), not the TCP peer.
+    #[arg(long, env = "WANTLOOP_TRUST_FORWARDED_FOR", value_parser = clap::builder::BoolishValueParser::new())]
+    trust_forwarded_for: bool,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> anyhow::Result<Limits> {
+        let request_timeout = Duration::try_from_secs_f64(self.request_timeout_secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("--request-timeout-secs must be a positive number of seconds"))?;
+        anyhow::ensure!(self.max_in_flight > 0, "--max-in-flight must be at least 1");
+        Ok(Limits {
+            request_timeout,
+            max_in_flight: self.max_in_flight,
+            rate_per_second: self.rate_limit,
+            rate_burst: self.rate_burst,
+            trust_forwarded_for: self.trust_forwarded_for,
+            ..Limits::default()
+        })
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -84,8 +125,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         index_interval: Duration::from_secs(1),
         retrain_scheduler: !args.no_retrain,
     };
-    let app =
-        Application::build(ServerConfig { listen: args.listen, engine }).await.context("cannot start the server")?;
+    let app = Application::build(ServerConfig { listen: args.listen, engine, limits: args.limits.limits()? })
+        .await
+        .context("cannot start the server")?;
     serve(app).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -38,7 +38,7 @@ pub async fn create(
     let d = body.value.parse()?;
     let key = idem.for_request(&body.raw, StatusCode::CREATED);
     let out = s.engine.create_demand(&d, key.as_ref()).await?;
-    Ok(Reply::from_outcome(StatusCode::CREATED, out))
+    Ok(Reply::created("/v1/demands", out, |d| d.id))
 }
 
 #[utoipa::path(get, path = "/v1/demands", tag = "demands", params(DemandQuery),

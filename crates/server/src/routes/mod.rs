@@ -25,8 +25,9 @@ use wantloop_engine::Engine;
 
 pub use system::parse_mode;
 
+use crate::admission::{Admission, Limits};
 use crate::problem::ApiError;
-use crate::{AppState, BODY_LIMIT_BYTES};
+use crate::{AppState, BODY_LIMIT_BYTES, MAX_RUNNING_JOBS};
 
 /// The document's header; its paths come from the routes below.
 #[derive(OpenApi)]
@@ -68,6 +69,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(system::events))
         .routes(routes!(system::stats))
         .routes(routes!(system::allocate))
+        .routes(routes!(system::job))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::openapi))
@@ -96,14 +98,21 @@ fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> axum::respons
     ApiError::Internal.into_response()
 }
 
-pub fn router(engine: Engine) -> Router {
+pub fn router(engine: Engine, limits: Limits) -> Router {
     let (routes, doc) = api().split_for_parts();
-    let state = AppState { engine, openapi: Arc::new(doc) };
+    let state = AppState {
+        engine,
+        openapi: Arc::new(doc),
+        jobs: Arc::new(tokio::sync::Semaphore::new(MAX_RUNNING_JOBS)),
+        job_wait: limits.request_timeout,
+    };
+    let admission = Arc::new(Admission::new(limits));
     routes
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(CatchPanicLayer::custom(panic_to_problem))
+        .layer(axum::middleware::from_fn_with_state(admission, crate::admission::admit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

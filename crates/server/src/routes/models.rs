@@ -2,12 +2,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
-use wantloop_store::ModelInfo;
+use wantloop_store::{Job, ModelInfo};
 
 use crate::AppState;
 use crate::extract::{ApiQuery, IdPath, Idempotency, OptionalJsonBody};
+use crate::jobs;
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
 use wantloop_engine::RetrainOutcome;
@@ -51,25 +53,42 @@ pub struct RetrainQuery {
     model: Option<String>,
 }
 
-/// Retrain now: the classifier from the configured base file and the review
-/// labels, or the recommender from the stored interactions. The new model is
-/// activated only if it is not worse than the active one on held-out data.
-#[utoipa::path(post, path = "/v1/models/retrain", tag = "models", params(RetrainQuery),
-    responses((status = 200, body = RetrainOutcome), (status = 400, body = Problem), (status = 422, body = Problem)))]
+/// Retrain now: the classifier from every labelled example the store keeps,
+/// or the recommender from the stored interactions. The new model goes live
+/// only through the paired held-out comparison (see the README). Runs as a
+/// job, like `POST /v1/allocate`: `202` with `Location` when it outlasts the
+/// request timeout or `Prefer: respond-async` is sent; `409` while the same
+/// kind is already retraining.
+#[utoipa::path(post, path = "/v1/models/retrain", tag = "models",
+    params(RetrainQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers for the same job"),
+        ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once"),
+    ),
+    responses((status = 200, body = RetrainOutcome), (status = 202, body = Job, description = "Still running: poll `Location`"),
+        (status = 400, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn retrain(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<RetrainQuery>,
-) -> Result<Json<RetrainOutcome>, ApiError> {
-    let outcome = match q.kind.as_deref().unwrap_or(CLASSIFIER) {
-        CLASSIFIER => s.engine.retrain_classifier().await?,
+    headers: HeaderMap,
+    idem: Idempotency,
+    body: OptionalJsonBody<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let engine = s.engine.clone();
+    let key = idem.for_request(&body.raw, StatusCode::ACCEPTED);
+    let respond_async = jobs::prefers_async(&headers);
+    match q.kind.as_deref().unwrap_or(CLASSIFIER) {
+        CLASSIFIER => {
+            let work = async move { engine.retrain_classifier().await.map_err(ApiError::from) };
+            jobs::run(&s, "retrain.classifier", key, respond_async, work).await
+        }
         RECOMMENDER => {
-            let model = q.model.as_deref().unwrap_or("auto");
-            if !["auto", "ease", "als", "itemknn", "popularity"].contains(&model) {
+            let model = q.model.unwrap_or_else(|| "auto".into());
+            if !["auto", "ease", "als", "itemknn", "popularity"].contains(&model.as_str()) {
                 return Err(ApiError::bad_field("model", "must be auto, ease, als, itemknn or popularity"));
             }
-            s.engine.retrain_recommender(model).await?
+            let work = async move { engine.retrain_recommender(&model).await.map_err(ApiError::from) };
+            jobs::run(&s, "retrain.recommender", key, respond_async, work).await
         }
-        _ => return Err(ApiError::bad_field("kind", "must be classifier or recommender")),
-    };
-    Ok(Json(outcome))
+        _ => Err(ApiError::bad_field("kind", "must be classifier or recommender")),
+    }
 }

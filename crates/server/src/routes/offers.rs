@@ -36,7 +36,7 @@ pub async fn create(
     let o = body.value.parse()?;
     let key = idem.for_request(&body.raw, StatusCode::CREATED);
     let out = s.engine.store().create_offer(&o, key.as_ref()).await?;
-    Ok(Reply::from_outcome(StatusCode::CREATED, out))
+    Ok(Reply::created("/v1/offers", out, |o| o.id))
 }
 
 #[utoipa::path(get, path = "/v1/offers", tag = "offers", params(OfferQuery),

@@ -1,7 +1,7 @@
 //! Interactions in, recommendations out.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use wantloop_core::values::{Category, PartyId};
@@ -9,7 +9,7 @@ use wantloop_core::{Interaction, InteractionInput, ValidationError};
 
 use super::demands::parse_limit;
 use crate::AppState;
-use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody};
+use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, TextPath};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
 use wantloop_engine::recommend::{RecommendOptions, Recommendations, Recommended};
@@ -73,7 +73,7 @@ pub struct RecommendQuery {
     responses((status = 200, body = Recommendations), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn for_user(
     State(s): State<AppState>,
-    Path(user): Path<String>,
+    TextPath(user): TextPath,
     ApiQuery(q): ApiQuery<RecommendQuery>,
 ) -> Result<Json<Recommendations>, ApiError> {
     let user = PartyId::parse("id", &user)?;

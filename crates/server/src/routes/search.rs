@@ -83,12 +83,18 @@ fn parse(q: &SearchQuery) -> Result<SearchRequest, ApiError> {
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
     }
+    let (price_min, price_max) = (int("price_min", q.price_min.as_deref())?, int("price_max", q.price_max.as_deref())?);
+    if let (Some(lo), Some(hi)) = (price_min, price_max)
+        && lo > hi
+    {
+        return Err(wantloop_core::ValidationError::one("price_min", "must not be above price_max").into());
+    }
     Ok(SearchRequest {
         q: text,
         kind,
         category: q.category.clone().filter(|c| !c.is_empty()),
-        price_min: int("price_min", q.price_min.as_deref())?,
-        price_max: int("price_max", q.price_max.as_deref())?,
+        price_min,
+        price_max,
         near,
         status: q.status.clone().filter(|s| !s.is_empty()),
         more_like: int("more_like", q.more_like.as_deref())?,
@@ -99,7 +105,7 @@ fn parse(q: &SearchQuery) -> Result<SearchRequest, ApiError> {
 
 /// Ranked hits with highlighted snippets, the total, and counts per category.
 #[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchQuery),
-    responses((status = 200, body = SearchResponse), (status = 400, body = Problem)))]
+    responses((status = 200, body = SearchResponse), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn search(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<SearchQuery>,

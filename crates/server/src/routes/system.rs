@@ -3,14 +3,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use wantloop_core::Event;
 use wantloop_match::Mode;
-use wantloop_store::Stats;
+use wantloop_store::{Job, Stats};
 
 use crate::AppState;
-use crate::extract::{ApiQuery, OptionalJsonBody};
+use crate::extract::{ApiQuery, IdPath, Idempotency, OptionalJsonBody};
+use crate::jobs;
 use crate::paging::{Paged, parse_page};
 use crate::problem::{ApiError, Problem};
 use wantloop_engine::AllocationReport;
@@ -35,14 +37,14 @@ pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
-pub async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, (StatusCode, Json<Health>)> {
+pub async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
     let backend = format!("{:?}", s.engine.store().backend()).to_lowercase();
     let version = env!("CARGO_PKG_VERSION").to_string();
     match s.engine.store().ping().await {
         Ok(()) => Ok(Json(Health { status: "ready".into(), backend, version })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err((StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into(), backend, version })))
+            Err(ApiError::NotReady(format!("the {backend} database does not answer")))
         }
     }
 }
@@ -118,16 +120,36 @@ pub fn parse_mode(raw: Option<&str>) -> Result<Mode, ApiError> {
     }
 }
 
-/// Allocate supply over all open demands at once and propose the result.
+/// Allocate supply over all open demands at once and propose the result. The
+/// work runs as a job: the answer is its report, or `202` with the job's
+/// `Location` when it takes longer than the request timeout (at once with
+/// `Prefer: respond-async`).
 #[utoipa::path(post, path = "/v1/allocate", tag = "system", request_body(content = Option<AllocateInput>),
-    responses((status = 200, body = AllocationReport), (status = 400, body = Problem)))]
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers for the same job"),
+        ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once"),
+    ),
+    responses((status = 200, body = AllocationReport), (status = 202, body = Job, description = "Still running: poll `Location`"),
+        (status = 400, body = Problem)))]
 pub async fn allocate(
     State(s): State<AppState>,
+    headers: HeaderMap,
+    idem: Idempotency,
     body: OptionalJsonBody<AllocateInput>,
-) -> Result<Json<AllocationReport>, ApiError> {
+) -> Result<Response, ApiError> {
     let input = body.value.unwrap_or_default();
     let mode = parse_mode(input.mode.as_deref())?;
-    Ok(Json(s.engine.allocate(mode, input.dry_run).await?))
+    let key = idem.for_request(&body.raw, StatusCode::ACCEPTED);
+    let engine = s.engine.clone();
+    let work = async move { engine.allocate(mode, input.dry_run).await.map_err(ApiError::from) };
+    jobs::run(&s, "allocate", key, jobs::prefers_async(&headers), work).await
+}
+
+/// A job started by `POST /v1/allocate` or `POST /v1/models/retrain`.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "system", params(("id" = i64, Path)),
+    responses((status = 200, body = Job), (status = 404, body = Problem)))]
+pub async fn job(State(s): State<AppState>, IdPath(id): IdPath) -> Result<Json<Job>, ApiError> {
+    Ok(Json(s.engine.store().get_job(id).await?))
 }
 
 /// This document.

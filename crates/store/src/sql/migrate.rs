@@ -15,12 +15,14 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (2, "models_review", include_str!("../../migrations/sqlite/0002_models_review.sql")),
     (3, "interactions", include_str!("../../migrations/sqlite/0003_interactions.sql")),
     (4, "hardening", include_str!("../../migrations/sqlite/0004_hardening.sql")),
+    (5, "jobs", include_str!("../../migrations/sqlite/0005_jobs.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "models_review", include_str!("../../migrations/postgres/0002_models_review.sql")),
     (3, "interactions", include_str!("../../migrations/postgres/0003_interactions.sql")),
     (4, "hardening", include_str!("../../migrations/postgres/0004_hardening.sql")),
+    (5, "jobs", include_str!("../../migrations/postgres/0005_jobs.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

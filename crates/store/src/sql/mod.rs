@@ -8,6 +8,7 @@ mod args;
 mod demands;
 mod idempotency;
 mod interactions;
+mod jobs;
 mod matches;
 mod migrate;
 mod models;

@@ -8,7 +8,7 @@ use wantloop_core::{
     Demand, DemandStatus, Event, Interaction, Match, MatchTransition, NewInteraction, NewOffer, Offer,
 };
 
-use super::{SqlStore, demands, interactions, matches, models, offers, outbox, review, stats, write_tx};
+use super::{SqlStore, demands, interactions, jobs, matches, models, offers, outbox, review, stats, write_tx};
 use crate::Store;
 use crate::error::StoreError;
 use crate::model::*;
@@ -167,6 +167,23 @@ impl Store for SqlStore {
     async fn prune_models(&self, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError> {
         let out = write_tx!(self, None, |w| models::prune(w, kind, keep).await)?;
         out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn create_job(&self, kind: &str, idem: Option<&IdemKey>) -> Result<Outcome<Job>, StoreError> {
+        write_tx!(self, idem, |w| jobs::create(w, kind).await)
+    }
+
+    async fn finish_job(
+        &self,
+        id: i64,
+        outcome: Result<&serde_json::Value, &serde_json::Value>,
+    ) -> Result<Job, StoreError> {
+        let out = write_tx!(self, None, |w| jobs::finish(w, id, outcome).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn get_job(&self, id: i64) -> Result<Job, StoreError> {
+        jobs::get(self.pool(), id).await
     }
 
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError> {
