@@ -18,9 +18,21 @@ pub enum IndexerError {
     Search(#[from] SearchError),
 }
 
+/// Applies one event. An event about an offer or demand whose entity cannot
+/// be read is skipped, but loudly: an error in the log and a counter in
+/// `/v1/stats`, because the index now lags the store for that entity until a
+/// later event or a `wantloop reindex` repairs it.
 fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
-    let offer = |v: &serde_json::Value| serde_json::from_value::<Offer>(v.clone()).ok();
-    let demand = |v: &serde_json::Value| serde_json::from_value::<Demand>(v.clone()).ok();
+    let undecodable = |what: &str, err: serde_json::Error| {
+        index.count_undecodable();
+        tracing::error!(event = e.id, kind = %e.kind, what, error = %err, "cannot index an outbox event");
+    };
+    let offer = |v: &serde_json::Value| {
+        serde_json::from_value::<Offer>(v.clone()).map_err(|err| undecodable("offer", err)).ok()
+    };
+    let demand = |v: &serde_json::Value| {
+        serde_json::from_value::<Demand>(v.clone()).map_err(|err| undecodable("demand", err)).ok()
+    };
     match e.entity.as_str() {
         "offer" => {
             if let Some(o) = offer(&e.payload) {
@@ -33,11 +45,15 @@ fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
             }
         }
         "match" => {
-            if let Some(o) = offer(&e.payload["offer"]) {
-                index.upsert_offer(&o)?;
-            }
-            if let Some(d) = demand(&e.payload["demand"]) {
-                index.upsert_demand(&d)?;
+            for (key, is_offer) in [("offer", true), ("demand", false)] {
+                let Some(v) = e.payload.get(key) else { continue };
+                if is_offer {
+                    if let Some(o) = offer(v) {
+                        index.upsert_offer(&o)?;
+                    }
+                } else if let Some(d) = demand(v) {
+                    index.upsert_demand(&d)?;
+                }
             }
         }
         _ => {}
@@ -46,7 +62,10 @@ fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
 }
 
 /// Applies every event after the index's cursor and commits; returns how many.
+/// One catch-up at a time per index (the background task and requests that
+/// need a fresh index share it), so batches land in order.
 pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, IndexerError> {
+    let _one_at_a_time = index.applying().lock().await;
     let mut applied = 0;
     loop {
         let events = store.events_after(index.cursor(), 1_000).await?;
@@ -63,6 +82,7 @@ pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, I
 /// Rebuilds the index from the store's current rows.
 pub async fn rebuild(store: &dyn Store, index: &SearchIndex, progress: &dyn Fn(u64)) -> Result<u64, IndexerError> {
     use wantloop_store::{DemandFilter, OfferFilter};
+    let _one_at_a_time = index.applying().lock().await;
     // Take the cursor first: events after it are applied by the next catch-up.
     let cursor = store.last_event_id().await?;
     index.clear()?;
@@ -89,5 +109,85 @@ pub async fn run(store: Arc<dyn Store>, index: Arc<SearchIndex>, every: Duration
         if let Err(e) = catch_up(store.as_ref(), &index).await {
             tracing::warn!(error = %e, "search indexing failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use wantloop_core::Event;
+    use wantloop_search::SearchIndex;
+    use wantloop_store::Store;
+    use wantloop_store::testing::TestDb;
+
+    use super::*;
+
+    #[test]
+    fn an_undecodable_event_is_counted_not_silently_skipped() {
+        let index = SearchIndex::in_memory().unwrap();
+        let bad = |id, entity: &str, payload| Event {
+            id,
+            kind: format!("{entity}.created"),
+            entity: entity.into(),
+            entity_id: 1,
+            payload,
+            created_at: 0,
+        };
+        apply(&index, &bad(1, "offer", serde_json::json!({"id": "not a number"}))).unwrap();
+        apply(&index, &bad(2, "match", serde_json::json!({"offer": {"id": 1}, "demand": []}))).unwrap();
+        assert_eq!(index.undecodable_events(), 3);
+        // Events of other entities carry nothing to index: not an error.
+        apply(&index, &bad(3, "model", serde_json::json!({"whatever": true}))).unwrap();
+        assert_eq!(index.undecodable_events(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_catch_ups_land_in_order() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(db.store.clone());
+        let index = Arc::new(SearchIndex::in_memory().unwrap());
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..25 {
+                        let input = wantloop_core::offer::OfferInput {
+                            provider: format!("p{w}"),
+                            text: format!("自行车 {w} {i}"),
+                            category: "bicycles".into(),
+                            price: 100,
+                            ..Default::default()
+                        };
+                        store.create_offer(&input.parse().unwrap(), None).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, index) = (store.clone(), index.clone());
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    for _ in 0..30 {
+                        catch_up(store.as_ref(), &index).await.unwrap();
+                        seen.push(index.cursor());
+                        tokio::task::yield_now().await;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        for r in readers {
+            let seen = r.await.unwrap();
+            assert!(seen.windows(2).all(|w| w[0] <= w[1]), "the cursor moved back: {seen:?}");
+        }
+        catch_up(store.as_ref(), &index).await.unwrap();
+        assert_eq!(index.cursor(), store.last_event_id().await.unwrap());
+        assert_eq!(index.num_docs(), 100);
+        db.cleanup().await;
     }
 }

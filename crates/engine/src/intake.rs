@@ -20,9 +20,17 @@ pub struct ClassifyResult {
     /// `classifier v3` when a trained model answered, `rules` otherwise.
     pub source: String,
     /// The three most likely categories (model only).
-    pub top: Vec<(String, f64)>,
+    pub top: Vec<CategoryScore>,
     /// Whether the intake would send a demand with this text to review.
     pub needs_review: bool,
+}
+
+/// One candidate category and the model's probability for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CategoryScore {
+    pub category: String,
+    pub probability: f64,
 }
 
 impl Engine {
@@ -38,7 +46,11 @@ impl Engine {
                     category: p.label,
                     confidence: p.confidence,
                     source: loaded.info.tag(),
-                    top: p.top,
+                    top: p
+                        .top
+                        .into_iter()
+                        .map(|(category, probability)| CategoryScore { category, probability })
+                        .collect(),
                 };
             }
         }

@@ -28,7 +28,7 @@ pub use allocate::{AllocationReport, PlannedPair};
 pub use config::{EngineConfig, IndexLocation, JobsConfig, MatchConfig};
 pub use engine::{Engine, MODELS_SUBJECT};
 pub use error::EngineError;
-pub use intake::ClassifyResult;
+pub use intake::{CategoryScore, ClassifyResult};
 pub use jobs::Jobs;
 pub use matching::{ScoredDemand, ScoredOffer};
 pub use retrain::{InteractionWeights, RetrainConfig, RetrainOutcome};

@@ -120,12 +120,13 @@ impl Engine {
     }
 
     /// Open demands an offer could fulfil, best first: "show the requests this
-    /// inventory can serve".
+    /// inventory can serve". Scores the newest 1,000 open demands of the
+    /// offer's category, so the work per request is bounded.
     pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
         let o = self.store.get_offer(offer_id).await?;
         let filter =
             DemandFilter { status: Some(DemandStatus::Open), category: Some(o.category.clone()), ..Default::default() };
-        let demands = self.store.all_demands(&filter).await?;
+        let demands = self.store.newest_demands(&filter, wantloop_store::Page::MAX_LIMIT).await?;
         let now = now_ms();
         let mut out: Vec<ScoredDemand> = demands
             .into_iter()

@@ -99,9 +99,12 @@ impl Picker<'_> {
     }
 }
 
+/// The most of a person's interactions one recommendation reads (the newest).
+const HISTORY_LIMIT: u32 = 1_000;
+
 impl Engine {
     pub async fn recommend(&self, user: &str, options: &RecommendOptions) -> Result<Recommendations, StoreError> {
-        let history = self.store().user_interactions(user).await?;
+        let history = self.store().user_interactions(user, HISTORY_LIMIT).await?;
         // Consumed: what the user accepted or received; not shown again.
         let excluded: HashSet<i64> = history
             .iter()
@@ -142,13 +145,13 @@ impl Engine {
     /// Offers similar to the user's latest demand (token overlap), else the newest.
     async fn content_candidates(&self, user: &str, category: Option<&str>) -> Result<Candidates, StoreError> {
         let filter = DemandFilter { requester: Some(user.to_string()), ..Default::default() };
-        let latest = self.store().list_demands(&filter, Page::first(Page::MAX_LIMIT)).await?.pop();
+        let latest = self.store().newest_demands(&filter, 1).await?.pop();
         let category = category.map(str::to_string).or(latest.as_ref().map(|d| d.category.clone()));
         let offers = self
             .store()
-            .list_offers(
+            .newest_offers(
                 &OfferFilter { status: Some(OfferStatus::Available), category, ..Default::default() },
-                Page::first(Page::MAX_LIMIT),
+                Page::MAX_LIMIT,
             )
             .await?;
         Ok(match latest {
@@ -161,7 +164,7 @@ impl Engine {
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
                 scored
             }
-            None => offers.iter().rev().map(|o| (o.id, 0.0, "fresh")).collect(),
+            None => offers.iter().map(|o| (o.id, 0.0, "fresh")).collect(),
         })
     }
 
@@ -187,13 +190,13 @@ impl Engine {
         if !picker.done() {
             let offers = self
                 .store()
-                .list_offers(
+                .newest_offers(
                     &OfferFilter {
                         status: Some(OfferStatus::Available),
                         category: Some(offer.category.clone()),
                         ..Default::default()
                     },
-                    Page::first(Page::MAX_LIMIT),
+                    Page::MAX_LIMIT,
                 )
                 .await?;
             let want = wantloop_text::token_set(&offer.text);

@@ -51,6 +51,10 @@ pub struct SearchIndex {
     /// The analysis of the documents in the index (older ones: terms that do
     /// not match today's queries); becomes the current one when cleared.
     analysis: AtomicU32,
+    /// Held by whoever applies outbox batches, so batches land in order.
+    applying: tokio::sync::Mutex<()>,
+    /// Outbox events the indexer could not read (each also logged).
+    undecodable: std::sync::atomic::AtomicU64,
 }
 
 const WRITER_HEAP: usize = 50_000_000;
@@ -77,6 +81,8 @@ impl SearchIndex {
             cursor: AtomicI64::new(cursor),
             weights: QueryWeights::default(),
             analysis: AtomicU32::new(analysis),
+            applying: tokio::sync::Mutex::new(()),
+            undecodable: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -176,15 +182,36 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Deletes every document; the next commit may set any cursor (a
+    /// rebuild starts over from the store's rows).
     pub fn clear(&self) -> Result<(), SearchError> {
         self.writer()?.delete_all_documents()?;
         self.analysis.store(ANALYSIS_VERSION, Ordering::Release);
+        self.cursor.store(0, Ordering::Release);
         Ok(())
     }
 
+    /// The lock the indexer holds while it reads a batch of events, applies
+    /// it and commits, so two batches never interleave.
+    pub fn applying(&self) -> &tokio::sync::Mutex<()> {
+        &self.applying
+    }
+
+    /// Counts an outbox event that could not be read into the index.
+    pub fn count_undecodable(&self) {
+        self.undecodable.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Outbox events the indexer could not read since this process started.
+    pub fn undecodable_events(&self) -> u64 {
+        self.undecodable.load(Ordering::Relaxed)
+    }
+
     /// Commits pending writes with `cursor` (the last event applied) and makes
-    /// them visible.
+    /// them visible. The cursor only moves forward: an older cursor keeps the
+    /// current one (since the last [`SearchIndex::clear`]).
     pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
+        let cursor = cursor.max(self.cursor());
         {
             let mut w = self.writer()?;
             let mut prepared = w.prepare_commit()?;

@@ -176,3 +176,16 @@ fn more_like_an_offer_ranks_similar_texts_and_leaves_it_out() {
     assert!(!hits.contains(&6), "{hits:?}");
     assert!(hits.first().is_some_and(|id| [1, 3].contains(id)), "another bicycle first: {hits:?}");
 }
+
+#[test]
+fn the_cursor_only_moves_forward_until_a_clear() {
+    let idx = SearchIndex::in_memory().unwrap();
+    idx.upsert_offer(&offer(1, "自行车", "bicycles", 1)).unwrap();
+    idx.commit(10).unwrap();
+    // An older batch landing late must not move the cursor back.
+    idx.commit(5).unwrap();
+    assert_eq!(idx.cursor(), 10);
+    idx.clear().unwrap();
+    idx.commit(3).unwrap();
+    assert_eq!((idx.cursor(), idx.num_docs()), (3, 0), "a rebuild starts over");
+}

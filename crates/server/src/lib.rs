@@ -35,7 +35,7 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub engine: Engine,
     /// The document `/openapi.json` serves, generated with the router.
-    pub openapi: Arc<utoipa::openapi::OpenApi>,
+    pub openapi: Arc<serde_json::Value>,
     /// Permits for jobs running on this node (see `jobs.rs`).
     pub jobs: Arc<Semaphore>,
     /// How long a request waits for its job before answering 202.

@@ -56,17 +56,20 @@ async fn clients_over_their_rate_get_429_and_probes_never_do() {
 async fn requests_beyond_the_in_flight_limit_are_shed_with_503() {
     let db = TestDb::sqlite().await.unwrap();
     let app = boot_with(&db, Limits { max_in_flight: 1, ..Limits::default() }).await;
-    let stalled = stalled_request(&app).await;
-    // Wait until the stalled request holds the only slot.
+    // A stalled request takes the only slot (if it arrived while another
+    // request held it, it was itself shed: open another).
     let mut shed = None;
-    for _ in 0..100 {
+    let mut stalled = None;
+    for _ in 0..20 {
+        stalled = Some(stalled_request(&app).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
         let r = app.http.get(app.url("/v1/offers")).send().await.unwrap();
         if r.status() == StatusCode::SERVICE_UNAVAILABLE {
             shed = Some(r);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let stalled = stalled.unwrap();
     let r = shed.expect("a second request is shed while the first holds the slot");
     assert!(is_problem(&r));
     assert_eq!(r.headers()["retry-after"], "1");

@@ -42,16 +42,21 @@ pub trait Store: Send + Sync {
     ) -> Result<Outcome<Demand>, StoreError>;
     async fn get_demand(&self, id: i64) -> Result<Demand, StoreError>;
     async fn list_demands(&self, filter: &DemandFilter, page: Page) -> Result<Vec<Demand>, StoreError>;
+    /// The newest `limit` (at most 1,000) demands matching `filter`, newest first.
+    async fn newest_demands(&self, filter: &DemandFilter, limit: u32) -> Result<Vec<Demand>, StoreError>;
     /// Cancels an open or matched demand, releasing the units of its live matches.
     async fn cancel_demand(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Demand>, StoreError>;
 
     async fn create_offer(&self, offer: &NewOffer, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError>;
     async fn get_offer(&self, id: i64) -> Result<Offer, StoreError>;
     async fn list_offers(&self, filter: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError>;
+    /// The newest `limit` (at most 1,000) offers matching `filter`, newest first.
+    async fn newest_offers(&self, filter: &OfferFilter, limit: u32) -> Result<Vec<Offer>, StoreError>;
     /// Withdraws an offer: no new reservations; its proposed matches expire.
     async fn withdraw_offer(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError>;
     /// Offers that could serve a demand: same category, free units, price within
-    /// budget, not the requester's own. Distance is checked by the matcher.
+    /// budget, not the requester's own; the newest 500. Distance is checked by
+    /// the matcher.
     async fn candidate_offers(&self, demand: &Demand) -> Result<Vec<Offer>, StoreError>;
 
     /// Reserves units for each proposal, all in one transaction; a proposal whose
@@ -125,8 +130,8 @@ pub trait Store: Send + Sync {
         batch: &[NewInteraction],
         idem: Option<&IdemKey>,
     ) -> Result<Outcome<Vec<Interaction>>, StoreError>;
-    /// A user's interactions, oldest first.
-    async fn user_interactions(&self, user: &str) -> Result<Vec<Interaction>, StoreError>;
+    /// A user's newest `limit` interactions, oldest first.
+    async fn user_interactions(&self, user: &str, limit: u32) -> Result<Vec<Interaction>, StoreError>;
     /// Interactions with `id > after`, oldest first.
     async fn interactions_after(&self, after: i64, limit: u32) -> Result<Vec<Interaction>, StoreError>;
     /// (offer id, interactions) since `since` (ms), most first.

@@ -9,6 +9,8 @@ use crate::sql::SqlStore;
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const PG_URL_VAR: &str = "WANTLOOP_TEST_PG_URL";
+/// Set (as CI does) to make a missing PostgreSQL server fail the tests.
+pub const REQUIRE_PG_VAR: &str = "WANTLOOP_REQUIRE_PG";
 
 pub struct TestDb {
     pub store: SqlStore,
@@ -44,11 +46,22 @@ impl TestDb {
         Ok(Self { store, url, admin: None, _dir: Some(TempDirGuard(dir)) })
     }
 
-    /// A store on a new PostgreSQL database, or `None` (with a printed notice)
-    /// when `WANTLOOP_TEST_PG_URL` is not set.
+    /// A store on a new PostgreSQL database, or `None` (with a notice on the
+    /// terminal) when `WANTLOOP_TEST_PG_URL` is not set. With
+    /// `WANTLOOP_REQUIRE_PG` set (CI), a missing server fails the test instead.
     pub async fn postgres() -> Result<Option<Self>, StoreError> {
         let Ok(base) = std::env::var(PG_URL_VAR) else {
-            eprintln!("notice: {PG_URL_VAR} is not set; skipping the PostgreSQL run of this test");
+            if std::env::var_os(REQUIRE_PG_VAR).is_some() {
+                panic!("{REQUIRE_PG_VAR} is set but {PG_URL_VAR} is not: the PostgreSQL tests must run");
+            }
+            // Written to the terminal itself: the test harness captures
+            // `eprintln!` of passing tests, and a skip must not look like a pass.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "notice: {PG_URL_VAR} is not set; {} skips its PostgreSQL run",
+                std::thread::current().name().unwrap_or("a test")
+            );
             return Ok(None);
         };
         sqlx::any::install_default_drivers();

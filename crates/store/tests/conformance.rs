@@ -474,6 +474,8 @@ async fn listing_filters_and_pages(s: S) {
     let first = s.list_demands(&filter, Page::first(3)).await.unwrap();
     assert_eq!(first.len(), 3);
     let rest = s.list_demands(&filter, Page { after: first[2].id, limit: 3 }).await.unwrap();
+    let newest = s.newest_demands(&filter, 2).await.unwrap();
+    assert_eq!(newest.iter().map(|d| d.id).collect::<Vec<_>>(), [rest[0].id, first[2].id]);
     assert_eq!(rest.len(), 1);
     assert!(first.iter().chain(&rest).all(|d| d.requester == "even"));
     let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
@@ -577,15 +579,18 @@ async fn interactions_are_recorded_and_ranked(s: S) {
     assert_eq!(s.interactions_after(0, 100).await.unwrap().len(), 3);
     assert_eq!(s.popular_offers(0, 10).await.unwrap(), vec![(a.id, 2), (b.id, 1)]);
     assert_eq!(s.popular_offers(i64::MAX, 10).await.unwrap(), vec![]);
-    let u1: Vec<i64> = s.user_interactions("u1").await.unwrap().iter().map(|i| i.offer_id).collect();
+    let u1: Vec<i64> = s.user_interactions("u1", 100).await.unwrap().iter().map(|i| i.offer_id).collect();
     assert_eq!(u1, [a.id, b.id]);
+    // A bounded history keeps the newest.
+    let newest: Vec<i64> = s.user_interactions("u1", 1).await.unwrap().iter().map(|i| i.offer_id).collect();
+    assert_eq!(newest, [b.id]);
 
     // Accepting and fulfilling record feedback for the requester.
     let d = demand(&s, "alice", 1).await;
     let m = propose_one(&s, &d, &b, 1).await.unwrap();
     let m = step(&s, &m, MatchTransition::Accept).await.unwrap();
     step(&s, &m, MatchTransition::Fulfil).await.unwrap();
-    let kinds: Vec<&str> = s.user_interactions("alice").await.unwrap().iter().map(|i| i.kind.as_str()).collect();
+    let kinds: Vec<&str> = s.user_interactions("alice", 100).await.unwrap().iter().map(|i| i.kind.as_str()).collect();
     assert_eq!(kinds, ["accept", "fulfil"]);
     let mut found: Vec<i64> = s.offers_by_ids(&[b.id, a.id, 777]).await.unwrap().iter().map(|o| o.id).collect();
     found.sort();

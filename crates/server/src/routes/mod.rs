@@ -2,6 +2,7 @@
 //! layers every request passes (tracing span, panic guard, body limit).
 
 mod demands;
+mod doc;
 mod matches;
 mod models;
 mod offers;
@@ -75,9 +76,16 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(system::openapi))
 }
 
-/// The OpenAPI document of every route.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+/// The OpenAPI document of every route, completed with the answers the
+/// middleware and extractors give (see `doc.rs`).
+pub fn openapi() -> serde_json::Value {
+    document(api().split_for_parts().1)
+}
+
+fn document(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    doc::complete(&mut doc);
+    doc
 }
 
 /// The routes alone, without state or layers: for tests that compare what
@@ -102,7 +110,7 @@ pub fn router(engine: Engine, limits: Limits) -> Router {
     let (routes, doc) = api().split_for_parts();
     let state = AppState {
         engine,
-        openapi: Arc::new(doc),
+        openapi: Arc::new(document(doc)),
         jobs: Arc::new(tokio::sync::Semaphore::new(MAX_RUNNING_JOBS)),
         job_wait: limits.request_timeout,
     };

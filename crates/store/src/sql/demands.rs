@@ -59,15 +59,27 @@ pub(crate) async fn lock(w: &mut WriteTx, id: i64) -> Result<Demand, StoreError>
     row.map(|r| demand(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "demand", id })
 }
 
-pub(crate) async fn list(pool: &AnyPool, f: &DemandFilter, page: Page) -> Result<Vec<Demand>, StoreError> {
+fn filtered(f: &DemandFilter) -> Where {
     let mut w = Where::default();
-    w.push("id", ">", Arg::Int(page.after))
-        .push_opt_text("status", f.status.map(|s| s.as_str()))
+    w.push_opt_text("status", f.status.map(|s| s.as_str()))
         .push_opt_text("category", f.category.as_deref())
         .push_opt_text("requester", f.requester.as_deref())
         .push_opt_int("needs_review", f.needs_review.map(i64::from));
+    w
+}
+
+pub(crate) async fn list(pool: &AnyPool, f: &DemandFilter, page: Page) -> Result<Vec<Demand>, StoreError> {
+    let mut w = filtered(f);
+    w.push("id", ">", Arg::Int(page.after));
     let tail = format!("ORDER BY id LIMIT {}", page.limit.clamp(1, Page::MAX_LIMIT));
     let rows = w.select(DEMAND_COLS, "demands", &tail).fetch_all(pool).await?;
+    rows.iter().map(demand).collect()
+}
+
+/// The newest `limit` demands matching `f`, newest first.
+pub(crate) async fn newest(pool: &AnyPool, f: &DemandFilter, limit: u32) -> Result<Vec<Demand>, StoreError> {
+    let tail = format!("ORDER BY id DESC LIMIT {}", limit.clamp(1, Page::MAX_LIMIT));
+    let rows = filtered(f).select(DEMAND_COLS, "demands", &tail).fetch_all(pool).await?;
     rows.iter().map(demand).collect()
 }
 

@@ -63,12 +63,13 @@ pub(crate) async fn record(w: &mut WriteTx, batch: &[NewInteraction]) -> Result<
     Ok(out)
 }
 
-pub(crate) async fn by_user(pool: &AnyPool, user: &str) -> Result<Vec<Interaction>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLS} FROM interactions WHERE user_id = $1 ORDER BY id")))
-        .bind(user.to_string())
-        .fetch_all(pool)
-        .await?;
-    rows.iter().map(decode).collect()
+/// A person's newest `limit` interactions, oldest first.
+pub(crate) async fn by_user(pool: &AnyPool, user: &str, limit: u32) -> Result<Vec<Interaction>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM interactions WHERE user_id = $1 ORDER BY id DESC LIMIT $2");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(user.to_string()).bind(i64::from(limit)).fetch_all(pool).await?;
+    let mut out: Vec<Interaction> = rows.iter().map(decode).collect::<Result<_, _>>()?;
+    out.reverse();
+    Ok(out)
 }
 
 pub(crate) async fn after(pool: &AnyPool, after: i64, limit: u32) -> Result<Vec<Interaction>, StoreError> {

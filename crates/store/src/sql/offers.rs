@@ -59,17 +59,35 @@ pub(crate) async fn lock(w: &mut WriteTx, id: i64) -> Result<Offer, StoreError> 
     row.map(|r| offer(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "offer", id })
 }
 
-pub(crate) async fn list(pool: &AnyPool, f: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError> {
+fn filtered(f: &OfferFilter) -> Where {
     let mut w = Where::default();
-    w.push("id", ">", Arg::Int(page.after))
-        .push_opt_text("status", f.status.map(|s| s.as_str()))
+    w.push_opt_text("status", f.status.map(|s| s.as_str()))
         .push_opt_text("category", f.category.as_deref())
         .push_opt_text("provider", f.provider.as_deref());
+    w
+}
+
+/// The most candidates the store's fallback returns for one demand.
+pub const CANDIDATE_LIMIT: u32 = 500;
+
+pub(crate) async fn list(pool: &AnyPool, f: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError> {
+    let mut w = filtered(f);
+    w.push("id", ">", Arg::Int(page.after));
     let tail = format!("ORDER BY id LIMIT {}", page.limit.clamp(1, Page::MAX_LIMIT));
     let rows = w.select(OFFER_COLS, "offers", &tail).fetch_all(pool).await?;
     rows.iter().map(offer).collect()
 }
 
+/// The newest `limit` offers matching `f`, newest first.
+pub(crate) async fn newest(pool: &AnyPool, f: &OfferFilter, limit: u32) -> Result<Vec<Offer>, StoreError> {
+    let tail = format!("ORDER BY id DESC LIMIT {}", limit.clamp(1, Page::MAX_LIMIT));
+    let rows = filtered(f).select(OFFER_COLS, "offers", &tail).fetch_all(pool).await?;
+    rows.iter().map(offer).collect()
+}
+
+/// Offers a demand could take, newest first, at most [`CANDIDATE_LIMIT`]:
+/// the matcher's fallback when the search index finds few, so it must stay
+/// bounded however large the category grows.
 pub(crate) async fn candidates(pool: &AnyPool, d: &Demand) -> Result<Vec<Offer>, StoreError> {
     let mut w = Where::default();
     w.push("category", "=", Arg::Text(d.category.clone()))
@@ -79,7 +97,8 @@ pub(crate) async fn candidates(pool: &AnyPool, d: &Demand) -> Result<Vec<Offer>,
     if let Some(budget) = d.budget {
         w.push("price", "<=", Arg::Int(budget));
     }
-    let rows = w.select(OFFER_COLS, "offers", "ORDER BY id").fetch_all(pool).await?;
+    let tail = format!("ORDER BY id DESC LIMIT {CANDIDATE_LIMIT}");
+    let rows = w.select(OFFER_COLS, "offers", &tail).fetch_all(pool).await?;
     rows.iter().map(offer).collect()
 }
 

@@ -198,8 +198,16 @@ impl Store for SqlStore {
         write_tx!(self, idem, |w| interactions::record(w, batch).await)
     }
 
-    async fn user_interactions(&self, user: &str) -> Result<Vec<Interaction>, StoreError> {
-        interactions::by_user(self.pool(), user).await
+    async fn user_interactions(&self, user: &str, limit: u32) -> Result<Vec<Interaction>, StoreError> {
+        interactions::by_user(self.pool(), user, limit.clamp(1, 100_000)).await
+    }
+
+    async fn newest_demands(&self, filter: &DemandFilter, limit: u32) -> Result<Vec<Demand>, StoreError> {
+        demands::newest(self.pool(), filter, limit).await
+    }
+
+    async fn newest_offers(&self, filter: &OfferFilter, limit: u32) -> Result<Vec<Offer>, StoreError> {
+        offers::newest(self.pool(), filter, limit).await
     }
 
     async fn interactions_after(&self, after: i64, limit: u32) -> Result<Vec<Interaction>, StoreError> {
