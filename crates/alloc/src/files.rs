@@ -37,9 +37,20 @@ pub struct LoadedInstance {
 
 /// Loads and validates an instance from the three CSV files.
 pub fn load(demands: &Path, offers: &Path, edges: &Path) -> Result<LoadedInstance, AllocError> {
-    let (demand_ids, demand_qty, demand_index) = load_nodes(demands, "demand_id,quantity", "quantity")?;
-    let (offer_ids, offer_cap, offer_index) = load_nodes(offers, "offer_id,capacity", "capacity")?;
-    let edges = load_edges(edges, &demand_index, &offer_index)?;
+    let (d, o, e) = (read(demands)?, read(offers)?, read(edges)?);
+    parse((demands, &d), (offers, &o), (edges, &e))
+}
+
+/// Parses and validates an instance from the three files' contents; each path
+/// only names its file in errors.
+pub fn parse(
+    demands: (&Path, &[u8]),
+    offers: (&Path, &[u8]),
+    edges: (&Path, &[u8]),
+) -> Result<LoadedInstance, AllocError> {
+    let (demand_ids, demand_qty, demand_index) = parse_nodes(demands, "demand_id,quantity", "quantity")?;
+    let (offer_ids, offer_cap, offer_index) = parse_nodes(offers, "offer_id,capacity", "capacity")?;
+    let edges = parse_edge_file(edges, &demand_index, &offer_index)?;
     let instance = Instance { demand_qty, offer_cap, edges };
     instance.validate()?;
     Ok(LoadedInstance { instance, demand_ids, offer_ids })
@@ -188,12 +199,15 @@ fn parse_score(field: &[u8]) -> Option<f64> {
 }
 
 /// Loads `id,number` lines: ids, numbers and the id -> index map.
-fn load_nodes(path: &Path, header: &str, what: &str) -> Result<(Vec<String>, Vec<u32>, IdMap), AllocError> {
-    let buf = read(path)?;
+fn parse_nodes(
+    (path, buf): (&Path, &[u8]),
+    header: &str,
+    what: &str,
+) -> Result<(Vec<String>, Vec<u32>, IdMap), AllocError> {
     let mut ids = Vec::new();
     let mut nums = Vec::new();
     let mut index = IdMap::default();
-    for (line_no, line) in lines(body(path, &buf, header)?, 2) {
+    for (line_no, line) in lines(body(path, buf, header)?, 2) {
         let [id, num] = split::<2>(line).map_err(|r| err(path, line_no, r))?;
         if id.is_empty() {
             return Err(err(path, line_no, "empty id"));
@@ -224,9 +238,8 @@ fn load_nodes(path: &Path, header: &str, what: &str) -> Result<(Vec<String>, Vec
 /// Loads `demand_id,offer_id,score` lines. Large files are parsed by two
 /// threads (the machine this targets has two cores), each taking half of
 /// the lines; results are concatenated in file order.
-fn load_edges(path: &Path, demands: &IdMap, offers: &IdMap) -> Result<Vec<Edge>, AllocError> {
-    let buf = read(path)?;
-    let body = body(path, &buf, "demand_id,offer_id,score")?;
+fn parse_edge_file((path, buf): (&Path, &[u8]), demands: &IdMap, offers: &IdMap) -> Result<Vec<Edge>, AllocError> {
+    let body = body(path, buf, "demand_id,offer_id,score")?;
     const PARALLEL_ABOVE: usize = 4 << 20;
     let split = if body.len() > PARALLEL_ABOVE {
         let mid = body.len() / 2;

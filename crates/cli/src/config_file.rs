@@ -18,6 +18,11 @@ fn locate() -> Option<PathBuf> {
 
 fn load(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    parse(&text, path)
+}
+
+/// The `WANTLOOP_*` variables a config file's text sets; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let table: toml::Table = text.parse().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     table
         .into_iter()

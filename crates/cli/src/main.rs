@@ -3,9 +3,9 @@
 //! non-zero exit.
 
 mod commands;
-mod config_file;
 mod demo_data;
-mod records;
+
+use wantloop_cli::{config_file, records};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! The flat record format of `import` and `export`, the same for CSV (a header
 //! row with these column names) and JSONL (one object per line with these keys).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wantloop_core::demand::{DemandInput, LocationInput};
 use wantloop_core::{Demand, Offer, OfferInput, ValidationError};
@@ -134,4 +135,39 @@ impl Format {
 pub enum Kind {
     Demands,
     Offers,
+}
+
+/// One parsed row, or why it could not be read, with its line number.
+pub type Row<T> = (u64, Result<T, String>);
+
+/// Parses a file's bytes into rows: every record becomes a row (a bad one
+/// with its reason), so an import can keep the good ones. Fails only when a
+/// CSV file has no readable header row.
+pub fn parse_rows<T: DeserializeOwned>(bytes: &[u8], format: Format) -> anyhow::Result<Vec<Row<T>>> {
+    let mut rows = Vec::new();
+    match format {
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+            reader.headers().map_err(|e| anyhow::anyhow!("cannot read the header row: {e}"))?;
+            for (i, record) in reader.deserialize::<T>().enumerate() {
+                match record {
+                    Ok(r) => rows.push((i as u64 + 2, Ok(r))),
+                    Err(e) => {
+                        let line = e.position().map_or(i as u64 + 2, |p| p.line());
+                        rows.push((line, Err(e.to_string())));
+                    }
+                }
+            }
+        }
+        Format::Jsonl => {
+            for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let parsed = serde_json::from_slice::<T>(line).map_err(|e| format!("invalid JSON: {e}"));
+                rows.push((i as u64 + 1, parsed));
+            }
+        }
+    }
+    Ok(rows)
 }

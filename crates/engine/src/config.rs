@@ -80,6 +80,36 @@ pub struct JobsConfig {
     pub index_interval: Duration,
     /// Run the retraining scheduler in this process.
     pub retrain_scheduler: bool,
+    pub retention: RetentionConfig,
+}
+
+/// What the retention sweep (leader-only) deletes, by age; `None` keeps forever.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionConfig {
+    pub every: Duration,
+    /// Outbox events, never before every consumer seen within `consumer_ttl` passed them.
+    pub events: Option<Duration>,
+    pub idempotency_keys: Option<Duration>,
+    /// Interactions, never before the latest recommender trained on them.
+    pub interactions: Option<Duration>,
+    pub finished_jobs: Option<Duration>,
+    /// A consumer (a node's persistent index) silent this long no longer holds
+    /// events back; it rebuilds when it returns.
+    pub consumer_ttl: Duration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        Self {
+            every: Duration::from_secs(3600),
+            events: Some(Duration::from_secs(30 * DAY)),
+            idempotency_keys: Some(Duration::from_secs(DAY)),
+            interactions: None,
+            finished_jobs: Some(Duration::from_secs(7 * DAY)),
+            consumer_ttl: Duration::from_secs(7 * DAY),
+        }
+    }
 }
 
 impl Default for JobsConfig {
@@ -89,6 +119,7 @@ impl Default for JobsConfig {
             model_poll_interval: Duration::from_secs(10),
             index_interval: Duration::from_secs(1),
             retrain_scheduler: false,
+            retention: RetentionConfig::default(),
         }
     }
 }

@@ -69,6 +69,21 @@ impl Engine {
         Ok(engine)
     }
 
+    /// This node's name as an outbox consumer: only a persistent index needs
+    /// old events (an in-memory one is rebuilt at open).
+    pub(crate) fn consumer_name(&self) -> Option<String> {
+        match &self.config.index {
+            IndexLocation::Dir(dir) if !self.private_index => {
+                let host = std::env::var("HOSTNAME")
+                    .ok()
+                    .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+                    .unwrap_or_else(|| "localhost".into());
+                Some(format!("search-index:{host}:{}", dir.display()))
+            }
+            _ => None,
+        }
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -134,7 +149,7 @@ impl Engine {
     }
 
     /// Rebuilds this node's search index from the store's rows.
-    pub async fn rebuild_index(&self, progress: &dyn Fn(u64)) -> Result<u64, EngineError> {
+    pub async fn rebuild_index(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, EngineError> {
         Ok(indexer::rebuild(self.store.as_ref(), &self.search, progress).await?)
     }
 }

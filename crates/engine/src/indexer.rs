@@ -64,12 +64,19 @@ fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
 /// Applies every event after the index's cursor and commits; returns how many.
 /// One catch-up at a time per index (the background task and requests that
 /// need a fresh index share it), so batches land in order.
+///
+/// An index whose cursor is behind what retention deleted from the outbox has
+/// missed events for good: it is rebuilt from the store's rows instead.
 pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, IndexerError> {
     let _one_at_a_time = index.applying().lock().await;
     let mut applied = 0;
     loop {
         let events = store.events_after(index.cursor(), 1_000).await?;
         let Some(last) = events.last().map(|e| e.id) else { break };
+        if events[0].id > index.cursor() + 1 && store.events_pruned_through().await? > index.cursor() {
+            tracing::warn!(cursor = index.cursor(), "the outbox was pruned past this index; rebuilding it");
+            return Ok(rebuild_locked(store, index, &|_| {}).await? as usize);
+        }
         for e in &events {
             apply(index, e)?;
         }
@@ -80,9 +87,21 @@ pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, I
 }
 
 /// Rebuilds the index from the store's current rows.
-pub async fn rebuild(store: &dyn Store, index: &SearchIndex, progress: &dyn Fn(u64)) -> Result<u64, IndexerError> {
-    use wantloop_store::{DemandFilter, OfferFilter};
+pub async fn rebuild(
+    store: &dyn Store,
+    index: &SearchIndex,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64, IndexerError> {
     let _one_at_a_time = index.applying().lock().await;
+    rebuild_locked(store, index, progress).await
+}
+
+async fn rebuild_locked(
+    store: &dyn Store,
+    index: &SearchIndex,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64, IndexerError> {
+    use wantloop_store::{DemandFilter, OfferFilter};
     // Take the cursor first: events after it are applied by the next catch-up.
     let cursor = store.last_event_id().await?;
     index.clear()?;
@@ -101,13 +120,24 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex, progress: &dyn Fn(u
     Ok(n)
 }
 
-/// The background task: catch up, then poll the outbox.
-pub async fn run(store: Arc<dyn Store>, index: Arc<SearchIndex>, every: Duration) {
+/// The background task: catch up, then poll the outbox. A persistent index
+/// reports its position as `consumer`, so retention keeps the events it has
+/// not read yet (an in-memory index is rebuilt at open and needs none).
+pub async fn run(store: Arc<dyn Store>, index: Arc<SearchIndex>, every: Duration, consumer: Option<String>) {
     let mut tick = tokio::time::interval(every);
+    let mut reported = None;
     loop {
         tick.tick().await;
         if let Err(e) = catch_up(store.as_ref(), &index).await {
             tracing::warn!(error = %e, "search indexing failed");
+        }
+        if let Some(name) = &consumer
+            && reported != Some(index.cursor())
+        {
+            match store.record_consumer(name, index.cursor()).await {
+                Ok(()) => reported = Some(index.cursor()),
+                Err(e) => tracing::warn!(error = %e, "cannot record the index's outbox position"),
+            }
         }
     }
 }
@@ -188,6 +218,41 @@ mod tests {
         catch_up(store.as_ref(), &index).await.unwrap();
         assert_eq!(index.cursor(), store.last_event_id().await.unwrap());
         assert_eq!(index.num_docs(), 100);
+        db.cleanup().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_index_behind_a_pruned_outbox_is_rebuilt() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(db.store.clone());
+        let index = SearchIndex::in_memory().unwrap();
+        let post = async |text: &str| {
+            let input = wantloop_core::offer::OfferInput {
+                provider: "p".into(),
+                text: text.into(),
+                category: "bicycles".into(),
+                price: 100,
+                ..Default::default()
+            };
+            store.create_offer(&input.parse().unwrap(), None).await.unwrap();
+        };
+        post("自行车 一").await;
+        catch_up(store.as_ref(), &index).await.unwrap();
+        // While the node is away, more offers arrive and retention deletes
+        // their events (the node's consumer record had gone stale).
+        post("自行车 二").await;
+        post("自行车 三").await;
+        let policy = wantloop_store::RetentionPolicy {
+            now: wantloop_core::time::now_ms() + 60_000,
+            events: Some(1_000),
+            consumer_ttl: 1,
+            ..Default::default()
+        };
+        assert_eq!(store.prune(&policy).await.unwrap().events, 3);
+        post("自行车 四").await;
+        catch_up(store.as_ref(), &index).await.unwrap();
+        assert_eq!(index.num_docs(), 4, "the missed offers are back, from the store's rows");
+        assert_eq!(index.cursor(), store.last_event_id().await.unwrap());
         db.cleanup().await;
     }
 }

@@ -29,7 +29,13 @@ impl Engine {
         let mut handles = vec![
             tokio::spawn(expiry_sweeper(self.clone(), jobs.expiry_interval)),
             tokio::spawn(model_watcher(self.clone(), jobs.model_poll_interval)),
-            tokio::spawn(indexer::run(self.store.clone(), self.search.clone(), jobs.index_interval)),
+            tokio::spawn(indexer::run(
+                self.store.clone(),
+                self.search.clone(),
+                jobs.index_interval,
+                self.consumer_name(),
+            )),
+            tokio::spawn(retention_sweeper(self.clone())),
         ];
         if jobs.retrain_scheduler {
             handles.push(tokio::spawn(retrain::scheduler(self.clone())));
@@ -62,6 +68,47 @@ async fn model_watcher(engine: Engine, every: Duration) {
         }
         if let Err(e) = engine.refresh_models().await {
             tracing::warn!(error = %e, "model refresh failed");
+        }
+    }
+}
+
+/// Deletes old events, idempotency keys, interactions and finished jobs as
+/// configured (see `RetentionConfig`).
+async fn retention_sweeper(engine: Engine) {
+    let r = engine.config.jobs.retention.clone();
+    let mut tick = tokio::time::interval(r.every);
+    loop {
+        tick.tick().await;
+        if !engine.lead("retention", r.every).await {
+            continue;
+        }
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as i64);
+        let trained_through = match crate::retrain::latest(engine.store.as_ref(), crate::models::RECOMMENDER).await {
+            Ok(m) => m.and_then(|m| m.params["interactions_up_to"].as_i64()),
+            Err(e) => {
+                tracing::warn!(error = %e, "retention: cannot read the recommender's position");
+                continue;
+            }
+        };
+        let policy = wantloop_store::RetentionPolicy {
+            now: now_ms(),
+            events: ms(r.events),
+            idempotency_keys: ms(r.idempotency_keys),
+            interactions: ms(r.interactions),
+            interactions_trained_through: trained_through,
+            finished_jobs: ms(r.finished_jobs),
+            consumer_ttl: r.consumer_ttl.as_millis() as i64,
+        };
+        match engine.store.prune(&policy).await {
+            Ok(p) if p != wantloop_store::PruneReport::default() => tracing::info!(
+                events = p.events,
+                idempotency_keys = p.idempotency_keys,
+                interactions = p.interactions,
+                jobs = p.jobs,
+                "retention pruned old rows"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
         }
     }
 }

@@ -25,7 +25,7 @@ pub mod seams;
 mod search;
 
 pub use allocate::{AllocationReport, PlannedPair};
-pub use config::{EngineConfig, IndexLocation, JobsConfig, MatchConfig};
+pub use config::{EngineConfig, IndexLocation, JobsConfig, MatchConfig, RetentionConfig};
 pub use engine::{Engine, MODELS_SUBJECT};
 pub use error::EngineError;
 pub use intake::{CategoryScore, ClassifyResult};

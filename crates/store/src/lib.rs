@@ -141,6 +141,14 @@ pub trait Store: Send + Sync {
 
     /// The id of the newest outbox event (0 when there is none).
     async fn last_event_id(&self) -> Result<i64, StoreError>;
+    /// Records how far a consumer of the outbox (a node's persistent index)
+    /// has read, so retention keeps what it has not passed.
+    async fn record_consumer(&self, name: &str, position: i64) -> Result<(), StoreError>;
+    /// The newest event id retention has deleted (0: none): a consumer whose
+    /// position is below it has missed events and must rebuild.
+    async fn events_pruned_through(&self) -> Result<i64, StoreError>;
+    /// Deletes what `policy` says may go, in batches; see `sql/retention.rs`.
+    async fn prune(&self, policy: &RetentionPolicy) -> Result<PruneReport, StoreError>;
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;

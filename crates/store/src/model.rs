@@ -290,3 +290,28 @@ impl JobStatus {
         [Self::Running, Self::Succeeded, Self::Failed].into_iter().find(|s| s.as_str() == raw)
     }
 }
+
+/// What retention deletes, by age in ms (`None`: kept forever).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RetentionPolicy {
+    pub now: i64,
+    pub events: Option<i64>,
+    pub idempotency_keys: Option<i64>,
+    pub interactions: Option<i64>,
+    /// Interactions are kept through this id regardless (the newest one the
+    /// latest recommender trained on; `None`: no recommender, keep all).
+    pub interactions_trained_through: Option<i64>,
+    pub finished_jobs: Option<i64>,
+    /// A consumer not seen for this long no longer holds events back (it must
+    /// rebuild when it returns).
+    pub consumer_ttl: i64,
+}
+
+/// How many rows retention deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct PruneReport {
+    pub events: u64,
+    pub idempotency_keys: u64,
+    pub interactions: u64,
+    pub jobs: u64,
+}

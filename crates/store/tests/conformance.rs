@@ -61,6 +61,7 @@ conformance!(
     withdrawal_expires_proposals_with_its_own_events,
     missing_and_present_coordinates_alternate,
     jobs_record_how_long_work_ended,
+    retention_prunes_by_age_never_ahead_of_consumers,
 );
 
 fn class(category: &str) -> Classification {
@@ -776,4 +777,60 @@ async fn jobs_record_how_long_work_ended(s: S) {
     let failed = s.finish_job(failed.id, Err(&serde_json::json!({"status": 422}))).await.unwrap();
     assert_eq!((failed.status, failed.error.unwrap()["status"].as_i64()), (JobStatus::Failed, Some(422)));
     assert!(matches!(s.get_job(9999).await, Err(StoreError::NotFound { entity: "job", .. })));
+}
+
+async fn retention_prunes_by_age_never_ahead_of_consumers(s: S) {
+    let o = offer(&s, "bob", 5).await;
+    for i in 0..3 {
+        demand(&s, &format!("u{i}"), 1).await;
+    }
+    let events = s.events_after(0, 100).await.unwrap();
+    assert_eq!(events.len(), 4);
+    // A consumer that has read the first two events holds the rest back.
+    s.record_consumer("search-index:node-a", events[1].id).await.unwrap();
+    let later = wantloop_core::time::now_ms() + 60_000;
+    let policy = RetentionPolicy { now: later, events: Some(1_000), consumer_ttl: 3_600_000, ..Default::default() };
+    let report = s.prune(&policy).await.unwrap();
+    assert_eq!(report.events, 2);
+    assert_eq!(s.events_after(0, 100).await.unwrap().first().map(|e| e.id), Some(events[2].id));
+    assert_eq!(s.events_pruned_through().await.unwrap(), events[1].id);
+    // A consumer not seen within its ttl no longer holds events back.
+    let stale = RetentionPolicy { consumer_ttl: 1, ..policy };
+    assert_eq!(s.prune(&stale).await.unwrap().events, 2);
+    assert_eq!(s.events_pruned_through().await.unwrap(), events[3].id);
+    // Young events stay.
+    demand(&s, "young", 1).await;
+    let now = RetentionPolicy { now: wantloop_core::time::now_ms(), events: Some(3_600_000), ..stale };
+    assert_eq!(s.prune(&now).await.unwrap().events, 0);
+
+    // Idempotency keys: an old key is forgotten, so the same key writes anew.
+    let input = || OfferInput {
+        provider: "k".into(),
+        text: "x".into(),
+        category: "bicycles".into(),
+        price: 1,
+        ..Default::default()
+    };
+    let first = s.create_offer(&input().parse().unwrap(), Some(&key("old", "f"))).await.unwrap().done().unwrap();
+    let keys = RetentionPolicy { now: later, idempotency_keys: Some(1_000), ..Default::default() };
+    assert_eq!(s.prune(&keys).await.unwrap().idempotency_keys, 1);
+    let again = s.create_offer(&input().parse().unwrap(), Some(&key("old", "f"))).await.unwrap().done().unwrap();
+    assert_ne!(first.id, again.id);
+
+    // Interactions: only those the recommender has trained on may go.
+    let batch = [interaction("u", o.id, "view"), interaction("u", o.id, "click"), interaction("u", o.id, "view")];
+    let stored = s.record_interactions(&batch, None).await.unwrap().done().unwrap();
+    let untrained = RetentionPolicy { now: later, interactions: Some(1_000), ..Default::default() };
+    assert_eq!(s.prune(&untrained).await.unwrap().interactions, 0, "no recommender: all kept");
+    let trained = RetentionPolicy { interactions_trained_through: Some(stored[1].id), ..untrained };
+    assert_eq!(s.prune(&trained).await.unwrap().interactions, 2);
+    assert_eq!(s.interactions_after(0, 10).await.unwrap().len(), 1);
+
+    // Jobs: finished ones go, running ones stay.
+    let done = s.create_job("allocate", None).await.unwrap().done().unwrap();
+    s.finish_job(done.id, Ok(&serde_json::json!({}))).await.unwrap();
+    let running = s.create_job("allocate", None).await.unwrap().done().unwrap();
+    let jobs = RetentionPolicy { now: later, finished_jobs: Some(1_000), ..Default::default() };
+    assert_eq!(s.prune(&jobs).await.unwrap().jobs, 1);
+    assert!(s.get_job(running.id).await.is_ok());
 }

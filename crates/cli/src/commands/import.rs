@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use wantloop_engine::Engine;
 
 use crate::StoreArgs;
-use crate::records::{DemandRecord, Format, Kind, OfferRecord};
+use crate::records::{DemandRecord, Format, Kind, OfferRecord, Row, parse_rows};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,38 +23,11 @@ pub struct Args {
     store: StoreArgs,
 }
 
-/// One parsed row, or why it could not be read, with its line number.
-pub type Row<T> = (u64, Result<T, String>);
-
+/// Reads a CSV or JSONL file (by extension) into rows; see [`parse_rows`].
 pub fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<Row<T>>> {
     let format = Format::from_path(path)?;
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut rows = Vec::new();
-    match format {
-        Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_slice());
-            reader.headers().with_context(|| format!("{}: cannot read the header row", path.display()))?;
-            for (i, record) in reader.deserialize::<T>().enumerate() {
-                match record {
-                    Ok(r) => rows.push((i as u64 + 2, Ok(r))),
-                    Err(e) => {
-                        let line = e.position().map_or(i as u64 + 2, |p| p.line());
-                        rows.push((line, Err(e.to_string())));
-                    }
-                }
-            }
-        }
-        Format::Jsonl => {
-            for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let parsed = serde_json::from_slice::<T>(line).map_err(|e| format!("invalid JSON: {e}"));
-                rows.push((i as u64 + 1, parsed));
-            }
-        }
-    }
-    Ok(rows)
+    parse_rows(&text, format).with_context(|| path.display().to_string())
 }
 
 pub fn progress(len: usize, what: &str) -> ProgressBar {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use wantloop_engine::{InteractionWeights, JobsConfig, MatchConfig, RetrainConfig};
+use wantloop_engine::{InteractionWeights, JobsConfig, MatchConfig, RetentionConfig, RetrainConfig};
 use wantloop_server::{Application, Limits, ServerConfig};
 
 use crate::StoreArgs;
@@ -53,6 +53,8 @@ pub struct Args {
     interaction_weights: String,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    retention: RetentionArgs,
     /// Do not run the retraining schedule in this process.
     #[arg(long, env = "WANTLOOP_NO_RETRAIN", value_parser = clap::builder::BoolishValueParser::new())]
     no_retrain: bool,
@@ -97,6 +99,40 @@ impl LimitArgs {
     }
 }
 
+/// How long old rows are kept (0: forever); see the README's "Retention".
+#[derive(clap::Args)]
+pub struct RetentionArgs {
+    /// Outbox events older than this are deleted once every consumer has read them (days).
+    #[arg(long, env = "WANTLOOP_RETAIN_EVENTS_DAYS", default_value_t = 30.0)]
+    retain_events_days: f64,
+    /// Idempotency keys are remembered this long (hours).
+    #[arg(long, env = "WANTLOOP_RETAIN_IDEMPOTENCY_HOURS", default_value_t = 24.0)]
+    retain_idempotency_hours: f64,
+    /// Interactions older than this are deleted once the recommender has trained on them (days; 0: keep).
+    #[arg(long, env = "WANTLOOP_RETAIN_INTERACTIONS_DAYS", default_value_t = 0.0)]
+    retain_interactions_days: f64,
+    /// Finished jobs are kept this long (days).
+    #[arg(long, env = "WANTLOOP_RETAIN_JOBS_DAYS", default_value_t = 7.0)]
+    retain_jobs_days: f64,
+}
+
+impl RetentionArgs {
+    fn config(&self) -> anyhow::Result<RetentionConfig> {
+        let age = |flag: &str, value: f64, unit_secs: f64| -> anyhow::Result<Option<Duration>> {
+            let d = Duration::try_from_secs_f64(value * unit_secs)
+                .map_err(|_| anyhow::anyhow!("--{flag} must be zero or a positive number"))?;
+            Ok((!d.is_zero()).then_some(d))
+        };
+        Ok(RetentionConfig {
+            events: age("retain-events-days", self.retain_events_days, 86_400.0)?,
+            idempotency_keys: age("retain-idempotency-hours", self.retain_idempotency_hours, 3_600.0)?,
+            interactions: age("retain-interactions-days", self.retain_interactions_days, 86_400.0)?,
+            finished_jobs: age("retain-jobs-days", self.retain_jobs_days, 86_400.0)?,
+            ..RetentionConfig::default()
+        })
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!((0.0..=1.0).contains(&args.review_threshold), "--review-threshold must be between 0 and 1");
     anyhow::ensure!(args.retrain_every_hours > 0.0, "--retrain-every-hours must be positive");
@@ -124,6 +160,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         model_poll_interval: Duration::from_secs(args.model_poll_secs.max(1)),
         index_interval: Duration::from_secs(1),
         retrain_scheduler: !args.no_retrain,
+        retention: args.retention.config()?,
     };
     let app = Application::build(ServerConfig { listen: args.listen, engine, limits: args.limits.limits()? })
         .await

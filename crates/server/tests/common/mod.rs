@@ -58,6 +58,7 @@ pub async fn boot_with(db: &TestDb, limits: Limits) -> App {
         model_poll_interval: Duration::from_millis(100),
         index_interval: Duration::from_millis(50),
         retrain_scheduler: false,
+        ..JobsConfig::default()
     };
     let store: Arc<dyn wantloop_store::Store> = Arc::new(db.store.clone());
     let config = ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), engine, limits };

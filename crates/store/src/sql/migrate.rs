@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (3, "interactions", include_str!("../../migrations/sqlite/0003_interactions.sql")),
     (4, "hardening", include_str!("../../migrations/sqlite/0004_hardening.sql")),
     (5, "jobs", include_str!("../../migrations/sqlite/0005_jobs.sql")),
+    (6, "retention", include_str!("../../migrations/sqlite/0006_retention.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -23,6 +24,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (3, "interactions", include_str!("../../migrations/postgres/0003_interactions.sql")),
     (4, "hardening", include_str!("../../migrations/postgres/0004_hardening.sql")),
     (5, "jobs", include_str!("../../migrations/postgres/0005_jobs.sql")),
+    (6, "retention", include_str!("../../migrations/postgres/0006_retention.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@ mod migrate;
 mod models;
 mod offers;
 mod outbox;
+mod retention;
 mod review;
 mod rows;
 mod stats;

@@ -1,0 +1,14 @@
+-- Outbox consumers that need old events (a node's persistent search index):
+-- retention never deletes events a consumer seen recently has not passed.
+CREATE TABLE consumers (
+    name TEXT PRIMARY KEY,
+    position BIGINT NOT NULL,
+    seen_at BIGINT NOT NULL
+);
+
+-- Small facts about the store itself, e.g. how far the outbox was pruned (a
+-- consumer behind that point must rebuild instead of catching up).
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
