@@ -45,6 +45,8 @@ done
 [ -n "$URL" ] || { echo "the server did not start:"; cat "$WORK/serve.err"; exit 1; }
 
 set +e
+# Run from the scratch folder: schemathesis keeps a cache where it runs.
+cd "$WORK"
 timeout 1500 "$VENV/bin/schemathesis" run "$URL/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,use_after_free,ensure_resource_availability \
   --phases examples,coverage,fuzzing,stateful \
