@@ -11,7 +11,8 @@ use wantloop_alloc::{files, solve_greedy, solve_optimal};
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.splitn(3, |b| *b == 0xFF);
     let (Some(d), Some(o), Some(e)) = (parts.next(), parts.next(), parts.next()) else { return };
-    let Ok(loaded) = files::parse((Path::new("demands.csv"), d), (Path::new("offers.csv"), o), (Path::new("edges.csv"), e))
+    let Ok(loaded) =
+        files::parse((Path::new("demands.csv"), d), (Path::new("offers.csv"), o), (Path::new("edges.csv"), e))
     else {
         return;
     };

@@ -13,7 +13,13 @@ fn index() -> &'static SearchIndex {
     static INDEX: OnceLock<SearchIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let idx = SearchIndex::in_memory().expect("in-memory index");
-        let texts = ["九成新山地自行车 变速", "实木书桌 一米二", "maths tutoring, weekends", "借了钱可以取消吗", "AND OR NOT \"quoted\" -minus"];
+        let texts = [
+            "九成新山地自行车 变速",
+            "实木书桌 一米二",
+            "maths tutoring, weekends",
+            "借了钱可以取消吗",
+            "AND OR NOT \"quoted\" -minus",
+        ];
         for (i, text) in texts.iter().enumerate() {
             let id = i as i64 + 1;
             let offer = Offer {
