@@ -2,12 +2,15 @@
 # Concurrent writers across processes on one PostgreSQL database: N `wantloop
 # serve` nodes (N in NODES), CONNECTIONS wrk connections spread over them, for
 # SECONDS each, two workloads: `post` (POST /v1/demands only) and `mixed`
-# (posting demands and offers, matching demands, searching, listing). Prints
+# (posting demands and offers, matching demands, accepting matches, searching,
+# listing). Prints
 # requests per second, non-2xx answers and latency per run.
 #
 # Needs the release binary, wrk (apt-get install wrk) and PostgreSQL at
 # WANTLOOP_BENCH_PG (default postgres://postgres@127.0.0.1:5432/test).
+# WORKLOADS="post" runs one workload only.
 # Usage: bench/store/concurrent_writers.sh [SECONDS] [CONNECTIONS] [NODES...]
+#   e.g. WANTLOOP_BIN=old/wantloop WANTLOOP_SERVE_FLAGS=--no-retrain bench/store/concurrent_writers.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,7 +20,9 @@ shift 2 || true
 NODES=("${@:-1 3}")
 read -r -a NODES <<< "${NODES[*]}"
 PG="${WANTLOOP_BENCH_PG:-postgres://postgres@127.0.0.1:5432/test}"
-BIN="${CARGO_TARGET_DIR:-$HOME/.cache/wantloop/target}/release/wantloop"
+# WANTLOOP_BIN and WANTLOOP_SERVE_FLAGS let the same run measure an older build.
+BIN="${WANTLOOP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/wantloop/target}/release/wantloop}"
+read -r -a SERVE_FLAGS <<< "${WANTLOOP_SERVE_FLAGS:---rate-limit 0 --no-retrain}"
 command -v wrk > /dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 WORK="$(mktemp -d)"
 PIDS=()
@@ -48,7 +53,10 @@ request = function()
       '{"provider":"p' .. n .. '","text":"九成新自行车","category":"bicycles","price":30000,"capacity":2}')
   elseif k < 7 then
     return wrk.format("POST", "/v1/demands/" .. (1 + n % 200) .. "/match", nil, "")
-  elseif k < 9 then
+  elseif k == 7 then
+    -- Many of these find the match taken or missing (409 / 404): by design.
+    return wrk.format("POST", "/v1/matches/" .. (1 + n % 400) .. "/accept", nil, "")
+  elseif k == 8 then
     return wrk.format("GET", "/v1/search?q=%E8%87%AA%E8%A1%8C%E8%BD%A6&limit=10")
   else
     return wrk.format("GET", "/v1/offers?limit=20")
@@ -64,7 +72,7 @@ run() {
   local urls=()
   for i in $(seq 1 "$nodes"); do
     WANTLOOP_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK/$db-$i" --listen 127.0.0.1:0 \
-      --rate-limit 0 --no-retrain > "$WORK/$db-$i.out" 2>&1 &
+      "${SERVE_FLAGS[@]}" > "$WORK/$db-$i.out" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 100); do
       grep -q 'http://' "$WORK/$db-$i.out" && break
@@ -99,7 +107,7 @@ run() {
 }
 
 for n in "${NODES[@]}"; do
-  for w in post mixed; do
+  for w in ${WORKLOADS:-post mixed}; do
     run "$n" "$w"
   done
 done
