@@ -15,14 +15,15 @@ pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classificatio
     let sql = format!(
         "INSERT INTO demands (requester, text, category, category_source, category_confidence, priority, budget, \
          lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at, category_model, needs_review) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12, $13, $14, $15) RETURNING {DEMAND_COLS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $16 = 1 THEN $8 END, CASE WHEN $16 = 1 THEN $9 END, \
+         CASE WHEN $17 = 1 THEN $10 END, $11, 'open', $12, $12, $13, $14, $15) RETURNING {DEMAND_COLS}"
     );
-    // Not a cached statement: sqlx 0.9's `Any` driver sends a NULL `f64` as a
-    // `float4` parameter, so a statement first prepared with a missing value
-    // would reject a present one ("incorrect binary data format"). Unnamed
-    // statements are typed by each execution's own arguments.
+    // Optional floats are bound as a value and a presence flag: sqlx 0.9's
+    // `Any` driver sends a NULL `f64` as a `float4` parameter, so a cached
+    // statement first prepared with a missing value would reject a present
+    // one ("incorrect binary data format"). A float that is always bound keeps
+    // one type, and the statement stays cached.
     let row = sqlx::query(AssertSqlSafe(sql))
-        .persistent(false)
         .bind(d.requester.as_str())
         .bind(d.text.as_str())
         .bind(&class.category)
@@ -30,14 +31,16 @@ pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classificatio
         .bind(class.confidence)
         .bind(d.priority.as_str())
         .bind(d.budget.map(|b| b.minor()))
-        .bind(d.location.map(|l| l.lat))
-        .bind(d.location.map(|l| l.lon))
-        .bind(d.max_distance_km)
+        .bind(d.location.map_or(0.0, |l| l.lat))
+        .bind(d.location.map_or(0.0, |l| l.lon))
+        .bind(d.max_distance_km.unwrap_or(0.0))
         .bind(d.quantity.get())
         .bind(w.now)
         .bind(d.expires_in_ms.map(|ms| w.now + ms))
         .bind(class.model.clone())
         .bind(i64::from(class.needs_review))
+        .bind(i64::from(d.location.is_some()))
+        .bind(i64::from(d.max_distance_km.is_some()))
         .fetch_one(&mut *w.tx)
         .await?;
     let created = demand(&row)?;

@@ -29,12 +29,7 @@ pub(crate) async fn insert(w: &mut WriteTx, i: &NewInteraction) -> Result<Intera
     let sql = format!(
         "INSERT INTO interactions (user_id, offer_id, kind, value, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {COLS}"
     );
-    // Not a cached statement: sqlx 0.9's `Any` driver sends a NULL `f64` as a
-    // `float4` parameter, so a statement first prepared with a missing value
-    // would reject a present one ("incorrect binary data format"). Unnamed
-    // statements are typed by each execution's own arguments.
     let row = sqlx::query(AssertSqlSafe(sql))
-        .persistent(false)
         .bind(i.user.as_str())
         .bind(i.offer_id)
         .bind(i.kind.as_str())

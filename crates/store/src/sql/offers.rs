@@ -20,25 +20,27 @@ pub(crate) async fn insert(w: &mut WriteTx, o: &NewOffer, origin: Option<Origin>
     let sql = format!(
         "INSERT INTO offers (provider, text, category, price, lat, lon, capacity, status, condition, \
          origin_offer_id, origin_match_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'available', $8, $9, $10, $11, $11) RETURNING {OFFER_COLS}"
+         VALUES ($1, $2, $3, $4, CASE WHEN $12 = 1 THEN $5 END, CASE WHEN $12 = 1 THEN $6 END, $7, 'available', \
+         $8, $9, $10, $11, $11) RETURNING {OFFER_COLS}"
     );
-    // Not a cached statement: sqlx 0.9's `Any` driver sends a NULL `f64` as a
-    // `float4` parameter, so a statement first prepared with a missing value
-    // would reject a present one ("incorrect binary data format"). Unnamed
-    // statements are typed by each execution's own arguments.
+    // Optional floats are bound as a value and a presence flag: sqlx 0.9's
+    // `Any` driver sends a NULL `f64` as a `float4` parameter, so a cached
+    // statement first prepared with a missing value would reject a present
+    // one ("incorrect binary data format"). A float that is always bound keeps
+    // one type, and the statement stays cached.
     let row = sqlx::query(AssertSqlSafe(sql))
-        .persistent(false)
         .bind(o.provider.as_str())
         .bind(o.text.as_str())
         .bind(o.category.as_str())
         .bind(o.price.minor())
-        .bind(o.location.map(|l| l.lat))
-        .bind(o.location.map(|l| l.lon))
+        .bind(o.location.map_or(0.0, |l| l.lat))
+        .bind(o.location.map_or(0.0, |l| l.lon))
         .bind(o.capacity.get())
         .bind(o.condition.clone())
         .bind(origin.as_ref().map(|g| g.offer_id))
         .bind(origin.as_ref().map(|g| g.match_id))
         .bind(w.now)
+        .bind(i64::from(o.location.is_some()))
         .fetch_one(&mut *w.tx)
         .await?;
     let created = offer(&row)?;
