@@ -93,6 +93,8 @@ pub struct RetentionConfig {
     /// Interactions, never before the latest recommender trained on them.
     pub interactions: Option<Duration>,
     pub finished_jobs: Option<Duration>,
+    /// Jobs still running this long after they started are marked failed.
+    pub abandoned_jobs: Option<Duration>,
     /// A consumer (a node's persistent index) silent this long no longer holds
     /// events back; it rebuilds when it returns.
     pub consumer_ttl: Duration,
@@ -107,6 +109,7 @@ impl Default for RetentionConfig {
             idempotency_keys: Some(Duration::from_secs(DAY)),
             interactions: None,
             finished_jobs: Some(Duration::from_secs(7 * DAY)),
+            abandoned_jobs: Some(Duration::from_secs(DAY)),
             consumer_ttl: Duration::from_secs(7 * DAY),
         }
     }

@@ -97,6 +97,7 @@ async fn retention_sweeper(engine: Engine) {
             interactions: ms(r.interactions),
             interactions_trained_through: trained_through,
             finished_jobs: ms(r.finished_jobs),
+            abandoned_jobs: ms(r.abandoned_jobs),
             consumer_ttl: r.consumer_ttl.as_millis() as i64,
         };
         match engine.store.prune(&policy).await {
@@ -105,6 +106,7 @@ async fn retention_sweeper(engine: Engine) {
                 idempotency_keys = p.idempotency_keys,
                 interactions = p.interactions,
                 jobs = p.jobs,
+                abandoned_jobs = p.abandoned_jobs,
                 "retention pruned old rows"
             ),
             Ok(_) => {}

@@ -53,6 +53,23 @@ async fn clients_over_their_rate_get_429_and_probes_never_do() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_clients_are_told_apart_by_their_forwarded_address() {
+    let db = TestDb::sqlite().await.unwrap();
+    let limits = Limits { rate_per_second: 1, rate_burst: 1, trust_forwarded_for: true, ..Limits::default() };
+    let app = boot_with(&db, limits).await;
+    let get = async |client: &str| {
+        let r = app.http.get(app.url("/v1/offers")).header("x-forwarded-for", format!("10.0.0.9, {client}"));
+        r.send().await.unwrap().status()
+    };
+    // Every client has its own bucket, although all come from one peer.
+    for i in 0..5 {
+        assert_eq!(get(&format!("192.0.2.{i}")).await, StatusCode::OK);
+    }
+    assert_eq!(get("192.0.2.0").await, StatusCode::TOO_MANY_REQUESTS, "the last hop is the client");
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_beyond_the_in_flight_limit_are_shed_with_503() {
     let db = TestDb::sqlite().await.unwrap();
     let app = boot_with(&db, Limits { max_in_flight: 1, ..Limits::default() }).await;

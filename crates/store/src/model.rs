@@ -302,6 +302,9 @@ pub struct RetentionPolicy {
     /// latest recommender trained on; `None`: no recommender, keep all).
     pub interactions_trained_through: Option<i64>,
     pub finished_jobs: Option<i64>,
+    /// A job still `running` this long after it started is marked failed
+    /// (its node died, or it hangs): a poller gets an answer.
+    pub abandoned_jobs: Option<i64>,
     /// A consumer not seen for this long no longer holds events back (it must
     /// rebuild when it returns).
     pub consumer_ttl: i64,
@@ -314,4 +317,5 @@ pub struct PruneReport {
     pub idempotency_keys: u64,
     pub interactions: u64,
     pub jobs: u64,
+    pub abandoned_jobs: u64,
 }

@@ -832,5 +832,13 @@ async fn retention_prunes_by_age_never_ahead_of_consumers(s: S) {
     let running = s.create_job("allocate", None).await.unwrap().done().unwrap();
     let jobs = RetentionPolicy { now: later, finished_jobs: Some(1_000), ..Default::default() };
     assert_eq!(s.prune(&jobs).await.unwrap().jobs, 1);
-    assert!(s.get_job(running.id).await.is_ok());
+    assert_eq!(s.get_job(running.id).await.unwrap().status, JobStatus::Running);
+    // A job running far too long (its node died) is failed, so pollers get an answer.
+    let orphans = RetentionPolicy { now: later, abandoned_jobs: Some(1_000), ..Default::default() };
+    assert_eq!(s.prune(&orphans).await.unwrap().abandoned_jobs, 1);
+    let abandoned = s.get_job(running.id).await.unwrap();
+    assert_eq!(
+        (abandoned.status, abandoned.error.unwrap()["type"].as_str()),
+        (JobStatus::Failed, Some("/problems/abandoned"))
+    );
 }

@@ -114,6 +114,9 @@ pub struct RetentionArgs {
     /// Finished jobs are kept this long (days).
     #[arg(long, env = "WANTLOOP_RETAIN_JOBS_DAYS", default_value_t = 7.0)]
     retain_jobs_days: f64,
+    /// A job still running this long (its node stopped, or it hangs) is marked failed (hours; 0: never).
+    #[arg(long, env = "WANTLOOP_JOB_TIMEOUT_HOURS", default_value_t = 24.0)]
+    job_timeout_hours: f64,
 }
 
 impl RetentionArgs {
@@ -128,6 +131,7 @@ impl RetentionArgs {
             idempotency_keys: age("retain-idempotency-hours", self.retain_idempotency_hours, 3_600.0)?,
             interactions: age("retain-interactions-days", self.retain_interactions_days, 86_400.0)?,
             finished_jobs: age("retain-jobs-days", self.retain_jobs_days, 86_400.0)?,
+            abandoned_jobs: age("job-timeout-hours", self.job_timeout_hours, 3_600.0)?,
             ..RetentionConfig::default()
         })
     }

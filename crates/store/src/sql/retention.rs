@@ -83,3 +83,21 @@ pub(crate) async fn delete_batch(
     );
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).execute(&mut *w.tx).await?.rows_affected())
 }
+
+/// Marks jobs still running since before `cutoff` as failed, with a problem
+/// saying so.
+pub(crate) async fn abandon_jobs(w: &mut WriteTx, cutoff: i64) -> Result<u64, StoreError> {
+    let problem = serde_json::json!({
+        "type": "/problems/abandoned", "title": "Job abandoned", "status": 500,
+        "detail": "the job did not finish in time (its node may have stopped); start it again",
+    });
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'failed', finished_at = $1, error = $2 WHERE status = 'running' AND created_at < $3",
+    )
+    .bind(w.now)
+    .bind(problem.to_string())
+    .bind(cutoff)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(done.rows_affected())
+}

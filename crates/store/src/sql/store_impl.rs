@@ -272,6 +272,10 @@ impl Store for SqlStore {
                 report.interactions = batches(&|| ("interactions", "id", "id <= $1", bound)).await?;
             }
         }
+        if let Some(age) = p.abandoned_jobs {
+            let out = write_tx!(self, None, |w| retention::abandon_jobs(w, p.now - age).await)?;
+            report.abandoned_jobs = out.done().unwrap_or(0);
+        }
         if let Some(age) = p.finished_jobs {
             report.jobs = batches(&|| ("jobs", "id", "status <> 'running' AND created_at < $1", p.now - age)).await?;
         }
