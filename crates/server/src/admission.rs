@@ -38,6 +38,9 @@ pub struct Limits {
     /// Take the client's address from the last `X-Forwarded-For` hop (behind a
     /// proxy such as nginx) instead of the TCP peer.
     pub trust_forwarded_for: bool,
+    /// Longest a client may take to send its body, on every route (a stalled
+    /// upload must not hold an in-flight slot); answered 408.
+    pub body_timeout: Duration,
     /// Longest request target (path and query) in bytes.
     pub max_uri_bytes: usize,
     /// Largest total of header names and values in bytes.
@@ -52,6 +55,7 @@ impl Default for Limits {
             rate_per_second: 200,
             rate_burst: 400,
             trust_forwarded_for: false,
+            body_timeout: Duration::from_secs(10),
             max_uri_bytes: 8 * 1024,
             max_header_bytes: 32 * 1024,
         }

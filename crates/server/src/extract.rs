@@ -33,12 +33,25 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
         BytesRejection::FailedToBufferBody(inner) if inner.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::TooLarge { limit: crate::BODY_LIMIT_BYTES }
         }
+        BytesRejection::FailedToBufferBody(inner) if timed_out(&inner) => ApiError::BodyTimeout,
         other => ApiError::BadRequest { field: None, message: other.body_text() },
     })?;
     if json.is_none() && !raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::UnsupportedMediaType);
     }
     Ok(raw)
+}
+
+/// Whether reading the body failed because the client took too long.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Parses JSON, reporting the path of the field that failed (`location.lat`).
@@ -140,12 +153,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
                 Some(k.to_string())
             }
         };
-        Ok(Self { key, method: parts.method.to_string(), path: parts.uri.path().to_string() })
+        let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_string(), |p| p.to_string());
+        Ok(Self { key, method: parts.method.to_string(), path: target })
     }
 }
 
 impl Idempotency {
-    /// The key for the store, fingerprinted by method, path and body, so the
+    /// The key for the store, fingerprinted by method, path, query and body, so the
     /// same key sent with a different request is refused rather than replayed.
     pub fn for_request(&self, body: &[u8], success: StatusCode) -> Option<IdemKey> {
         let key = self.key.as_ref()?;

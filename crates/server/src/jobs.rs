@@ -44,10 +44,20 @@ where
     F: Future<Output = Result<T, ApiError>> + Send + 'static,
 {
     // A node runs a bounded number of jobs; each holds its permit to the end.
-    let permit = s.jobs.clone().try_acquire_owned().map_err(|_| ApiError::Overloaded)?;
+    // A repeat of a key needs no permit: it only reads the job it names.
+    let permit = s.jobs.clone().try_acquire_owned().ok();
+    if permit.is_none() && key.is_none() {
+        return Err(ApiError::Overloaded);
+    }
     let store = s.engine.store().clone();
     let (job, done, replayed) = match store.create_job(kind, key.as_ref()).await? {
         Outcome::Done(job) => {
+            let Some(permit) = permit else {
+                // The key was new but the node is full: the job ends at once.
+                let problem = serde_json::to_value(ApiError::Overloaded.to_problem().1).unwrap_or_default();
+                store.finish_job(job.id, Err(&problem)).await?;
+                return Err(ApiError::Overloaded);
+            };
             let (tx, rx) = oneshot::channel();
             let id = job.id;
             tokio::spawn(async move {
@@ -73,6 +83,7 @@ where
             (job, Some(rx), false)
         }
         Outcome::Replayed(stored) => {
+            drop(permit);
             let first: Job = serde_json::from_str(&stored.body).map_err(|_| ApiError::Internal)?;
             (s.engine.store().get_job(first.id).await?, None, true)
         }

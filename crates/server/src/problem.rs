@@ -37,6 +37,8 @@ pub enum ApiError {
     Overloaded,
     #[error("the request did not finish within {seconds} s")]
     TimedOut { seconds: f64 },
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     #[error("the server is not ready: {0}")]
     NotReady(String),
     #[error("internal error")]
@@ -79,6 +81,7 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         ApiError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", "Server busy"),
         ApiError::TimedOut { .. } => (S::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
         ApiError::NotReady(_) => (S::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
+        ApiError::BodyTimeout => (S::REQUEST_TIMEOUT, "body-timeout", "Request body too slow"),
         ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method", "Method not allowed"),
         ApiError::Store(s) | ApiError::Engine(EngineError::Store(s)) => match s {
             StoreError::NotFound { .. } => (S::NOT_FOUND, "not-found", "Not found"),

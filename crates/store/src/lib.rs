@@ -139,7 +139,8 @@ pub trait Store: Send + Sync {
     /// The offers with these ids that exist, in no particular order.
     async fn offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, StoreError>;
 
-    /// The id of the newest outbox event (0 when there is none).
+    /// The id of the newest outbox event, or of the newest retention deleted
+    /// (0 when there was none).
     async fn last_event_id(&self) -> Result<i64, StoreError>;
     /// Records how far a consumer of the outbox (a node's persistent index)
     /// has read, so retention keeps what it has not passed.

@@ -798,6 +798,7 @@ async fn retention_prunes_by_age_never_ahead_of_consumers(s: S) {
     let stale = RetentionPolicy { consumer_ttl: 1, ..policy };
     assert_eq!(s.prune(&stale).await.unwrap().events, 2);
     assert_eq!(s.events_pruned_through().await.unwrap(), events[3].id);
+    assert_eq!(s.last_event_id().await.unwrap(), events[3].id, "an empty outbox still knows its position");
     // Young events stay.
     demand(&s, "young", 1).await;
     let now = RetentionPolicy { now: wantloop_core::time::now_ms(), events: Some(3_600_000), ..stale };

@@ -67,6 +67,9 @@ pub struct LimitArgs {
     /// retraining answer 202 with a job to poll instead (seconds).
     #[arg(long, env = "WANTLOOP_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
     request_timeout_secs: f64,
+    /// Longest a client may take to send a request body (seconds); slower uploads get 408.
+    #[arg(long, env = "WANTLOOP_BODY_TIMEOUT_SECS", default_value_t = 10.0)]
+    body_timeout_secs: f64,
     /// Requests handled at once; more are answered 503 with Retry-After.
     #[arg(long, env = "WANTLOOP_MAX_IN_FLIGHT", default_value_t = Limits::default().max_in_flight)]
     max_in_flight: usize,
@@ -88,12 +91,17 @@ impl LimitArgs {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| anyhow::anyhow!("--request-timeout-secs must be a positive number of seconds"))?;
         anyhow::ensure!(self.max_in_flight > 0, "--max-in-flight must be at least 1");
+        let body_timeout = Duration::try_from_secs_f64(self.body_timeout_secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("--body-timeout-secs must be a positive number of seconds"))?;
         Ok(Limits {
             request_timeout,
             max_in_flight: self.max_in_flight,
             rate_per_second: self.rate_limit,
             rate_burst: self.rate_burst,
             trust_forwarded_for: self.trust_forwarded_for,
+            body_timeout,
             ..Limits::default()
         })
     }

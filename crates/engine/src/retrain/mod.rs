@@ -159,7 +159,10 @@ pub(crate) async fn conclude(
             }
         }
     }
-    let pruned = store.prune_models(&model.kind, ModelRetention { keep_newest: config.keep_versions }).await?;
+    // The newest version is always kept: it records how far the last run read,
+    // which is what makes the next run not due.
+    let keep = ModelRetention { keep_newest: config.keep_versions.max(1) };
+    let pruned = store.prune_models(&model.kind, keep).await?;
     Ok(RetrainOutcome { model, activated, decision, pruned, metric: metric.into(), score, previous_score, examples })
 }
 

@@ -74,6 +74,7 @@ pub fn complete(doc: &mut Value) {
                 add(responses, "404", "No such resource");
             }
             if has_body {
+                add(responses, "408", "The body did not arrive within the body timeout");
                 add(responses, "413", "The body is larger than the limit");
                 add(responses, "415", "The body is not `application/json`");
                 add(responses, "422", "Invalid input, or an Idempotency-Key reused with another request");
@@ -101,7 +102,7 @@ mod tests {
         }});
         complete(&mut doc);
         let r = &doc["paths"]["/v1/x/{id}"]["post"]["responses"];
-        for status in ["400", "404", "413", "414", "415", "422", "429", "431", "500", "503"] {
+        for status in ["400", "404", "408", "413", "414", "415", "422", "429", "431", "500", "503"] {
             assert!(r[status]["content"]["application/problem+json"].is_object(), "{status}: {r}");
         }
         assert!(r["409"]["content"]["application/json"].is_null());

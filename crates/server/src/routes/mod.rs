@@ -114,11 +114,13 @@ pub fn router(engine: Engine, limits: Limits) -> Router {
         jobs: Arc::new(tokio::sync::Semaphore::new(MAX_RUNNING_JOBS)),
         job_wait: limits.request_timeout,
     };
+    let body_timeout = limits.body_timeout;
     let admission = Arc::new(Admission::new(limits));
     routes
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(CatchPanicLayer::custom(panic_to_problem))
         .layer(axum::middleware::from_fn_with_state(admission, crate::admission::admit))
         .layer(TraceLayer::new_for_http())

@@ -285,7 +285,8 @@ impl Store for SqlStore {
     async fn last_event_id(&self) -> Result<i64, StoreError> {
         let (id,): (i64,) =
             sqlx::query_as("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM events").fetch_one(self.pool()).await?;
-        Ok(id)
+        // Retention may have deleted every event: the position is still past them.
+        Ok(id.max(retention::pruned_through(self.pool()).await?))
     }
 
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
