@@ -29,6 +29,26 @@ async fn stalled_request(app: &App) -> tokio::net::TcpStream {
     tcp
 }
 
+/// Reads what the server answers on a raw connection, until it has sent a
+/// problem or closed; fails if it answers nothing within 10 s.
+async fn answer_to(mut tcp: tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = tcp.read(&mut buf).await.unwrap();
+            answer.extend_from_slice(&buf[..n]);
+            if n == 0 || String::from_utf8_lossy(&answer).contains("/problems/") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server answered nothing");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_over_their_rate_get_429_and_probes_never_do() {
     let db = TestDb::sqlite().await.unwrap();
@@ -111,22 +131,7 @@ async fn requests_beyond_the_in_flight_limit_are_shed_with_503() {
 async fn a_request_over_its_time_is_answered_503() {
     let db = TestDb::sqlite().await.unwrap();
     let app = boot_with(&db, Limits { request_timeout: Duration::from_millis(300), ..Limits::default() }).await;
-    let mut tcp = stalled_request(&app).await;
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
-        use tokio::io::AsyncReadExt;
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = tcp.read(&mut buf).await.unwrap();
-            answer.extend_from_slice(&buf[..n]);
-            if n == 0 || String::from_utf8_lossy(&answer).contains("/problems/timeout") {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "the server answered the stalled request");
-    let text = String::from_utf8_lossy(&answer);
+    let text = answer_to(stalled_request(&app).await).await;
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(text.contains("application/problem+json"), "{text}");
     db.cleanup().await;
@@ -141,21 +146,7 @@ async fn a_stalled_body_is_answered_408_even_where_work_is_long() {
     // /v1/allocate bounds its own time (a job), but not the client's upload.
     let head = "POST /v1/allocate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{";
     tcp.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
-        use tokio::io::AsyncReadExt;
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = tcp.read(&mut buf).await.unwrap();
-            answer.extend_from_slice(&buf[..n]);
-            if n == 0 || String::from_utf8_lossy(&answer).contains("/problems/") {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "the server answered the stalled upload");
-    let text = String::from_utf8_lossy(&answer);
+    let text = answer_to(tcp).await;
     assert!(text.starts_with("HTTP/1.1 408") && text.contains("/problems/body-timeout"), "{text}");
     db.cleanup().await;
 }
