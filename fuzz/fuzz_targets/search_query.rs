@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use wantloop_core::{GeoPoint, Offer, OfferStatus};
+use wantloop_core::{GeoPoint, Offer};
 use wantloop_search::{Kind, SearchIndex, SearchRequest};
 
 fn index() -> &'static SearchIndex {
@@ -23,21 +23,10 @@ fn index() -> &'static SearchIndex {
         for (i, text) in texts.iter().enumerate() {
             let id = i as i64 + 1;
             let offer = Offer {
-                id,
-                provider: "p".into(),
-                text: (*text).into(),
-                category: "bicycles".into(),
-                price: 100 * id,
                 location: Some(GeoPoint { lat: 30.0, lon: 120.0 }),
-                capacity: 1,
-                reserved: 0,
-                consumed: 0,
-                status: OfferStatus::Available,
-                condition: None,
-                origin_offer_id: None,
-                origin_match_id: None,
                 created_at: id,
                 updated_at: id,
+                ..Offer::available(id, "p", text, "bicycles", 100 * id)
             };
             idx.upsert_offer(&offer).expect("index an offer");
         }

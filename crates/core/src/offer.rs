@@ -137,6 +137,29 @@ pub struct Offer {
 }
 
 impl Offer {
+    /// An available offer of one unit with nothing reserved, no location and
+    /// zero timestamps: for offers built outside the store (evaluation pools,
+    /// fuzz targets, tests), which set what they need over it.
+    pub fn available(id: i64, provider: &str, text: &str, category: &str, price: i64) -> Self {
+        Self {
+            id,
+            provider: provider.into(),
+            text: text.into(),
+            category: category.into(),
+            price,
+            location: None,
+            capacity: 1,
+            reserved: 0,
+            consumed: 0,
+            status: OfferStatus::Available,
+            condition: None,
+            origin_offer_id: None,
+            origin_match_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
     pub fn free_units(&self) -> i64 {
         if self.status == OfferStatus::Withdrawn { 0 } else { (self.capacity - self.reserved - self.consumed).max(0) }
     }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
-use wantloop_core::{Offer, OfferStatus};
+use wantloop_core::Offer;
 use wantloop_search::query::QueryWeights;
 use wantloop_search::{Kind, SearchIndex, SearchRequest};
 
@@ -64,23 +64,7 @@ fn read(path: &Path) -> Result<Pairs, EvalError> {
 }
 
 fn pool_offer(id: i64, text: &str) -> Offer {
-    Offer {
-        id,
-        provider: "pool".into(),
-        text: text.into(),
-        category: "faq".into(),
-        price: 0,
-        location: None,
-        capacity: 1,
-        reserved: 0,
-        consumed: 0,
-        status: OfferStatus::Available,
-        condition: None,
-        origin_offer_id: None,
-        origin_match_id: None,
-        created_at: 0,
-        updated_at: 0,
-    }
+    Offer::available(id, "pool", text, "faq", 0)
 }
 
 /// Runs the protocol; `weights` replaces the query builder's defaults (for

@@ -53,7 +53,7 @@ pub fn plan_for_demand(
 pub(crate) mod tests {
     use super::*;
     use wantloop_core::demand::CategorySource;
-    use wantloop_core::{DemandStatus, GeoPoint, OfferStatus, Priority};
+    use wantloop_core::{DemandStatus, GeoPoint, Priority};
 
     pub(crate) fn demand(quantity: i64, requester: &str, budget: Option<i64>) -> Demand {
         Demand {
@@ -81,21 +81,9 @@ pub(crate) mod tests {
 
     pub(crate) fn offer(id: i64, provider: &str, price: i64) -> Offer {
         Offer {
-            id,
-            provider: provider.into(),
-            text: "二手山地自行车 九成新".into(),
-            category: "bicycles".into(),
-            price,
             location: Some(GeoPoint { lat: 30.28, lon: 120.16 }),
             capacity: 2,
-            reserved: 0,
-            consumed: 0,
-            status: OfferStatus::Available,
-            condition: None,
-            origin_offer_id: None,
-            origin_match_id: None,
-            created_at: 0,
-            updated_at: 0,
+            ..Offer::available(id, provider, "二手山地自行车 九成新", "bicycles", price)
         }
     }
 

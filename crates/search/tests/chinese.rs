@@ -2,26 +2,15 @@
 //! traditional/simplified forms, homophones that must not match, phrase and
 //! negative queries, filters, facets, commits and malformed queries.
 
-use wantloop_core::{GeoPoint, Offer, OfferStatus};
+use wantloop_core::{GeoPoint, Offer};
 use wantloop_search::{Kind, MAX_DEPTH, Near, SearchIndex, SearchRequest};
 
 fn offer(id: i64, text: &str, category: &str, price: i64) -> Offer {
     Offer {
-        id,
-        provider: "p".into(),
-        text: text.into(),
-        category: category.into(),
-        price,
         location: Some(GeoPoint { lat: 30.27 + id as f64 * 0.01, lon: 120.15 }),
-        capacity: 1,
-        reserved: 0,
-        consumed: 0,
-        status: OfferStatus::Available,
-        condition: None,
-        origin_offer_id: None,
-        origin_match_id: None,
         created_at: id,
         updated_at: id,
+        ..Offer::available(id, "p", text, category, price)
     }
 }
 

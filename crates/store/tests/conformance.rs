@@ -607,7 +607,6 @@ async fn concurrent_transitions_do_not_exhaust_the_pool(s: S) {
         let d = demand(&s, &format!("u{i}"), 1).await;
         matches.push(propose_one(&s, &d, &o, 1).await.unwrap());
     }
-    let started = std::time::Instant::now();
     let tasks: Vec<_> = matches
         .into_iter()
         .map(|m| {
@@ -619,9 +618,7 @@ async fn concurrent_transitions_do_not_exhaust_the_pool(s: S) {
         let accepted = t.await.unwrap().unwrap().done().unwrap();
         assert_eq!(accepted.status, MatchStatus::Accepted);
     }
-    // Not a timing assertion on speed: the pool's acquire timeout is 10 s, and
-    // a starved pool fails the accepts above rather than finishing slowly.
-    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // A starved pool fails the accepts above (its acquire timeout is 10 s).
     let o = s.get_offer(o.id).await.unwrap();
     assert_eq!(o.reserved, 48);
 }

@@ -233,53 +233,7 @@ impl Store for SqlStore {
     }
 
     async fn prune(&self, p: &RetentionPolicy) -> Result<PruneReport, StoreError> {
-        let mut report = PruneReport::default();
-        let batches = async |sql_batch: &(dyn Fn() -> (&'static str, &'static str, &'static str, i64) + Sync)| {
-            let mut total = 0;
-            loop {
-                let (table, key, condition, value) = sql_batch();
-                let out = write_tx!(self, None, |w| retention::delete_batch(w, table, key, condition, value).await)?;
-                let n = out.done().unwrap_or(0);
-                total += n;
-                if n < retention::BATCH as u64 {
-                    return Ok::<u64, StoreError>(total);
-                }
-            }
-        };
-        if let Some(age) = p.events {
-            let bound = retention::events_bound(self.pool(), p.now - age, p.now - p.consumer_ttl).await?;
-            loop {
-                let n = write_tx!(self, None, |w| retention::delete_events(w, bound).await)?.done().unwrap_or(0);
-                report.events += n;
-                if n < retention::BATCH as u64 {
-                    break;
-                }
-            }
-        }
-        if let Some(age) = p.idempotency_keys {
-            report.idempotency_keys = batches(&|| ("idempotency", "key", "created_at < $1", p.now - age)).await?;
-        }
-        if let (Some(age), Some(through)) = (p.interactions, p.interactions_trained_through) {
-            let cutoff = p.now - age;
-            // The id bound first: the newest old interaction the model has seen.
-            let (bound,): (Option<i64>,) =
-                sqlx::query_as("SELECT MAX(id) FROM interactions WHERE created_at < $1 AND id <= $2")
-                    .bind(cutoff)
-                    .bind(through)
-                    .fetch_one(self.pool())
-                    .await?;
-            if let Some(bound) = bound {
-                report.interactions = batches(&|| ("interactions", "id", "id <= $1", bound)).await?;
-            }
-        }
-        if let Some(age) = p.abandoned_jobs {
-            let out = write_tx!(self, None, |w| retention::abandon_jobs(w, p.now - age).await)?;
-            report.abandoned_jobs = out.done().unwrap_or(0);
-        }
-        if let Some(age) = p.finished_jobs {
-            report.jobs = batches(&|| ("jobs", "id", "status <> 'running' AND created_at < $1", p.now - age)).await?;
-        }
-        Ok(report)
+        retention::prune(self, p).await
     }
 
     async fn last_event_id(&self) -> Result<i64, StoreError> {
