@@ -3,4 +3,5 @@
 //! `fuzz/` exercise exactly what the binary runs.
 
 pub mod config_file;
+pub mod encoding;
 pub mod records;

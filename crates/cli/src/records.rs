@@ -1,6 +1,8 @@
 //! The flat record format of `import` and `export`, the same for CSV (a header
 //! row with these column names) and JSONL (one object per line with these keys).
 
+use std::io::{BufRead, Read};
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wantloop_core::demand::{DemandInput, LocationInput};
@@ -144,30 +146,75 @@ pub type Row<T> = (u64, Result<T, String>);
 /// with its reason), so an import can keep the good ones. Fails only when a
 /// CSV file has no readable header row.
 pub fn parse_rows<T: DeserializeOwned>(bytes: &[u8], format: Format) -> anyhow::Result<Vec<Row<T>>> {
-    let mut rows = Vec::new();
-    match format {
+    Ok(rows(bytes, format)?.collect())
+}
+
+/// A record's error naming its column ("price: cannot parse integer from
+/// empty string"), not its position.
+fn named(e: &csv::Error, headers: &csv::StringRecord) -> String {
+    if let csv::ErrorKind::Deserialize { err, .. } = e.kind()
+        && let Some(column) = err.field().and_then(|i| headers.get(i as usize))
+    {
+        return format!("{column}: {}", err.kind());
+    }
+    e.to_string()
+}
+
+/// The rows of a file as it streams, one record at a time (see [`parse_rows`]).
+/// A read error (not a malformed record) becomes one last bad row.
+pub fn rows<'r, T: DeserializeOwned + 'r>(
+    reader: impl Read + 'r,
+    format: Format,
+) -> anyhow::Result<Box<dyn Iterator<Item = Row<T>> + 'r>> {
+    let mut done = false;
+    Ok(match format {
         Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-            reader.headers().map_err(|e| anyhow::anyhow!("cannot read the header row: {e}"))?;
-            for (i, record) in reader.deserialize::<T>().enumerate() {
-                match record {
-                    Ok(r) => rows.push((i as u64 + 2, Ok(r))),
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+            let headers = reader.headers().map_err(|e| anyhow::anyhow!("cannot read the header row: {e}"))?.clone();
+            let mut record = csv::StringRecord::new();
+            Box::new(std::iter::from_fn(move || {
+                if done {
+                    return None;
+                }
+                match reader.read_record(&mut record) {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        // The line the record starts on, also for quoted fields spanning lines.
+                        let at = record.position().map_or(0, |p| p.line());
+                        Some((at, record.deserialize::<T>(Some(&headers)).map_err(|e| named(&e, &headers))))
+                    }
                     Err(e) => {
-                        let line = e.position().map_or(i as u64 + 2, |p| p.line());
-                        rows.push((line, Err(e.to_string())));
+                        let at = e.position().map_or(reader.position().line(), |p| p.line());
+                        done = matches!(e.kind(), csv::ErrorKind::Io(_));
+                        Some((at, Err(e.to_string())))
                     }
                 }
-            }
+            }))
         }
         Format::Jsonl => {
-            for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
+            let mut lines = std::io::BufReader::new(reader).split(b'\n').enumerate();
+            Box::new(std::iter::from_fn(move || {
+                loop {
+                    if done {
+                        return None;
+                    }
+                    let (i, line) = lines.next()?;
+                    let n = i as u64 + 1;
+                    match line {
+                        Err(e) => {
+                            done = true;
+                            return Some((n, Err(format!("cannot read further: {e}"))));
+                        }
+                        Ok(line) if line.iter().all(u8::is_ascii_whitespace) => continue,
+                        Ok(line) => {
+                            return Some((
+                                n,
+                                serde_json::from_slice::<T>(&line).map_err(|e| format!("invalid JSON: {e}")),
+                            ));
+                        }
+                    }
                 }
-                let parsed = serde_json::from_slice::<T>(line).map_err(|e| format!("invalid JSON: {e}"));
-                rows.push((i as u64 + 1, parsed));
-            }
+            }))
         }
-    }
-    Ok(rows)
+    })
 }

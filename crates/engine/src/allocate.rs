@@ -4,11 +4,14 @@
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use wantloop_core::time::now_ms;
-use wantloop_core::{DemandStatus, OfferStatus};
+
+use rayon::prelude::*;
+use wantloop_core::{DemandStatus, Offer};
 use wantloop_match::TextScores;
-use wantloop_match::batch::{self, BuildOptions, Mode};
-use wantloop_store::{DemandFilter, NewMatch, OfferFilter, StoreError};
+use wantloop_match::batch::{self, BatchBuilder, BatchPlan, BuildOptions, Mode};
+use wantloop_store::{DemandFilter, NewMatch, Page, StoreError};
 
 use crate::{Engine, EngineError};
 
@@ -34,6 +37,8 @@ pub struct AllocationReport {
     pub proposed_units: i64,
     /// Proposals refused at write time because supply moved meanwhile.
     pub skipped: usize,
+    /// Reading demands, searching their candidates and scoring them.
+    pub candidate_seconds: f64,
     pub solve_seconds: f64,
     pub total_seconds: f64,
 }
@@ -55,25 +60,12 @@ impl Engine {
     pub async fn allocate(&self, mode: Mode, dry_run: bool) -> Result<AllocationReport, EngineError> {
         let _one_at_a_time = self.allocating.lock().await;
         let started = Instant::now();
-        let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
-        let demands = self.store.all_demands(&open).await?;
-        let available = OfferFilter { status: Some(OfferStatus::Available), ..Default::default() };
-        let offers = self.store.all_offers(&available).await?;
-        let m = &self.config.matching;
-        let options = BuildOptions {
-            weights: m.weights,
-            min_score: m.min_score,
-            max_candidates: m.max_candidates,
-            now: now_ms(),
-        };
         self.fresh_index().await;
-        // One search per demand and the solve are CPU work: a blocking thread
-        // keeps them off the async runtime that serves every other request.
-        let engine = self.clone();
+        let plan = self.build_plan().await?;
+        let candidate_seconds = started.elapsed().as_secs_f64();
+        // The solve is CPU work: a blocking thread keeps it off the async
+        // runtime that serves every other request.
         let (plan, solution, solve_seconds) = tokio::task::spawn_blocking(move || {
-            let text: std::collections::HashMap<i64, TextScores> =
-                demands.iter().filter_map(|d| engine.text_scores(d).map(|t| (d.id, t))).collect();
-            let plan = batch::build(&demands, &offers, &options, &text);
             let solve_started = Instant::now();
             let solution = batch::solve(&plan, mode)?;
             Ok::<_, EngineError>((plan, solution, solve_started.elapsed().as_secs_f64()))
@@ -92,6 +84,7 @@ impl Engine {
             edges: plan.instance.edges.len(),
             planned_units: solution.units,
             objective: solution.objective,
+            candidate_seconds,
             solve_seconds,
             ..Default::default()
         };
@@ -126,5 +119,73 @@ impl Engine {
         }
         report.total_seconds = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// The batch instance, streamed: a page of open demands at a time, their
+    /// candidates searched and scored in parallel on blocking threads, the
+    /// offers they name read from the store once. The market is never held
+    /// as objects: only the offers some demand can take, and the edges.
+    async fn build_plan(&self) -> Result<BatchPlan, EngineError> {
+        let m = &self.config.matching;
+        let options = BuildOptions {
+            weights: m.weights,
+            min_score: m.min_score,
+            max_candidates: m.max_candidates,
+            now: now_ms(),
+        };
+        let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
+        let mut builder = BatchBuilder::default();
+        let mut offers: HashMap<i64, Offer> = HashMap::new();
+        let mut page = Page::first(Page::MAX_LIMIT);
+        loop {
+            let demands = self.store.list_demands(&open, page).await?;
+            let Some(last) = demands.last() else { break };
+            page.after = last.id;
+            let engine = self.clone();
+            let (demands, text) = tokio::task::spawn_blocking(move || {
+                let text: Vec<Option<TextScores>> = demands.par_iter().map(|d| engine.text_scores(d)).collect();
+                (demands, text)
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?;
+            let missing: HashSet<i64> =
+                text.iter().flatten().flat_map(|t| t.keys()).filter(|id| !offers.contains_key(id)).copied().collect();
+            let missing: Vec<i64> = missing.into_iter().collect();
+            for o in self.store.offers_by_ids(&missing).await? {
+                offers.insert(o.id, o);
+            }
+            // A demand the index could not answer for takes the store's list.
+            for (d, t) in demands.iter().zip(&text) {
+                if t.is_none() {
+                    for o in self.store.candidate_offers(d).await? {
+                        offers.entry(o.id).or_insert(o);
+                    }
+                }
+            }
+            (builder, offers) = tokio::task::spawn_blocking(move || {
+                let scored: Vec<_> = demands
+                    .par_iter()
+                    .zip(&text)
+                    .map(|(d, t)| match t {
+                        Some(t) => {
+                            batch::score_candidates(d, t.keys().filter_map(|id| offers.get(id)), &options, Some(t))
+                        }
+                        None => batch::score_candidates(
+                            d,
+                            offers.values().filter(|o| o.category == d.category),
+                            &options,
+                            None,
+                        ),
+                    })
+                    .collect();
+                for (d, s) in demands.iter().zip(scored) {
+                    builder.add(d, s);
+                }
+                (builder, offers)
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?;
+        }
+        Ok(builder.finish())
     }
 }

@@ -148,6 +148,17 @@ impl Engine {
         Ok(out)
     }
 
+    /// Applies the outbox events this node's index has not seen yet (after a
+    /// bulk import, so the next `serve` starts current); returns how many. A
+    /// private copy (another process holds the index) is skipped: the holder
+    /// follows the outbox itself.
+    pub async fn catch_up_index(&self) -> Result<usize, EngineError> {
+        if self.private_index {
+            return Ok(0);
+        }
+        Ok(indexer::catch_up(self.store.as_ref(), &self.search).await?)
+    }
+
     /// Rebuilds this node's search index from the store's rows.
     pub async fn rebuild_index(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, EngineError> {
         Ok(indexer::rebuild(self.store.as_ref(), &self.search, progress).await?)

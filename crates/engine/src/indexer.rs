@@ -70,21 +70,38 @@ fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
 pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, IndexerError> {
     let _one_at_a_time = index.applying().lock().await;
     let mut applied = 0;
+    let mut cursor = index.cursor();
+    let mut uncommitted = 0;
     loop {
-        let events = store.events_after(index.cursor(), 1_000).await?;
+        let events = store.events_after(cursor, EVENTS_PER_READ).await?;
         let Some(last) = events.last().map(|e| e.id) else { break };
-        if events[0].id > index.cursor() + 1 && store.events_pruned_through().await? > index.cursor() {
-            tracing::warn!(cursor = index.cursor(), "the outbox was pruned past this index; rebuilding it");
+        if events[0].id > cursor + 1 && store.events_pruned_through().await? > cursor {
+            tracing::warn!(cursor, "the outbox was pruned past this index; rebuilding it");
             return Ok(rebuild_locked(store, index, &|_| {}).await? as usize);
         }
         for e in &events {
             apply(index, e)?;
         }
-        index.commit(last)?;
+        cursor = last;
         applied += events.len();
+        uncommitted += events.len();
+        // A commit writes a segment: on a long catch-up (after a bulk import)
+        // committing every read would leave thousands of small segments.
+        if uncommitted >= EVENTS_PER_COMMIT {
+            index.commit(cursor)?;
+            uncommitted = 0;
+        }
+    }
+    if uncommitted > 0 {
+        index.commit(cursor)?;
     }
     Ok(applied)
 }
+
+/// Outbox events read per query while catching up.
+const EVENTS_PER_READ: u32 = 2_000;
+/// Events applied between two index commits while catching up.
+const EVENTS_PER_COMMIT: usize = 50_000;
 
 /// Rebuilds the index from the store's current rows.
 pub async fn rebuild(
@@ -101,19 +118,32 @@ async fn rebuild_locked(
     index: &SearchIndex,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64, IndexerError> {
-    use wantloop_store::{DemandFilter, OfferFilter};
+    use wantloop_store::{DemandFilter, OfferFilter, Page};
     // Take the cursor first: events after it are applied by the next catch-up.
     let cursor = store.last_event_id().await?;
     index.clear()?;
     let mut n = 0;
-    for o in store.all_offers(&OfferFilter::default()).await? {
-        index.upsert_offer(&o)?;
-        n += 1;
+    // Page by page, so a rebuild holds one page of rows, not the table.
+    let mut page = Page::first(Page::MAX_LIMIT);
+    loop {
+        let offers = store.list_offers(&OfferFilter::default(), page).await?;
+        let Some(last) = offers.last() else { break };
+        page.after = last.id;
+        for o in &offers {
+            index.upsert_offer(o)?;
+        }
+        n += offers.len() as u64;
         progress(n);
     }
-    for d in store.all_demands(&DemandFilter::default()).await? {
-        index.upsert_demand(&d)?;
-        n += 1;
+    let mut page = Page::first(Page::MAX_LIMIT);
+    loop {
+        let demands = store.list_demands(&DemandFilter::default(), page).await?;
+        let Some(last) = demands.last() else { break };
+        page.after = last.id;
+        for d in &demands {
+            index.upsert_demand(d)?;
+        }
+        n += demands.len() as u64;
         progress(n);
     }
     index.commit(cursor)?;

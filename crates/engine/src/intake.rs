@@ -85,4 +85,11 @@ impl Engine {
     pub async fn create_demand(&self, d: &NewDemand, idem: Option<&IdemKey>) -> Result<Outcome<Demand>, StoreError> {
         self.store.create_demand(d, &self.classify(d), idem).await
     }
+
+    /// Classifies and posts many demands in one transaction (bulk import).
+    pub async fn create_demands(&self, demands: &[NewDemand]) -> Result<Vec<Demand>, StoreError> {
+        let classified: Vec<(NewDemand, Classification)> =
+            demands.iter().map(|d| (d.clone(), self.classify(d))).collect();
+        self.store.create_demands(&classified).await
+    }
 }

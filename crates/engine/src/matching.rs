@@ -3,6 +3,8 @@
 //! the transparent score, and reserving units; and the reverse question, which
 //! open demands an offer could serve.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use wantloop_core::time::now_ms;
 use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer};
@@ -14,6 +16,8 @@ use crate::{Engine, indexer};
 
 /// How many offers the index proposes per demand.
 const CANDIDATES_FROM_INDEX: usize = 200;
+/// How many demands the index proposes per offer.
+const DEMANDS_FROM_INDEX: usize = 200;
 
 /// An offer that could serve a demand, with its score and explanation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,17 +78,17 @@ impl Engine {
         }
     }
 
-    /// Candidate offers for a demand: the index's best BM25 matches (filters
-    /// applied in the index) re-checked against the store, topped up from the
-    /// store's own filtered list when the index finds few.
+    /// Candidate offers for a demand: the index's best (every hard filter
+    /// applied in the search), read from the store by id; the store's own
+    /// bounded list if the index failed.
     async fn candidates(&self, d: &Demand, text: Option<&TextScores>) -> Result<Vec<Offer>, StoreError> {
-        if let Some(scores) = text
-            && scores.len() >= CANDIDATES_FROM_INDEX / 4
-        {
-            let ids: Vec<i64> = scores.keys().copied().collect();
-            return self.store.offers_by_ids(&ids).await;
+        match text {
+            Some(scores) => {
+                let ids: Vec<i64> = scores.keys().copied().collect();
+                self.store.offers_by_ids(&ids).await
+            }
+            None => self.store.candidate_offers(d).await,
         }
-        self.store.candidate_offers(d).await
     }
 
     /// Proposes the best feasible offers for one demand and reserves their units.
@@ -120,19 +124,38 @@ impl Engine {
     }
 
     /// Open demands an offer could fulfil, best first: "show the requests this
-    /// inventory can serve". Scores the newest 1,000 open demands of the
-    /// offer's category, so the work per request is bounded.
+    /// inventory can serve". The index of demands answers with the hard
+    /// filters applied in the search (category, price within budget, radius,
+    /// not the provider's own), so the work per request is bounded; if the
+    /// index fails, the newest 1,000 open demands of the category are scored.
     pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
         let o = self.store.get_offer(offer_id).await?;
-        let filter =
-            DemandFilter { status: Some(DemandStatus::Open), category: Some(o.category.clone()), ..Default::default() };
-        let demands = self.store.newest_demands(&filter, wantloop_store::Page::MAX_LIMIT).await?;
+        self.fresh_index().await;
+        let (demands, text) = match self.search.demands_for_offer(&o, DEMANDS_FROM_INDEX) {
+            Ok(hits) => {
+                let best = hits.first().map_or(1.0, |h| f64::from(h.1)).max(f64::MIN_POSITIVE);
+                let text: HashMap<i64, f64> = hits.iter().map(|(id, s)| (*id, f64::from(*s) / best)).collect();
+                let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
+                (self.store.demands_by_ids(&ids).await?, Some(text))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search for demands failed; scoring the newest of the category");
+                let filter = DemandFilter {
+                    status: Some(DemandStatus::Open),
+                    category: Some(o.category.clone()),
+                    ..Default::default()
+                };
+                (self.store.newest_demands(&filter, wantloop_store::Page::MAX_LIMIT).await?, None)
+            }
+        };
         let now = now_ms();
         let mut out: Vec<ScoredDemand> = demands
             .into_iter()
             .filter(|d| violation(d, &o).is_none())
             .map(|d| {
-                let scorer = Scorer::new(&d, self.config.matching.weights, now);
+                let own: Option<TextScores> =
+                    text.as_ref().map(|t| [(o.id, t.get(&d.id).copied().unwrap_or(0.0))].into_iter().collect());
+                let scorer = Scorer::new(&d, self.config.matching.weights, now).with_text_scores(own.as_ref());
                 let features = scorer.features(&o);
                 let score = scorer.score(&features);
                 ScoredDemand { demand: d, score, features }

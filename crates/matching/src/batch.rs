@@ -3,7 +3,7 @@
 //! exactly or greedily with `wantloop-alloc`, and turn the flows back into
 //! per-demand proposals.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use wantloop_alloc::{AllocError, Edge, Instance, Solution};
 use wantloop_core::{Demand, FeatureScores, Offer};
@@ -40,57 +40,106 @@ pub struct BuildOptions {
     pub now: i64,
 }
 
-/// An offer with its index in the instance and its analysed text.
-type IndexedOffer<'a> = (usize, &'a Offer, HashSet<String>);
+/// A demand's feasible candidates, scored, best first, at most
+/// `max_candidates`: (score, offer, features). Pure, so callers may score many
+/// demands in parallel.
+pub fn score_candidates<'o>(
+    d: &Demand,
+    candidates: impl IntoIterator<Item = &'o Offer>,
+    opt: &BuildOptions,
+    text: Option<&crate::score::TextScores>,
+) -> Vec<(f64, &'o Offer, FeatureScores)> {
+    if d.open_units() <= 0 {
+        return Vec::new();
+    }
+    let scorer = Scorer::new(d, opt.weights, opt.now).with_text_scores(text);
+    let mut scored: Vec<(f64, &Offer, FeatureScores)> = candidates
+        .into_iter()
+        .filter(|o| o.free_units() > 0 && violation(d, o).is_none())
+        .map(|o| {
+            let f = scorer.features(o);
+            (scorer.score(&f), o, f)
+        })
+        .filter(|(s, _, _)| *s >= opt.min_score && *s > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    scored.truncate(opt.max_candidates);
+    scored
+}
 
-/// Builds the instance. Edge weights are match scores times the demand's
-/// priority weight, so urgent needs win scarce supply.
+/// Builds a batch instance one demand at a time, so a caller can stream the
+/// market through it (a page of demands and their candidates at a time)
+/// instead of holding every demand and offer. Edge weights are match scores
+/// times the demand's priority weight, so urgent needs win scarce supply.
+#[derive(Default)]
+pub struct BatchBuilder {
+    plan: BatchPlan,
+    /// Offer id → its node in the instance.
+    offer_node: HashMap<i64, u32>,
+}
+
+impl Default for BatchPlan {
+    fn default() -> Self {
+        Self {
+            instance: Instance { demand_qty: Vec::new(), offer_cap: Vec::new(), edges: Vec::new() },
+            demand_ids: Vec::new(),
+            offer_ids: Vec::new(),
+            edge_detail: Vec::new(),
+        }
+    }
+}
+
+impl BatchBuilder {
+    /// Adds a demand with its scored candidates (from [`score_candidates`]).
+    /// An offer's free units are read the first time it appears.
+    pub fn add(&mut self, d: &Demand, scored: Vec<(f64, &Offer, FeatureScores)>) {
+        if scored.is_empty() || d.open_units() <= 0 {
+            return;
+        }
+        let p = &mut self.plan;
+        let di = p.demand_ids.len() as u32;
+        p.demand_ids.push(d.id);
+        p.instance.demand_qty.push(d.open_units() as u32);
+        let weight = d.priority.weight();
+        for (score, o, f) in scored {
+            let oi = *self.offer_node.entry(o.id).or_insert_with(|| {
+                p.offer_ids.push(o.id);
+                p.instance.offer_cap.push(o.free_units() as u32);
+                (p.offer_ids.len() - 1) as u32
+            });
+            p.instance.edges.push(Edge { demand: di, offer: oi, score: score * weight });
+            p.edge_detail.push((score, f));
+        }
+    }
+
+    pub fn edges(&self) -> usize {
+        self.plan.instance.edges.len()
+    }
+
+    pub fn finish(self) -> BatchPlan {
+        self.plan
+    }
+}
+
+/// Builds the instance over whole lists, every demand against every offer
+/// of its category (small markets and tests; the engine streams through
+/// [`BatchBuilder`] with the index's candidates instead).
 pub fn build(
     demands: &[Demand],
     offers: &[Offer],
     opt: &BuildOptions,
     text_scores: &HashMap<i64, crate::score::TextScores>,
 ) -> BatchPlan {
-    let mut by_category: HashMap<&str, Vec<IndexedOffer>> = HashMap::new();
-    let mut offer_ids = Vec::new();
-    let mut offer_cap = Vec::new();
+    let mut by_category: HashMap<&str, Vec<&Offer>> = HashMap::new();
     for o in offers.iter().filter(|o| o.free_units() > 0) {
-        let idx = offer_ids.len();
-        offer_ids.push(o.id);
-        offer_cap.push(o.free_units() as u32);
-        by_category.entry(o.category.as_str()).or_default().push((idx, o, wantloop_text::token_set(&o.text)));
+        by_category.entry(o.category.as_str()).or_default().push(o);
     }
-    let mut demand_ids = Vec::new();
-    let mut demand_qty = Vec::new();
-    let mut edges = Vec::new();
-    let mut edge_detail = Vec::new();
-    for d in demands.iter().filter(|d| d.open_units() > 0) {
+    let mut builder = BatchBuilder::default();
+    for d in demands {
         let Some(pool) = by_category.get(d.category.as_str()) else { continue };
-        let scorer = Scorer::new(d, opt.weights, opt.now).with_text_scores(text_scores.get(&d.id));
-        let mut scored: Vec<(f64, usize, FeatureScores)> = pool
-            .iter()
-            .filter(|(_, o, _)| violation(d, o).is_none())
-            .map(|(idx, o, tokens)| {
-                let f = scorer.features_with_tokens(o, tokens);
-                (scorer.score(&f), *idx, f)
-            })
-            .filter(|(s, _, _)| *s >= opt.min_score && *s > 0.0)
-            .collect();
-        if scored.is_empty() {
-            continue;
-        }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(opt.max_candidates);
-        let di = demand_ids.len() as u32;
-        demand_ids.push(d.id);
-        demand_qty.push(d.open_units() as u32);
-        let weight = d.priority.weight();
-        for (score, oi, f) in scored {
-            edges.push(Edge { demand: di, offer: oi as u32, score: score * weight });
-            edge_detail.push((score, f));
-        }
+        builder.add(d, score_candidates(d, pool.iter().copied(), opt, text_scores.get(&d.id)));
     }
-    BatchPlan { instance: Instance { demand_qty, offer_cap, edges }, demand_ids, offer_ids, edge_detail }
+    builder.finish()
 }
 
 pub fn solve(plan: &BatchPlan, mode: Mode) -> Result<Solution, AllocError> {

@@ -24,7 +24,8 @@ impl Default for Weights {
 /// Scores offers for one demand; analyses the demand's text once.
 pub struct Scorer<'a> {
     demand: &'a Demand,
-    demand_tokens: HashSet<String>,
+    /// Analysed on first use: with the index's text scores it is never needed.
+    demand_tokens: std::cell::OnceCell<HashSet<String>>,
     weights: Weights,
     now: i64,
     /// Text relevance per offer id from the search index (BM25 normalised per
@@ -40,7 +41,7 @@ const FRESHNESS_HALF_LIFE_MS: f64 = 7.0 * DAY_MS as f64;
 
 impl<'a> Scorer<'a> {
     pub fn new(demand: &'a Demand, weights: Weights, now: i64) -> Self {
-        Self { demand, demand_tokens: wantloop_text::token_set(&demand.text), weights, now, text_scores: None }
+        Self { demand, demand_tokens: std::cell::OnceCell::new(), weights, now, text_scores: None }
     }
 
     /// Uses the search index's relevance for the text feature.
@@ -50,7 +51,11 @@ impl<'a> Scorer<'a> {
     }
 
     pub fn features(&self, o: &Offer) -> FeatureScores {
-        self.features_with_tokens(o, &wantloop_text::token_set(&o.text))
+        match self.text_scores {
+            // The index's relevance replaces token overlap: no analysis needed.
+            Some(_) => self.features_with_tokens(o, &HashSet::new()),
+            None => self.features_with_tokens(o, &wantloop_text::token_set(&o.text)),
+        }
     }
 
     /// As [`Scorer::features`], with the offer's tokens analysed by the caller
@@ -58,7 +63,10 @@ impl<'a> Scorer<'a> {
     pub fn features_with_tokens(&self, o: &Offer, offer_tokens: &HashSet<String>) -> FeatureScores {
         let text = match self.text_scores {
             Some(scores) => scores.get(&o.id).copied().unwrap_or(0.0),
-            None => wantloop_text::overlap(&self.demand_tokens, offer_tokens),
+            None => wantloop_text::overlap(
+                self.demand_tokens.get_or_init(|| wantloop_text::token_set(&self.demand.text)),
+                offer_tokens,
+            ),
         };
         let price = match self.demand.budget {
             Some(b) if b > 0 => (1.0 - o.price as f64 / b as f64).clamp(0.0, 1.0),

@@ -22,6 +22,12 @@ pub(crate) struct Fields {
     pub created_at: Field,
     pub lat: Field,
     pub lon: Field,
+    /// Who posted it (provider or requester), so "not your own" is a filter.
+    pub party: Field,
+    /// Demands: the most they pay (`i64::MAX` without a budget).
+    pub pays_up_to: Field,
+    /// Demands: how far the offer may be (absent: any distance).
+    pub max_km: Field,
 }
 
 fn text(tokenizer: &str, stored: bool) -> TextOptions {
@@ -49,6 +55,9 @@ pub(crate) fn schema() -> (Schema, Fields) {
         created_at: b.add_i64_field("created_at", INDEXED | FAST),
         lat: b.add_f64_field("lat", INDEXED | STORED | FAST),
         lon: b.add_f64_field("lon", INDEXED | STORED | FAST),
+        party: b.add_text_field("party", STRING),
+        pays_up_to: b.add_i64_field("pays_up_to", INDEXED | FAST),
+        max_km: b.add_f64_field("max_km", FAST),
     };
     (b.build(), f)
 }

@@ -8,14 +8,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::fields::{Fields, schema};
-use crate::query::{QueryBuilder, QueryWeights};
+use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights};
+use crate::reach::{Reach, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
 use crate::{SearchError, analyzer};
 
@@ -26,7 +27,8 @@ pub const MAX_DEPTH: usize = 10_000;
 /// The version of the analysis documents are indexed with, recorded in every
 /// commit: an index written with another one is rebuilt from the store.
 /// 2: the recall field holds CJK characters and bigrams (was: bigrams and words).
-const ANALYSIS_VERSION: u32 = 2;
+/// 3: documents carry their party, demands what they pay and how far they reach.
+const ANALYSIS_VERSION: u32 = 3;
 
 /// What each commit records: the last outbox event applied, and the analysis.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -148,6 +150,7 @@ impl SearchIndex {
             f.key => key.clone(), f.kind => "offer", f.id => o.id, f.text => o.text.clone(), f.bigrams => o.text.clone(),
             f.category => o.category.clone(), f.category_facet => Facet::from_path([o.category.as_str()]),
             f.status => o.status.as_str(), f.price => o.price, f.created_at => o.created_at,
+            f.party => o.provider.clone(),
         );
         Self::point(&mut d, &f, o.location);
         let w = self.writer()?;
@@ -163,9 +166,13 @@ impl SearchIndex {
             f.key => key.clone(), f.kind => "demand", f.id => dm.id, f.text => dm.text.clone(), f.bigrams => dm.text.clone(),
             f.category => dm.category.clone(), f.category_facet => Facet::from_path([dm.category.as_str()]),
             f.status => dm.status.as_str(), f.created_at => dm.created_at,
+            f.party => dm.requester.clone(), f.pays_up_to => dm.budget.unwrap_or(i64::MAX),
         );
         if let Some(b) = dm.budget {
             d.add_i64(f.price, b);
+        }
+        if let Some(km) = dm.max_distance_km {
+            d.add_f64(f.max_km, km);
         }
         Self::point(&mut d, &f, dm.location);
         let w = self.writer()?;
@@ -257,9 +264,11 @@ impl SearchIndex {
             out.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
         if let Some(n) = r.near {
-            // A bounding box in the index; the exact circle is checked on the hits.
+            // A bounding box that holds the circle (its longitude span taken at
+            // the box's poleward edge, where it is widest); `WithinReach`
+            // applies the exact circle inside the search.
             let dlat = n.km / 111.0;
-            let dlon = n.km / (111.0 * n.lat.to_radians().cos().abs().max(0.01));
+            let dlon = n.km / (111.0 * (n.lat.abs() + dlat).min(89.9).to_radians().cos().max(0.01));
             let range = |field, c: f64, d: f64| -> Box<dyn Query> {
                 Box::new(RangeQuery::new(
                     Bound::Included(Term::from_field_f64(field, c - d)),
@@ -269,31 +278,104 @@ impl SearchIndex {
             out.push((Occur::Must, range(f.lat, n.lat, dlat)));
             out.push((Occur::Must, range(f.lon, n.lon, dlon)));
         }
-        out
+        // Filters decide what matches, never how well: they add nothing to
+        // the score, so BM25 relative to the best hit stays BM25.
+        out.into_iter().map(|(o, q)| (o, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)).collect()
     }
 
-    /// Offers relevant to a demand's text by BM25, with the demand's hard
-    /// filters applied in the index (available offers of its category within
-    /// its budget): (offer id, score), best first. The text is read as a bag of
-    /// words, never as query syntax.
+    /// Offers relevant to a demand's text by BM25, every hard filter of the
+    /// demand applied inside the search: available offers of its category,
+    /// within its budget, not its requester's own, within its radius. The
+    /// query is the text's rarest terms within [`MATCH_QUERY_POSTINGS`], never
+    /// syntax, so its cost does not grow with the text or the catalogue.
+    /// (offer id, score), best first.
     pub fn offers_for_demand(&self, d: &Demand, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
-        let text = self.builder().text_query(&d.text)?;
+        let reach = match (d.max_distance_km, d.location) {
+            (None, _) => Reach::Anywhere,
+            (Some(km), Some(at)) => Reach::Within { at, km },
+            // A radius around no place: nothing is within reach.
+            (Some(_), None) => return Ok(Vec::new()),
+        };
         let r = SearchRequest {
             kind: Some(Kind::Offer),
             category: Some(d.category.clone()),
             status: Some("available".into()),
             price_max: d.budget,
+            near: reach.bounding_box(),
             ..Default::default()
         };
-        let mut all = vec![(Occur::Must, text)];
-        all.extend(self.filters(&r));
+        self.matching(&d.text, &d.requester, self.filters(&r), reach, limit)
+    }
+
+    /// Open demands an offer could serve, by BM25 of the offer's text, with
+    /// the hard filters inside the search as in [`Self::offers_for_demand`]:
+    /// open demands of its category that pay its price, not its provider's
+    /// own, whose radius (if any) reaches it. (demand id, score), best first.
+    pub fn demands_for_offer(&self, o: &Offer, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
+        let f = self.f;
+        let r = SearchRequest {
+            kind: Some(Kind::Demand),
+            category: Some(o.category.clone()),
+            status: Some("open".into()),
+            ..Default::default()
+        };
+        let mut filters = self.filters(&r);
+        let pays = RangeQuery::new(Bound::Included(Term::from_field_i64(f.pays_up_to, o.price)), Bound::Unbounded);
+        filters.push((Occur::Must, Box::new(pays)));
+        self.matching(&o.text, &o.provider, filters, Reach::DemandRadius { from: o.location }, limit)
+    }
+
+    /// The best `limit` documents for a matcher: by BM25 of `text`'s rarest
+    /// terms among those that pass the filters, are not `party`'s own and are
+    /// within `reach`; topped up to `limit`, when fewer share a term, with the
+    /// newest that pass (score 0). Two bounded queries at most.
+    fn matching(
+        &self,
+        text: &str,
+        party: &str,
+        filters: Vec<(Occur, Box<dyn Query>)>,
+        reach: Reach,
+        limit: usize,
+    ) -> Result<Vec<(i64, f32)>, SearchError> {
         let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(all), &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        let mut out = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let column = searcher.segment_reader(addr.segment_ord).fast_fields().i64("id")?;
-            if let Some(id) = column.first(addr.doc_id) {
-                out.push((id, score));
+        let bag = self.builder().informative_bag(&searcher, text, MATCH_QUERY_POSTINGS)?;
+        let not_own: Box<dyn Query> =
+            Box::new(TermQuery::new(Term::from_field_text(self.f.party, party), IndexRecordOption::Basic));
+        let with = |first: Box<dyn Query>| {
+            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, first)];
+            all.extend(filters.iter().map(|(o, q)| (*o, q.box_clone())));
+            all.push((Occur::MustNot, not_own.box_clone()));
+            BooleanQuery::new(all)
+        };
+        let ids = |searcher: &tantivy::Searcher, addr: DocAddress| -> Result<Option<i64>, SearchError> {
+            Ok(searcher.segment_reader(addr.segment_ord).fast_fields().i64("id")?.first(addr.doc_id))
+        };
+        let mut out = Vec::with_capacity(limit);
+        if !bag.is_empty() {
+            let top = TopDocs::with_limit(limit.max(1)).order_by_score();
+            for (score, addr) in
+                searcher.search(&with(Box::new(BooleanQuery::new(bag))), &WithinReach { reach, inner: top })?
+            {
+                if let Some(id) = ids(&searcher, addr)? {
+                    out.push((id, score));
+                }
+            }
+        }
+        if out.len() < limit {
+            // Few feasible documents share a rare term: the rest are feasible
+            // ones that share none (text relevance 0), newest first, so a
+            // text in other words still finds what it could take.
+            let found: std::collections::HashSet<i64> = out.iter().map(|(id, _)| *id).collect();
+            let newest = TopDocs::with_limit(limit).order_by_fast_field::<i64>("created_at", tantivy::Order::Desc);
+            for (_, addr) in searcher.search(&with(Box::new(AllQuery)), &WithinReach { reach, inner: newest })? {
+                if out.len() >= limit {
+                    break;
+                }
+                if let Some(id) = ids(&searcher, addr)?
+                    && !found.contains(&id)
+                {
+                    out.push((id, 0.0));
+                }
             }
         }
         Ok(out)
@@ -328,12 +410,17 @@ impl SearchIndex {
         clauses.extend(self.filters(r));
         let query = BooleanQuery::new(clauses);
         let limit = r.limit.clamp(1, 1_000);
-        // Distance is exact only on hits, so fetch a margin when filtering by it.
-        let fetch = if r.near.is_some() { (r.offset + limit) * 4 + 100 } else { r.offset + limit + 1 };
+        let fetch = r.offset + limit + 1;
         let mut facets = FacetCollector::for_field("category_facet");
         facets.add_facet(Facet::root());
-        let (top, total, facet_counts) =
-            searcher.search(&query, &(TopDocs::with_limit(fetch).order_by_score(), Count, facets))?;
+        // The exact circle is applied inside the search, so hits, total and
+        // facets all count only what is within reach.
+        let reach =
+            r.near.map_or(Reach::Anywhere, |n| Reach::Within { at: GeoPoint { lat: n.lat, lon: n.lon }, km: n.km });
+        let (top, total, facet_counts) = searcher.search(
+            &query,
+            &WithinReach { reach, inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets) },
+        )?;
         let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text).ok();
         let mut hits = Vec::new();
         for (score, addr) in top {
@@ -341,16 +428,6 @@ impl SearchIndex {
                 continue;
             }
             let d: TantivyDocument = searcher.doc(addr)?;
-            if let Some(n) = r.near {
-                let lat = d.get_first(f.lat).and_then(|v| v.as_f64());
-                let lon = d.get_first(f.lon).and_then(|v| v.as_f64());
-                let inside = lat.zip(lon).is_some_and(|(lat, lon)| {
-                    GeoPoint { lat, lon }.distance_km(&GeoPoint { lat: n.lat, lon: n.lon }) <= n.km
-                });
-                if !inside {
-                    continue;
-                }
-            }
             let kind = match d.get_first(f.kind).and_then(|v| v.as_str()) {
                 Some("demand") => Kind::Demand,
                 _ => Kind::Offer,

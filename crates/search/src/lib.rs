@@ -12,10 +12,12 @@ mod fields;
 mod index;
 mod plain;
 pub mod query;
+mod reach;
 mod request;
 
 pub use index::{MAX_DEPTH, SearchIndex};
 pub use plain::PlainSearcher;
+pub use reach::Reach;
 pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
 
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, Term};
+use tantivy::{Index, Searcher, Term};
 
 use crate::SearchError;
 use crate::fields::Fields;
@@ -23,6 +23,18 @@ use crate::fields::Fields;
 /// Most distinct terms a bag takes from one field: bounds the work of a query
 /// whatever the length of its text.
 pub const MAX_TERMS_PER_FIELD: usize = 48;
+
+/// How much a matcher's query may read: the summed document frequency of
+/// the terms it keeps from a text (a demand's or an offer's). A long text
+/// would otherwise become a union of ~100 terms, common ones among them, whose
+/// cost grows with the catalogue. The rarest terms are kept first — cheap to
+/// read, and they carry most of the BM25 score — until the budget is spent;
+/// the common ones after them are dropped (Lucene's more-like-this bounds its
+/// query the same way, by its 25 best terms).
+pub const MATCH_QUERY_POSTINGS: u64 = 50_000;
+/// The rarest terms a matcher's query keeps whatever they cost, so a text of
+/// only common words still ranks by them.
+pub const MATCH_QUERY_MIN_TERMS: usize = 3;
 
 /// Weight of each field's terms in a bag.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -194,6 +206,42 @@ impl QueryBuilder<'_> {
                 let q = if (weight - 1.0).abs() > f32::EPSILON { Box::new(BoostQuery::new(q, weight)) } else { q };
                 clauses.push((Occur::Should, q));
             }
+        }
+        Ok(clauses)
+    }
+
+    /// The terms of `text` that occur in the index, rarest first (ties in
+    /// text order), as weighted optional clauses, while their summed document
+    /// frequency stays within `budget` (the first [`MATCH_QUERY_MIN_TERMS`]
+    /// always): a query whose cost is bounded whatever the text and the
+    /// catalogue.
+    pub fn informative_bag(&self, searcher: &Searcher, text: &str, budget: u64) -> Result<Clauses, SearchError> {
+        let f = self.fields;
+        let w = self.weights;
+        let mut scored: Vec<(u64, f32, Term)> = Vec::new();
+        for (field, weight) in [(f.text, w.words), (f.bigrams, w.bigrams)] {
+            if weight <= 0.0 {
+                continue;
+            }
+            for term in self.terms(field, text)? {
+                let df = searcher.doc_freq(&term)?;
+                if df > 0 {
+                    scored.push((df, weight, term));
+                }
+            }
+        }
+        scored.sort_by_key(|(df, _, _)| *df);
+        let mut spent = 0;
+        let mut clauses: Clauses = Vec::new();
+        for (df, weight, term) in scored {
+            if clauses.len() >= MATCH_QUERY_MIN_TERMS && spent + df > budget {
+                break;
+            }
+            spent += df;
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            let q: Box<dyn Query> =
+                if (weight - 1.0).abs() > f32::EPSILON { Box::new(BoostQuery::new(q, weight)) } else { q };
+            clauses.push((Occur::Should, q));
         }
         Ok(clauses)
     }

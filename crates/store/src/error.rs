@@ -23,6 +23,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The shared commit of a group of SQLite writes failed: none of them is stored.
+    #[error("the write was not stored: {0}")]
+    Commit(String),
 }
 
 impl StoreError {

@@ -48,6 +48,11 @@ pub trait Store: Send + Sync {
     async fn cancel_demand(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Demand>, StoreError>;
 
     async fn create_offer(&self, offer: &NewOffer, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError>;
+    /// Posts many offers in one transaction (each with its outbox event), in
+    /// order; all or none. For bulk import.
+    async fn create_offers(&self, offers: &[NewOffer]) -> Result<Vec<Offer>, StoreError>;
+    /// Posts many classified demands in one transaction, as `create_offers`.
+    async fn create_demands(&self, demands: &[(NewDemand, Classification)]) -> Result<Vec<Demand>, StoreError>;
     async fn get_offer(&self, id: i64) -> Result<Offer, StoreError>;
     async fn list_offers(&self, filter: &OfferFilter, page: Page) -> Result<Vec<Offer>, StoreError>;
     /// The newest `limit` (at most 1,000) offers matching `filter`, newest first.
@@ -138,6 +143,8 @@ pub trait Store: Send + Sync {
     async fn popular_offers(&self, since: i64, limit: u32) -> Result<Vec<(i64, i64)>, StoreError>;
     /// The offers with these ids that exist, in no particular order.
     async fn offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, StoreError>;
+    /// The demands with these ids that exist, in no particular order.
+    async fn demands_by_ids(&self, ids: &[i64]) -> Result<Vec<Demand>, StoreError>;
 
     /// The id of the newest outbox event, or of the newest retention deleted
     /// (0 when there was none).

@@ -62,6 +62,8 @@ conformance!(
     missing_and_present_coordinates_alternate,
     jobs_record_how_long_work_ended,
     retention_prunes_by_age_never_ahead_of_consumers,
+    bulk_inserts_write_rows_and_events_in_order,
+    concurrent_writers_with_failures_and_cancellations_keep_every_acknowledged_write,
 );
 
 fn class(category: &str) -> Classification {
@@ -839,4 +841,124 @@ async fn retention_prunes_by_age_never_ahead_of_consumers(s: S) {
         (abandoned.status, abandoned.error.unwrap()["type"].as_str()),
         (JobStatus::Failed, Some("/problems/abandoned"))
     );
+}
+
+async fn bulk_inserts_write_rows_and_events_in_order(s: S) {
+    // More rows than one statement takes (400), with and without locations.
+    let offers: Vec<wantloop_core::NewOffer> = (0..950)
+        .map(|i| {
+            OfferInput {
+                provider: format!("p{i}"),
+                text: format!("九成新自行车 {i}"),
+                category: "bicycles".into(),
+                price: 100 + i,
+                location: (i % 3 != 0).then_some(LocationInput { lat: 30.0 + i as f64 / 1000.0, lon: 120.0 }),
+                capacity: Some(1 + i % 4),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap()
+        })
+        .collect();
+    let created = s.create_offers(&offers).await.unwrap();
+    assert_eq!(created.len(), offers.len());
+    assert!(created.windows(2).all(|w| w[0].id < w[1].id), "ids follow the input order");
+    for (o, n) in created.iter().zip(&offers) {
+        assert_eq!(
+            (o.provider.as_str(), o.price, o.capacity),
+            (n.provider.as_str(), n.price.minor(), n.capacity.get())
+        );
+        assert_eq!(o.location, n.location, "{o:?}");
+        assert_eq!(s.get_offer(o.id).await.unwrap().text, n.text.as_str());
+    }
+    let demands: Vec<(wantloop_core::demand::NewDemand, Classification)> = (0..450)
+        .map(|i| {
+            let d = DemandInput {
+                requester: format!("u{i}"),
+                text: format!("想买自行车 {i}"),
+                budget: (i % 2 == 0).then_some(1_000 + i),
+                location: (i % 5 != 0).then_some(LocationInput { lat: 30.0, lon: 120.0 + i as f64 / 1000.0 }),
+                max_distance_km: (i % 7 == 0 && i % 5 != 0).then_some(12.5),
+                quantity: Some(1 + i % 3),
+                ..Default::default()
+            }
+            .parse()
+            .unwrap();
+            (d, class(if i % 2 == 0 { "bicycles" } else { "books" }))
+        })
+        .collect();
+    let stored = s.create_demands(&demands).await.unwrap();
+    assert_eq!(stored.len(), demands.len());
+    for (d, (n, c)) in stored.iter().zip(&demands) {
+        assert_eq!((d.requester.as_str(), d.category.as_str()), (n.requester.as_str(), c.category.as_str()));
+        assert_eq!(
+            (d.budget, d.location, d.max_distance_km, d.quantity),
+            (n.budget.map(|b| b.minor()), n.location, n.max_distance_km, n.quantity.get())
+        );
+        assert_eq!(d.status, DemandStatus::Open);
+    }
+    // One event per row, in row order, each carrying its row.
+    let mut events = s.events_after(0, 1_000).await.unwrap();
+    let more = s.events_after(events.last().unwrap().id, 1_000).await.unwrap();
+    events.extend(more);
+    assert_eq!(events.len(), 950 + 450);
+    assert!(events[..950].iter().zip(&created).all(|(e, o)| e.kind == "offer.created" && e.entity_id == o.id));
+    assert!(events[950..].iter().zip(&stored).all(|(e, d)| e.kind == "demand.created" && e.entity_id == d.id));
+    assert_eq!(events[951].payload["requester"], "u1");
+    assert!(s.create_offers(&[]).await.unwrap().is_empty());
+}
+
+async fn concurrent_writers_with_failures_and_cancellations_keep_every_acknowledged_write(s: S) {
+    // Writers that succeed, writers whose write is refused, and writers
+    // abandoned mid-flight, all at once (on SQLite they share group commits).
+    let d = demand(&s, "alice", 1).await;
+    s.cancel_demand(d.id, None).await.unwrap();
+    let tasks: Vec<_> = (0..96)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                match i % 3 {
+                    0 => Some(offer(&s, &format!("w{i}"), 1).await.id),
+                    // Refused: cancelling a cancelled demand changes nothing.
+                    1 => {
+                        assert!(s.cancel_demand(d.id, None).await.is_err());
+                        None
+                    }
+                    // Abandoned: the future is dropped wherever it is.
+                    _ => {
+                        let input = OfferInput {
+                            provider: format!("gone{i}"),
+                            text: "被放弃的写入".into(),
+                            category: "bicycles".into(),
+                            price: 1,
+                            ..Default::default()
+                        };
+                        let n = input.parse().unwrap();
+                        let write = s.create_offer(&n, None);
+                        match tokio::time::timeout(std::time::Duration::from_micros(50 * (i % 7)), write).await {
+                            Ok(r) => r.unwrap().done().map(|o| o.id),
+                            Err(_) => None,
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    let all = s.all_offers(&OfferFilter::default()).await.unwrap();
+    for id in &acknowledged {
+        assert!(all.iter().any(|o| o.id == *id), "acknowledged offer {id} is missing");
+    }
+    assert!(acknowledged.len() >= 32, "every succeeding writer is acknowledged: {}", acknowledged.len());
+    // Every stored offer has its event, and nothing else was written.
+    let events = s.events_after(0, 1_000).await.unwrap();
+    let created: Vec<i64> = events.iter().filter(|e| e.kind == "offer.created").map(|e| e.entity_id).collect();
+    assert_eq!(created.len(), all.len());
+    assert!(all.iter().all(|o| created.contains(&o.id)));
+    assert_eq!(events.iter().filter(|e| e.kind == "demand.cancelled").count(), 1);
+    // The store still takes writes afterwards.
+    offer(&s, "after", 1).await;
 }

@@ -204,13 +204,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data = generate(args.offers, args.demands, args.seed);
     let classifier = train_demo_classifier(&engine, args.seed).await?;
 
-    let rows = data.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o))).collect::<Vec<_>>();
-    let bar = progress(rows.len(), "offers");
-    let (_, bad_offers) = store_offers(&engine, rows, &bar).await?;
+    let report = |line: u64, e: &str| eprintln!("generated row {line}: {e}");
+    let bar = progress(data.offers.len(), "offers");
+    let rows = data.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o)));
+    let bad_offers =
+        store_offers(&engine, rows, &report, &|t| bar.set_position((t.stored + t.rejected) as u64)).await.rejected;
     bar.finish_and_clear();
-    let rows = data.demands.into_iter().enumerate().map(|(i, d)| (i as u64 + 1, Ok(d))).collect::<Vec<_>>();
-    let bar = progress(rows.len(), "demands");
-    let (_, bad_demands) = store_demands(&engine, rows, &bar).await?;
+    let bar = progress(data.demands.len(), "demands");
+    let rows = data.demands.into_iter().enumerate().map(|(i, d)| (i as u64 + 1, Ok(d)));
+    let bad_demands =
+        store_demands(&engine, rows, &report, &|t| bar.set_position((t.stored + t.rejected) as u64)).await.rejected;
     bar.finish_and_clear();
     anyhow::ensure!(bad_offers + bad_demands == 0, "the generator produced invalid rows");
 

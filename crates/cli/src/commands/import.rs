@@ -1,17 +1,26 @@
-//! `wantloop import demands|offers FILE`: good rows are stored, bad rows are
-//! reported with their line number and reason, and the exit status says
-//! whether any row was rejected.
+//! `wantloop import demands|offers FILE`: the file streams through in batches
+//! (each batch one transaction with its rows' outbox events); good rows are
+//! stored, bad rows are reported with their line number and reason, and the
+//! exit status says whether any row was rejected. The search index is brought
+//! up to date at the end, so a `serve` started next answers at once.
 
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::de::DeserializeOwned;
+use wantloop_cli::encoding;
+use wantloop_core::NewOffer;
+use wantloop_core::demand::NewDemand;
 use wantloop_engine::Engine;
 
 use crate::StoreArgs;
-use crate::records::{DemandRecord, Format, Kind, OfferRecord, Row, parse_rows};
+use crate::records::{DemandRecord, Format, Kind, OfferRecord, Row, rows};
+
+/// Rows per transaction: large enough that the commit is a small share of
+/// the work, small enough that a batch's rows and events stay a few MB.
+pub const BATCH_ROWS: usize = 2_000;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,15 +28,12 @@ pub struct Args {
     kind: Kind,
     /// A .csv (header row) or .jsonl file.
     file: PathBuf,
+    /// The file's character encoding (utf-8, gbk, gb18030, utf-16le, …);
+    /// by default a byte-order mark decides, else UTF-8 if valid, else detected.
+    #[arg(long)]
+    encoding: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
-}
-
-/// Reads a CSV or JSONL file (by extension) into rows; see [`parse_rows`].
-pub fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<Row<T>>> {
-    let format = Format::from_path(path)?;
-    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse_rows(&text, format).with_context(|| path.display().to_string())
 }
 
 pub fn progress(len: usize, what: &str) -> ProgressBar {
@@ -41,81 +47,232 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Stores each row with `store_one`; returns (stored, rejected) and prints
-/// each rejection with its line number.
-async fn store_rows<R>(
-    rows: Vec<Row<R>>,
-    bar: &ProgressBar,
-    store_one: impl AsyncFn(R) -> Result<(), String>,
-) -> (usize, usize) {
-    let (mut ok, mut bad) = (0, 0);
-    for (line, row) in rows {
-        let result = match row {
-            Ok(r) => store_one(r).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => ok += 1,
-            Err(e) => {
-                bar.suspend(|| eprintln!("line {line}: {e}"));
-                bad += 1;
+/// A bar over a file's bytes, its message counting rows and rows/s.
+fn file_progress(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// What a batched import did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub stored: usize,
+    pub rejected: usize,
+}
+
+/// Validates rows with `parse`, stores each batch of good ones with
+/// `insert_many`, and, when a batch fails as a whole, stores its rows one by
+/// one with `insert_one` so that only the rows that fail are rejected (with
+/// their line numbers). `tick` is told the rows done after each batch.
+async fn import_batches<R, N>(
+    rows: impl Iterator<Item = Row<R>>,
+    parse: impl Fn(R) -> Result<N, String>,
+    insert_many: impl AsyncFn(&[N]) -> Result<(), String>,
+    insert_one: impl AsyncFn(&N) -> Result<(), String>,
+    report: &dyn Fn(u64, &str),
+    tick: &dyn Fn(&Tally),
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let (mut lines, mut good) = (Vec::with_capacity(BATCH_ROWS), Vec::with_capacity(BATCH_ROWS));
+        for (line, row) in rows.by_ref().take(BATCH_ROWS) {
+            match row.and_then(&parse) {
+                Ok(n) => {
+                    lines.push(line);
+                    good.push(n);
+                }
+                Err(e) => {
+                    report(line, &e);
+                    tally.rejected += 1;
+                }
             }
         }
-        bar.inc(1);
+        if good.is_empty() {
+            continue;
+        }
+        match insert_many(&good).await {
+            Ok(()) => tally.stored += good.len(),
+            Err(batch_error) => {
+                tracing::warn!(error = %batch_error, "a batch failed; storing its rows one by one");
+                for (line, n) in lines.iter().zip(&good) {
+                    match insert_one(n).await {
+                        Ok(()) => tally.stored += 1,
+                        Err(e) => {
+                            report(*line, &e);
+                            tally.rejected += 1;
+                        }
+                    }
+                }
+            }
+        }
+        tick(&tally);
     }
-    (ok, bad)
+    tally
+}
+
+/// Text that decoding could not read (U+FFFD, the replacement character) was
+/// not in the encoding the file was read as: say so, rather than store it.
+fn readable(text: &str) -> Result<(), String> {
+    match text.contains('\u{FFFD}') {
+        true => Err("text: the bytes are not valid in the file's encoding; name it with --encoding (e.g. gbk)".into()),
+        false => Ok(()),
+    }
+}
+
+fn parse_demand(r: DemandRecord) -> Result<NewDemand, String> {
+    readable(&r.text)?;
+    r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())
+}
+
+fn parse_offer(r: OfferRecord) -> Result<NewOffer, String> {
+    readable(&r.text)?;
+    r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())
 }
 
 pub async fn store_demands(
     engine: &Engine,
-    rows: Vec<Row<DemandRecord>>,
-    bar: &ProgressBar,
-) -> anyhow::Result<(usize, usize)> {
-    Ok(store_rows(rows, bar, async |r: DemandRecord| {
-        let d = r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())?;
-        engine.create_demand(&d, None).await.map(|_| ()).map_err(|e| e.to_string())
-    })
-    .await)
+    rows: impl Iterator<Item = Row<DemandRecord>>,
+    report: &dyn Fn(u64, &str),
+    tick: &dyn Fn(&Tally),
+) -> Tally {
+    import_batches(
+        rows,
+        parse_demand,
+        async |batch: &[NewDemand]| engine.create_demands(batch).await.map(|_| ()).map_err(|e| e.to_string()),
+        async |d: &NewDemand| engine.create_demand(d, None).await.map(|_| ()).map_err(|e| e.to_string()),
+        report,
+        tick,
+    )
+    .await
 }
 
 pub async fn store_offers(
     engine: &Engine,
-    rows: Vec<Row<OfferRecord>>,
-    bar: &ProgressBar,
-) -> anyhow::Result<(usize, usize)> {
-    Ok(store_rows(rows, bar, async |r: OfferRecord| {
-        let o = r.to_input().and_then(|i| i.parse()).map_err(|e| e.to_string())?;
-        engine.store().create_offer(&o, None).await.map(|_| ()).map_err(|e| e.to_string())
-    })
-    .await)
+    rows: impl Iterator<Item = Row<OfferRecord>>,
+    report: &dyn Fn(u64, &str),
+    tick: &dyn Fn(&Tally),
+) -> Tally {
+    let store = engine.store();
+    import_batches(
+        rows,
+        parse_offer,
+        async |batch: &[NewOffer]| store.create_offers(batch).await.map(|_| ()).map_err(|e| e.to_string()),
+        async |o: &NewOffer| store.create_offer(o, None).await.map(|_| ()).map_err(|e| e.to_string()),
+        report,
+        tick,
+    )
+    .await
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    // The file is read before the store is opened: a file that cannot be
-    // read leaves no database behind.
-    let (ok, bad) = match args.kind {
+    let format = Format::from_path(&args.file)?;
+    let len = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let bar = file_progress(len);
+    let counted = bar.clone();
+    // The file is opened (and its header read) before the store is: a file
+    // that cannot be read leaves no database behind.
+    let decoded = encoding::open(&args.file, args.encoding.as_deref(), move |f| {
+        Box::new(counted.wrap_read(f)) as Box<dyn Read + Send>
+    })?;
+    let described = decoded.describe();
+    let reader = decoded.reader;
+    let what = format!("{:?}", args.kind).to_lowercase();
+    let started = Instant::now();
+    let report = |line: u64, e: &str| bar.suspend(|| eprintln!("line {line}: {e}"));
+    let tick = |t: &Tally| {
+        let rate = t.stored as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{what}: {} stored, {} rejected, {rate:.0} rows/s", t.stored, t.rejected));
+    };
+    let (tally, engine) = match args.kind {
         Kind::Demands => {
-            let rows = read_rows::<DemandRecord>(&args.file)?;
+            let rows = rows::<DemandRecord>(reader, format)?;
             let engine = args.store.open().await?;
-            let bar = progress(rows.len(), "demands");
-            let r = store_demands(&engine, rows, &bar).await?;
-            bar.finish_and_clear();
-            r
+            let t = store_demands(&engine, rows, &report, &tick).await;
+            (t, engine)
         }
         Kind::Offers => {
-            let rows = read_rows::<OfferRecord>(&args.file)?;
+            let rows = rows::<OfferRecord>(reader, format)?;
             let engine = args.store.open().await?;
-            let bar = progress(rows.len(), "offers");
-            let r = store_offers(&engine, rows, &bar).await?;
-            bar.finish_and_clear();
-            r
+            let t = store_offers(&engine, rows, &report, &tick).await;
+            (t, engine)
         }
     };
-    let what = format!("{:?}", args.kind).to_lowercase();
-    println!("imported {ok} {what} from {}, rejected {bad}", args.file.display());
-    if bad > 0 {
-        eprintln!("error: {bad} row(s) of {} were rejected (see the lines above)", args.file.display());
+    let seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    println!(
+        "imported {} {what} from {} in {seconds:.1} s ({:.0} rows/s, read as {}), rejected {}",
+        tally.stored,
+        args.file.display(),
+        tally.stored as f64 / seconds.max(1e-9),
+        described,
+        tally.rejected
+    );
+    let indexed = Instant::now();
+    let applied = engine.catch_up_index().await?;
+    if applied > 0 {
+        println!("search index: {applied} events applied in {:.1} s", indexed.elapsed().as_secs_f64());
+    }
+    if tally.rejected > 0 {
+        eprintln!("error: {} row(s) of {} were rejected (see the lines above)", tally.rejected, args.file.display());
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_that_fails_is_stored_row_by_row_so_only_its_bad_rows_are_rejected() {
+        // 5,000 rows: bad input on line 10 and 4,321; row 2,500 (line 2,501) the
+        // store refuses, which fails the whole second batch.
+        let rows = (2..5_002u64).map(|line| match line {
+            10 | 4_321 => (line, Err("budget: must not be negative".to_string())),
+            _ => (line, Ok(line)),
+        });
+        let stored = Mutex::new(Vec::new());
+        let batches = Mutex::new(0);
+        let reported = Mutex::new(Vec::new());
+        let refused = 2_501;
+        let tally = import_batches(
+            rows,
+            Ok,
+            async |batch: &[u64]| {
+                *batches.lock().unwrap() += 1;
+                if batch.contains(&refused) {
+                    return Err("a row was refused".into());
+                }
+                stored.lock().unwrap().extend_from_slice(batch);
+                Ok(())
+            },
+            async |n: &u64| {
+                if *n == refused {
+                    return Err("refused by the store".into());
+                }
+                stored.lock().unwrap().push(*n);
+                Ok(())
+            },
+            &|line, e| reported.lock().unwrap().push((line, e.to_string())),
+            &|_| {},
+        )
+        .await;
+        assert_eq!((tally.stored, tally.rejected), (4_997, 3));
+        let reported = reported.into_inner().unwrap();
+        let lines: Vec<u64> = reported.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [10, 2_501, 4_321]);
+        assert!(reported[1].1.contains("refused by the store"));
+        let stored = stored.into_inner().unwrap();
+        assert_eq!(stored.len(), 4_997);
+        assert!(stored.windows(2).all(|w| w[0] < w[1]), "order kept");
+        assert_eq!(batches.into_inner().unwrap(), 3, "5,000 rows in batches of {BATCH_ROWS}");
+    }
 }

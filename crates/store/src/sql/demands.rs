@@ -144,3 +144,20 @@ pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError
     .await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
+
+/// The demands with these ids that exist, in no particular order.
+pub(crate) async fn by_ids(pool: &AnyPool, ids: &[i64]) -> Result<Vec<Demand>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {DEMAND_COLS} FROM demands WHERE id IN ({})", marks.join(", "));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(pool).await? {
+            out.push(demand(&row)?);
+        }
+    }
+    Ok(out)
+}

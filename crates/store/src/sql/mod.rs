@@ -5,7 +5,9 @@
 //! and the conformance suite runs against both.
 
 mod args;
+mod bulk;
 mod demands;
+mod group;
 mod idempotency;
 mod interactions;
 mod jobs;
@@ -61,10 +63,11 @@ pub(crate) use write_tx;
 use std::sync::Arc;
 use std::time::Duration;
 
+use group::{GroupCommit, Turn};
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use wantloop_core::time::now_ms;
 
 use crate::error::StoreError;
@@ -92,20 +95,47 @@ impl Dialect {
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
-    /// SQLite allows one writer at a time; taking this gate before `BEGIN
-    /// IMMEDIATE` makes in-process writers queue here instead of failing with
-    /// "database is locked". `None` for PostgreSQL, whose row locks suffice.
-    write_gate: Option<Arc<Mutex<()>>>,
+    /// SQLite allows one writer at a time: in-process writers queue here
+    /// instead of failing with "database is locked", and those that queue
+    /// share one commit (see `group.rs`). `None` for PostgreSQL, whose row
+    /// locks suffice and whose commits are grouped by the server.
+    group: Option<Arc<GroupCommit>>,
+}
+
+/// Where a write transaction runs: its own PostgreSQL transaction, or a
+/// savepoint in SQLite's group transaction. Either derefs to the connection,
+/// so the row modules write `&mut *w.tx` the same way for both.
+pub(crate) enum TxConn {
+    Own(Transaction<'static, Any>),
+    Group(Turn),
+}
+
+impl std::ops::Deref for TxConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Self::Own(tx) => tx,
+            Self::Group(turn) => turn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for TxConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Self::Own(tx) => tx,
+            Self::Group(turn) => turn,
+        }
+    }
 }
 
 /// A write transaction with the clock reading taken when it began.
 pub(crate) struct WriteTx {
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: TxConn,
     pub(crate) dialect: Dialect,
     pub(crate) now: i64,
     /// Events of this transaction, written at commit (see [`outbox::flush`]).
     pub(crate) events: Vec<outbox::PendingEvent>,
-    _gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl SqlStore {
@@ -144,8 +174,8 @@ impl SqlStore {
             }
         };
         migrate::run(&pool, dialect).await?;
-        let write_gate = (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self { pool, dialect, write_gate })
+        let group = (dialect == Dialect::Sqlite).then(|| Arc::new(GroupCommit::default()));
+        Ok(Self { pool, dialect, group })
     }
 
     pub(crate) fn backend(&self) -> Backend {
@@ -160,17 +190,11 @@ impl SqlStore {
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let gate = match &self.write_gate {
-            Some(g) => Some(g.clone().lock_owned().await),
-            None => None,
+        let tx = match &self.group {
+            Some(group) => TxConn::Group(group.begin(&self.pool).await?),
+            None => TxConn::Own(self.pool.begin().await?),
         };
-        let tx = match self.dialect {
-            // IMMEDIATE takes the write lock up front, so a transaction never fails
-            // half-way when it upgrades from reading to writing.
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
-        };
-        Ok(WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new(), _gate: gate })
+        Ok(WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new() })
     }
 
     /// Commits a write transaction, first storing the response for the
@@ -196,14 +220,22 @@ impl SqlStore {
             }
         }
         outbox::flush(&mut w).await?;
-        w.tx.commit().await?;
+        match (w.tx, &self.group) {
+            (TxConn::Own(tx), _) => tx.commit().await?,
+            (TxConn::Group(turn), Some(group)) => group.finish(turn).await?,
+            (TxConn::Group(_), None) => return Err(StoreError::Commit("a group write without a group".into())),
+        }
         Ok(Outcome::Done(value))
     }
 }
 
 impl SqlStore {
-    /// Closes the pool, waiting for connections to finish.
+    /// Closes the pool, waiting for connections to finish (an open group of
+    /// SQLite writes is committed first).
     pub async fn close(&self) {
+        if let Some(group) = &self.group {
+            group.close().await;
+        }
         self.pool.close().await;
     }
 }

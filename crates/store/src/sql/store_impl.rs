@@ -9,7 +9,7 @@ use wantloop_core::{
 };
 
 use super::{
-    SqlStore, demands, interactions, jobs, matches, models, offers, outbox, retention, review, stats, write_tx,
+    SqlStore, bulk, demands, interactions, jobs, matches, models, offers, outbox, retention, review, stats, write_tx,
 };
 use crate::Store;
 use crate::error::StoreError;
@@ -49,6 +49,14 @@ impl Store for SqlStore {
 
     async fn create_offer(&self, offer: &NewOffer, idem: Option<&IdemKey>) -> Result<Outcome<Offer>, StoreError> {
         write_tx!(self, idem, |w| offers::insert(w, offer, None).await)
+    }
+
+    async fn create_offers(&self, offers: &[NewOffer]) -> Result<Vec<Offer>, StoreError> {
+        write_tx!(self, None, |w| bulk::insert_offers(w, offers).await).map(|o| o.done().unwrap_or_default())
+    }
+
+    async fn create_demands(&self, demands: &[(NewDemand, Classification)]) -> Result<Vec<Demand>, StoreError> {
+        write_tx!(self, None, |w| bulk::insert_demands(w, demands).await).map(|o| o.done().unwrap_or_default())
     }
 
     async fn get_offer(&self, id: i64) -> Result<Offer, StoreError> {
@@ -222,6 +230,10 @@ impl Store for SqlStore {
 
     async fn offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, StoreError> {
         offers::by_ids(self.pool(), ids).await
+    }
+
+    async fn demands_by_ids(&self, ids: &[i64]) -> Result<Vec<Demand>, StoreError> {
+        demands::by_ids(self.pool(), ids).await
     }
 
     async fn record_consumer(&self, name: &str, position: i64) -> Result<(), StoreError> {

@@ -1,0 +1,159 @@
+//! The matcher's hard filters inside the index: for many random demands and
+//! offers, what the index returns is exactly the feasible set a brute-force
+//! check over every document finds (radius, budget, category, availability,
+//! not one's own), in both directions, and `near` searches count only what is
+//! inside the circle.
+
+use wantloop_core::demand::CategorySource;
+use wantloop_core::{Demand, DemandStatus, GeoPoint, Offer, OfferStatus, Priority};
+use wantloop_search::{Kind, Near, SearchIndex, SearchRequest};
+
+/// A small deterministic generator (xorshift), so the test needs no crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() % 1_000_000) as f64 / 1_000_000.0
+    }
+}
+
+const WORDS: [&str; 8] = ["自行车", "山地车", "婴儿床", "书桌", "bike", "desk", "二手", "九成新"];
+const CATEGORIES: [&str; 2] = ["bicycles", "furniture"];
+const PEOPLE: [&str; 4] = ["ann", "bob", "cai", "dan"];
+
+fn text(rng: &mut Rng) -> String {
+    (0..3).map(|_| WORDS[rng.below(WORDS.len() as u64) as usize]).collect::<Vec<_>>().join(" ")
+}
+
+/// Somewhere within about 60 km of Hangzhou, or nowhere (one in ten).
+fn place(rng: &mut Rng) -> Option<GeoPoint> {
+    (rng.below(10) > 0)
+        .then(|| GeoPoint { lat: 30.27 + (rng.unit() - 0.5) * 1.0, lon: 120.15 + (rng.unit() - 0.5) * 1.2 })
+}
+
+fn market(seed: u64) -> (SearchIndex, Vec<Offer>, Vec<Demand>) {
+    let mut rng = Rng(seed);
+    let idx = SearchIndex::in_memory().unwrap();
+    let mut offers = Vec::new();
+    for id in 1..=400 {
+        let category = CATEGORIES[rng.below(2) as usize];
+        let provider = PEOPLE[rng.below(4) as usize];
+        let mut o = Offer::available(id, provider, &text(&mut rng), category, 1_000 * (1 + rng.below(50) as i64));
+        o.location = place(&mut rng);
+        o.created_at = id;
+        if rng.below(8) == 0 {
+            o.status = OfferStatus::Exhausted;
+        }
+        idx.upsert_offer(&o).unwrap();
+        offers.push(o);
+    }
+    let mut demands = Vec::new();
+    for id in 1..=300 {
+        let d = Demand {
+            id,
+            requester: PEOPLE[rng.below(4) as usize].into(),
+            text: text(&mut rng),
+            category: CATEGORIES[rng.below(2) as usize].into(),
+            category_source: CategorySource::Given,
+            category_confidence: 1.0,
+            category_model: None,
+            needs_review: false,
+            priority: Priority::Normal,
+            budget: (rng.below(3) > 0).then(|| 1_000 * (1 + rng.below(50) as i64)),
+            location: place(&mut rng),
+            max_distance_km: (rng.below(3) > 0).then(|| 5.0 + rng.unit() * 40.0),
+            quantity: 1,
+            matched_units: 0,
+            fulfilled_units: 0,
+            status: if rng.below(8) == 0 { DemandStatus::Matched } else { DemandStatus::Open },
+            created_at: id,
+            updated_at: id,
+            expires_at: None,
+        };
+        idx.upsert_demand(&d).unwrap();
+        demands.push(d);
+    }
+    idx.commit(1).unwrap();
+    (idx, offers, demands)
+}
+
+/// The rule the matcher applies (`wantloop_match::constraints::violation`),
+/// restated here so the index is checked against it independently.
+fn feasible(d: &Demand, o: &Offer) -> bool {
+    let within = match d.max_distance_km {
+        None => true,
+        Some(km) => d.location.zip(o.location).is_some_and(|(a, b)| a.distance_km(&b) <= km),
+    };
+    o.status == OfferStatus::Available
+        && o.category == d.category
+        && o.provider != d.requester
+        && d.budget.is_none_or(|b| o.price <= b)
+        && within
+}
+
+fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+    v.sort();
+    v
+}
+
+#[test]
+fn offers_for_a_demand_are_exactly_the_feasible_ones() {
+    let (idx, offers, demands) = market(0x9e37_79b9_7f4a_7c15);
+    let mut checked = 0;
+    for d in &demands {
+        let want: Vec<i64> = offers.iter().filter(|o| feasible(d, o)).map(|o| o.id).collect();
+        // A limit above the market's size: the index must return all of them, and nothing else.
+        let got = sorted(idx.offers_for_demand(d, 1_000).unwrap().into_iter().map(|(id, _)| id).collect());
+        assert_eq!(got, want, "demand {d:?}");
+        checked += usize::from(!want.is_empty());
+        // With a small limit, text matches come first and all are feasible.
+        let top = idx.offers_for_demand(d, 5).unwrap();
+        assert_eq!(top.len(), want.len().min(5));
+        assert!(top.iter().all(|(id, _)| want.contains(id)));
+        assert!(top.windows(2).all(|w| w[0].1 >= w[1].1), "best first: {top:?}");
+    }
+    assert!(checked > 100, "the market is too sparse to test anything ({checked} demands with candidates)");
+}
+
+#[test]
+fn demands_for_an_offer_are_exactly_the_open_feasible_ones() {
+    let (idx, offers, demands) = market(0x2545_f491_4f6c_dd1d);
+    let mut checked = 0;
+    for o in offers.iter().filter(|o| o.status == OfferStatus::Available) {
+        let want: Vec<i64> =
+            demands.iter().filter(|d| d.status == DemandStatus::Open && feasible(d, o)).map(|d| d.id).collect();
+        let got = sorted(idx.demands_for_offer(o, 1_000).unwrap().into_iter().map(|(id, _)| id).collect());
+        assert_eq!(got, want, "offer {o:?}");
+        checked += usize::from(!want.is_empty());
+    }
+    assert!(checked > 100, "{checked}");
+}
+
+#[test]
+fn a_near_search_counts_only_what_is_inside_the_circle() {
+    let (idx, offers, _) = market(0x1234_5678_9abc_def1);
+    let at = GeoPoint { lat: 30.27, lon: 120.15 };
+    for km in [3.0, 10.0, 25.0] {
+        let want: Vec<i64> =
+            offers.iter().filter(|o| o.location.is_some_and(|p| p.distance_km(&at) <= km)).map(|o| o.id).collect();
+        let r = SearchRequest {
+            kind: Some(Kind::Offer),
+            near: Some(Near { lat: at.lat, lon: at.lon, km }),
+            limit: 1_000,
+            ..Default::default()
+        };
+        let res = idx.search(&r).unwrap();
+        assert_eq!(sorted(res.hits.iter().map(|h| h.id).collect()), want, "{km} km");
+        assert_eq!(res.total, want.len(), "total counts the circle, not its box ({km} km)");
+        assert_eq!(res.facets.values().sum::<u64>() as usize, want.len());
+    }
+}
