@@ -10,6 +10,8 @@
 # Usage: bench/scale/run.sh [SIZE...]        (default: 1k 10k 100k)
 #   WANTLOOP_BIN=path  use this binary instead of building the release one
 #   DURATION=15 CONNECTIONS=16 SCALE_OUT=/tmp/wantloop-scale
+#   SCALE_PG=postgres://postgres@127.0.0.1:5432/test  also import into a fresh
+#     PostgreSQL database per size (created and dropped by this script)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$(pwd)"
@@ -47,10 +49,13 @@ local n = $n
 wrk.method = "$method"
 wrk.headers["Content-Type"] = "application/json"
 local words = {"质量","手机","屏幕","水果","新鲜","酒店","房间","衣服","尺码","电脑","书","洗发水","热水器","牛奶","平板","电池","bike","phone"}
+local function enc(s) return (string.gsub(s, "[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end)) end
+for i, w in ipairs(words) do words[i] = enc(w) end
 request = function()
   local id = math.random(1, n)
   local path = string.gsub("$path", "{id}", tostring(id))
-  path = string.gsub(path, "{word}", words[math.random(#words)] .. "%%20" .. words[math.random(#words)] .. "%%20" .. tostring(id))
+  local q = words[math.random(#words)] .. "%20" .. words[math.random(#words)] .. "%20" .. tostring(id)
+  path = string.gsub(path, "{word}", function() return q end)
   local body = string.gsub('$body', "{id}", tostring(id))
   if body == "" then body = nil end
   return wrk.format(nil, path, nil, body)
@@ -64,7 +69,7 @@ LUA
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$OUT/$name.lua" "http://127.0.0.1:$PORT" | tail -1
 }
 
-start_serve() { # data-dir -> seconds until /readyz answers
+start_serve() { # data-dir; sets SERVE_PID and READY_S (seconds until /readyz answers)
   local t0; t0=$(date +%s.%N)
   "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$PORT" --rate-limit 0 --no-retrain --max-in-flight 4096 \
     > "$OUT/serve.log" 2>&1 &
@@ -73,7 +78,7 @@ start_serve() { # data-dir -> seconds until /readyz answers
     kill -0 "$SERVE_PID" 2> /dev/null || { echo "serve died:" >&2; tail -5 "$OUT/serve.log" >&2; exit 1; }
     sleep 0.2
   done
-  echo "$(date +%s.%N) - $t0" | bc
+  READY_S=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
 }
 
 stop_serve() { kill "$SERVE_PID"; wait "$SERVE_PID" 2> /dev/null || true; SERVE_PID=""; }
@@ -95,21 +100,40 @@ for size in "${SIZES[@]}"; do
   offers_rps=$(grep -o '([0-9]* rows/s' "$OUT/import-offers-$size.out" | tr -dc 0-9)
   demands_rps=$(grep -o '([0-9]* rows/s' "$OUT/import-demands-$size.out" | tr -dc 0-9)
   index_s=$(cat "$OUT/import-offers-$size.out" "$OUT/import-demands-$size.out" | grep -o 'applied in [0-9.]*' | awk '{s += $3} END {print s + 0}')
-  ready_s=$(start_serve "$data")
+  pg='null'
+  if [ -n "${SCALE_PG:-}" ]; then
+    pgdb="wantloop_scale_$size"
+    pgurl="${SCALE_PG%/*}/$pgdb"
+    dropdb --if-exists -h 127.0.0.1 -U postgres "$pgdb" && createdb -h 127.0.0.1 -U postgres "$pgdb"
+    timed "pg-offers-$size" "$BIN" import offers "$OUT/in-$size/offers.csv" --data-dir "$OUT/pg-$size" --database-url "$pgurl" > /dev/null
+    timed "pg-demands-$size" "$BIN" import demands "$OUT/in-$size/demands.csv" --data-dir "$OUT/pg-$size" --database-url "$pgurl" > /dev/null
+    pg_offers=$(grep -o '([0-9]* rows/s' "$OUT/pg-offers-$size.out" | tr -dc 0-9)
+    pg_demands=$(grep -o '([0-9]* rows/s' "$OUT/pg-demands-$size.out" | tr -dc 0-9)
+    pg="{\"offers_rows_per_s\":$pg_offers,\"demands_rows_per_s\":$pg_demands}"
+    dropdb -h 127.0.0.1 -U postgres "$pgdb"; rm -rf "$OUT/pg-$size"
+  fi
+  start_serve "$data"
+  first_ready_s=$READY_S
   search=$(drive "search-$size" GET "/v1/search?q={word}&limit=10" "$n")
   candidates=$(drive "candidates-$size" GET "/v1/demands/{id}/candidates" "$n")
   reverse=$(drive "reverse-$size" GET "/v1/offers/{id}/demands" "$n")
+  stop_serve
+  # Batch allocation over the market as imported (a dry run: nothing written).
+  read -r alloc_s alloc_rss <<< "$(timed "allocate-$size" "$BIN" allocate --dry-run --json --data-dir "$data")"
+  alloc=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({k: r.get(k) for k in ["demands","offers","edges","planned_units","candidate_seconds","solve_seconds","total_seconds"]}))' "$OUT/allocate-$size.out")
+  # A restart on a persisted, current index: what an operator waits for.
+  start_serve "$data"
+  ready_s=$READY_S
   match=$(drive "match-$size" POST "/v1/demands/{id}/match" "$n")
   post=$(drive "post-$size" POST "/v1/demands" "$n" \
     '{"requester":"bench{id}","text":"想买一台屏幕清晰、电池耐用的平板电脑","category":"tablets","budget":300000,"location":{"lat":31.23,"lon":121.47},"max_distance_km":30}')
   rss_serve=$(ps -o rss= -p "$SERVE_PID" | awk '{printf "%.0f", $1 / 1024}')
   stop_serve
-  read -r alloc_s alloc_rss <<< "$(timed "allocate-$size" "$BIN" allocate --dry-run --json --data-dir "$data")"
-  alloc=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({k: r.get(k) for k in ["demands","offers","edges","planned_units","candidate_seconds","solve_seconds","total_seconds"]}))' "$OUT/allocate-$size.out")
   line=$(cat <<JSON
-{"size":"$size","offers":$n,"demands":$n,"import":{"offers_rows_per_s":$offers_rps,"demands_rows_per_s":$demands_rps,"offers_seconds":$offers_s,"demands_seconds":$demands_s,"peak_rss_mb":$(( offers_rss > demands_rss ? offers_rss : demands_rss )),"index_catch_up_seconds":$index_s},"serve_ready_seconds":$ready_s,"serve_rss_mb":$rss_serve,"search_uncached":$search,"candidates":$candidates,"offer_demands":$reverse,"match":$match,"post_demand":$post,"allocate":$alloc,"allocate_wall_seconds":$alloc_s,"allocate_peak_rss_mb":$alloc_rss}
+{"size":"$size","offers":$n,"demands":$n,"import":{"offers_rows_per_s":$offers_rps,"demands_rows_per_s":$demands_rps,"offers_seconds":$offers_s,"demands_seconds":$demands_s,"peak_rss_mb":$(( offers_rss > demands_rss ? offers_rss : demands_rss )),"index_catch_up_seconds":$index_s},"import_postgres":$pg,"serve_first_start_seconds":$first_ready_s,"serve_ready_seconds":$ready_s,"serve_rss_mb":$rss_serve,"search_uncached":$search,"candidates":$candidates,"offer_demands":$reverse,"match":$match,"post_demand":$post,"allocate":$alloc,"allocate_wall_seconds":$alloc_s,"allocate_peak_rss_mb":$alloc_rss}
 JSON
 )
+  echo "$line" > "$OUT/line-$size.json"
   echo "$line" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' | tee -a "$OUT/results.jsonl"
 done
 

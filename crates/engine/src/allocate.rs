@@ -60,7 +60,10 @@ impl Engine {
     pub async fn allocate(&self, mode: Mode, dry_run: bool) -> Result<AllocationReport, EngineError> {
         let _one_at_a_time = self.allocating.lock().await;
         let started = Instant::now();
-        self.fresh_index().await;
+        // The whole market, as the store has it now: a full catch-up first.
+        if let Err(e) = crate::indexer::catch_up(self.store.as_ref(), &self.search).await {
+            tracing::warn!(error = %e, "search catch-up before allocation failed");
+        }
         let plan = self.build_plan().await?;
         let candidate_seconds = started.elapsed().as_secs_f64();
         // The solve is CPU work: a blocking thread keeps it off the async

@@ -68,7 +68,18 @@ fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
 /// An index whose cursor is behind what retention deleted from the outbox has
 /// missed events for good: it is rebuilt from the store's rows instead.
 pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, IndexerError> {
+    catch_up_to(store, index, i64::MAX).await
+}
+
+/// As [`catch_up`], for a reader that needs the index at `target` or later
+/// (the store's last event when its request began): if a catch-up that ran
+/// while it waited for its turn got there, it returns at once. So concurrent
+/// requests share one index commit instead of committing one after another.
+pub async fn catch_up_to(store: &dyn Store, index: &SearchIndex, target: i64) -> Result<usize, IndexerError> {
     let _one_at_a_time = index.applying().lock().await;
+    if index.cursor() >= target {
+        return Ok(0);
+    }
     let mut applied = 0;
     let mut cursor = index.cursor();
     let mut uncommitted = 0;

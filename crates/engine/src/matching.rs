@@ -14,10 +14,26 @@ use wantloop_store::{DemandFilter, IdemKey, NewMatch, Outcome, Proposal, StoreEr
 
 use crate::{Engine, indexer};
 
-/// How many offers the index proposes per demand.
-const CANDIDATES_FROM_INDEX: usize = 200;
+/// How many offers the index proposes per demand: twice what batch
+/// allocation keeps per demand (`max_candidates`, 50), and each is read from
+/// the store and scored, so the number is the cost of a request.
+const CANDIDATES_FROM_INDEX: usize = 100;
+/// Events after which the index may hold a candidate it did not hold
+/// before: new or relisted supply, new or re-categorised demand, and units
+/// given back (a rejected or expired match, a closed demand).
+const ADDS_CANDIDATES: &[&str] = &[
+    "offer.created",
+    "offer.relisted",
+    "demand.created",
+    "demand.reviewed",
+    "match.rejected",
+    "match.expired",
+    "demand.cancelled",
+    "demand.expired",
+];
+
 /// How many demands the index proposes per offer.
-const DEMANDS_FROM_INDEX: usize = 200;
+const DEMANDS_FROM_INDEX: usize = 100;
 
 /// An offer that could serve a demand, with its score and explanation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,12 +64,17 @@ impl Engine {
         }
     }
 
-    /// Brings the index up to the store's latest event first, so a match sees
-    /// offers posted a moment ago (read-your-writes for the matcher).
+    /// Brings the index up to the store's newest event that could add a
+    /// candidate first, so a match sees offers posted a moment ago
+    /// (read-your-writes for the matcher). Events that only take candidates
+    /// away (a proposal reserving units) are not waited for: the store's
+    /// guarded reservation refuses what they used up, and the background
+    /// indexer shows them soon after. Waiting for those too made every match
+    /// commit the index under load.
     pub(crate) async fn fresh_index(&self) {
-        match self.store.last_event_id().await {
+        match self.store.last_event_id_of(ADDS_CANDIDATES).await {
             Ok(last) if last > self.search.cursor() => {
-                if let Err(e) = indexer::catch_up(self.store.as_ref(), &self.search).await {
+                if let Err(e) = indexer::catch_up_to(self.store.as_ref(), &self.search, last).await {
                     tracing::warn!(error = %e, "search catch-up failed");
                 }
             }

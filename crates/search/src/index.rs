@@ -2,13 +2,12 @@
 //! cursor as payload) and searches with filters, facets and snippets. Caching
 //! results is the engine's job (its `Cache` seam), keyed by [`SearchIndex::cursor`].
 
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
@@ -16,7 +15,7 @@ use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::fields::{Fields, schema};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights};
-use crate::reach::{Reach, WithinReach};
+use crate::reach::{PriceRule, Reach, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
 use crate::{SearchError, analyzer};
 
@@ -243,6 +242,17 @@ impl SearchIndex {
         &self.reader
     }
 
+    /// The price and distance rules of a request, applied inside the search.
+    fn admission(r: &SearchRequest) -> (Reach, PriceRule) {
+        let reach =
+            r.near.map_or(Reach::Anywhere, |n| Reach::Within { at: GeoPoint { lat: n.lat, lon: n.lon }, km: n.km });
+        let price = match (r.price_min, r.price_max) {
+            (None, None) => PriceRule::Any,
+            (min, max) => PriceRule::Between { min, max },
+        };
+        (reach, price)
+    }
+
     fn filters(&self, r: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
         let f = self.f;
         let term = |field, value: &str| -> Box<dyn Query> {
@@ -258,26 +268,8 @@ impl SearchIndex {
         if let Some(s) = &r.status {
             out.push((Occur::Must, term(f.status, s)));
         }
-        if r.price_min.is_some() || r.price_max.is_some() {
-            let lo = r.price_min.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.price, v)));
-            let hi = r.price_max.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.price, v)));
-            out.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
-        }
-        if let Some(n) = r.near {
-            // A bounding box that holds the circle (its longitude span taken at
-            // the box's poleward edge, where it is widest); `WithinReach`
-            // applies the exact circle inside the search.
-            let dlat = n.km / 111.0;
-            let dlon = n.km / (111.0 * (n.lat.abs() + dlat).min(89.9).to_radians().cos().max(0.01));
-            let range = |field, c: f64, d: f64| -> Box<dyn Query> {
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_f64(field, c - d)),
-                    Bound::Included(Term::from_field_f64(field, c + d)),
-                ))
-            };
-            out.push((Occur::Must, range(f.lat, n.lat, dlat)));
-            out.push((Occur::Must, range(f.lon, n.lon, dlon)));
-        }
+        // Price and distance are checked by `WithinReach` on the documents the
+        // query matched (see `admission`): a range query would scan a column.
         // Filters decide what matches, never how well: they add nothing to
         // the score, so BM25 relative to the best hit stays BM25.
         out.into_iter().map(|(o, q)| (o, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)).collect()
@@ -300,11 +292,10 @@ impl SearchIndex {
             kind: Some(Kind::Offer),
             category: Some(d.category.clone()),
             status: Some("available".into()),
-            price_max: d.budget,
-            near: reach.bounding_box(),
             ..Default::default()
         };
-        self.matching(&d.text, &d.requester, self.filters(&r), reach, limit)
+        let price = PriceRule::Between { min: None, max: d.budget };
+        self.matching(&d.text, &d.requester, self.filters(&r), (reach, price), limit)
     }
 
     /// Open demands an offer could serve, by BM25 of the offer's text, with
@@ -312,17 +303,14 @@ impl SearchIndex {
     /// open demands of its category that pay its price, not its provider's
     /// own, whose radius (if any) reaches it. (demand id, score), best first.
     pub fn demands_for_offer(&self, o: &Offer, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
-        let f = self.f;
         let r = SearchRequest {
             kind: Some(Kind::Demand),
             category: Some(o.category.clone()),
             status: Some("open".into()),
             ..Default::default()
         };
-        let mut filters = self.filters(&r);
-        let pays = RangeQuery::new(Bound::Included(Term::from_field_i64(f.pays_up_to, o.price)), Bound::Unbounded);
-        filters.push((Occur::Must, Box::new(pays)));
-        self.matching(&o.text, &o.provider, filters, Reach::DemandRadius { from: o.location }, limit)
+        let admission = (Reach::DemandRadius { from: o.location }, PriceRule::PaysAtLeast(o.price));
+        self.matching(&o.text, &o.provider, self.filters(&r), admission, limit)
     }
 
     /// The best `limit` documents for a matcher: by BM25 of `text`'s rarest
@@ -334,7 +322,7 @@ impl SearchIndex {
         text: &str,
         party: &str,
         filters: Vec<(Occur, Box<dyn Query>)>,
-        reach: Reach,
+        (reach, price): (Reach, PriceRule),
         limit: usize,
     ) -> Result<Vec<(i64, f32)>, SearchError> {
         let searcher = self.reader.searcher();
@@ -354,7 +342,7 @@ impl SearchIndex {
         if !bag.is_empty() {
             let top = TopDocs::with_limit(limit.max(1)).order_by_score();
             for (score, addr) in
-                searcher.search(&with(Box::new(BooleanQuery::new(bag))), &WithinReach { reach, inner: top })?
+                searcher.search(&with(Box::new(BooleanQuery::new(bag))), &WithinReach { reach, price, inner: top })?
             {
                 if let Some(id) = ids(&searcher, addr)? {
                     out.push((id, score));
@@ -367,7 +355,7 @@ impl SearchIndex {
             // text in other words still finds what it could take.
             let found: std::collections::HashSet<i64> = out.iter().map(|(id, _)| *id).collect();
             let newest = TopDocs::with_limit(limit).order_by_fast_field::<i64>("created_at", tantivy::Order::Desc);
-            for (_, addr) in searcher.search(&with(Box::new(AllQuery)), &WithinReach { reach, inner: newest })? {
+            for (_, addr) in searcher.search(&with(Box::new(AllQuery)), &WithinReach { reach, price, inner: newest })? {
                 if out.len() >= limit {
                     break;
                 }
@@ -415,11 +403,10 @@ impl SearchIndex {
         facets.add_facet(Facet::root());
         // The exact circle is applied inside the search, so hits, total and
         // facets all count only what is within reach.
-        let reach =
-            r.near.map_or(Reach::Anywhere, |n| Reach::Within { at: GeoPoint { lat: n.lat, lon: n.lon }, km: n.km });
+        let (reach, price) = Self::admission(r);
         let (top, total, facet_counts) = searcher.search(
             &query,
-            &WithinReach { reach, inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets) },
+            &WithinReach { reach, price, inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets) },
         )?;
         let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text).ok();
         let mut hits = Vec::new();

@@ -31,7 +31,7 @@ pub const MAX_TERMS_PER_FIELD: usize = 48;
 /// read, and they carry most of the BM25 score — until the budget is spent;
 /// the common ones after them are dropped (Lucene's more-like-this bounds its
 /// query the same way, by its 25 best terms).
-pub const MATCH_QUERY_POSTINGS: u64 = 50_000;
+pub const MATCH_QUERY_POSTINGS: u64 = 16_000;
 /// The rarest terms a matcher's query keeps whatever they cost, so a text of
 /// only common words still ranks by them.
 pub const MATCH_QUERY_MIN_TERMS: usize = 3;

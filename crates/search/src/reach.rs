@@ -1,9 +1,11 @@
-//! Distance as a filter inside the search. A bounding box on the `lat`/`lon`
-//! ranges narrows the documents cheaply; this collector then keeps only the
-//! documents that pass the exact rule, reading their coordinates from the fast
-//! fields, before any collector inside it (top hits, count, facets) sees them.
-//! So the top hits are the best ones within reach, with no margin fetched and
-//! re-checked afterwards, and counts and facets agree with the hits.
+//! Distance and price as filters inside the search. This collector keeps only
+//! the documents that pass the exact rules, reading coordinates and prices
+//! from the fast fields of the documents the query matched, before any
+//! collector inside it (top hits, count, facets) sees them. So the top hits
+//! are the best ones within reach, with no margin fetched and re-checked
+//! afterwards, counts and facets agree with the hits, and the cost follows the
+//! documents the text matched, not the catalogue: a range query on a fast
+//! field would scan the field's whole column on every query.
 //! (Hand-written: tantivy has no geo query, and its `FilterCollector` reads
 //! one field, where distance needs two, or three with a demand's own radius.)
 
@@ -24,27 +26,33 @@ pub enum Reach {
     DemandRadius { from: Option<GeoPoint> },
 }
 
-impl Reach {
-    /// The bounding box of a `Within` reach, to narrow the search in the index.
-    pub fn bounding_box(&self) -> Option<crate::Near> {
-        match *self {
-            Self::Within { at, km } => Some(crate::Near { lat: at.lat, lon: at.lon, km }),
-            _ => None,
-        }
-    }
+/// Which prices pass.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum PriceRule {
+    #[default]
+    Any,
+    /// `price` within these bounds (a search's `price_min` / `price_max`).
+    Between { min: Option<i64>, max: Option<i64> },
+    /// Demands that pay at least this (`pays_up_to`): an offer's price.
+    PaysAtLeast(i64),
 }
 
-/// Wraps a collector so it sees only the documents within `reach`.
+/// Wraps a collector so it sees only the documents within `reach` whose
+/// price passes `price`.
 pub struct WithinReach<C> {
     pub reach: Reach,
+    pub price: PriceRule,
     pub inner: C,
 }
 
 pub struct WithinReachSegment<S> {
     reach: Reach,
+    price_rule: PriceRule,
     lat: Option<Column<f64>>,
     lon: Option<Column<f64>>,
     max_km: Option<Column<f64>>,
+    price: Option<Column<i64>>,
+    pays_up_to: Option<Column<i64>>,
     inner: S,
 }
 
@@ -54,6 +62,21 @@ impl<S> WithinReachSegment<S> {
     }
 
     fn admits(&self, doc: DocId) -> bool {
+        let priced = match self.price_rule {
+            PriceRule::Any => true,
+            PriceRule::Between { min, max } => self
+                .price
+                .as_ref()
+                .and_then(|c| c.first(doc))
+                .is_some_and(|p| min.is_none_or(|lo| p >= lo) && max.is_none_or(|hi| p <= hi)),
+            PriceRule::PaysAtLeast(price) => {
+                self.pays_up_to.as_ref().and_then(|c| c.first(doc)).is_some_and(|pays| pays >= price)
+            }
+        };
+        priced && self.within(doc)
+    }
+
+    fn within(&self, doc: DocId) -> bool {
         match self.reach {
             Reach::Anywhere => true,
             Reach::Within { at, km } => self.point(doc).is_some_and(|p| p.distance_km(&at) <= km),
@@ -70,12 +93,19 @@ impl<C: Collector> Collector for WithinReach<C> {
     type Child = WithinReachSegment<C::Child>;
 
     fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+        // Only the columns the rules read: opening one costs a decode per segment.
         let ff = segment.fast_fields();
+        let located = self.reach != Reach::Anywhere;
+        let f64s = |name: &str, needed: bool| needed.then(|| ff.f64(name).ok()).flatten();
+        let i64s = |name: &str, needed: bool| needed.then(|| ff.i64(name).ok()).flatten();
         Ok(WithinReachSegment {
             reach: self.reach,
-            lat: ff.f64("lat").ok(),
-            lon: ff.f64("lon").ok(),
-            max_km: ff.f64("max_km").ok(),
+            price_rule: self.price,
+            lat: f64s("lat", located),
+            lon: f64s("lon", located),
+            max_km: f64s("max_km", matches!(self.reach, Reach::DemandRadius { .. })),
+            price: i64s("price", matches!(self.price, PriceRule::Between { .. })),
+            pays_up_to: i64s("pays_up_to", matches!(self.price, PriceRule::PaysAtLeast(_))),
             inner: self.inner.for_segment(ord, segment)?,
         })
     }

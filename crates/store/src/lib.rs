@@ -149,6 +149,9 @@ pub trait Store: Send + Sync {
     /// The id of the newest outbox event, or of the newest retention deleted
     /// (0 when there was none).
     async fn last_event_id(&self) -> Result<i64, StoreError>;
+    /// The id of the newest outbox event of any of these kinds (0 when none
+    /// is left): an index seek per kind, never a scan.
+    async fn last_event_id_of(&self, kinds: &[&str]) -> Result<i64, StoreError>;
     /// Records how far a consumer of the outbox (a node's persistent index)
     /// has read, so retention keeps what it has not passed.
     async fn record_consumer(&self, name: &str, position: i64) -> Result<(), StoreError>;

@@ -844,7 +844,7 @@ async fn retention_prunes_by_age_never_ahead_of_consumers(s: S) {
 }
 
 async fn bulk_inserts_write_rows_and_events_in_order(s: S) {
-    // More rows than one statement takes (400), with and without locations.
+    // More rows than one statement takes on either backend, with and without locations.
     let offers: Vec<wantloop_core::NewOffer> = (0..950)
         .map(|i| {
             OfferInput {

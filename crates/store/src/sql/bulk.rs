@@ -1,8 +1,9 @@
 //! Bulk intake for `wantloop import`: many offers or demands in one
 //! transaction, written by multi-row `INSERT … RETURNING` statements, each row's
-//! outbox event in the same transaction. One statement per few hundred rows
-//! instead of one per row is what lets an import reach tens of thousands of
-//! rows a second on both backends (the round trip, not the row, is the cost).
+//! outbox event in the same transaction. Many rows per statement instead of
+//! one (as many as the dialect binds cheaply, see
+//! `Dialect::rows_per_statement`) is what lets an import reach tens of
+//! thousands of rows a second (the round trip, not the row, is the cost).
 
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -13,10 +14,6 @@ use super::rows::{DEMAND_COLS, OFFER_COLS, demand, offer};
 use super::{WriteTx, outbox};
 use crate::error::StoreError;
 use crate::model::Classification;
-
-/// Rows per statement: 400 × 17 parameters stays under SQLite's 32,766
-/// variables and PostgreSQL's 65,535.
-const ROWS_PER_STATEMENT: usize = 400;
 
 /// `($b+1, …)` for row `i` of a statement, from a template whose `$k` name
 /// the row's k-th parameter.
@@ -44,7 +41,7 @@ pub(crate) async fn insert_offers(w: &mut WriteTx, offers: &[NewOffer]) -> Resul
     const ROW: &str = "($1, $2, $3, $4, CASE WHEN $7 = 1 THEN $5 END, CASE WHEN $7 = 1 THEN $6 END, $8, 'available', \
                        $9, $10, $10)";
     let mut out = Vec::with_capacity(offers.len());
-    for chunk in offers.chunks(ROWS_PER_STATEMENT) {
+    for chunk in offers.chunks(w.dialect.rows_per_statement(10)) {
         let sql = format!(
             "INSERT INTO offers (provider, text, category, price, lat, lon, capacity, status, condition, \
              created_at, updated_at) VALUES {} RETURNING {OFFER_COLS}",
@@ -81,7 +78,7 @@ pub(crate) async fn insert_demands(
     const ROW: &str = "($1, $2, $3, $4, $5, $6, $7, CASE WHEN $10 = 1 THEN $8 END, CASE WHEN $10 = 1 THEN $9 END, \
                        CASE WHEN $12 = 1 THEN $11 END, $13, 'open', $14, $14, $15, $16, $17)";
     let mut out = Vec::with_capacity(demands.len());
-    for chunk in demands.chunks(ROWS_PER_STATEMENT) {
+    for chunk in demands.chunks(w.dialect.rows_per_statement(17)) {
         let sql = format!(
             "INSERT INTO demands (requester, text, category, category_source, category_confidence, priority, budget, \
              lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at, category_model, \

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (4, "hardening", include_str!("../../migrations/sqlite/0004_hardening.sql")),
     (5, "jobs", include_str!("../../migrations/sqlite/0005_jobs.sql")),
     (6, "retention", include_str!("../../migrations/sqlite/0006_retention.sql")),
+    (7, "events_by_kind", include_str!("../../migrations/sqlite/0007_events_by_kind.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -25,6 +26,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (4, "hardening", include_str!("../../migrations/postgres/0004_hardening.sql")),
     (5, "jobs", include_str!("../../migrations/postgres/0005_jobs.sql")),
     (6, "retention", include_str!("../../migrations/postgres/0006_retention.sql")),
+    (7, "events_by_kind", include_str!("../../migrations/postgres/0007_events_by_kind.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
@@ -41,4 +43,22 @@ pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreErr
     let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
     migrator.run(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod listed {
+    /// A script added to `migrations/` but not listed above would never run.
+    #[test]
+    fn every_migration_file_is_listed() {
+        for (dir, listed) in [("sqlite", super::SQLITE), ("postgres", super::POSTGRES)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let names: Vec<String> = listed.iter().map(|(v, name, _)| format!("{v:04}_{name}.sql")).collect();
+            assert_eq!(files, names, "{dir}");
+        }
+    }
 }

@@ -52,7 +52,7 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(OUTBOX_LOCK).execute(&mut *w.tx).await?;
     }
     let events = std::mem::take(&mut w.events);
-    for chunk in events.chunks(200) {
+    for chunk in events.chunks(w.dialect.rows_per_statement(5)) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| format!("(${}, ${}, ${}, ${}, ${})", 5 * i + 1, 5 * i + 2, 5 * i + 3, 5 * i + 4, 5 * i + 5))
             .collect();

@@ -255,6 +255,21 @@ impl Store for SqlStore {
         Ok(id.max(retention::pruned_through(self.pool()).await?))
     }
 
+    async fn last_event_id_of(&self, kinds: &[&str]) -> Result<i64, StoreError> {
+        if kinds.is_empty() {
+            return Ok(0);
+        }
+        // One MAX per kind, so each is answered by the (kind, id) index.
+        let parts: Vec<String> =
+            (1..=kinds.len()).map(|i| format!("SELECT MAX(id) AS m FROM events WHERE kind = ${i}")).collect();
+        let sql = format!("SELECT CAST(COALESCE(MAX(m), 0) AS BIGINT) FROM ({}) AS newest", parts.join(" UNION ALL "));
+        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql));
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        Ok(q.fetch_one(self.pool()).await?.0)
+    }
+
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
         outbox::after(self.pool(), after, limit.clamp(1, Page::MAX_LIMIT)).await
     }
