@@ -97,9 +97,12 @@ for size in "${SIZES[@]}"; do
   read -r offers_s offers_rss <<< "$(timed "import-offers-$size" "$BIN" import offers "$OUT/in-$size/offers.csv" --data-dir "$data")"
   read -r demands_s demands_rss <<< "$(timed "import-demands-$size" "$BIN" import demands "$OUT/in-$size/demands.csv" --data-dir "$data")"
   # Rows/s of the store (the import's own figure, without the index catch-up it runs after).
-  offers_rps=$(grep -o '([0-9]* rows/s' "$OUT/import-offers-$size.out" | tr -dc 0-9)
-  demands_rps=$(grep -o '([0-9]* rows/s' "$OUT/import-demands-$size.out" | tr -dc 0-9)
-  index_s=$(cat "$OUT/import-offers-$size.out" "$OUT/import-demands-$size.out" | grep -o 'applied in [0-9.]*' | awk '{s += $3} END {print s + 0}')
+  # (An older build prints no rate: then rows over the command's wall time.)
+  offers_rps=$(grep -o '([0-9]* rows/s' "$OUT/import-offers-$size.out" | tr -dc 0-9 || true)
+  offers_rps=${offers_rps:-$(awk -v n="$n" -v s="$offers_s" 'BEGIN { printf "%.0f", n / s }')}
+  demands_rps=$(grep -o '([0-9]* rows/s' "$OUT/import-demands-$size.out" | tr -dc 0-9 || true)
+  demands_rps=${demands_rps:-$(awk -v n="$n" -v s="$demands_s" 'BEGIN { printf "%.0f", n / s }')}
+  index_s=$(cat "$OUT/import-offers-$size.out" "$OUT/import-demands-$size.out" | { grep -o 'applied in [0-9.]*' || true; } | awk '{s += $3} END {print s + 0}')
   pg='null'
   if [ -n "${SCALE_PG:-}" ]; then
     pgdb="wantloop_scale_$size"

@@ -156,7 +156,15 @@ impl Engine {
         if self.private_index {
             return Ok(0);
         }
-        Ok(indexer::catch_up(self.store.as_ref(), &self.search).await?)
+        let applied = indexer::catch_up(self.store.as_ref(), &self.search).await?;
+        if applied > 0 {
+            // A bulk load leaves a segment per commit: one segment answers faster.
+            let index = self.search.clone();
+            tokio::task::spawn_blocking(move || index.merge_segments())
+                .await
+                .map_err(|e| EngineError::Task(e.to_string()))??;
+        }
+        Ok(applied)
     }
 
     /// Rebuilds this node's search index from the store's rows.

@@ -28,6 +28,10 @@ pub(crate) struct Fields {
     pub pays_up_to: Field,
     /// Demands: how far the offer may be (absent: any distance).
     pub max_km: Field,
+    /// The grid cells the document lies in (see `cells.rs`).
+    pub cell: Field,
+    /// Demands: the grid cells their radius covers, or `any`.
+    pub reach: Field,
 }
 
 fn text(tokenizer: &str, stored: bool) -> TextOptions {
@@ -58,6 +62,8 @@ pub(crate) fn schema() -> (Schema, Fields) {
         party: b.add_text_field("party", STRING),
         pays_up_to: b.add_i64_field("pays_up_to", INDEXED | FAST),
         max_km: b.add_f64_field("max_km", FAST),
+        cell: b.add_text_field("cell", STRING),
+        reach: b.add_text_field("reach", STRING),
     };
     (b.build(), f)
 }

@@ -17,7 +17,7 @@ use crate::fields::{Fields, schema};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights};
 use crate::reach::{PriceRule, Reach, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
-use crate::{SearchError, analyzer};
+use crate::{SearchError, analyzer, cells};
 
 /// The deepest hit a search can page to (`offset + limit`): ranking more
 /// would cost memory and time in proportion, for pages nobody reads.
@@ -27,7 +27,8 @@ pub const MAX_DEPTH: usize = 10_000;
 /// commit: an index written with another one is rebuilt from the store.
 /// 2: the recall field holds CJK characters and bigrams (was: bigrams and words).
 /// 3: documents carry their party, demands what they pay and how far they reach.
-const ANALYSIS_VERSION: u32 = 3;
+/// 4: documents carry their grid cells, demands the cells they reach.
+const ANALYSIS_VERSION: u32 = 4;
 
 /// What each commit records: the last outbox event applied, and the analysis.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -139,7 +140,23 @@ impl SearchIndex {
         if let Some(p) = p {
             doc.add_f64(f.lat, p.lat);
             doc.add_f64(f.lon, p.lon);
+            for c in cells::of_point(p) {
+                doc.add_text(f.cell, c);
+            }
         }
+    }
+
+    /// Matches documents carrying any of `terms` in `field` (no score).
+    fn any_term(field: tantivy::schema::Field, terms: &[String]) -> Box<dyn Query> {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|t| {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(clauses)), 0.0))
     }
 
     pub fn upsert_offer(&self, o: &Offer) -> Result<(), SearchError> {
@@ -172,6 +189,9 @@ impl SearchIndex {
         }
         if let Some(km) = dm.max_distance_km {
             d.add_f64(f.max_km, km);
+        }
+        for c in cells::reach_of(dm.location, dm.max_distance_km) {
+            d.add_text(f.reach, c);
         }
         Self::point(&mut d, &f, dm.location);
         let w = self.writer()?;
@@ -230,6 +250,21 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Merges every segment into one and waits (after a bulk load: each
+    /// commit of a long catch-up left a segment, and a query pays for every
+    /// segment in term lookups and column headers). Returns the segments merged.
+    pub fn merge_segments(&self) -> Result<usize, SearchError> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() < 2 {
+            return Ok(ids.len());
+        }
+        let merging = self.writer()?.merge(&ids);
+        merging.wait()?;
+        self.writer()?.garbage_collect_files().wait()?;
+        self.reader.reload()?;
+        Ok(ids.len())
+    }
+
     pub(crate) fn fields(&self) -> Fields {
         self.f
     }
@@ -268,8 +303,14 @@ impl SearchIndex {
         if let Some(s) = &r.status {
             out.push((Occur::Must, term(f.status, s)));
         }
-        // Price and distance are checked by `WithinReach` on the documents the
+        // The grid cells of a circle narrow the search in the index; price and
+        // the exact distance are checked by `WithinReach` on the documents the
         // query matched (see `admission`): a range query would scan a column.
+        if let Some(n) = r.near
+            && let Some(cells) = cells::covering(GeoPoint { lat: n.lat, lon: n.lon }, n.km)
+        {
+            out.push((Occur::Must, Self::any_term(f.cell, &cells)));
+        }
         // Filters decide what matches, never how well: they add nothing to
         // the score, so BM25 relative to the best hit stays BM25.
         out.into_iter().map(|(o, q)| (o, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)).collect()
@@ -294,6 +335,7 @@ impl SearchIndex {
             status: Some("available".into()),
             ..Default::default()
         };
+        let r = SearchRequest { near: reach.circle(), ..r };
         let price = PriceRule::Between { min: None, max: d.budget };
         self.matching(&d.text, &d.requester, self.filters(&r), (reach, price), limit)
     }
@@ -309,8 +351,10 @@ impl SearchIndex {
             status: Some("open".into()),
             ..Default::default()
         };
+        let mut filters = self.filters(&r);
+        filters.push((Occur::Must, Self::any_term(self.f.reach, &cells::reaching(o.location))));
         let admission = (Reach::DemandRadius { from: o.location }, PriceRule::PaysAtLeast(o.price));
-        self.matching(&o.text, &o.provider, self.filters(&r), admission, limit)
+        self.matching(&o.text, &o.provider, filters, admission, limit)
     }
 
     /// The best `limit` documents for a matcher: by BM25 of `text`'s rarest
@@ -335,8 +379,12 @@ impl SearchIndex {
             all.push((Occur::MustNot, not_own.box_clone()));
             BooleanQuery::new(all)
         };
-        let ids = |searcher: &tantivy::Searcher, addr: DocAddress| -> Result<Option<i64>, SearchError> {
-            Ok(searcher.segment_reader(addr.segment_ord).fast_fields().i64("id")?.first(addr.doc_id))
+        // The id column of each segment, opened once per query (opening one
+        // decodes its header: per hit, it was a tenth of a matcher's time).
+        let columns =
+            searcher.segment_readers().iter().map(|s| s.fast_fields().i64("id")).collect::<Result<Vec<_>, _>>()?;
+        let ids = |_: &tantivy::Searcher, addr: DocAddress| -> Result<Option<i64>, SearchError> {
+            Ok(columns.get(addr.segment_ord as usize).and_then(|c| c.first(addr.doc_id)))
         };
         let mut out = Vec::with_capacity(limit);
         if !bag.is_empty() {
@@ -448,6 +496,27 @@ impl SearchIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_segments_keeps_documents_and_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+            for batch in 0..3 {
+                for i in 0..10 {
+                    idx.upsert_offer(&Offer::available(batch * 10 + i, "p", "九成新自行车", "bicycles", 100)).unwrap();
+                }
+                idx.commit(batch + 1).unwrap();
+            }
+            assert!(idx.index.searchable_segment_ids().unwrap().len() > 1);
+            assert!(idx.merge_segments().unwrap() > 1);
+            assert_eq!(idx.index.searchable_segment_ids().unwrap().len(), 1);
+            assert_eq!(idx.num_docs(), 30);
+        }
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert_eq!((idx.cursor(), idx.num_docs()), (3, 30), "the merge kept the committed cursor");
+        assert!(!idx.needs_rebuild());
+    }
 
     #[test]
     fn an_index_of_an_older_analysis_asks_to_be_rebuilt_until_cleared() {
