@@ -258,8 +258,18 @@ impl SearchIndex {
         if ids.len() < 2 {
             return Ok(ids.len());
         }
-        let merging = self.writer()?.merge(&ids);
-        merging.wait()?;
+        // Segments that tantivy's background merges are working on cannot be
+        // merged again: wait for those first, with a bound.
+        for _ in 0..50 {
+            let merging = self.writer()?.merge(&self.index.searchable_segment_ids()?);
+            match merging.wait() {
+                Ok(_) => break,
+                Err(tantivy::TantivyError::InvalidArgument(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(200))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         self.writer()?.garbage_collect_files().wait()?;
         self.reader.reload()?;
         Ok(ids.len())

@@ -143,50 +143,58 @@ impl GroupState {
 
 impl GroupCommit {
     /// Waits for the gate, opens the group transaction if none is open, and
-    /// starts this writer's savepoint.
-    pub(crate) async fn begin(&self, pool: &AnyPool) -> Result<Turn, StoreError> {
-        let mut guard = {
-            let _queued = Queued::new(&self.queued);
-            self.state.clone().lock_owned().await
-        };
-        guard.settle().await;
-        if guard.conn.is_none() {
-            guard.conn = Some(pool.acquire().await?);
-        }
-        let mut turn = Turn { guard };
-        if !turn.guard.open {
-            // IMMEDIATE takes the write lock up front, so a transaction never
-            // fails half-way when it upgrades from reading to writing.
-            turn.execute("BEGIN IMMEDIATE").await?;
-            turn.guard.open = true;
-        }
-        turn.execute("SAVEPOINT member").await?;
-        turn.guard.dirty = true;
-        Ok(turn)
+    /// starts this writer's savepoint. The statements run in a task of their
+    /// own, so a caller that goes away meanwhile (a client that hung up)
+    /// cannot leave SQLite and this state disagreeing about what is open.
+    pub(crate) async fn begin(self: &Arc<Self>, pool: &AnyPool) -> Result<Turn, StoreError> {
+        let this = self.clone();
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut guard = {
+                let _queued = Queued::new(&this.queued);
+                this.state.clone().lock_owned().await
+            };
+            guard.settle().await;
+            if guard.conn.is_none() {
+                guard.conn = Some(pool.acquire().await?);
+            }
+            let mut turn = Turn { guard };
+            if !turn.guard.open {
+                // IMMEDIATE takes the write lock up front, so a transaction never
+                // fails half-way when it upgrades from reading to writing.
+                turn.execute("BEGIN IMMEDIATE").await?;
+                turn.guard.open = true;
+            }
+            turn.execute("SAVEPOINT member").await?;
+            turn.guard.dirty = true;
+            Ok(turn)
+        })
+        .await
+        .map_err(|e| StoreError::Commit(format!("the write could not start: {e}")))?
     }
 
     /// Ends a writer's turn: its work joins the group, and it returns once the
-    /// group's `COMMIT` has returned (or failed, with the reason).
-    pub(crate) async fn finish(&self, mut turn: Turn) -> Result<(), StoreError> {
-        turn.execute("RELEASE member").await?;
-        turn.guard.dirty = false;
-        let (tx, mut rx) = oneshot::channel();
-        turn.guard.members.push(tx);
-        let generation = turn.guard.generation;
-        if self.queued.load(Ordering::Acquire) == 0 || turn.guard.members.len() >= MAX_GROUP {
-            turn.guard.commit().await;
-        }
-        drop(turn);
+    /// group's `COMMIT` has returned (or failed, with the reason). What changes
+    /// the group runs in a task of its own, as in [`GroupCommit::begin`]: a
+    /// `COMMIT` abandoned half-way would leave the others waiting on it.
+    pub(crate) async fn finish(self: &Arc<Self>, turn: Turn) -> Result<(), StoreError> {
+        let this = self.clone();
+        let joined = tokio::spawn(async move { this.join(turn).await });
+        let (mut rx, generation) =
+            joined.await.map_err(|e| StoreError::Commit(format!("the write could not finish: {e}")))??;
         let answer = match tokio::time::timeout(STRAGGLER_WAIT, &mut rx).await {
             Ok(answer) => answer,
             Err(_) => {
                 // The writers queued behind this one went away before their turn.
-                let mut state = self.state.lock().await;
-                if state.generation == generation {
-                    state.settle().await;
-                    state.commit().await;
-                }
-                drop(state);
+                let this = self.clone();
+                let _ = tokio::spawn(async move {
+                    let mut state = this.state.lock().await;
+                    if state.generation == generation {
+                        state.settle().await;
+                        state.commit().await;
+                    }
+                })
+                .await;
                 rx.await
             }
         };
@@ -195,6 +203,20 @@ impl GroupCommit {
             Ok(Err(why)) => Err(StoreError::Commit(why)),
             Err(_) => Err(StoreError::Commit("the group ended without an answer".into())),
         }
+    }
+
+    /// Adds a finished writer to the group (committing it if nobody is
+    /// queued or the group is full); returns where its answer will come.
+    async fn join(&self, mut turn: Turn) -> Result<(oneshot::Receiver<Result<(), String>>, u64), StoreError> {
+        turn.execute("RELEASE member").await?;
+        turn.guard.dirty = false;
+        let (tx, rx) = oneshot::channel();
+        turn.guard.members.push(tx);
+        let generation = turn.guard.generation;
+        if self.queued.load(Ordering::Acquire) == 0 || turn.guard.members.len() >= MAX_GROUP {
+            turn.guard.commit().await;
+        }
+        Ok((rx, generation))
     }
 
     /// Commits any open group and gives the writing connection back to the
