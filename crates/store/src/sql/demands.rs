@@ -11,41 +11,11 @@ use super::{WriteTx, matches, outbox};
 use crate::error::StoreError;
 use crate::model::{Classification, DemandFilter, Page};
 
+/// Posts one demand: the bulk writer with one row, so both paths write the
+/// same columns the same way.
 pub(crate) async fn insert(w: &mut WriteTx, d: &NewDemand, class: &Classification) -> Result<Demand, StoreError> {
-    let sql = format!(
-        "INSERT INTO demands (requester, text, category, category_source, category_confidence, priority, budget, \
-         lat, lon, max_distance_km, quantity, status, created_at, updated_at, expires_at, category_model, needs_review) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $16 = 1 THEN $8 END, CASE WHEN $16 = 1 THEN $9 END, \
-         CASE WHEN $17 = 1 THEN $10 END, $11, 'open', $12, $12, $13, $14, $15) RETURNING {DEMAND_COLS}"
-    );
-    // Optional floats are bound as a value and a presence flag: sqlx 0.9's
-    // `Any` driver sends a NULL `f64` as a `float4` parameter, so a cached
-    // statement first prepared with a missing value would reject a present
-    // one ("incorrect binary data format"). A float that is always bound keeps
-    // one type, and the statement stays cached.
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(d.requester.as_str())
-        .bind(d.text.as_str())
-        .bind(&class.category)
-        .bind(class.source.as_str())
-        .bind(class.confidence)
-        .bind(d.priority.as_str())
-        .bind(d.budget.map(|b| b.minor()))
-        .bind(d.location.map_or(0.0, |l| l.lat))
-        .bind(d.location.map_or(0.0, |l| l.lon))
-        .bind(d.max_distance_km.unwrap_or(0.0))
-        .bind(d.quantity.get())
-        .bind(w.now)
-        .bind(d.expires_in_ms.map(|ms| w.now + ms))
-        .bind(class.model.clone())
-        .bind(i64::from(class.needs_review))
-        .bind(i64::from(d.location.is_some()))
-        .bind(i64::from(d.max_distance_km.is_some()))
-        .fetch_one(&mut *w.tx)
-        .await?;
-    let created = demand(&row)?;
-    outbox::emit(w, "demand.created", "demand", created.id, &created).await?;
-    Ok(created)
+    let mut created = super::bulk::insert_demands(w, &[(d.clone(), class.clone())]).await?;
+    created.pop().ok_or_else(|| StoreError::Corrupt("an insert returned no row".into()))
 }
 
 pub(crate) async fn get(pool: &AnyPool, id: i64) -> Result<Demand, StoreError> {
@@ -147,17 +117,5 @@ pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError
 
 /// The demands with these ids that exist, in no particular order.
 pub(crate) async fn by_ids(pool: &AnyPool, ids: &[i64]) -> Result<Vec<Demand>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT {DEMAND_COLS} FROM demands WHERE id IN ({})", marks.join(", "));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for row in q.fetch_all(pool).await? {
-            out.push(demand(&row)?);
-        }
-    }
-    Ok(out)
+    super::rows::by_ids(pool, "demands", DEMAND_COLS, ids, demand).await
 }

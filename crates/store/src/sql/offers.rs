@@ -194,17 +194,5 @@ pub(crate) async fn withdraw(w: &mut WriteTx, id: i64) -> Result<Offer, StoreErr
 
 /// The offers with these ids (chunked to stay within parameter limits).
 pub(crate) async fn by_ids(pool: &AnyPool, ids: &[i64]) -> Result<Vec<Offer>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT {OFFER_COLS} FROM offers WHERE id IN ({})", marks.join(", "));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for row in q.fetch_all(pool).await? {
-            out.push(offer(&row)?);
-        }
-    }
-    Ok(out)
+    super::rows::by_ids(pool, "offers", OFFER_COLS, ids, offer).await
 }

@@ -93,3 +93,27 @@ pub(crate) fn matched(row: &AnyRow) -> Result<Match, StoreError> {
         expires_at: row.try_get("expires_at")?,
     })
 }
+
+/// The rows of `table` with these ids (those that exist, in no particular
+/// order), decoded by `decode`; chunked to stay within parameter limits.
+pub(crate) async fn by_ids<T>(
+    pool: &sqlx::AnyPool,
+    table: &str,
+    cols: &str,
+    ids: &[i64],
+    decode: fn(&AnyRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {cols} FROM {table} WHERE id IN ({})", marks.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(pool).await? {
+            out.push(decode(&row)?);
+        }
+    }
+    Ok(out)
+}
