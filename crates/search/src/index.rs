@@ -263,16 +263,18 @@ impl SearchIndex {
         for _ in 0..50 {
             let merging = self.writer()?.merge(&self.index.searchable_segment_ids()?);
             match merging.wait() {
-                Ok(_) => break,
+                Ok(_) => {
+                    self.writer()?.garbage_collect_files().wait()?;
+                    self.reader.reload()?;
+                    return Ok(ids.len());
+                }
                 Err(tantivy::TantivyError::InvalidArgument(_)) => {
                     std::thread::sleep(std::time::Duration::from_millis(200))
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        self.writer()?.garbage_collect_files().wait()?;
-        self.reader.reload()?;
-        Ok(ids.len())
+        Err(SearchError::Io("the index's segments were still being merged after 10 s".into()))
     }
 
     pub(crate) fn fields(&self) -> Fields {

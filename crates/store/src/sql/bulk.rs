@@ -36,6 +36,8 @@ fn by_id<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
     rows
 }
 
+/// Posted offers only: a relisted offer (`offers::insert` with an origin)
+/// carries its origin columns and another event kind, and is always one row.
 pub(crate) async fn insert_offers(w: &mut WriteTx, offers: &[NewOffer]) -> Result<Vec<Offer>, StoreError> {
     // Optional floats as value plus presence flag: see `offers::insert`.
     const ROW: &str = "($1, $2, $3, $4, CASE WHEN $7 = 1 THEN $5 END, CASE WHEN $7 = 1 THEN $6 END, $8, 'available', \
