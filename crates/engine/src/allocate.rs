@@ -154,7 +154,10 @@ impl Engine {
             let missing: HashSet<i64> =
                 text.iter().flatten().flat_map(|t| t.keys()).filter(|id| !offers.contains_key(id)).copied().collect();
             let missing: Vec<i64> = missing.into_iter().collect();
-            for o in self.store.offers_by_ids(&missing).await? {
+            for mut o in self.store.offers_by_ids(&missing).await? {
+                // Scored by the index's text relevance: the text is not read
+                // again, and a million offers' texts would weigh hundreds of MB.
+                o.text = String::new();
                 offers.insert(o.id, o);
             }
             // A demand the index could not answer for takes the store's list.

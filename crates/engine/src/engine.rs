@@ -158,14 +158,9 @@ impl Engine {
         }
         let applied = indexer::catch_up(self.store.as_ref(), &self.search).await?;
         if applied > 0 {
-            // A bulk load leaves a segment per commit: one segment answers faster.
-            // Only an optimisation: a merge refused (tantivy's own background
-            // merges may hold some of the segments) leaves a correct index.
             let index = self.search.clone();
-            match tokio::task::spawn_blocking(move || index.merge_segments()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "could not merge the index's segments"),
-                Err(e) => tracing::warn!(error = %e, "the segment merge stopped"),
+            if let Err(e) = tokio::task::spawn_blocking(move || merge_segments(&index)).await {
+                tracing::warn!(error = %e, "the segment merge stopped");
             }
         }
         Ok(applied)
@@ -173,7 +168,22 @@ impl Engine {
 
     /// Rebuilds this node's search index from the store's rows.
     pub async fn rebuild_index(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, EngineError> {
-        Ok(indexer::rebuild(self.store.as_ref(), &self.search, progress).await?)
+        let n = indexer::rebuild(self.store.as_ref(), &self.search, progress).await?;
+        let index = self.search.clone();
+        tokio::task::spawn_blocking(move || merge_segments(&index))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?;
+        Ok(n)
+    }
+}
+
+/// Merges a bulk-loaded index's segments into one (each commit of a long
+/// load left a segment, and a query pays for every segment). Only an
+/// optimisation: a merge refused (tantivy's own background merges may hold
+/// some of the segments) leaves a correct index, so it is logged, not raised.
+fn merge_segments(index: &SearchIndex) {
+    if let Err(e) = index.merge_segments() {
+        tracing::warn!(error = %e, "could not merge the index's segments");
     }
 }
 
@@ -201,6 +211,7 @@ async fn open_index(store: &dyn Store, location: &IndexLocation) -> Result<(Sear
     if index.cursor() > store.last_event_id().await? || index.needs_rebuild() {
         tracing::warn!("search index is ahead of the store or of an older analysis; rebuilding it");
         indexer::rebuild(store, &index, &|_| {}).await?;
+        merge_segments(&index);
     }
     // Catch up before answering, so a restarted node answers from current data.
     indexer::catch_up(store, &index).await?;

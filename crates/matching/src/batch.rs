@@ -26,7 +26,48 @@ pub struct BatchPlan {
     pub demand_ids: Vec<i64>,
     pub offer_ids: Vec<i64>,
     /// Per edge: the unweighted match score and its features.
-    pub edge_detail: Vec<(f64, FeatureScores)>,
+    pub edge_detail: Vec<EdgeDetail>,
+}
+
+/// An edge's unweighted score and features in single precision: a market of
+/// a million demands has tens of millions of edges, and this halves what each
+/// holds (56 bytes in double precision, with the distance's `Option`).
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeDetail {
+    score: f32,
+    text: f32,
+    price: f32,
+    distance: f32,
+    freshness: f32,
+    /// NaN when either side has no location.
+    distance_km: f32,
+}
+
+impl EdgeDetail {
+    fn new(score: f64, f: &FeatureScores) -> Self {
+        Self {
+            score: score as f32,
+            text: f.text as f32,
+            price: f.price as f32,
+            distance: f.distance as f32,
+            freshness: f.freshness as f32,
+            distance_km: f.distance_km.map_or(f32::NAN, |km| km as f32),
+        }
+    }
+
+    pub fn score(&self) -> f64 {
+        f64::from(self.score)
+    }
+
+    pub fn features(&self) -> FeatureScores {
+        FeatureScores {
+            text: f64::from(self.text),
+            price: f64::from(self.price),
+            distance: f64::from(self.distance),
+            freshness: f64::from(self.freshness),
+            distance_km: (!self.distance_km.is_nan()).then_some(f64::from(self.distance_km)),
+        }
+    }
 }
 
 /// Options of [`build`].
@@ -108,7 +149,7 @@ impl BatchBuilder {
                 (p.offer_ids.len() - 1) as u32
             });
             p.instance.edges.push(Edge { demand: di, offer: oi, score: score * weight });
-            p.edge_detail.push((score, f));
+            p.edge_detail.push(EdgeDetail::new(score, &f));
         }
     }
 
@@ -157,12 +198,12 @@ pub fn proposals(plan: &BatchPlan, solution: &Solution) -> Vec<(i64, Vec<Proposa
             continue;
         }
         let e = &plan.instance.edges[edge];
-        let (score, features) = plan.edge_detail[edge];
+        let detail = plan.edge_detail[edge];
         by_demand.entry(e.demand).or_default().push(Proposal {
             offer_id: plan.offer_ids[e.offer as usize],
             units: i64::from(units),
-            score,
-            features,
+            score: detail.score(),
+            features: detail.features(),
         });
     }
     let mut out: Vec<(i64, Vec<Proposal>)> = by_demand

@@ -32,6 +32,8 @@ pub(crate) struct Fields {
     pub cell: Field,
     /// Demands: the grid cells their radius covers, or `any`.
     pub reach: Field,
+    /// Kind, status, category and cell joined into one term (`pool.rs`).
+    pub pool: Field,
 }
 
 fn text(tokenizer: &str, stored: bool) -> TextOptions {
@@ -64,6 +66,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
         max_km: b.add_f64_field("max_km", FAST),
         cell: b.add_text_field("cell", STRING),
         reach: b.add_text_field("reach", STRING),
+        pool: b.add_text_field("pool", STRING),
     };
     (b.build(), f)
 }

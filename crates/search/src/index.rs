@@ -3,11 +3,11 @@
 //! results is the engine's job (its `Cache` seam), keyed by [`SearchIndex::cursor`].
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
@@ -15,9 +15,9 @@ use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::fields::{Fields, schema};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights};
-use crate::reach::{PriceRule, Reach, WithinReach};
+use crate::reach::{PriceRule, Reach, SegmentColumns, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
-use crate::{SearchError, analyzer, cells};
+use crate::{SearchError, analyzer, cells, newest, pool};
 
 /// The deepest hit a search can page to (`offset + limit`): ranking more
 /// would cost memory and time in proportion, for pages nobody reads.
@@ -28,7 +28,8 @@ pub const MAX_DEPTH: usize = 10_000;
 /// 2: the recall field holds CJK characters and bigrams (was: bigrams and words).
 /// 3: documents carry their party, demands what they pay and how far they reach.
 /// 4: documents carry their grid cells, demands the cells they reach.
-const ANALYSIS_VERSION: u32 = 4;
+/// 5: documents carry their matcher pools (`pool.rs`).
+const ANALYSIS_VERSION: u32 = 5;
 
 /// What each commit records: the last outbox event applied, and the analysis.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -40,6 +41,16 @@ struct CommitPayload {
 /// Reads a commit payload; version 1 wrote the bare cursor.
 fn read_payload(p: &str) -> Option<CommitPayload> {
     serde_json::from_str(p).ok().or_else(|| p.parse().ok().map(|cursor| CommitPayload { cursor, analysis: 1 }))
+}
+
+/// A writer that could not be had: held by another process, or a fault.
+fn writer_error(e: tantivy::TantivyError) -> SearchError {
+    match e {
+        tantivy::TantivyError::LockFailure(_, _) => {
+            SearchError::Locked("another process (a running `wantloop serve`?) holds its writer".into())
+        }
+        e => SearchError::Index(e),
+    }
 }
 
 pub struct SearchIndex {
@@ -57,6 +68,9 @@ pub struct SearchIndex {
     applying: tokio::sync::Mutex<()>,
     /// Outbox events the indexer could not read (each also logged).
     undecodable: std::sync::atomic::AtomicU64,
+    /// The fast-field columns of the current searcher's segments, with the
+    /// searcher generation they belong to (see `SegmentColumns`).
+    columns: Mutex<Option<(u64, Arc<[SegmentColumns]>)>>,
 }
 
 const WRITER_HEAP: usize = 50_000_000;
@@ -66,12 +80,7 @@ impl SearchIndex {
         analyzer::register(&index);
         let (_, f) = schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(threads, WRITER_HEAP).map_err(|e| match e {
-            tantivy::TantivyError::LockFailure(_, _) => {
-                SearchError::Locked("another process (a running `wantloop serve`?) holds its writer".into())
-            }
-            e => SearchError::Index(e),
-        })?;
+        let writer = index.writer_with_num_threads(threads, WRITER_HEAP).map_err(writer_error)?;
         let payload = index.load_metas().ok().and_then(|m| m.payload).and_then(|p| read_payload(&p));
         let cursor = payload.as_ref().map_or(0, |p| p.cursor);
         let analysis = payload.map_or(ANALYSIS_VERSION, |p| p.analysis);
@@ -85,6 +94,7 @@ impl SearchIndex {
             analysis: AtomicU32::new(analysis),
             applying: tokio::sync::Mutex::new(()),
             undecodable: std::sync::atomic::AtomicU64::new(0),
+            columns: Mutex::new(None),
         })
     }
 
@@ -92,8 +102,27 @@ impl SearchIndex {
     pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
         let (s, _) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Open(e.to_string()))?;
-        let index = Index::open_or_create(directory, s)?;
+        let open = || tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Open(e.to_string()));
+        let index = match Index::open_or_create(open()?, s.clone()) {
+            Ok(index) => index,
+            // An index of an older schema (fields added since): derived data,
+            // so it is started anew and refilled from the store, unless
+            // another process still writes it.
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                let old = Index::open(open()?)?;
+                drop(old.writer_with_num_threads::<TantivyDocument>(1, 15_000_000).map_err(writer_error)?);
+                drop(old);
+                tracing::warn!(dir = %dir.display(), "the search index has an older schema; rebuilding it");
+                std::fs::remove_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
+                let index = Self::from_index(Index::create_in_dir(dir, s)?, 2)?;
+                // Empty, and marked as of no analysis: the opener rebuilds it
+                // from the store's rows (faster than replaying the outbox).
+                index.analysis.store(0, Ordering::Release);
+                return Ok(index);
+            }
+            Err(e) => return Err(e.into()),
+        };
         Self::from_index(index, 2)
     }
 
@@ -169,6 +198,9 @@ impl SearchIndex {
             f.party => o.provider.clone(),
         );
         Self::point(&mut d, &f, o.location);
+        for t in pool::of_offer(o.status.as_str(), &o.category, o.location) {
+            d.add_text(f.pool, t);
+        }
         let w = self.writer()?;
         w.delete_term(Term::from_field_text(f.key, &key));
         w.add_document(d)?;
@@ -194,6 +226,9 @@ impl SearchIndex {
             d.add_text(f.reach, c);
         }
         Self::point(&mut d, &f, dm.location);
+        for t in pool::of_demand(dm.status.as_str(), &dm.category, dm.location, dm.max_distance_km) {
+            d.add_text(f.pool, t);
+        }
         let w = self.writer()?;
         w.delete_term(Term::from_field_text(f.key, &key));
         w.add_document(d)?;
@@ -277,6 +312,22 @@ impl SearchIndex {
         Err(SearchError::Io("the index's segments were still being merged after 10 s".into()))
     }
 
+    /// The columns of `searcher`'s segments, by segment ordinal: opened once
+    /// per searcher generation and shared by every query on it.
+    fn columns(&self, searcher: &tantivy::Searcher) -> Arc<[SegmentColumns]> {
+        let generation = searcher.generation().generation_id();
+        let mut cached = self.columns.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some((g, columns)) if *g == generation => columns.clone(),
+            _ => {
+                let columns: Arc<[SegmentColumns]> =
+                    searcher.segment_readers().iter().map(SegmentColumns::open).collect();
+                *cached = Some((generation, columns.clone()));
+                columns
+            }
+        }
+    }
+
     pub(crate) fn fields(&self) -> Fields {
         self.f
     }
@@ -335,21 +386,15 @@ impl SearchIndex {
     /// syntax, so its cost does not grow with the text or the catalogue.
     /// (offer id, score), best first.
     pub fn offers_for_demand(&self, d: &Demand, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
-        let reach = match (d.max_distance_km, d.location) {
-            (None, _) => Reach::Anywhere,
-            (Some(km), Some(at)) => Reach::Within { at, km },
+        let (reach, circle) = match (d.max_distance_km, d.location) {
+            (None, _) => (Reach::Anywhere, None),
+            (Some(km), Some(at)) => (Reach::Within { at, km }, Some((at, km))),
             // A radius around no place: nothing is within reach.
             (Some(_), None) => return Ok(Vec::new()),
         };
-        let r = SearchRequest {
-            kind: Some(Kind::Offer),
-            category: Some(d.category.clone()),
-            status: Some("available".into()),
-            ..Default::default()
-        };
-        let r = SearchRequest { near: reach.circle(), ..r };
+        let pool = Self::any_term(self.f.pool, &pool::offers_within(&d.category, circle));
         let price = PriceRule::Between { min: None, max: d.budget };
-        self.matching(&d.text, &d.requester, self.filters(&r), (reach, price), limit)
+        self.matching(&d.text, &d.requester, pool, (reach, price), limit)
     }
 
     /// Open demands an offer could serve, by BM25 of the offer's text, with
@@ -357,74 +402,52 @@ impl SearchIndex {
     /// open demands of its category that pay its price, not its provider's
     /// own, whose radius (if any) reaches it. (demand id, score), best first.
     pub fn demands_for_offer(&self, o: &Offer, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
-        let r = SearchRequest {
-            kind: Some(Kind::Demand),
-            category: Some(o.category.clone()),
-            status: Some("open".into()),
-            ..Default::default()
-        };
-        let mut filters = self.filters(&r);
-        filters.push((Occur::Must, Self::any_term(self.f.reach, &cells::reaching(o.location))));
+        let pool = Self::any_term(self.f.pool, &pool::demands_reaching(&o.category, o.location));
         let admission = (Reach::DemandRadius { from: o.location }, PriceRule::PaysAtLeast(o.price));
-        self.matching(&o.text, &o.provider, filters, admission, limit)
+        self.matching(&o.text, &o.provider, pool, admission, limit)
     }
 
     /// The best `limit` documents for a matcher: by BM25 of `text`'s rarest
-    /// terms among those that pass the filters, are not `party`'s own and are
-    /// within `reach`; topped up to `limit`, when fewer share a term, with the
-    /// newest that pass (score 0). Two bounded queries at most.
+    /// terms among those in `pool` (`pool.rs`) that are not `party`'s own
+    /// and pass the reach and price rules; topped up to `limit`, when fewer
+    /// share a term, with the newest that pass (score 0, `newest.rs`). Both
+    /// steps read a bounded number of documents.
     fn matching(
         &self,
         text: &str,
         party: &str,
-        filters: Vec<(Occur, Box<dyn Query>)>,
-        (reach, price): (Reach, PriceRule),
+        pool: Box<dyn Query>,
+        admission: (Reach, PriceRule),
         limit: usize,
     ) -> Result<Vec<(i64, f32)>, SearchError> {
         let searcher = self.reader.searcher();
         let bag = self.builder().informative_bag(&searcher, text, MATCH_QUERY_POSTINGS)?;
         let not_own: Box<dyn Query> =
             Box::new(TermQuery::new(Term::from_field_text(self.f.party, party), IndexRecordOption::Basic));
-        let with = |first: Box<dyn Query>| {
-            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, first)];
-            all.extend(filters.iter().map(|(o, q)| (*o, q.box_clone())));
+        let with = |first: Option<Box<dyn Query>>| {
+            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, pool.box_clone())];
+            all.extend(first.map(|q| (Occur::Must, q)));
             all.push((Occur::MustNot, not_own.box_clone()));
             BooleanQuery::new(all)
         };
-        // The id column of each segment, opened once per query (opening one
-        // decodes its header: per hit, it was a tenth of a matcher's time).
-        let columns =
-            searcher.segment_readers().iter().map(|s| s.fast_fields().i64("id")).collect::<Result<Vec<_>, _>>()?;
-        let ids = |_: &tantivy::Searcher, addr: DocAddress| -> Result<Option<i64>, SearchError> {
-            Ok(columns.get(addr.segment_ord as usize).and_then(|c| c.first(addr.doc_id)))
-        };
-        let mut out = Vec::with_capacity(limit);
+        let columns = self.columns(&searcher);
+        let id_of = |addr: DocAddress| columns.get(addr.segment_ord as usize)?.id.as_ref()?.first(addr.doc_id);
+        let mut found = Vec::with_capacity(limit);
         if !bag.is_empty() {
+            let (reach, price) = admission;
             let top = TopDocs::with_limit(limit.max(1)).order_by_score();
-            for (score, addr) in
-                searcher.search(&with(Box::new(BooleanQuery::new(bag))), &WithinReach { reach, price, inner: top })?
-            {
-                if let Some(id) = ids(&searcher, addr)? {
-                    out.push((id, score));
-                }
-            }
+            let query = with(Some(Box::new(BooleanQuery::new(bag))));
+            found = searcher.search(&query, &WithinReach { reach, price, columns: &columns, inner: top })?;
         }
+        let mut out: Vec<(i64, f32)> = found.iter().filter_map(|(score, addr)| Some((id_of(*addr)?, *score))).collect();
         if out.len() < limit {
             // Few feasible documents share a rare term: the rest are feasible
             // ones that share none (text relevance 0), newest first, so a
             // text in other words still finds what it could take.
-            let found: std::collections::HashSet<i64> = out.iter().map(|(id, _)| *id).collect();
-            let newest = TopDocs::with_limit(limit).order_by_fast_field::<i64>("created_at", tantivy::Order::Desc);
-            for (_, addr) in searcher.search(&with(Box::new(AllQuery)), &WithinReach { reach, price, inner: newest })? {
-                if out.len() >= limit {
-                    break;
-                }
-                if let Some(id) = ids(&searcher, addr)?
-                    && !found.contains(&id)
-                {
-                    out.push((id, 0.0));
-                }
-            }
+            let skip: std::collections::HashSet<DocAddress> = found.iter().map(|(_, a)| *a).collect();
+            let newest =
+                newest::newest_admitted(&searcher, &columns, &with(None), admission, limit - out.len(), &skip)?;
+            out.extend(newest.into_iter().filter_map(|addr| Some((id_of(addr)?, 0.0))));
         }
         Ok(out)
     }
@@ -466,7 +489,12 @@ impl SearchIndex {
         let (reach, price) = Self::admission(r);
         let (top, total, facet_counts) = searcher.search(
             &query,
-            &WithinReach { reach, price, inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets) },
+            &WithinReach {
+                reach,
+                price,
+                columns: &self.columns(&searcher),
+                inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets),
+            },
         )?;
         let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text).ok();
         let mut hits = Vec::new();
@@ -528,6 +556,29 @@ mod tests {
         let idx = SearchIndex::open_or_create(dir.path()).unwrap();
         assert_eq!((idx.cursor(), idx.num_docs()), (3, 30), "the merge kept the committed cursor");
         assert!(!idx.needs_rebuild());
+    }
+
+    #[test]
+    fn an_index_of_an_older_schema_is_started_anew_and_asks_to_be_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut b = tantivy::schema::Schema::builder();
+            let key = b.add_text_field("key", tantivy::schema::STRING);
+            let index = Index::create_in_dir(dir.path(), b.build()).unwrap();
+            let mut w: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+            w.add_document(doc!(key => "offer:1")).unwrap();
+            w.commit().unwrap();
+        }
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert!(idx.needs_rebuild());
+        assert_eq!((idx.num_docs(), idx.cursor()), (0, 0));
+        idx.upsert_offer(&Offer::available(1, "p", "九成新自行车", "bicycles", 100)).unwrap();
+        idx.clear().unwrap();
+        idx.commit(3).unwrap();
+        drop(idx);
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert!(!idx.needs_rebuild());
+        assert_eq!(idx.cursor(), 3);
     }
 
     #[test]

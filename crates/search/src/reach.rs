@@ -47,40 +47,73 @@ pub enum PriceRule {
     PaysAtLeast(i64),
 }
 
-/// Wraps a collector so it sees only the documents within `reach` whose
-/// price passes `price`.
-pub struct WithinReach<C> {
-    pub reach: Reach,
-    pub price: PriceRule,
-    pub inner: C,
-}
-
-pub struct WithinReachSegment<S> {
-    reach: Reach,
-    price_rule: PriceRule,
+/// The columns the rules and the matchers read, for every segment of one
+/// searcher. Opening a column decodes its block index, a cost that grows
+/// with the segment, so they are opened once per searcher generation
+/// (`SearchIndex::columns`), not per query.
+#[derive(Clone, Default)]
+pub struct SegmentColumns {
+    pub id: Option<Column<i64>>,
     lat: Option<Column<f64>>,
     lon: Option<Column<f64>>,
     max_km: Option<Column<f64>>,
     price: Option<Column<i64>>,
     pays_up_to: Option<Column<i64>>,
-    inner: S,
+    pub created_at: Option<Column<i64>>,
 }
 
-impl<S> WithinReachSegment<S> {
-    fn point(&self, doc: DocId) -> Option<GeoPoint> {
-        Some(GeoPoint { lat: self.lat.as_ref()?.first(doc)?, lon: self.lon.as_ref()?.first(doc)? })
+impl SegmentColumns {
+    pub fn open(segment: &SegmentReader) -> Self {
+        let ff = segment.fast_fields();
+        Self {
+            id: ff.i64("id").ok(),
+            lat: ff.f64("lat").ok(),
+            lon: ff.f64("lon").ok(),
+            max_km: ff.f64("max_km").ok(),
+            price: ff.i64("price").ok(),
+            pays_up_to: ff.i64("pays_up_to").ok(),
+            created_at: ff.i64("created_at").ok(),
+        }
+    }
+}
+
+/// Wraps a collector so it sees only the documents within `reach` whose
+/// price passes `price`. `columns` are the searcher's, by segment ordinal.
+pub struct WithinReach<'c, C> {
+    pub reach: Reach,
+    pub price: PriceRule,
+    pub columns: &'c [SegmentColumns],
+    pub inner: C,
+}
+
+/// The rules of a reach and a price over one segment's columns.
+pub struct SegmentRules {
+    reach: Reach,
+    price_rule: PriceRule,
+    c: SegmentColumns,
+}
+
+impl SegmentRules {
+    pub fn new(reach: Reach, price: PriceRule, c: SegmentColumns) -> Self {
+        Self { reach, price_rule: price, c }
     }
 
-    fn admits(&self, doc: DocId) -> bool {
+    fn point(&self, doc: DocId) -> Option<GeoPoint> {
+        Some(GeoPoint { lat: self.c.lat.as_ref()?.first(doc)?, lon: self.c.lon.as_ref()?.first(doc)? })
+    }
+
+    /// Whether `doc` is within reach and priced to pass.
+    pub fn admits(&self, doc: DocId) -> bool {
         let priced = match self.price_rule {
             PriceRule::Any => true,
             PriceRule::Between { min, max } => self
+                .c
                 .price
                 .as_ref()
                 .and_then(|c| c.first(doc))
                 .is_some_and(|p| min.is_none_or(|lo| p >= lo) && max.is_none_or(|hi| p <= hi)),
             PriceRule::PaysAtLeast(price) => {
-                self.pays_up_to.as_ref().and_then(|c| c.first(doc)).is_some_and(|pays| pays >= price)
+                self.c.pays_up_to.as_ref().and_then(|c| c.first(doc)).is_some_and(|pays| pays >= price)
             }
         };
         priced && self.within(doc)
@@ -90,7 +123,7 @@ impl<S> WithinReachSegment<S> {
         match self.reach {
             Reach::Anywhere => true,
             Reach::Within { at, km } => self.point(doc).is_some_and(|p| p.distance_km(&at) <= km),
-            Reach::DemandRadius { from } => match self.max_km.as_ref().and_then(|c| c.first(doc)) {
+            Reach::DemandRadius { from } => match self.c.max_km.as_ref().and_then(|c| c.first(doc)) {
                 None => true,
                 Some(km) => from.zip(self.point(doc)).is_some_and(|(o, p)| p.distance_km(&o) <= km),
             },
@@ -98,24 +131,19 @@ impl<S> WithinReachSegment<S> {
     }
 }
 
-impl<C: Collector> Collector for WithinReach<C> {
+pub struct WithinReachSegment<S> {
+    rules: SegmentRules,
+    inner: S,
+}
+
+impl<C: Collector> Collector for WithinReach<'_, C> {
     type Fruit = C::Fruit;
     type Child = WithinReachSegment<C::Child>;
 
     fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
-        // Only the columns the rules read: opening one costs a decode per segment.
-        let ff = segment.fast_fields();
-        let located = self.reach != Reach::Anywhere;
-        let f64s = |name: &str, needed: bool| needed.then(|| ff.f64(name).ok()).flatten();
-        let i64s = |name: &str, needed: bool| needed.then(|| ff.i64(name).ok()).flatten();
+        let columns = self.columns.get(ord as usize).cloned().unwrap_or_else(|| SegmentColumns::open(segment));
         Ok(WithinReachSegment {
-            reach: self.reach,
-            price_rule: self.price,
-            lat: f64s("lat", located),
-            lon: f64s("lon", located),
-            max_km: f64s("max_km", matches!(self.reach, Reach::DemandRadius { .. })),
-            price: i64s("price", matches!(self.price, PriceRule::Between { .. })),
-            pays_up_to: i64s("pays_up_to", matches!(self.price, PriceRule::PaysAtLeast(_))),
+            rules: SegmentRules::new(self.reach, self.price, columns),
             inner: self.inner.for_segment(ord, segment)?,
         })
     }
@@ -133,7 +161,7 @@ impl<S: SegmentCollector> SegmentCollector for WithinReachSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if self.admits(doc) {
+        if self.rules.admits(doc) {
             self.inner.collect(doc, score);
         }
     }

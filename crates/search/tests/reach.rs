@@ -40,9 +40,18 @@ fn place(rng: &mut Rng) -> Option<GeoPoint> {
         .then(|| GeoPoint { lat: 30.27 + (rng.unit() - 0.5) * 1.0, lon: 120.15 + (rng.unit() - 0.5) * 1.2 })
 }
 
+/// The market, committed every 100 documents so that the index has several
+/// segments, as a served index between merges has.
 fn market(seed: u64) -> (SearchIndex, Vec<Offer>, Vec<Demand>) {
     let mut rng = Rng(seed);
     let idx = SearchIndex::in_memory().unwrap();
+    let mut cursor = 0;
+    let mut commit_every_100 = |n: i64| {
+        if n % 100 == 0 {
+            cursor += 1;
+            idx.commit(cursor).unwrap();
+        }
+    };
     let mut offers = Vec::new();
     for id in 1..=400 {
         let category = CATEGORIES[rng.below(2) as usize];
@@ -55,6 +64,7 @@ fn market(seed: u64) -> (SearchIndex, Vec<Offer>, Vec<Demand>) {
         }
         idx.upsert_offer(&o).unwrap();
         offers.push(o);
+        commit_every_100(id);
     }
     let mut demands = Vec::new();
     for id in 1..=300 {
@@ -81,8 +91,9 @@ fn market(seed: u64) -> (SearchIndex, Vec<Offer>, Vec<Demand>) {
         };
         idx.upsert_demand(&d).unwrap();
         demands.push(d);
+        commit_every_100(id);
     }
-    idx.commit(1).unwrap();
+    idx.commit(1_000).unwrap();
     (idx, offers, demands)
 }
 
@@ -122,6 +133,27 @@ fn offers_for_a_demand_are_exactly_the_feasible_ones() {
         assert!(top.windows(2).all(|w| w[0].1 >= w[1].1), "best first: {top:?}");
     }
     assert!(checked > 100, "the market is too sparse to test anything ({checked} demands with candidates)");
+}
+
+/// A text that shares no term with any offer: every candidate comes from
+/// the top-up (score 0), which must find the same feasible set, bounded by
+/// the limit, across segments.
+#[test]
+fn a_text_sharing_no_term_still_finds_exactly_the_feasible_offers() {
+    let (idx, offers, demands) = market(0x5851_f42d_4c95_7f2d);
+    let mut topped_up = 0;
+    for d in &demands {
+        let d = Demand { text: "完全无关 zzzz".into(), ..d.clone() };
+        let want: Vec<i64> = offers.iter().filter(|o| feasible(&d, o)).map(|o| o.id).collect();
+        let got = idx.offers_for_demand(&d, 1_000).unwrap();
+        assert!(got.iter().all(|(_, score)| *score == 0.0), "{got:?}");
+        assert_eq!(sorted(got.into_iter().map(|(id, _)| id).collect()), want, "demand {d:?}");
+        let few = idx.offers_for_demand(&d, 3).unwrap();
+        assert_eq!(few.len(), want.len().min(3));
+        assert!(few.iter().all(|(id, _)| want.contains(id)));
+        topped_up += usize::from(want.len() > 3);
+    }
+    assert!(topped_up > 50, "{topped_up}");
 }
 
 #[test]
