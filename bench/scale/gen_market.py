@@ -51,9 +51,12 @@ def snippet(rng, texts, cat, max_chars):
     if texts is None:
         words = GENERATED_WORDS[cat]
         return " ".join(rng.choice(words) for _ in range(rng.randint(3, 8)))
-    t = rng.choice(texts[cat])
-    start = rng.randrange(max(1, len(t) - max_chars)) if len(t) > max_chars else 0
-    return t[start:start + max_chars]
+    while True:
+        t = rng.choice(texts[cat])
+        start = rng.randrange(max(1, len(t) - max_chars)) if len(t) > max_chars else 0
+        # A cut that is only blanks would be a row wantloop rightly rejects.
+        if t[start:start + max_chars].strip():
+            return t[start:start + max_chars]
 
 
 def near(rng, km):

@@ -6,8 +6,8 @@
 //! sizes. A located document carries the cell it lies in at each size
 //! (`cell`); a circle is covered by the cells of the finest size that needs
 //! at most [`MAX_CELLS`] of them. A demand with a radius also carries the
-//! cells its circle covers (`reach`), so an offer finds the demands that
-//! reach it by its own cells. The cells only narrow: the exact distance is
+//! cells its circle covers (in its pool terms, `pool.rs`), so an offer finds
+//! the demands that reach it by its own cells. The cells only narrow: the exact distance is
 //! still checked on every document (`reach.rs`). Longitudes are not wrapped
 //! at ±180°: a circle across the antimeridian finds only its own side.
 
@@ -17,7 +17,7 @@ use wantloop_core::GeoPoint;
 const SIZES: [f64; 3] = [1.0, 0.25, 0.0625];
 /// Most cells a circle's query may name.
 pub const MAX_CELLS: usize = 16;
-/// The `reach` term of a demand without a radius: any place will do.
+/// The reach cell of a demand without a radius: any place will do.
 pub const ANYWHERE: &str = "any";
 
 fn cell(level: usize, lat: f64, lon: f64) -> String {
@@ -60,7 +60,7 @@ pub fn reach_of(location: Option<GeoPoint>, max_km: Option<f64>) -> Vec<String> 
     }
 }
 
-/// The `reach` terms a demand must carry to reach an offer at `p`: any of
+/// The reach cells a demand must carry to reach an offer at `p`: any of
 /// the offer's cells, or [`ANYWHERE`].
 pub fn reaching(p: Option<GeoPoint>) -> Vec<String> {
     let mut terms = vec![ANYWHERE.to_string()];

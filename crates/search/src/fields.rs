@@ -30,8 +30,6 @@ pub(crate) struct Fields {
     pub max_km: Field,
     /// The grid cells the document lies in (see `cells.rs`).
     pub cell: Field,
-    /// Demands: the grid cells their radius covers, or `any`.
-    pub reach: Field,
     /// Kind, status, category and cell joined into one term (`pool.rs`).
     pub pool: Field,
 }
@@ -65,7 +63,6 @@ pub(crate) fn schema() -> (Schema, Fields) {
         pays_up_to: b.add_i64_field("pays_up_to", INDEXED | FAST),
         max_km: b.add_f64_field("max_km", FAST),
         cell: b.add_text_field("cell", STRING),
-        reach: b.add_text_field("reach", STRING),
         pool: b.add_text_field("pool", STRING),
     };
     (b.build(), f)

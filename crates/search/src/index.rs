@@ -222,9 +222,6 @@ impl SearchIndex {
         if let Some(km) = dm.max_distance_km {
             d.add_f64(f.max_km, km);
         }
-        for c in cells::reach_of(dm.location, dm.max_distance_km) {
-            d.add_text(f.reach, c);
-        }
         Self::point(&mut d, &f, dm.location);
         for t in pool::of_demand(dm.status.as_str(), &dm.category, dm.location, dm.max_distance_km) {
             d.add_text(f.pool, t);
