@@ -24,5 +24,5 @@ pub use cost_scaling::SolveStats;
 pub use error::AllocError;
 pub use greedy::solve_greedy;
 pub use instance::{Edge, Instance, Solution};
-pub use network::SCORE_SCALE;
+pub use network::{MIN_SCORE_SCALE, SCORE_SCALE, score_scale};
 pub use optimal::{solve_optimal, solve_optimal_with_stats};

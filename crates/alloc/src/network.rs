@@ -26,6 +26,29 @@ use crate::{AllocError, Instance};
 /// real-valued optimum. Edges whose rounded score is `<= 0` are never used.
 pub const SCORE_SCALE: f64 = 1e6;
 
+/// The coarsest scale an instance may be solved at. A network of millions of
+/// nodes cannot hold `1e6`-scaled costs times `nodes + 1` (the factor that
+/// makes ε-optimality exact) with room for prices in `i64`, so its scores are
+/// scaled by the largest factor that fits instead (about `5e4` at two million
+/// nodes): exact for the scores rounded at that resolution, and within
+/// `units / scale` of the real-valued optimum, as with [`SCORE_SCALE`].
+pub const MIN_SCORE_SCALE: f64 = 1e3;
+
+/// Headroom of the range check below: prices may grow to about
+/// `8 · nodes · cost_mult · max_cost` during refinement.
+fn cost_bound(nodes: usize, max_int_score: i64) -> u128 {
+    8u128 * nodes as u128 * (nodes as u128 + 1) * max_int_score.unsigned_abs() as u128
+}
+
+const COST_LIMIT: u128 = (i64::MAX / 4) as u128;
+
+/// The scale an instance's scores are solved at: [`SCORE_SCALE`], or less
+/// when its node count leaves no room for it (never below [`MIN_SCORE_SCALE`]).
+pub fn score_scale(nodes: usize, max_score: f64) -> f64 {
+    let per_unit = cost_bound(nodes, 1) as f64 * max_score.max(f64::MIN_POSITIVE);
+    SCORE_SCALE.min((COST_LIMIT as f64 / per_unit).floor()).max(MIN_SCORE_SCALE)
+}
+
 /// One `demand -> offer` arc, the hot part read by demand discharges.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DArc {
@@ -85,8 +108,7 @@ pub(crate) struct Network {
 /// plus two prices) and the price-update arithmetic cannot overflow.
 fn check_range(nodes: usize, max_int_score: i64, max_score: f64) -> Result<i64, AllocError> {
     let mult = nodes as u128 + 1;
-    let bound = 8u128 * nodes as u128 * mult * max_int_score.unsigned_abs() as u128;
-    if bound > (i64::MAX / 4) as u128 {
+    if cost_bound(nodes, max_int_score) > COST_LIMIT {
         return Err(AllocError::ScoreRange { max_score, nodes });
     }
     Ok(mult as i64)
@@ -99,14 +121,19 @@ impl Network {
         let no = inst.offer_cap.len();
         let nodes = nd + no + 1;
 
+        let usable_edge =
+            |e: &crate::Edge| inst.demand_qty[e.demand as usize] > 0 && inst.offer_cap[e.offer as usize] > 0;
+        let top = inst.edges.iter().filter(|e| usable_edge(e)).map(|e| e.score).fold(0.0f64, f64::max);
+        let scale = score_scale(nodes, top);
+
         // Usable edges and their integer scores.
         let mut max_int = 0i64;
         let mut max_score = 0.0f64;
         let mut int_score = Vec::with_capacity(inst.edges.len());
         let mut d_count = vec![0u32; nd + 1];
         for e in &inst.edges {
-            let s = (e.score * SCORE_SCALE).round();
-            let usable = s >= 1.0 && inst.demand_qty[e.demand as usize] > 0 && inst.offer_cap[e.offer as usize] > 0;
+            let s = (e.score * scale).round();
+            let usable = s >= 1.0 && usable_edge(e);
             if usable {
                 // Clamp before the cast so that absurd scores are reported
                 // by the range check instead of saturating silently.

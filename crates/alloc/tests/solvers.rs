@@ -295,3 +295,22 @@ fn validation_rejects_bad_instances() {
     inst.edges[0].score = 1e30;
     assert!(matches!(solve_optimal(&inst), Err(AllocError::ScoreRange { .. })));
 }
+
+/// A market of two million nodes (the 1M × 1M benchmark's size) cannot hold
+/// 1e6-scaled costs in `i64`: the exact solver scales its scores down instead
+/// of refusing, and still finds the optimum that greedy misses.
+#[test]
+fn two_million_nodes_are_solved_exactly_at_a_coarser_scale() {
+    let n = 1_000_000;
+    let mut inst = Instance { demand_qty: vec![1; n], offer_cap: vec![1; n], edges: Vec::new() };
+    // d0 likes o0 best but can also take o1; d1 can take only o0.
+    inst.edges.push(Edge { demand: 0, offer: 0, score: 0.98 });
+    inst.edges.push(Edge { demand: 0, offer: 1, score: 0.9 });
+    inst.edges.push(Edge { demand: 1, offer: 0, score: 0.8 });
+    let scale = wantloop_alloc::score_scale(2 * n + 1, 0.98);
+    assert!(scale < wantloop_alloc::SCORE_SCALE && scale >= wantloop_alloc::MIN_SCORE_SCALE, "{scale}");
+    let opt = wantloop_alloc::solve_optimal(&inst).unwrap();
+    let greedy = wantloop_alloc::solve_greedy(&inst).unwrap();
+    assert_eq!((opt.units, greedy.units), (2, 1));
+    assert!((opt.objective - 1.7).abs() < 1e-9, "{}", opt.objective);
+}
