@@ -6,7 +6,8 @@
 //! saturated: a unit is only allocated if it adds score.
 //!
 //! * [`solve_optimal`] — exact, by cost-scaling push-relabel min-cost flow
-//!   on integer costs `round(score * SCORE_SCALE)` (see [`SCORE_SCALE`]).
+//!   on integer costs `round(score * scale)`: [`SCORE_SCALE`], or the
+//!   largest scale that fits `i64` on huge networks (see [`score_scale`]).
 //! * [`solve_greedy`] — descending-score greedy baseline.
 //! * [`files`] — the CSV instance format used by benchmarks and the CLI.
 //!
