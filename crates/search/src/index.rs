@@ -100,7 +100,8 @@ impl SearchIndex {
 
     /// Opens the index in `dir`, creating it (empty, cursor 0) if absent.
     pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
-        std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
+        let folder_error = |e: std::io::Error| SearchError::Open(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(folder_error)?;
         let (s, _) = schema();
         let open = || tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Open(e.to_string()));
         let index = match Index::open_or_create(open()?, s.clone()) {
@@ -113,8 +114,8 @@ impl SearchIndex {
                 drop(old.writer_with_num_threads::<TantivyDocument>(1, 15_000_000).map_err(writer_error)?);
                 drop(old);
                 tracing::warn!(dir = %dir.display(), "the search index has an older schema; rebuilding it");
-                std::fs::remove_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
-                std::fs::create_dir_all(dir).map_err(|e| SearchError::Open(format!("{}: {e}", dir.display())))?;
+                std::fs::remove_dir_all(dir).map_err(folder_error)?;
+                std::fs::create_dir_all(dir).map_err(folder_error)?;
                 let index = Self::from_index(Index::create_in_dir(dir, s)?, 2)?;
                 // Empty, and marked as of no analysis: the opener rebuilds it
                 // from the store's rows (faster than replaying the outbox).

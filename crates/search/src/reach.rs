@@ -26,16 +26,6 @@ pub enum Reach {
     DemandRadius { from: Option<GeoPoint> },
 }
 
-impl Reach {
-    /// The circle of a `Within` reach, for the index's grid-cell filter.
-    pub fn circle(&self) -> Option<crate::Near> {
-        match *self {
-            Self::Within { at, km } => Some(crate::Near { lat: at.lat, lon: at.lon, km }),
-            _ => None,
-        }
-    }
-}
-
 /// Which prices pass.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum PriceRule {
