@@ -19,6 +19,7 @@ mod intake;
 mod jobs;
 mod matching;
 pub mod models;
+mod ranked;
 pub mod recommend;
 pub mod retrain;
 pub mod seams;

@@ -3,16 +3,15 @@
 //! the transparent score, and reserving units; and the reverse question, which
 //! open demands an offer could serve.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use wantloop_core::time::now_ms;
 use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer};
 use wantloop_match::constraints::violation;
 use wantloop_match::{Scorer, TextScores, plan_for_demand};
+use wantloop_search::MatchHit;
 use wantloop_store::{DemandFilter, IdemKey, NewMatch, Outcome, Proposal, StoreError};
 
-use crate::{Engine, indexer};
+use crate::{Engine, indexer, ranked};
 
 /// How many offers the index proposes per demand: twice what batch
 /// allocation keeps per demand (`max_candidates`, 50), and each is read from
@@ -34,6 +33,18 @@ const ADDS_CANDIDATES: &[&str] = &[
 
 /// How many demands the index proposes per offer.
 const DEMANDS_FROM_INDEX: usize = 100;
+
+/// Whether `o` could serve `d` now: feasible, and `d` still wants units
+/// (the index hears of a demand's matches late: it does not wait for them).
+fn serves(d: &Demand, o: &Offer) -> bool {
+    d.open_units() > 0 && violation(d, o).is_none()
+}
+
+/// Rows read first for `limit` answers: a few more, for hits whose units
+/// were taken since the index last heard (it does not wait for reservations).
+fn spare(limit: usize) -> usize {
+    limit + limit / 4 + 4
+}
 
 /// An offer that could serve a demand, with its score and explanation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,39 +98,58 @@ impl Engine {
     /// the demand's filters applied in the index, divided by the query's best
     /// score. `None` if the index fails (token overlap is used instead).
     pub fn text_scores(&self, d: &Demand) -> Option<TextScores> {
-        match self.search.offers_for_demand(d, CANDIDATES_FROM_INDEX) {
-            Ok(hits) => {
-                let best = hits.first().map_or(1.0, |h| f64::from(h.1)).max(f64::MIN_POSITIVE);
-                Some(hits.into_iter().map(|(id, s)| (id, f64::from(s) / best)).collect())
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "search relevance failed; using token overlap");
-                None
-            }
-        }
+        self.offer_hits(d).map(|hits| ranked::relative(&hits))
     }
 
-    /// Candidate offers for a demand: the index's best (every hard filter
-    /// applied in the search), read from the store by id; the store's own
-    /// bounded list if the index failed.
-    async fn candidates(&self, d: &Demand, text: Option<&TextScores>) -> Result<Vec<Offer>, StoreError> {
-        match text {
-            Some(scores) => {
-                let ids: Vec<i64> = scores.keys().copied().collect();
-                self.store.offers_by_ids(&ids).await
-            }
-            None => self.store.candidate_offers(d).await,
-        }
+    /// The index's feasible offers for a demand; `None` (logged) if it fails.
+    fn offer_hits(&self, d: &Demand) -> Option<Vec<MatchHit>> {
+        self.search
+            .offers_for_demand(d, CANDIDATES_FROM_INDEX)
+            .map_err(|e| tracing::warn!(error = %e, "search relevance failed; using token overlap"))
+            .ok()
+    }
+
+    /// Candidate offers for a demand and their text relevance: the index's
+    /// hits ranked by their score, read from the store best first until
+    /// `settled` says enough were read (`ranked.rs`); the store's own bounded
+    /// list if the index failed.
+    async fn candidates(
+        &self,
+        d: &Demand,
+        now: i64,
+        first: usize,
+        settled: impl Fn(&[Offer], &TextScores) -> bool,
+    ) -> Result<(Vec<Offer>, Option<TextScores>), StoreError> {
+        let Some(hits) = self.offer_hits(d) else { return Ok((self.store.candidate_offers(d).await?, None)) };
+        let text = ranked::relative(&hits);
+        let m = &self.config.matching;
+        let ranked = ranked::rank_offers(d, &hits, &text, m.weights, now);
+        let read = |ids: Vec<i64>| async move { self.store.offers_by_ids(&ids).await };
+        let offers = ranked::read_best(&ranked, first, read, |rows: &[Offer]| settled(rows, &text)).await?;
+        Ok((offers, Some(text)))
     }
 
     /// Proposes the best feasible offers for one demand and reserves their units.
     pub async fn match_demand(&self, demand_id: i64, idem: Option<&IdemKey>) -> Result<Outcome<Proposal>, StoreError> {
         let d = self.store.get_demand(demand_id).await?;
         self.fresh_index().await;
-        let text = self.text_scores(&d);
-        let offers = if d.status.is_terminal() { Vec::new() } else { self.candidates(&d, text.as_ref()).await? };
         let m = &self.config.matching;
-        let plan = plan_for_demand(&d, &offers, m.weights, m.min_score, now_ms(), text.as_ref());
+        let now = now_ms();
+        let open = d.open_units();
+        // The plan takes offers best first until the demand's units are
+        // covered: rows that cover them settle it.
+        let covered = |rows: &[Offer], text: &TextScores| {
+            let scorer = Scorer::new(&d, m.weights, now).with_text_scores(Some(text));
+            let usable =
+                rows.iter().filter(|o| violation(&d, o).is_none() && scorer.score(&scorer.features(o)) >= m.min_score);
+            usable.map(Offer::free_units).sum::<i64>() >= open
+        };
+        let (offers, text) = if d.status.is_terminal() {
+            (Vec::new(), None)
+        } else {
+            self.candidates(&d, now, usize::try_from(open).unwrap_or(1).clamp(1, 16) + 4, covered).await?
+        };
+        let plan = plan_for_demand(&d, &offers, m.weights, m.min_score, now, text.as_ref());
         let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
         self.store.propose_matches(demand_id, &proposals, idem).await
     }
@@ -128,9 +158,11 @@ impl Engine {
     pub async fn candidates_for_demand(&self, demand_id: i64, limit: usize) -> Result<Vec<ScoredOffer>, StoreError> {
         let d = self.store.get_demand(demand_id).await?;
         self.fresh_index().await;
-        let text = self.text_scores(&d);
-        let offers = self.candidates(&d, text.as_ref()).await?;
-        let scorer = Scorer::new(&d, self.config.matching.weights, now_ms()).with_text_scores(text.as_ref());
+        let now = now_ms();
+        let enough =
+            |rows: &[Offer], _: &TextScores| rows.iter().filter(|o| violation(&d, o).is_none()).count() >= limit;
+        let (offers, text) = self.candidates(&d, now, spare(limit), enough).await?;
+        let scorer = Scorer::new(&d, self.config.matching.weights, now).with_text_scores(text.as_ref());
         let mut out: Vec<ScoredOffer> = offers
             .into_iter()
             .filter(|o| violation(&d, o).is_none())
@@ -139,7 +171,10 @@ impl Engine {
                 ScoredOffer { score: scorer.score(&features), offer: o, features }
             })
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.offer.id.cmp(&b.offer.id)));
+        // Best first, as a match would propose them.
+        out.sort_by(|a, b| {
+            b.score.total_cmp(&a.score).then(a.offer.price.cmp(&b.offer.price)).then(a.offer.id.cmp(&b.offer.id))
+        });
         out.truncate(limit);
         Ok(out)
     }
@@ -152,12 +187,14 @@ impl Engine {
     pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
         let o = self.store.get_offer(offer_id).await?;
         self.fresh_index().await;
+        let now = now_ms();
         let (demands, text) = match self.search.demands_for_offer(&o, DEMANDS_FROM_INDEX) {
             Ok(hits) => {
-                let best = hits.first().map_or(1.0, |h| f64::from(h.1)).max(f64::MIN_POSITIVE);
-                let text: HashMap<i64, f64> = hits.iter().map(|(id, s)| (*id, f64::from(*s) / best)).collect();
-                let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
-                (self.store.demands_by_ids(&ids).await?, Some(text))
+                let text = ranked::relative(&hits);
+                let ranked = ranked::rank_demands(&o, &hits, &text, self.config.matching.weights, now);
+                let read = |ids: Vec<i64>| async move { self.store.demands_by_ids(&ids).await };
+                let enough = |rows: &[Demand]| rows.iter().filter(|d| serves(d, &o)).count() >= limit;
+                (ranked::read_best(&ranked, spare(limit), read, enough).await?, Some(text))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "search for demands failed; scoring the newest of the category");
@@ -169,10 +206,9 @@ impl Engine {
                 (self.store.newest_demands(&filter, wantloop_store::Page::MAX_LIMIT).await?, None)
             }
         };
-        let now = now_ms();
         let mut out: Vec<ScoredDemand> = demands
             .into_iter()
-            .filter(|d| violation(d, &o).is_none())
+            .filter(|d| serves(d, &o))
             .map(|d| {
                 let own: Option<TextScores> =
                     text.as_ref().map(|t| [(o.id, t.get(&d.id).copied().unwrap_or(0.0))].into_iter().collect());

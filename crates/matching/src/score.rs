@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use wantloop_core::time::DAY_MS;
-use wantloop_core::{Demand, FeatureScores, Offer};
+use wantloop_core::{Demand, FeatureScores, GeoPoint, Offer};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
@@ -68,27 +68,67 @@ impl<'a> Scorer<'a> {
                 offer_tokens,
             ),
         };
-        let price = match self.demand.budget {
-            Some(b) if b > 0 => (1.0 - o.price as f64 / b as f64).clamp(0.0, 1.0),
-            Some(_) => f64::from(o.price == 0),
-            // No budget: cheaper is still better, on a gentle curve.
-            None => 1.0 / (1.0 + o.price as f64 / 100_000.0),
-        };
-        let distance_km = self.demand.location.zip(o.location).map(|(a, b)| a.distance_km(&b));
-        let distance = match (distance_km, self.demand.max_distance_km) {
-            (Some(km), Some(max)) => (1.0 - km / max).clamp(0.0, 1.0),
-            (Some(km), None) => 1.0 / (1.0 + km / 10.0),
-            (None, _) => 0.5,
-        };
-        let age = (self.now - o.created_at).max(0) as f64;
-        let freshness = 0.5f64.powf(age / FRESHNESS_HALF_LIFE_MS);
-        FeatureScores { text, price, distance, freshness, distance_km }
+        pair_features(DemandTerms::from(self.demand), OfferTerms::from(o), text, self.now)
     }
 
     pub fn score(&self, f: &FeatureScores) -> f64 {
-        let w = &self.weights;
-        w.text * f.text + w.price * f.price + w.distance * f.distance + w.freshness * f.freshness
+        self.weights.score(f)
     }
+}
+
+impl Weights {
+    /// The weighted sum of a pair's features.
+    pub fn score(&self, f: &FeatureScores) -> f64 {
+        self.text * f.text + self.price * f.price + self.distance * f.distance + self.freshness * f.freshness
+    }
+}
+
+/// What the score reads of a demand besides its text. The search index's
+/// columns carry it, so callers can rank candidates before reading rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemandTerms {
+    pub budget: Option<i64>,
+    pub location: Option<GeoPoint>,
+    pub max_distance_km: Option<f64>,
+}
+
+impl From<&Demand> for DemandTerms {
+    fn from(d: &Demand) -> Self {
+        Self { budget: d.budget, location: d.location, max_distance_km: d.max_distance_km }
+    }
+}
+
+/// What the score reads of an offer besides its text (see [`DemandTerms`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OfferTerms {
+    pub price: i64,
+    pub location: Option<GeoPoint>,
+    pub created_at: i64,
+}
+
+impl From<&Offer> for OfferTerms {
+    fn from(o: &Offer) -> Self {
+        Self { price: o.price, location: o.location, created_at: o.created_at }
+    }
+}
+
+/// A pair's features given its text relevance: the one definition the
+/// scorer and the index-side ranking share, so both agree to the bit.
+pub fn pair_features(d: DemandTerms, o: OfferTerms, text: f64, now: i64) -> FeatureScores {
+    let price = match d.budget {
+        Some(b) if b > 0 => (1.0 - o.price as f64 / b as f64).clamp(0.0, 1.0),
+        Some(_) => f64::from(o.price == 0),
+        None => 1.0 / (1.0 + o.price as f64 / 100_000.0),
+    };
+    let distance_km = d.location.zip(o.location).map(|(a, b)| a.distance_km(&b));
+    let distance = match (distance_km, d.max_distance_km) {
+        (Some(km), Some(max)) => (1.0 - km / max).clamp(0.0, 1.0),
+        (Some(km), None) => 1.0 / (1.0 + km / 10.0),
+        (None, _) => 0.5,
+    };
+    let age = (now - o.created_at).max(0) as f64;
+    let freshness = 0.5f64.powf(age / FRESHNESS_HALF_LIFE_MS);
+    FeatureScores { text, price, distance, freshness, distance_km }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::fields::{Fields, schema};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights};
-use crate::reach::{PriceRule, Reach, SegmentColumns, WithinReach};
+use crate::reach::{MatchHit, PriceRule, Reach, SegmentColumns, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
 use crate::{SearchError, analyzer, cells, newest, pool};
 
@@ -383,7 +383,7 @@ impl SearchIndex {
     /// query is the text's rarest terms within [`MATCH_QUERY_POSTINGS`], never
     /// syntax, so its cost does not grow with the text or the catalogue.
     /// (offer id, score), best first.
-    pub fn offers_for_demand(&self, d: &Demand, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
+    pub fn offers_for_demand(&self, d: &Demand, limit: usize) -> Result<Vec<MatchHit>, SearchError> {
         let (reach, circle) = match (d.max_distance_km, d.location) {
             (None, _) => (Reach::Anywhere, None),
             (Some(km), Some(at)) => (Reach::Within { at, km }, Some((at, km))),
@@ -399,7 +399,7 @@ impl SearchIndex {
     /// the hard filters inside the search as in [`Self::offers_for_demand`]:
     /// open demands of its category that pay its price, not its provider's
     /// own, whose radius (if any) reaches it. (demand id, score), best first.
-    pub fn demands_for_offer(&self, o: &Offer, limit: usize) -> Result<Vec<(i64, f32)>, SearchError> {
+    pub fn demands_for_offer(&self, o: &Offer, limit: usize) -> Result<Vec<MatchHit>, SearchError> {
         let pool = Self::any_term(self.f.pool, &pool::demands_reaching(&o.category, o.location));
         let admission = (Reach::DemandRadius { from: o.location }, PriceRule::PaysAtLeast(o.price));
         self.matching(&o.text, &o.provider, pool, admission, limit)
@@ -417,7 +417,7 @@ impl SearchIndex {
         pool: Box<dyn Query>,
         admission: (Reach, PriceRule),
         limit: usize,
-    ) -> Result<Vec<(i64, f32)>, SearchError> {
+    ) -> Result<Vec<MatchHit>, SearchError> {
         let searcher = self.reader.searcher();
         let bag = self.builder().informative_bag(&searcher, text, MATCH_QUERY_POSTINGS)?;
         let not_own: Box<dyn Query> =
@@ -429,7 +429,8 @@ impl SearchIndex {
             BooleanQuery::new(all)
         };
         let columns = self.columns(&searcher);
-        let id_of = |addr: DocAddress| columns.get(addr.segment_ord as usize)?.id.as_ref()?.first(addr.doc_id);
+        let hit =
+            |addr: DocAddress, relevance: f32| columns.get(addr.segment_ord as usize)?.hit(addr.doc_id, relevance);
         let mut found = Vec::with_capacity(limit);
         if !bag.is_empty() {
             let (reach, price) = admission;
@@ -437,7 +438,7 @@ impl SearchIndex {
             let query = with(Some(Box::new(BooleanQuery::new(bag))));
             found = searcher.search(&query, &WithinReach { reach, price, columns: &columns, inner: top })?;
         }
-        let mut out: Vec<(i64, f32)> = found.iter().filter_map(|(score, addr)| Some((id_of(*addr)?, *score))).collect();
+        let mut out: Vec<MatchHit> = found.iter().filter_map(|(score, addr)| hit(*addr, *score)).collect();
         if out.len() < limit {
             // Few feasible documents share a rare term: the rest are feasible
             // ones that share none (text relevance 0), newest first, so a
@@ -445,7 +446,7 @@ impl SearchIndex {
             let skip: std::collections::HashSet<DocAddress> = found.iter().map(|(_, a)| *a).collect();
             let newest =
                 newest::newest_admitted(&searcher, &columns, &with(None), admission, limit - out.len(), &skip)?;
-            out.extend(newest.into_iter().filter_map(|addr| Some((id_of(addr)?, 0.0))));
+            out.extend(newest.into_iter().filter_map(|addr| hit(addr, 0.0)));
         }
         Ok(out)
     }

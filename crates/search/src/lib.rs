@@ -20,7 +20,7 @@ mod request;
 
 pub use index::{MAX_DEPTH, SearchIndex};
 pub use plain::PlainSearcher;
-pub use reach::Reach;
+pub use reach::{MatchHit, Reach};
 pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
 
 #[derive(Debug, thiserror::Error)]

@@ -65,6 +65,38 @@ impl SegmentColumns {
             created_at: ff.i64("created_at").ok(),
         }
     }
+
+    /// What a matcher's caller scores a hit by, read from these columns (see
+    /// [`MatchHit`]); `None` if the document has no id.
+    pub fn hit(&self, doc: DocId, relevance: f32) -> Option<MatchHit> {
+        let point = || Some(GeoPoint { lat: self.lat.as_ref()?.first(doc)?, lon: self.lon.as_ref()?.first(doc)? });
+        Some(MatchHit {
+            id: self.id.as_ref()?.first(doc)?,
+            relevance,
+            price: self.price.as_ref().and_then(|c| c.first(doc)),
+            location: point(),
+            max_km: self.max_km.as_ref().and_then(|c| c.first(doc)),
+            created_at: self.created_at.as_ref().and_then(|c| c.first(doc)).unwrap_or(0),
+        })
+    }
+}
+
+/// A document a matcher found, with the fields the match score reads, from
+/// the index's columns: so a caller can rank a hundred hits and read only the
+/// best few rows from the store. Those fields never change after a row is
+/// written (a changed price or place is a new, relisted offer), so the index's
+/// copy is the row's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchHit {
+    pub id: i64,
+    /// BM25 of the query's terms (0 for a document topped up by age).
+    pub relevance: f32,
+    /// An offer's price; a demand's budget (`None`: no budget).
+    pub price: Option<i64>,
+    pub location: Option<GeoPoint>,
+    /// A demand's radius.
+    pub max_km: Option<f64>,
+    pub created_at: i64,
 }
 
 /// Wraps a collector so it sees only the documents within `reach` whose

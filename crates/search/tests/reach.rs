@@ -123,14 +123,20 @@ fn offers_for_a_demand_are_exactly_the_feasible_ones() {
     for d in &demands {
         let want: Vec<i64> = offers.iter().filter(|o| feasible(d, o)).map(|o| o.id).collect();
         // A limit above the market's size: the index must return all of them, and nothing else.
-        let got = sorted(idx.offers_for_demand(d, 1_000).unwrap().into_iter().map(|(id, _)| id).collect());
+        let hits = idx.offers_for_demand(d, 1_000).unwrap();
+        // Each hit carries the offer's own scoring fields, read from the index.
+        for h in &hits {
+            let o = offers.iter().find(|o| o.id == h.id).unwrap();
+            assert_eq!((h.price, h.location, h.created_at), (Some(o.price), o.location, o.created_at), "{h:?}");
+        }
+        let got = sorted(hits.into_iter().map(|h| h.id).collect());
         assert_eq!(got, want, "demand {d:?}");
         checked += usize::from(!want.is_empty());
         // With a small limit, text matches come first and all are feasible.
         let top = idx.offers_for_demand(d, 5).unwrap();
         assert_eq!(top.len(), want.len().min(5));
-        assert!(top.iter().all(|(id, _)| want.contains(id)));
-        assert!(top.windows(2).all(|w| w[0].1 >= w[1].1), "best first: {top:?}");
+        assert!(top.iter().all(|h| want.contains(&h.id)));
+        assert!(top.windows(2).all(|w| w[0].relevance >= w[1].relevance), "best first: {top:?}");
     }
     assert!(checked > 100, "the market is too sparse to test anything ({checked} demands with candidates)");
 }
@@ -146,11 +152,11 @@ fn a_text_sharing_no_term_still_finds_exactly_the_feasible_offers() {
         let d = Demand { text: "完全无关 zzzz".into(), ..d.clone() };
         let want: Vec<i64> = offers.iter().filter(|o| feasible(&d, o)).map(|o| o.id).collect();
         let got = idx.offers_for_demand(&d, 1_000).unwrap();
-        assert!(got.iter().all(|(_, score)| *score == 0.0), "{got:?}");
-        assert_eq!(sorted(got.into_iter().map(|(id, _)| id).collect()), want, "demand {d:?}");
+        assert!(got.iter().all(|h| h.relevance == 0.0), "{got:?}");
+        assert_eq!(sorted(got.into_iter().map(|h| h.id).collect()), want, "demand {d:?}");
         let few = idx.offers_for_demand(&d, 3).unwrap();
         assert_eq!(few.len(), want.len().min(3));
-        assert!(few.iter().all(|(id, _)| want.contains(id)));
+        assert!(few.iter().all(|h| want.contains(&h.id)));
         topped_up += usize::from(want.len() > 3);
     }
     assert!(topped_up > 50, "{topped_up}");
@@ -163,7 +169,13 @@ fn demands_for_an_offer_are_exactly_the_open_feasible_ones() {
     for o in offers.iter().filter(|o| o.status == OfferStatus::Available) {
         let want: Vec<i64> =
             demands.iter().filter(|d| d.status == DemandStatus::Open && feasible(d, o)).map(|d| d.id).collect();
-        let got = sorted(idx.demands_for_offer(o, 1_000).unwrap().into_iter().map(|(id, _)| id).collect());
+        let hits = idx.demands_for_offer(o, 1_000).unwrap();
+        for h in &hits {
+            let d = demands.iter().find(|d| d.id == h.id).unwrap();
+            let fields = (h.price, h.location, h.max_km, h.created_at);
+            assert_eq!(fields, (d.budget, d.location, d.max_distance_km, d.created_at), "{h:?}");
+        }
+        let got = sorted(hits.into_iter().map(|h| h.id).collect());
         assert_eq!(got, want, "offer {o:?}");
         checked += usize::from(!want.is_empty());
     }
