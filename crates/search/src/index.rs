@@ -73,7 +73,7 @@ pub struct SearchIndex {
     columns: Mutex<Option<(u64, Arc<[SegmentColumns]>)>>,
 }
 
-const WRITER_HEAP: usize = 50_000_000;
+const WRITER_HEAP: usize = 200_000_000;
 
 impl SearchIndex {
     fn from_index(index: Index, threads: usize) -> Result<Self, SearchError> {

@@ -14,6 +14,7 @@ mod jobs;
 mod matches;
 mod migrate;
 mod models;
+mod multi_row;
 mod offers;
 mod outbox;
 mod retention;
@@ -86,18 +87,6 @@ impl Dialect {
         match self {
             Self::Sqlite => "",
             Self::Postgres => " FOR UPDATE",
-        }
-    }
-
-    /// Rows per multi-row `INSERT` of `params` parameters each. SQLite looks a
-    /// numbered parameter's name up in a list, so binding a statement costs the
-    /// square of its parameter count: a few hundred parameters at most there.
-    /// PostgreSQL takes up to 65,535 parameters, and each statement is a round
-    /// trip: as many rows as fit, up to 500.
-    pub(crate) fn rows_per_statement(self, params: usize) -> usize {
-        match self {
-            Self::Sqlite => (256 / params).max(1),
-            Self::Postgres => (60_000 / params).clamp(1, 500),
         }
     }
 }

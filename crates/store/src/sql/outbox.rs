@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::{AnyPool, Row};
 use wantloop_core::Event;
 
+use super::multi_row::{MultiRow, Value};
 use super::{Dialect, WriteTx};
 use crate::error::StoreError;
 
@@ -52,16 +53,22 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(OUTBOX_LOCK).execute(&mut *w.tx).await?;
     }
     let events = std::mem::take(&mut w.events);
-    for chunk in events.chunks(w.dialect.rows_per_statement(5)) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", 5 * i + 1, 5 * i + 2, 5 * i + 3, 5 * i + 4, 5 * i + 5))
-            .collect();
-        let sql =
-            format!("INSERT INTO events (kind, entity, entity_id, payload, created_at) VALUES {}", rows.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for e in chunk {
-            q = q.bind(e.kind.clone()).bind(e.entity).bind(e.entity_id).bind(e.payload.clone()).bind(w.now);
-        }
+    const ROW: &str = "($1, $2, $3, $4, $5)";
+    for chunk in events.chunks(MultiRow::rows_per_statement(w.dialect, 5)) {
+        let m = MultiRow::new(w.dialect, ROW, 5, chunk.len());
+        let sql = format!("INSERT INTO events (kind, entity, entity_id, payload, created_at) VALUES {}", m.sql_values);
+        let q = m.bind(
+            sql,
+            chunk.iter().map(|e| {
+                vec![
+                    Value::Text(&e.kind),
+                    Value::Text(e.entity),
+                    Value::Int(e.entity_id),
+                    Value::Text(&e.payload),
+                    Value::Int(w.now),
+                ]
+            }),
+        );
         q.execute(&mut *w.tx).await?;
     }
     Ok(())
