@@ -869,7 +869,9 @@ async fn bulk_inserts_write_rows_and_events_in_order(s: S) {
             (n.provider.as_str(), n.price.minor(), n.capacity.get())
         );
         assert_eq!(o.location, n.location, "{o:?}");
-        assert_eq!(s.get_offer(o.id).await.unwrap().text, n.text.as_str());
+        assert_eq!(o.text, n.text.as_str());
+        // What the insert answered is the row, to the last field.
+        assert_eq!(&s.get_offer(o.id).await.unwrap(), o);
     }
     let demands: Vec<(wantloop_core::demand::NewDemand, Classification)> = (0..1_100)
         .map(|i| {
@@ -880,11 +882,24 @@ async fn bulk_inserts_write_rows_and_events_in_order(s: S) {
                 location: (i % 5 != 0).then_some(LocationInput { lat: 30.0, lon: 120.0 + i as f64 / 1000.0 }),
                 max_distance_km: (i % 7 == 0 && i % 5 != 0).then_some(12.5),
                 quantity: Some(1 + i % 3),
+                priority: (i % 4 == 1).then(|| "urgent".into()),
+                expires_in_hours: (i % 6 == 1).then_some(2.5),
                 ..Default::default()
             }
             .parse()
             .unwrap();
-            (d, class(if i % 2 == 0 { "bicycles" } else { "books" }))
+            let class = match i % 3 {
+                0 => class("bicycles"),
+                // Classified, some sent for review, with a model's name and an odd confidence.
+                _ => Classification {
+                    category: "books".into(),
+                    source: wantloop_core::demand::CategorySource::Classified,
+                    confidence: 0.1 + i as f64 / 7_000.0,
+                    model: Some(format!("classifier v{}", i % 5)),
+                    needs_review: i % 3 == 2,
+                },
+            };
+            (d, class)
         })
         .collect();
     let stored = s.create_demands(&demands).await.unwrap();
@@ -892,10 +907,15 @@ async fn bulk_inserts_write_rows_and_events_in_order(s: S) {
     for (d, (n, c)) in stored.iter().zip(&demands) {
         assert_eq!((d.requester.as_str(), d.category.as_str()), (n.requester.as_str(), c.category.as_str()));
         assert_eq!(
+            (d.needs_review, d.priority, d.expires_at.is_some()),
+            (c.needs_review, n.priority, n.expires_in_ms.is_some())
+        );
+        assert_eq!(
             (d.budget, d.location, d.max_distance_km, d.quantity),
             (n.budget.map(|b| b.minor()), n.location, n.max_distance_km, n.quantity.get())
         );
         assert_eq!(d.status, DemandStatus::Open);
+        assert_eq!(&s.get_demand(d.id).await.unwrap(), d);
     }
     // One event per row, in row order, each carrying its row.
     let mut events = Vec::new();
@@ -911,6 +931,9 @@ async fn bulk_inserts_write_rows_and_events_in_order(s: S) {
     assert!(events[2_100..].iter().zip(&stored).all(|(e, d)| e.kind == "demand.created" && e.entity_id == d.id));
     assert_eq!(events[2_101].payload["requester"], "u1");
     assert_eq!(events[2_101].payload["budget"], serde_json::Value::Null, "an odd row has no budget");
+    for (e, d) in events[2_100..].iter().zip(&stored) {
+        assert_eq!(e.payload, serde_json::to_value(d).unwrap(), "each event carries its row");
+    }
     assert!(s.create_offers(&[]).await.unwrap().is_empty());
 }
 

@@ -14,6 +14,7 @@ use wantloop_cli::encoding;
 use wantloop_core::NewOffer;
 use wantloop_core::demand::NewDemand;
 use wantloop_engine::Engine;
+use wantloop_store::Classification;
 
 use crate::StoreArgs;
 use crate::records::{DemandRecord, Format, Kind, OfferRecord, Row, rows};
@@ -65,10 +66,44 @@ pub struct Tally {
     pub rejected: usize,
 }
 
+/// One batch of rows read from the file: the good ones parsed, with their
+/// line numbers, and the rejected ones' errors.
+struct Batch<N> {
+    lines: Vec<u64>,
+    good: Vec<N>,
+    rejected: Vec<(u64, String)>,
+}
+
+/// Reads and validates the next `BATCH_ROWS` rows; `None` at the end.
+fn read_batch<R, N>(
+    rows: &mut impl Iterator<Item = Row<R>>,
+    parse: &impl Fn(R) -> Result<N, String>,
+) -> Option<Batch<N>> {
+    let mut b =
+        Batch { lines: Vec::with_capacity(BATCH_ROWS), good: Vec::with_capacity(BATCH_ROWS), rejected: Vec::new() };
+    let mut any = false;
+    for (line, row) in rows.by_ref().take(BATCH_ROWS) {
+        any = true;
+        match row.and_then(parse) {
+            Ok(n) => {
+                b.lines.push(line);
+                b.good.push(n);
+            }
+            Err(e) => b.rejected.push((line, e)),
+        }
+    }
+    any.then_some(b)
+}
+
 /// Validates rows with `parse`, stores each batch of good ones with
 /// `insert_many`, and, when a batch fails as a whole, stores its rows one by
 /// one with `insert_one` so that only the rows that fail are rejected (with
-/// their line numbers). `tick` is told the rows done after each batch.
+/// their line numbers, reported in file order). `tick` is told the rows done
+/// after each batch.
+///
+/// The next batch is read and validated while one is written: both in this
+/// one task, so the parse runs while the write waits on the database (sqlx's
+/// SQLite worker thread, or the PostgreSQL server), with no thread to manage.
 async fn import_batches<R, N>(
     rows: impl Iterator<Item = Row<R>>,
     parse: impl Fn(R) -> Result<N, String>,
@@ -78,36 +113,38 @@ async fn import_batches<R, N>(
     tick: &dyn Fn(&Tally),
 ) -> Tally {
     let mut tally = Tally::default();
-    let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        let (mut lines, mut good) = (Vec::with_capacity(BATCH_ROWS), Vec::with_capacity(BATCH_ROWS));
-        for (line, row) in rows.by_ref().take(BATCH_ROWS) {
-            match row.and_then(&parse) {
-                Ok(n) => {
-                    lines.push(line);
-                    good.push(n);
+    let mut rows = rows;
+    let mut next = read_batch(&mut rows, &parse);
+    while let Some(batch) = next.take() {
+        let (stored, following) = tokio::join!(
+            async {
+                match batch.good.is_empty() {
+                    true => Ok(()),
+                    false => insert_many(&batch.good).await,
                 }
-                Err(e) => {
-                    report(line, &e);
-                    tally.rejected += 1;
+            },
+            async { read_batch(&mut rows, &parse) }
+        );
+        next = following;
+        // Rows one by one, if the batch failed: (line, outcome) in file order.
+        let mut outcomes: Vec<(u64, Result<(), String>)> =
+            batch.rejected.into_iter().map(|(l, e)| (l, Err(e))).collect();
+        match stored {
+            Ok(()) => tally.stored += batch.good.len(),
+            Err(batch_error) => {
+                tracing::warn!(error = %batch_error, "a batch failed; storing its rows one by one");
+                for (line, n) in batch.lines.iter().zip(&batch.good) {
+                    outcomes.push((*line, insert_one(n).await));
                 }
             }
         }
-        if good.is_empty() {
-            continue;
-        }
-        match insert_many(&good).await {
-            Ok(()) => tally.stored += good.len(),
-            Err(batch_error) => {
-                tracing::warn!(error = %batch_error, "a batch failed; storing its rows one by one");
-                for (line, n) in lines.iter().zip(&good) {
-                    match insert_one(n).await {
-                        Ok(()) => tally.stored += 1,
-                        Err(e) => {
-                            report(*line, &e);
-                            tally.rejected += 1;
-                        }
-                    }
+        outcomes.sort_by_key(|(line, _)| *line);
+        for (line, outcome) in outcomes {
+            match outcome {
+                Ok(()) => tally.stored += 1,
+                Err(e) => {
+                    report(line, &e);
+                    tally.rejected += 1;
                 }
             }
         }
@@ -141,11 +178,22 @@ pub async fn store_demands(
     report: &dyn Fn(u64, &str),
     tick: &dyn Fn(&Tally),
 ) -> Tally {
+    let store = engine.store();
     import_batches(
         rows,
-        parse_demand,
-        async |batch: &[NewDemand]| engine.create_demands(batch).await.map(|_| ()).map_err(|e| e.to_string()),
-        async |d: &NewDemand| engine.create_demand(d, None).await.map(|_| ()).map_err(|e| e.to_string()),
+        // Classified with the parse, so it too runs while the previous batch is written.
+        |r| {
+            parse_demand(r).map(|d| {
+                let class = engine.classify(&d);
+                (d, class)
+            })
+        },
+        async |batch: &[(NewDemand, Classification)]| {
+            store.create_demands(batch).await.map(|_| ()).map_err(|e| e.to_string())
+        },
+        async |(d, c): &(NewDemand, Classification)| {
+            store.create_demand(d, c, None).await.map(|_| ()).map_err(|e| e.to_string())
+        },
         report,
         tick,
     )

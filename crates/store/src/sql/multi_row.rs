@@ -1,14 +1,18 @@
-//! Multi-row `INSERT … VALUES (…), (…)` statements for bulk writes, written
-//! from one row template with `$k` parameters (`$1` … `$params`, each used
-//! any number of times).
+//! Bulk `INSERT`s of many rows in one statement, written from one row
+//! template with `$k` parameters (`$1` … `$params`, each used any number of
+//! times), in each dialect's fastest form that sqlx's `Any` driver can bind.
 //!
-//! PostgreSQL gets numbered parameters, one per value. SQLite gets anonymous
-//! `?` parameters, one per use, bound in the order they appear: sqlx binds a
-//! named or numbered SQLite parameter by asking SQLite for its name, which
-//! SQLite finds by walking a list, so binding a statement of n numbered
-//! parameters costs n² (a 250-parameter statement was the most worth it);
-//! an anonymous one has no name to find, so statements of thousands of
-//! parameters bind in linear time and an import needs few of them.
+//! SQLite gets `VALUES (…), (…)` with anonymous `?` parameters, one per use,
+//! bound in the order they appear: sqlx binds a named or numbered SQLite
+//! parameter by asking SQLite for its name, which SQLite finds by walking a
+//! list, so binding n numbered parameters costs n² (250 was the most worth
+//! it); anonymous ones bind in linear time, thousands to a statement.
+//!
+//! PostgreSQL gets numbered parameters, one per value, up to its limit of
+//! 65,535 a statement. (Tried: the rows as one JSON parameter read by
+//! `json_to_recordset`, to spare the executor a `VALUES` list's expressions;
+//! it imported 12 % slower. `COPY` and array parameters would be faster, but
+//! sqlx's `Any` driver has neither.)
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -26,10 +30,12 @@ pub(crate) enum Value<'a> {
     OptText(Option<&'a str>),
 }
 
-/// A statement for `rows` rows of a template: its SQL and, per row, the
-/// template parameter (0-based) each placeholder binds.
+/// A statement inserting `rows` rows of a template.
 pub(crate) struct MultiRow {
-    pub(crate) sql_values: String,
+    dialect: Dialect,
+    /// The `VALUES` list.
+    source: String,
+    /// SQLite: the template parameter (0-based) each placeholder binds.
     order: Vec<usize>,
     params: usize,
 }
@@ -37,21 +43,25 @@ pub(crate) struct MultiRow {
 impl MultiRow {
     /// `template` is one row's `( … )` with `$1` … `$params`.
     pub(crate) fn new(dialect: Dialect, template: &str, params: usize, rows: usize) -> Self {
-        let (row, order) = match dialect {
-            Dialect::Sqlite => anonymous(template, params),
-            Dialect::Postgres => (template.to_string(), (0..params).collect()),
-        };
-        let sql_values = match dialect {
-            Dialect::Sqlite => vec![row.as_str(); rows].join(", "),
+        let (row, order) = anonymous(template, params);
+        let source = match dialect {
+            Dialect::Sqlite => format!("VALUES {}", vec![row.as_str(); rows].join(", ")),
             Dialect::Postgres => {
-                (0..rows).map(|i| numbered(template, params, i * params)).collect::<Vec<_>>().join(", ")
+                let rows = (0..rows).map(|i| renumbered(template, params, i * params));
+                format!("VALUES {}", rows.collect::<Vec<_>>().join(", "))
             }
         };
-        Self { sql_values, order, params }
+        Self { dialect, source, order, params }
     }
 
-    /// How many rows of a template with `uses` placeholders per row (in
-    /// SQLite's form: a parameter used twice counts twice) one statement takes.
+    /// `INSERT INTO table (columns) …` this statement's rows.
+    pub(crate) fn sql(&self, insert_into: &str, returning: &str) -> String {
+        format!("{insert_into} {}{returning}", self.source)
+    }
+
+    /// How many rows one statement takes, for a template with `uses`
+    /// placeholders per row (in SQLite's form: a parameter used twice counts
+    /// twice).
     pub(crate) fn rows_per_statement(dialect: Dialect, uses: usize) -> usize {
         match dialect {
             // SQLite allows 32,766 parameters per statement.
@@ -68,20 +78,24 @@ impl MultiRow {
 
     /// Binds each row's values (`params` of them, in template order).
     pub(crate) fn bind<'q>(&self, sql: String, rows: impl IntoIterator<Item = Vec<Value<'q>>>) -> BoundQuery<'q> {
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for row in rows {
-            debug_assert_eq!(row.len(), self.params);
-            for &k in &self.order {
-                q = match row[k] {
-                    Value::Int(v) => q.bind(v),
-                    Value::Real(v) => q.bind(v),
-                    Value::Text(v) => q.bind(v),
-                    Value::OptInt(v) => q.bind(v),
-                    Value::OptText(v) => q.bind(v),
-                };
-            }
+        let q = sqlx::query(AssertSqlSafe(sql));
+        match self.dialect {
+            Dialect::Sqlite => rows.into_iter().fold(q, |q, row| {
+                debug_assert_eq!(row.len(), self.params);
+                self.order.iter().fold(q, |q, &k| bind(q, row[k]))
+            }),
+            Dialect::Postgres => rows.into_iter().flatten().fold(q, bind),
         }
-        q
+    }
+}
+
+fn bind<'q>(q: BoundQuery<'q>, v: Value<'q>) -> BoundQuery<'q> {
+    match v {
+        Value::Int(v) => q.bind(v),
+        Value::Real(v) => q.bind(v),
+        Value::Text(v) => q.bind(v),
+        Value::OptInt(v) => q.bind(v),
+        Value::OptText(v) => q.bind(v),
     }
 }
 
@@ -106,7 +120,7 @@ fn anonymous(template: &str, params: usize) -> (String, Vec<usize>) {
 }
 
 /// The template with `$k` renumbered `$(base + k)`.
-fn numbered(template: &str, params: usize, base: usize) -> String {
+fn renumbered(template: &str, params: usize, base: usize) -> String {
     // Replace from the highest number down so `$1` does not eat `$10`.
     (1..=params)
         .rev()
@@ -123,14 +137,14 @@ mod tests {
     #[test]
     fn postgres_numbers_each_rows_parameters_after_the_previous_rows() {
         let m = MultiRow::new(Dialect::Postgres, T, 10, 2);
-        assert_eq!(m.sql_values, "($1, $10, CASE WHEN $2 = 1 THEN $1 END), ($11, $20, CASE WHEN $12 = 1 THEN $11 END)");
-        assert_eq!(m.order, (0..10).collect::<Vec<_>>());
+        let want = "VALUES ($1, $10, CASE WHEN $2 = 1 THEN $1 END), ($11, $20, CASE WHEN $12 = 1 THEN $11 END)";
+        assert_eq!(m.source, want);
     }
 
     #[test]
     fn sqlite_binds_one_anonymous_parameter_per_use_in_order() {
         let m = MultiRow::new(Dialect::Sqlite, T, 10, 2);
-        assert_eq!(m.sql_values, "(?, ?, CASE WHEN ? = 1 THEN ? END), (?, ?, CASE WHEN ? = 1 THEN ? END)");
+        assert_eq!(m.source, "VALUES (?, ?, CASE WHEN ? = 1 THEN ? END), (?, ?, CASE WHEN ? = 1 THEN ? END)");
         assert_eq!(m.order, vec![0, 9, 1, 0]);
         assert_eq!(MultiRow::uses(T, 10), 4);
     }

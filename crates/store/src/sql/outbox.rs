@@ -55,11 +55,9 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
     let events = std::mem::take(&mut w.events);
     const ROW: &str = "($1, $2, $3, $4, $5)";
     for chunk in events.chunks(MultiRow::rows_per_statement(w.dialect, 5)) {
-        let m = MultiRow::new(w.dialect, ROW, 5, chunk.len());
-        let sql = format!("INSERT INTO events (kind, entity, entity_id, payload, created_at) VALUES {}", m.sql_values);
-        let q = m.bind(
-            sql,
-            chunk.iter().map(|e| {
+        let rows: Vec<Vec<Value>> = chunk
+            .iter()
+            .map(|e| {
                 vec![
                     Value::Text(&e.kind),
                     Value::Text(e.entity),
@@ -67,8 +65,10 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
                     Value::Text(&e.payload),
                     Value::Int(w.now),
                 ]
-            }),
-        );
+            })
+            .collect();
+        let m = MultiRow::new(w.dialect, ROW, 5, rows.len());
+        let q = m.bind(m.sql("INSERT INTO events (kind, entity, entity_id, payload, created_at)", ""), rows);
         q.execute(&mut *w.tx).await?;
     }
     Ok(())
