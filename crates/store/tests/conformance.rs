@@ -467,6 +467,20 @@ async fn expiry_sweep_expires_due_matches_and_demands(s: S) {
     assert_eq!(s.get_demand(short.id).await.unwrap().status, DemandStatus::Expired);
     assert_eq!(s.get_match(m.id).await.unwrap().status, MatchStatus::Expired);
     assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 0);
+
+    // More fell due than one page of the sweep: one sweep expires them all,
+    // and none that is not due.
+    let later = (0..1_070)
+        .map(|i| {
+            let d = DemandInput { expires_in_hours: Some(if i < 1_050 { 1.0 } else { 3.0 }), ..input.clone() };
+            (d.parse().unwrap(), class("bicycles"))
+        })
+        .collect::<Vec<_>>();
+    let later = s.create_demands(&later).await.unwrap();
+    let at = later[0].expires_at.unwrap() + 60_000;
+    assert_eq!(s.expire_due(at).await.unwrap().demands_expired, 1_050);
+    assert_eq!(s.get_demand(later[1_049].id).await.unwrap().status, DemandStatus::Expired);
+    assert_eq!(s.get_demand(later[1_050].id).await.unwrap().status, DemandStatus::Open);
 }
 
 async fn listing_filters_and_pages(s: S) {

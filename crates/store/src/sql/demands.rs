@@ -7,7 +7,7 @@ use wantloop_core::{Demand, DemandStatus, MatchStatus};
 
 use super::args::{Arg, Where};
 use super::rows::{DEMAND_COLS, MATCH_COLS, demand, matched};
-use super::{WriteTx, matches, outbox};
+use super::{Dialect, WriteTx, matches, outbox};
 use crate::error::StoreError;
 use crate::model::{Classification, DemandFilter, Page};
 
@@ -104,14 +104,15 @@ pub(crate) async fn close(w: &mut WriteTx, id: i64, to: DemandStatus) -> Result<
     Ok(closed)
 }
 
-/// Ids of open or matched demands whose expiry time has passed.
-pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError> {
-    let ids: Vec<(i64,)> = sqlx::query_as(
-        "SELECT id FROM demands WHERE status IN ('open', 'matched') AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY id",
-    )
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
+/// Ids of up to `limit` open or matched demands whose expiry time has
+/// passed, the longest overdue first (a range of the `demands_due` index).
+pub(crate) async fn due(pool: &AnyPool, dialect: Dialect, now: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "SELECT id FROM demands{} WHERE status IN ('open', 'matched') AND expires_at IS NOT NULL AND expires_at <= $1 \
+         ORDER BY expires_at, id LIMIT $2",
+        dialect.indexed_by("demands_due")
+    );
+    let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(pool).await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 

@@ -10,7 +10,7 @@ use wantloop_core::{Demand, Match, MatchStatus, MatchTransition, NewOffer, Offer
 use super::args::{Arg, Where};
 use super::offers::Origin;
 use super::rows::{MATCH_COLS, matched};
-use super::{WriteTx, demands, offers, outbox};
+use super::{Dialect, WriteTx, demands, offers, outbox};
 use crate::error::StoreError;
 use crate::model::{MatchFilter, NewMatch, Page, Proposal, Skipped};
 
@@ -218,13 +218,14 @@ async fn relist_item(w: &mut WriteTx, m: &Match, d: &Demand, o: &Offer, r: &Reli
     offers::insert(w, &new, Some(Origin { offer_id: o.id, match_id: m.id })).await
 }
 
-/// Ids of proposed matches whose expiry time has passed.
-pub(crate) async fn due(pool: &AnyPool, now: i64) -> Result<Vec<i64>, StoreError> {
-    let ids: Vec<(i64,)> = sqlx::query_as(
-        "SELECT id FROM matches WHERE status = 'proposed' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY id",
-    )
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
+/// Ids of up to `limit` proposed matches whose expiry time has passed, the
+/// longest overdue first (a range of the `matches_due` index).
+pub(crate) async fn due(pool: &AnyPool, dialect: Dialect, now: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "SELECT id FROM matches{} WHERE status = 'proposed' AND expires_at IS NOT NULL AND expires_at <= $1 \
+         ORDER BY expires_at, id LIMIT $2",
+        dialect.indexed_by("matches_due")
+    );
+    let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(pool).await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }

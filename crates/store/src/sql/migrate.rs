@@ -18,6 +18,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (5, "jobs", include_str!("../../migrations/sqlite/0005_jobs.sql")),
     (6, "retention", include_str!("../../migrations/sqlite/0006_retention.sql")),
     (7, "events_by_kind", include_str!("../../migrations/sqlite/0007_events_by_kind.sql")),
+    (8, "expiry_index", include_str!("../../migrations/sqlite/0008_expiry_index.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -27,6 +28,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (5, "jobs", include_str!("../../migrations/postgres/0005_jobs.sql")),
     (6, "retention", include_str!("../../migrations/postgres/0006_retention.sql")),
     (7, "events_by_kind", include_str!("../../migrations/postgres/0007_events_by_kind.sql")),
+    (8, "expiry_index", include_str!("../../migrations/postgres/0008_expiry_index.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

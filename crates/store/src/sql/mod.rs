@@ -81,6 +81,17 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// Names the index a `FROM table` should read, where SQLite's planner,
+    /// which has no statistics (no `ANALYZE`), would pick a worse one: a
+    /// partial index of a few due rows loses to an index on `status` that
+    /// holds every open row. PostgreSQL's planner has statistics.
+    pub(crate) fn indexed_by(self, index: &str) -> String {
+        match self {
+            Self::Sqlite => format!(" INDEXED BY {index}"),
+            Self::Postgres => String::new(),
+        }
+    }
+
     /// Row-lock suffix for a `SELECT` inside a write transaction. SQLite has no row
     /// locks and needs none: its writers are serialised (see `SqlStore::write_gate`).
     pub(crate) fn for_update(self) -> &'static str {

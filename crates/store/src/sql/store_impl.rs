@@ -103,19 +103,35 @@ impl Store for SqlStore {
     }
 
     async fn expire_due(&self, now: i64) -> Result<ExpirySummary, StoreError> {
+        // A page of due rows at a time: each page leaves the set as it is
+        // expired (or was accepted, rejected or closed meanwhile), so a sweep
+        // holds one page however much fell due.
+        const PAGE: i64 = 1_000;
         let mut summary = ExpirySummary::default();
-        for id in matches::due(self.pool(), now).await? {
-            match self.transition_match(id, MatchTransition::Expire, None, None).await {
-                Ok(_) => summary.matches_expired += 1,
-                Err(StoreError::IllegalTransition { .. }) => {} // accepted or rejected meanwhile
-                Err(e) => return Err(e),
+        loop {
+            let due = matches::due(self.pool(), self.dialect, now, PAGE).await?;
+            for &id in &due {
+                match self.transition_match(id, MatchTransition::Expire, None, None).await {
+                    Ok(_) => summary.matches_expired += 1,
+                    Err(StoreError::IllegalTransition { .. }) => {} // accepted or rejected meanwhile
+                    Err(e) => return Err(e),
+                }
+            }
+            if (due.len() as i64) < PAGE {
+                break;
             }
         }
-        for id in demands::due(self.pool(), now).await? {
-            match write_tx!(self, None, |w| demands::close(w, id, DemandStatus::Expired).await) {
-                Ok(_) => summary.demands_expired += 1,
-                Err(StoreError::IllegalTransition { .. }) => {}
-                Err(e) => return Err(e),
+        loop {
+            let due = demands::due(self.pool(), self.dialect, now, PAGE).await?;
+            for &id in &due {
+                match write_tx!(self, None, |w| demands::close(w, id, DemandStatus::Expired).await) {
+                    Ok(_) => summary.demands_expired += 1,
+                    Err(StoreError::IllegalTransition { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if (due.len() as i64) < PAGE {
+                break;
             }
         }
         Ok(summary)
