@@ -21,7 +21,7 @@ fn import(kind: &str, file: &Path, data: &Path, extra: &[&str]) -> Output {
         .expect("run wantloop")
 }
 
-/// 4,500 offers (more than two batches), bad on lines 1,001 and 4,302.
+/// 4,500 offers (more than two batches of `--batch-rows 2000`), bad on lines 1,001 and 4,302.
 fn offers_csv() -> (String, Vec<String>) {
     let mut csv = String::from("provider,text,category,price,lat,lon,capacity\n");
     let mut good = Vec::new();
@@ -46,7 +46,8 @@ async fn bad_rows_in_the_middle_of_batches(database: Option<&str>) {
     let file = dir.path().join("offers.csv");
     let (csv, good) = offers_csv();
     std::fs::write(&file, csv).unwrap();
-    let extra: Vec<&str> = database.map(|url| vec!["--database-url", url]).unwrap_or_default();
+    let mut extra = vec!["--batch-rows", "2000"];
+    extra.extend(database.map(|url| ["--database-url", url]).into_iter().flatten());
     let out = import("offers", &file, &data, &extra);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "rejected rows fail the import");

@@ -21,7 +21,7 @@ use crate::records::{DemandRecord, Format, Kind, OfferRecord, Row, rows};
 
 /// Rows per transaction: large enough that the commit is a small share of
 /// the work, small enough that a batch's rows and events stay a few MB.
-pub const BATCH_ROWS: usize = 2_000;
+pub const BATCH_ROWS: usize = 10_000;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,6 +33,9 @@ pub struct Args {
     /// by default a byte-order mark decides, else UTF-8 if valid, else detected.
     #[arg(long)]
     encoding: Option<String>,
+    /// Rows per transaction (each with its rows' outbox events).
+    #[arg(long, default_value_t = BATCH_ROWS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch_rows: u32,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -74,15 +77,15 @@ struct Batch<N> {
     rejected: Vec<(u64, String)>,
 }
 
-/// Reads and validates the next `BATCH_ROWS` rows; `None` at the end.
+/// Reads and validates the next `size` rows; `None` at the end.
 fn read_batch<R, N>(
     rows: &mut impl Iterator<Item = Row<R>>,
+    size: usize,
     parse: &impl Fn(R) -> Result<N, String>,
 ) -> Option<Batch<N>> {
-    let mut b =
-        Batch { lines: Vec::with_capacity(BATCH_ROWS), good: Vec::with_capacity(BATCH_ROWS), rejected: Vec::new() };
+    let mut b = Batch { lines: Vec::with_capacity(size), good: Vec::with_capacity(size), rejected: Vec::new() };
     let mut any = false;
-    for (line, row) in rows.by_ref().take(BATCH_ROWS) {
+    for (line, row) in rows.by_ref().take(size) {
         any = true;
         match row.and_then(parse) {
             Ok(n) => {
@@ -106,6 +109,7 @@ fn read_batch<R, N>(
 /// SQLite worker thread, or the PostgreSQL server), with no thread to manage.
 async fn import_batches<R, N>(
     rows: impl Iterator<Item = Row<R>>,
+    batch_rows: usize,
     parse: impl Fn(R) -> Result<N, String>,
     insert_many: impl AsyncFn(&[N]) -> Result<(), String>,
     insert_one: impl AsyncFn(&N) -> Result<(), String>,
@@ -114,7 +118,7 @@ async fn import_batches<R, N>(
 ) -> Tally {
     let mut tally = Tally::default();
     let mut rows = rows;
-    let mut next = read_batch(&mut rows, &parse);
+    let mut next = read_batch(&mut rows, batch_rows, &parse);
     while let Some(batch) = next.take() {
         let (stored, following) = tokio::join!(
             async {
@@ -123,7 +127,7 @@ async fn import_batches<R, N>(
                     false => insert_many(&batch.good).await,
                 }
             },
-            async { read_batch(&mut rows, &parse) }
+            async { read_batch(&mut rows, batch_rows, &parse) }
         );
         next = following;
         // Rows one by one, if the batch failed: (line, outcome) in file order.
@@ -175,12 +179,14 @@ fn parse_offer(r: OfferRecord) -> Result<NewOffer, String> {
 pub async fn store_demands(
     engine: &Engine,
     rows: impl Iterator<Item = Row<DemandRecord>>,
+    batch_rows: usize,
     report: &dyn Fn(u64, &str),
     tick: &dyn Fn(&Tally),
 ) -> Tally {
     let store = engine.store();
     import_batches(
         rows,
+        batch_rows,
         // Classified with the parse, so it too runs while the previous batch is written.
         |r| {
             parse_demand(r).map(|d| {
@@ -203,12 +209,14 @@ pub async fn store_demands(
 pub async fn store_offers(
     engine: &Engine,
     rows: impl Iterator<Item = Row<OfferRecord>>,
+    batch_rows: usize,
     report: &dyn Fn(u64, &str),
     tick: &dyn Fn(&Tally),
 ) -> Tally {
     let store = engine.store();
     import_batches(
         rows,
+        batch_rows,
         parse_offer,
         async |batch: &[NewOffer]| store.create_offers(batch).await.map(|_| ()).map_err(|e| e.to_string()),
         async |o: &NewOffer| store.create_offer(o, None).await.map(|_| ()).map_err(|e| e.to_string()),
@@ -241,13 +249,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Kind::Demands => {
             let rows = rows::<DemandRecord>(reader, format)?;
             let engine = args.store.open().await?;
-            let t = store_demands(&engine, rows, &report, &tick).await;
+            let t = store_demands(&engine, rows, args.batch_rows as usize, &report, &tick).await;
             (t, engine)
         }
         Kind::Offers => {
             let rows = rows::<OfferRecord>(reader, format)?;
             let engine = args.store.open().await?;
-            let t = store_offers(&engine, rows, &report, &tick).await;
+            let t = store_offers(&engine, rows, args.batch_rows as usize, &report, &tick).await;
             (t, engine)
         }
     };
@@ -281,18 +289,21 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_that_fails_is_stored_row_by_row_so_only_its_bad_rows_are_rejected() {
-        // 5,000 rows: bad input on line 10 and 4,321; row 2,500 (line 2,501) the
-        // store refuses, which fails the whole second batch.
-        let rows = (2..5_002u64).map(|line| match line {
-            10 | 4_321 => (line, Err("budget: must not be negative".to_string())),
+        // Two and a half batches of rows (from line 2): bad input on line 10 and
+        // in the third batch; one row of the second batch the store refuses,
+        // which fails that whole batch.
+        let b = BATCH_ROWS as u64;
+        let (bad, refused, rows_in) = (2 * b + 321, b + 501, b * 5 / 2);
+        let rows = (2..2 + rows_in).map(|line| match line {
+            l if l == 10 || l == bad => (line, Err("budget: must not be negative".to_string())),
             _ => (line, Ok(line)),
         });
         let stored = Mutex::new(Vec::new());
         let batches = Mutex::new(0);
         let reported = Mutex::new(Vec::new());
-        let refused = 2_501;
         let tally = import_batches(
             rows,
+            BATCH_ROWS,
             Ok,
             async |batch: &[u64]| {
                 *batches.lock().unwrap() += 1;
@@ -313,14 +324,14 @@ mod tests {
             &|_| {},
         )
         .await;
-        assert_eq!((tally.stored, tally.rejected), (4_997, 3));
+        assert_eq!((tally.stored, tally.rejected), (rows_in as usize - 3, 3));
         let reported = reported.into_inner().unwrap();
         let lines: Vec<u64> = reported.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, [10, 2_501, 4_321]);
+        assert_eq!(lines, [10, refused, bad]);
         assert!(reported[1].1.contains("refused by the store"));
         let stored = stored.into_inner().unwrap();
-        assert_eq!(stored.len(), 4_997);
+        assert_eq!(stored.len(), rows_in as usize - 3);
         assert!(stored.windows(2).all(|w| w[0] < w[1]), "order kept");
-        assert_eq!(batches.into_inner().unwrap(), 3, "5,000 rows in batches of {BATCH_ROWS}");
+        assert_eq!(batches.into_inner().unwrap(), 3, "{rows_in} rows in batches of {BATCH_ROWS}");
     }
 }
