@@ -66,15 +66,19 @@ impl SegmentColumns {
         }
     }
 
+    /// A document's place, if it has one.
+    fn point(&self, doc: DocId) -> Option<GeoPoint> {
+        Some(GeoPoint { lat: self.lat.as_ref()?.first(doc)?, lon: self.lon.as_ref()?.first(doc)? })
+    }
+
     /// What a matcher's caller scores a hit by, read from these columns (see
     /// [`MatchHit`]); `None` if the document has no id.
     pub fn hit(&self, doc: DocId, relevance: f32) -> Option<MatchHit> {
-        let point = || Some(GeoPoint { lat: self.lat.as_ref()?.first(doc)?, lon: self.lon.as_ref()?.first(doc)? });
         Some(MatchHit {
             id: self.id.as_ref()?.first(doc)?,
             relevance,
             price: self.price.as_ref().and_then(|c| c.first(doc)),
-            location: point(),
+            location: self.point(doc),
             max_km: self.max_km.as_ref().and_then(|c| c.first(doc)),
             created_at: self.created_at.as_ref().and_then(|c| c.first(doc)).unwrap_or(0),
         })
@@ -120,10 +124,6 @@ impl SegmentRules {
         Self { reach, price_rule: price, c }
     }
 
-    fn point(&self, doc: DocId) -> Option<GeoPoint> {
-        Some(GeoPoint { lat: self.c.lat.as_ref()?.first(doc)?, lon: self.c.lon.as_ref()?.first(doc)? })
-    }
-
     /// Whether `doc` is within reach and priced to pass.
     pub fn admits(&self, doc: DocId) -> bool {
         let priced = match self.price_rule {
@@ -144,10 +144,10 @@ impl SegmentRules {
     fn within(&self, doc: DocId) -> bool {
         match self.reach {
             Reach::Anywhere => true,
-            Reach::Within { at, km } => self.point(doc).is_some_and(|p| p.distance_km(&at) <= km),
+            Reach::Within { at, km } => self.c.point(doc).is_some_and(|p| p.distance_km(&at) <= km),
             Reach::DemandRadius { from } => match self.c.max_km.as_ref().and_then(|c| c.first(doc)) {
                 None => true,
-                Some(km) => from.zip(self.point(doc)).is_some_and(|(o, p)| p.distance_km(&o) <= km),
+                Some(km) => from.zip(self.c.point(doc)).is_some_and(|(o, p)| p.distance_km(&o) <= km),
             },
         }
     }
