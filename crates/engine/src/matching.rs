@@ -40,8 +40,9 @@ fn serves(d: &Demand, o: &Offer) -> bool {
     d.open_units() > 0 && violation(d, o).is_none()
 }
 
-/// Rows read first for `limit` answers: a few more, for hits whose units
-/// were taken since the index last heard (it does not wait for reservations).
+/// Rows read first for `limit` answers (or a match's open units): a few
+/// more, for hits whose units were taken since the index last heard (it does
+/// not wait for reservations).
 fn spare(limit: usize) -> usize {
     limit + limit / 4 + 4
 }
@@ -147,7 +148,7 @@ impl Engine {
         let (offers, text) = if d.status.is_terminal() {
             (Vec::new(), None)
         } else {
-            self.candidates(&d, now, usize::try_from(open).unwrap_or(1).clamp(1, 16) + 4, covered).await?
+            self.candidates(&d, now, spare(usize::try_from(open).unwrap_or(1).clamp(1, 16)), covered).await?
         };
         let plan = plan_for_demand(&d, &offers, m.weights, m.min_score, now, text.as_ref());
         let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
