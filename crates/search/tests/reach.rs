@@ -156,10 +156,54 @@ fn a_text_sharing_no_term_still_finds_exactly_the_feasible_offers() {
         assert_eq!(sorted(got.into_iter().map(|h| h.id).collect()), want, "demand {d:?}");
         let few = idx.offers_for_demand(&d, 3).unwrap();
         assert_eq!(few.len(), want.len().min(3));
-        assert!(few.iter().all(|h| want.contains(&h.id)));
+        // Newest first: offers were indexed in the order of their ids.
+        let newest: Vec<i64> = want.iter().rev().take(3).copied().collect();
+        assert_eq!(few.iter().map(|h| h.id).collect::<Vec<_>>(), newest, "demand {d:?}");
         topped_up += usize::from(want.len() > 3);
     }
     assert!(topped_up > 50, "{topped_up}");
+}
+
+/// One large segment where only one offer in 500 passes the demand's budget:
+/// the top-up reads backwards in several windows, each sized by the share
+/// that passed in those before, and still finds every feasible offer,
+/// newest first, and a short list from the end of the segment only.
+#[test]
+fn a_sparse_pool_in_one_large_segment_is_topped_up_newest_first() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let at = GeoPoint { lat: 30.27, lon: 120.15 };
+    for id in 1..=3_000 {
+        let price = if id % 500 == 1 { 1_000 } else { 90_000 };
+        let mut o = Offer::available(id, "shop", "自行车 bike", "bikes", price);
+        o.location = Some(at);
+        o.created_at = id;
+        idx.upsert_offer(&o).unwrap();
+    }
+    idx.commit(1).unwrap();
+    let d = Demand {
+        id: 1,
+        requester: "someone".into(),
+        text: "完全无关 zzzz".into(),
+        category: "bikes".into(),
+        category_source: CategorySource::Given,
+        category_confidence: 1.0,
+        category_model: None,
+        needs_review: false,
+        priority: Priority::Normal,
+        budget: Some(5_000),
+        location: Some(at),
+        max_distance_km: Some(10.0),
+        quantity: 1,
+        matched_units: 0,
+        fulfilled_units: 0,
+        status: DemandStatus::Open,
+        created_at: 1,
+        updated_at: 1,
+        expires_at: None,
+    };
+    let ids = |limit| idx.offers_for_demand(&d, limit).unwrap().into_iter().map(|h| h.id).collect::<Vec<_>>();
+    assert_eq!(ids(100), vec![2_501, 2_001, 1_501, 1_001, 501, 1]);
+    assert_eq!(ids(2), vec![2_501, 2_001]);
 }
 
 #[test]
