@@ -73,6 +73,10 @@ pub fn newest_admitted(
         let (mut checked, mut passed, mut window) = (0usize, 0usize, 0u32);
         while end > 0 && out.len() < limit && listed < MAX_SCANNED {
             window = window_for(limit - out.len(), passed, checked, pool_per_id, window);
+            // No larger than what may still be listed: the walk is forward, so
+            // a window the cap cut short would lose its newest documents.
+            let room = (MAX_SCANNED - listed) as f64 / pool_per_id.max(f64::MIN_POSITIVE);
+            window = window.min(room.min(f64::from(u32::MAX)) as u32).max(MIN_WINDOW);
             let start = end.saturating_sub(window);
             pool.clear();
             let mut doc = if docs.doc() < start { docs.seek(start) } else { docs.doc() };
