@@ -3,7 +3,7 @@
 //! results is the engine's job (its `Cache` seam), keyed by [`SearchIndex::cursor`].
 
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
@@ -14,7 +14,8 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Tantivy
 use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::fields::{Fields, schema};
-use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights};
+use crate::listed::{ListedPool, MAX_LISTED};
+use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights, weighted_clauses};
 use crate::reach::{MatchHit, PriceRule, Reach, SegmentColumns, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
 use crate::{SearchError, analyzer, cells, newest, pool};
@@ -71,6 +72,8 @@ pub struct SearchIndex {
     /// The fast-field columns of the current searcher's segments, with the
     /// searcher generation they belong to (see `SegmentColumns`).
     columns: Mutex<Option<(u64, Arc<[SegmentColumns]>)>>,
+    /// Most postings a matcher lists its pool from (`listed.rs`).
+    listing_limit: AtomicU64,
 }
 
 const WRITER_HEAP: usize = 200_000_000;
@@ -95,6 +98,7 @@ impl SearchIndex {
             applying: tokio::sync::Mutex::new(()),
             undecodable: std::sync::atomic::AtomicU64::new(0),
             columns: Mutex::new(None),
+            listing_limit: AtomicU64::new(MAX_LISTED),
         })
     }
 
@@ -147,6 +151,13 @@ impl SearchIndex {
 
     pub(crate) fn builder(&self) -> QueryBuilder<'_> {
         QueryBuilder { index: &self.index, fields: self.f, weights: self.weights }
+    }
+
+    /// Sets the most postings a matcher lists its pool from (default
+    /// [`MAX_LISTED`]); a larger pool is searched by a tantivy query. 0
+    /// always queries: tests run both ways and compare.
+    pub fn set_listing_limit(&self, postings: u64) {
+        self.listing_limit.store(postings, Ordering::Relaxed);
     }
 
     /// The last outbox event applied (from the latest commit's payload).
@@ -390,9 +401,9 @@ impl SearchIndex {
             // A radius around no place: nothing is within reach.
             (Some(_), None) => return Ok(Vec::new()),
         };
-        let pool = Self::any_term(self.f.pool, &pool::offers_within(&d.category, circle));
+        let pool = pool::offers_within(&d.category, circle);
         let price = PriceRule::Between { min: None, max: d.budget };
-        self.matching(&d.text, &d.requester, pool, (reach, price), limit)
+        self.matching(&d.text, &d.requester, &pool, (reach, price), limit)
     }
 
     /// Open demands an offer could serve, by BM25 of the offer's text, with
@@ -400,55 +411,87 @@ impl SearchIndex {
     /// open demands of its category that pay its price, not its provider's
     /// own, whose radius (if any) reaches it. (demand id, score), best first.
     pub fn demands_for_offer(&self, o: &Offer, limit: usize) -> Result<Vec<MatchHit>, SearchError> {
-        let pool = Self::any_term(self.f.pool, &pool::demands_reaching(&o.category, o.location));
+        let pool = pool::demands_reaching(&o.category, o.location);
         let admission = (Reach::DemandRadius { from: o.location }, PriceRule::PaysAtLeast(o.price));
-        self.matching(&o.text, &o.provider, pool, admission, limit)
+        self.matching(&o.text, &o.provider, &pool, admission, limit)
     }
 
     /// The best `limit` documents for a matcher: by BM25 of `text`'s rarest
-    /// terms among those in `pool` (`pool.rs`) that are not `party`'s own
-    /// and pass the reach and price rules; topped up to `limit`, when fewer
-    /// share a term, with the newest that pass (score 0, `newest.rs`). Both
-    /// steps read a bounded number of documents.
+    /// terms among those carrying one of the `pool` terms (`pool.rs`) that are
+    /// not `party`'s own and pass the reach and price rules; topped up to
+    /// `limit`, when fewer share a term, with the newest that pass (score 0).
+    /// A pool of at most [`Self::set_listing_limit`] postings is listed and
+    /// scored by hand (`listed.rs`); a larger one is left to a tantivy query
+    /// and `newest.rs`. Both read a bounded number of documents.
     fn matching(
         &self,
         text: &str,
         party: &str,
-        pool: Box<dyn Query>,
+        pool: &[String],
         admission: (Reach, PriceRule),
         limit: usize,
     ) -> Result<Vec<MatchHit>, SearchError> {
         let searcher = self.reader.searcher();
-        let bag = self.builder().informative_bag(&searcher, text, MATCH_QUERY_POSTINGS)?;
-        let not_own: Box<dyn Query> =
-            Box::new(TermQuery::new(Term::from_field_text(self.f.party, party), IndexRecordOption::Basic));
-        let with = |first: Option<Box<dyn Query>>| {
-            let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, pool.box_clone())];
-            all.extend(first.map(|q| (Occur::Must, q)));
-            all.push((Occur::MustNot, not_own.box_clone()));
-            BooleanQuery::new(all)
-        };
+        let terms = self.builder().informative_terms(&searcher, text, MATCH_QUERY_POSTINGS)?;
         let columns = self.columns(&searcher);
         let hit =
             |addr: DocAddress, relevance: f32| columns.get(addr.segment_ord as usize)?.hit(addr.doc_id, relevance);
-        let mut found = Vec::with_capacity(limit);
-        if !bag.is_empty() {
-            let (reach, price) = admission;
-            let top = TopDocs::with_limit(limit.max(1)).order_by_score();
-            let query = with(Some(Box::new(BooleanQuery::new(bag))));
-            found = searcher.search(&query, &WithinReach { reach, price, columns: &columns, inner: top })?;
-        }
+        let listing_limit = self.listing_limit.load(Ordering::Relaxed);
+        let listed = ListedPool::list(&searcher, (self.f.pool, pool), (self.f.party, party), listing_limit)?;
+        let found = match &listed {
+            Some(_) if terms.is_empty() => Vec::new(),
+            Some(listed) => listed.best(&searcher, &columns, &terms, admission, limit)?,
+            None => self.matching_by_query(&searcher, &columns, &terms, party, pool, admission, limit)?,
+        };
         let mut out: Vec<MatchHit> = found.iter().filter_map(|(score, addr)| hit(*addr, *score)).collect();
         if out.len() < limit {
             // Few feasible documents share a rare term: the rest are feasible
             // ones that share none (text relevance 0), newest first, so a
             // text in other words still finds what it could take.
             let skip: std::collections::HashSet<DocAddress> = found.iter().map(|(_, a)| *a).collect();
-            let newest =
-                newest::newest_admitted(&searcher, &columns, &with(None), admission, limit - out.len(), &skip)?;
+            let need = limit - out.len();
+            let newest = match &listed {
+                Some(listed) => listed.newest(&searcher, &columns, admission, need, &skip),
+                None => {
+                    let query = self.pool_query(party, pool, None);
+                    newest::newest_admitted(&searcher, &columns, &query, admission, need, &skip)?
+                }
+            };
             out.extend(newest.into_iter().filter_map(|addr| hit(addr, 0.0)));
         }
         Ok(out)
+    }
+
+    /// Documents carrying one of the `pool` terms, not `party`'s own, and
+    /// matching `also` (if any).
+    fn pool_query(&self, party: &str, pool: &[String], also: Option<Box<dyn Query>>) -> BooleanQuery {
+        let not_own: Box<dyn Query> =
+            Box::new(TermQuery::new(Term::from_field_text(self.f.party, party), IndexRecordOption::Basic));
+        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Self::any_term(self.f.pool, pool))];
+        all.extend(also.map(|q| (Occur::Must, q)));
+        all.push((Occur::MustNot, not_own));
+        BooleanQuery::new(all)
+    }
+
+    /// [`Self::matching`]'s text step as a tantivy query, for a pool too
+    /// large to list: its cost follows the rare terms' postings.
+    #[allow(clippy::too_many_arguments)]
+    fn matching_by_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        columns: &[SegmentColumns],
+        terms: &[(Term, f32)],
+        party: &str,
+        pool: &[String],
+        (reach, price): (Reach, PriceRule),
+        limit: usize,
+    ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = self.pool_query(party, pool, Some(Box::new(BooleanQuery::new(weighted_clauses(terms)))));
+        let top = TopDocs::with_limit(limit.max(1)).order_by_score();
+        Ok(searcher.search(&query, &WithinReach { reach, price, columns, inner: top })?)
     }
 
     fn find_offer(&self, id: i64) -> Result<Option<DocAddress>, SearchError> {

@@ -11,6 +11,7 @@ pub mod analyzer;
 mod cells;
 mod fields;
 mod index;
+mod listed;
 mod newest;
 mod plain;
 mod pool;

@@ -168,6 +168,18 @@ pub fn parse(q: &str) -> ParsedQuery {
 /// Clauses of a boolean query.
 pub(crate) type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
+/// Weighted terms as optional clauses: a boolean query of them scores a
+/// document by the sum of its terms' boosted BM25.
+pub(crate) fn weighted_clauses(terms: &[(Term, f32)]) -> Clauses {
+    let clause = |(term, weight): &(Term, f32)| {
+        let q: Box<dyn Query> = Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
+        let q: Box<dyn Query> =
+            if (weight - 1.0).abs() > f32::EPSILON { Box::new(BoostQuery::new(q, *weight)) } else { q };
+        (Occur::Should, q)
+    };
+    terms.iter().map(clause).collect()
+}
+
 /// Builds queries against one index's fields and analysers.
 pub(crate) struct QueryBuilder<'a> {
     pub index: &'a Index,
@@ -211,11 +223,16 @@ impl QueryBuilder<'_> {
     }
 
     /// The terms of `text` that occur in the index, rarest first (ties in
-    /// text order), as weighted optional clauses, while their summed document
-    /// frequency stays within `budget` (the first [`MATCH_QUERY_MIN_TERMS`]
-    /// always): a query whose cost is bounded whatever the text and the
-    /// catalogue.
-    pub fn informative_bag(&self, searcher: &Searcher, text: &str, budget: u64) -> Result<Clauses, SearchError> {
+    /// text order), each with its field's weight (a boost of its BM25), while
+    /// their summed document frequency stays within `budget` (the first
+    /// [`MATCH_QUERY_MIN_TERMS`] always): a query whose cost is bounded
+    /// whatever the text and the catalogue.
+    pub fn informative_terms(
+        &self,
+        searcher: &Searcher,
+        text: &str,
+        budget: u64,
+    ) -> Result<Vec<(Term, f32)>, SearchError> {
         let f = self.fields;
         let w = self.weights;
         let mut scored: Vec<(u64, f32, Term)> = Vec::new();
@@ -232,18 +249,15 @@ impl QueryBuilder<'_> {
         }
         scored.sort_by_key(|(df, _, _)| *df);
         let mut spent = 0;
-        let mut clauses: Clauses = Vec::new();
+        let mut out = Vec::new();
         for (df, weight, term) in scored {
-            if clauses.len() >= MATCH_QUERY_MIN_TERMS && spent + df > budget {
+            if out.len() >= MATCH_QUERY_MIN_TERMS && spent + df > budget {
                 break;
             }
             spent += df;
-            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-            let q: Box<dyn Query> =
-                if (weight - 1.0).abs() > f32::EPSILON { Box::new(BoostQuery::new(q, weight)) } else { q };
-            clauses.push((Occur::Should, q));
+            out.push((term, weight));
         }
-        Ok(clauses)
+        Ok(out)
     }
 
     /// Any of the terms of `text`: one clause that matches when one does.

@@ -111,6 +111,11 @@ fn feasible(d: &Demand, o: &Offer) -> bool {
         && within
 }
 
+/// A matcher lists its pool and scores it by hand (`listed.rs`) unless the
+/// pool is larger than the listing limit; 0 makes it run the tantivy query.
+/// Every matcher test runs both ways.
+const BOTH_WAYS: [u64; 2] = [u64::MAX, 0];
+
 fn sorted(mut v: Vec<i64>) -> Vec<i64> {
     v.sort();
     v
@@ -120,7 +125,8 @@ fn sorted(mut v: Vec<i64>) -> Vec<i64> {
 fn offers_for_a_demand_are_exactly_the_feasible_ones() {
     let (idx, offers, demands) = market(0x9e37_79b9_7f4a_7c15);
     let mut checked = 0;
-    for d in &demands {
+    for (d, listing) in demands.iter().flat_map(|d| BOTH_WAYS.map(|l| (d, l))) {
+        idx.set_listing_limit(listing);
         let want: Vec<i64> = offers.iter().filter(|o| feasible(d, o)).map(|o| o.id).collect();
         // A limit above the market's size: the index must return all of them, and nothing else.
         let hits = idx.offers_for_demand(d, 1_000).unwrap();
@@ -138,7 +144,7 @@ fn offers_for_a_demand_are_exactly_the_feasible_ones() {
         assert!(top.iter().all(|h| want.contains(&h.id)));
         assert!(top.windows(2).all(|w| w[0].relevance >= w[1].relevance), "best first: {top:?}");
     }
-    assert!(checked > 100, "the market is too sparse to test anything ({checked} demands with candidates)");
+    assert!(checked > 200, "the market is too sparse to test anything ({checked} demands with candidates)");
 }
 
 /// A text that shares no term with any offer: every candidate comes from
@@ -148,7 +154,8 @@ fn offers_for_a_demand_are_exactly_the_feasible_ones() {
 fn a_text_sharing_no_term_still_finds_exactly_the_feasible_offers() {
     let (idx, offers, demands) = market(0x5851_f42d_4c95_7f2d);
     let mut topped_up = 0;
-    for d in &demands {
+    for (d, listing) in demands.iter().flat_map(|d| BOTH_WAYS.map(|l| (d, l))) {
+        idx.set_listing_limit(listing);
         let d = Demand { text: "完全无关 zzzz".into(), ..d.clone() };
         let want: Vec<i64> = offers.iter().filter(|o| feasible(&d, o)).map(|o| o.id).collect();
         let got = idx.offers_for_demand(&d, 1_000).unwrap();
@@ -161,7 +168,7 @@ fn a_text_sharing_no_term_still_finds_exactly_the_feasible_offers() {
         assert_eq!(few.iter().map(|h| h.id).collect::<Vec<_>>(), newest, "demand {d:?}");
         topped_up += usize::from(want.len() > 3);
     }
-    assert!(topped_up > 50, "{topped_up}");
+    assert!(topped_up > 100, "{topped_up}");
 }
 
 /// One large segment where only one offer in 500 passes the demand's budget:
@@ -202,15 +209,68 @@ fn a_sparse_pool_in_one_large_segment_is_topped_up_newest_first() {
         expires_at: None,
     };
     let ids = |limit| idx.offers_for_demand(&d, limit).unwrap().into_iter().map(|h| h.id).collect::<Vec<_>>();
-    assert_eq!(ids(100), vec![2_501, 2_001, 1_501, 1_001, 501, 1]);
-    assert_eq!(ids(2), vec![2_501, 2_001]);
+    for listing in BOTH_WAYS {
+        idx.set_listing_limit(listing);
+        assert_eq!(ids(100), vec![2_501, 2_001, 1_501, 1_001, 501, 1]);
+        assert_eq!(ids(2), vec![2_501, 2_001]);
+    }
+}
+
+/// The listed pool scored by hand and the tantivy query rank the same
+/// documents with the same BM25, in both directions, for short and long lists.
+#[test]
+fn a_listed_pool_ranks_as_the_query_does() {
+    let (idx, offers, demands) = market(0x2f69_8e3a_c4b1_5d07);
+    let (mut compared, mut scored) = (0, 0);
+    let both = |run: &dyn Fn() -> Vec<wantloop_search::MatchHit>| {
+        idx.set_listing_limit(u64::MAX);
+        let listed = run();
+        idx.set_listing_limit(0);
+        (listed, run())
+    };
+    for limit in [3, 1_000] {
+        for d in &demands {
+            let (listed, queried) = both(&|| idx.offers_for_demand(d, limit).unwrap());
+            assert_same(&listed, &queried, limit, &format!("demand {} limit {limit}", d.id));
+            scored += listed.iter().filter(|h| h.relevance > 0.0).count();
+            compared += 1;
+        }
+        for o in offers.iter().filter(|o| o.status == OfferStatus::Available) {
+            let (listed, queried) = both(&|| idx.demands_for_offer(o, limit).unwrap());
+            assert_same(&listed, &queried, limit, &format!("offer {} limit {limit}", o.id));
+            compared += 1;
+        }
+    }
+    assert!(compared > 1_000 && scored > 1_000, "{compared} lists, {scored} scored hits");
+}
+
+/// Same relevance, hit by hit, up to float summation order, and the same
+/// scored ids. Equal scores may come in another order, so ids are compared as
+/// sets of (score, id); in a list cut at its limit, hits tied with the last
+/// one may differ, so those are left out.
+fn assert_same(a: &[wantloop_search::MatchHit], b: &[wantloop_search::MatchHit], limit: usize, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: {a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x.relevance - y.relevance).abs() <= 1e-4 * x.relevance.max(1.0), "{what}: {a:?} vs {b:?}");
+    }
+    let key = |h: &wantloop_search::MatchHit| ((h.relevance * 1e3).round() as i64, h.id);
+    let last = a.last().map_or(0, |h| key(h).0);
+    let keys = |hits: &[wantloop_search::MatchHit]| {
+        let mut k: Vec<_> =
+            hits.iter().map(key).filter(|(score, _)| *score > 0 && (hits.len() < limit || *score > last)).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(a), keys(b), "{what}");
 }
 
 #[test]
 fn demands_for_an_offer_are_exactly_the_open_feasible_ones() {
     let (idx, offers, demands) = market(0x2545_f491_4f6c_dd1d);
     let mut checked = 0;
-    for o in offers.iter().filter(|o| o.status == OfferStatus::Available) {
+    let available = offers.iter().filter(|o| o.status == OfferStatus::Available);
+    for (o, listing) in available.flat_map(|o| BOTH_WAYS.map(|l| (o, l))) {
+        idx.set_listing_limit(listing);
         let want: Vec<i64> =
             demands.iter().filter(|d| d.status == DemandStatus::Open && feasible(d, o)).map(|d| d.id).collect();
         let hits = idx.demands_for_offer(o, 1_000).unwrap();
@@ -223,7 +283,7 @@ fn demands_for_an_offer_are_exactly_the_open_feasible_ones() {
         assert_eq!(got, want, "offer {o:?}");
         checked += usize::from(!want.is_empty());
     }
-    assert!(checked > 100, "{checked}");
+    assert!(checked > 200, "{checked}");
 }
 
 #[test]
