@@ -13,6 +13,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use wantloop_core::{Demand, GeoPoint, Offer};
 
+use crate::doc_freqs::{CachedStats, DocFreqs};
 use crate::fields::{Fields, schema};
 use crate::listed::{ListedPool, MAX_LISTED};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights, weighted_clauses};
@@ -74,6 +75,8 @@ pub struct SearchIndex {
     columns: Mutex<Option<(u64, Arc<[SegmentColumns]>)>>,
     /// Most postings a matcher lists its pool from (`listed.rs`).
     listing_limit: AtomicU64,
+    /// Document frequencies of the current searcher generation.
+    doc_freqs: DocFreqs,
 }
 
 const WRITER_HEAP: usize = 200_000_000;
@@ -99,6 +102,7 @@ impl SearchIndex {
             undecodable: std::sync::atomic::AtomicU64::new(0),
             columns: Mutex::new(None),
             listing_limit: AtomicU64::new(MAX_LISTED),
+            doc_freqs: DocFreqs::default(),
         })
     }
 
@@ -432,7 +436,8 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<MatchHit>, SearchError> {
         let searcher = self.reader.searcher();
-        let terms = self.builder().informative_terms(&searcher, text, MATCH_QUERY_POSTINGS)?;
+        let stats = self.doc_freqs.on(&searcher);
+        let terms = self.builder().informative_terms(&stats, text, MATCH_QUERY_POSTINGS)?;
         let columns = self.columns(&searcher);
         let hit =
             |addr: DocAddress, relevance: f32| columns.get(addr.segment_ord as usize)?.hit(addr.doc_id, relevance);
@@ -440,8 +445,8 @@ impl SearchIndex {
         let listed = ListedPool::list(&searcher, (self.f.pool, pool), (self.f.party, party), listing_limit)?;
         let found = match &listed {
             Some(_) if terms.is_empty() => Vec::new(),
-            Some(listed) => listed.best(&searcher, &columns, &terms, admission, limit)?,
-            None => self.matching_by_query(&searcher, &columns, &terms, party, pool, admission, limit)?,
+            Some(listed) => listed.best(&stats, &columns, &terms, admission, limit)?,
+            None => self.matching_by_query(&stats, &columns, &terms, party, pool, admission, limit)?,
         };
         let mut out: Vec<MatchHit> = found.iter().filter_map(|(score, addr)| hit(*addr, *score)).collect();
         if out.len() < limit {
@@ -478,7 +483,7 @@ impl SearchIndex {
     #[allow(clippy::too_many_arguments)]
     fn matching_by_query(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &CachedStats,
         columns: &[SegmentColumns],
         terms: &[(Term, f32)],
         party: &str,
@@ -491,7 +496,8 @@ impl SearchIndex {
         }
         let query = self.pool_query(party, pool, Some(Box::new(BooleanQuery::new(weighted_clauses(terms)))));
         let top = TopDocs::with_limit(limit.max(1)).order_by_score();
-        Ok(searcher.search(&query, &WithinReach { reach, price, columns, inner: top })?)
+        let collector = WithinReach { reach, price, columns, inner: top };
+        Ok(stats.searcher().search_with_statistics_provider(&query, &collector, stats)?)
     }
 
     fn find_offer(&self, id: i64) -> Result<Option<DocAddress>, SearchError> {
@@ -529,7 +535,7 @@ impl SearchIndex {
         // The exact circle is applied inside the search, so hits, total and
         // facets all count only what is within reach.
         let (reach, price) = Self::admission(r);
-        let (top, total, facet_counts) = searcher.search(
+        let (top, total, facet_counts) = searcher.search_with_statistics_provider(
             &query,
             &WithinReach {
                 reach,
@@ -537,6 +543,7 @@ impl SearchIndex {
                 columns: &self.columns(&searcher),
                 inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets),
             },
+            &self.doc_freqs.on(&searcher),
         )?;
         let snippets = SnippetGenerator::create(&searcher, &*text_query, f.text).ok();
         let mut hits = Vec::new();

@@ -9,6 +9,7 @@
 
 pub mod analyzer;
 mod cells;
+mod doc_freqs;
 mod fields;
 mod index;
 mod listed;

@@ -24,6 +24,7 @@ use tantivy::query::{EnableScoring, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{BitSet, COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
+use crate::doc_freqs::CachedStats;
 use crate::newest::MAX_SCANNED;
 use crate::reach::{PriceRule, Reach, SegmentColumns, SegmentRules};
 
@@ -103,17 +104,18 @@ impl ListedPool {
     /// `admission`; best first, ties by address.
     pub fn best(
         &self,
-        searcher: &Searcher,
+        stats: &CachedStats,
         columns: &[SegmentColumns],
         terms: &[(Term, Score)],
         (reach, price): (Reach, PriceRule),
         limit: usize,
     ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+        let searcher = stats.searcher();
         let weights = terms
             .iter()
             .map(|(term, boost)| {
                 let q = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                Ok((q.weight(EnableScoring::enabled_from_searcher(searcher))?, *boost))
+                Ok((q.weight(EnableScoring::enabled_from_statistics_provider(stats, searcher))?, *boost))
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
         let mut hits: Vec<(Score, DocAddress)> = Vec::new();

@@ -13,9 +13,11 @@
 
 use std::collections::HashSet;
 
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, Searcher, Term};
+use tantivy::{Index, Term};
 
 use crate::SearchError;
 use crate::fields::Fields;
@@ -229,7 +231,7 @@ impl QueryBuilder<'_> {
     /// whatever the text and the catalogue.
     pub fn informative_terms(
         &self,
-        searcher: &Searcher,
+        stats: &dyn Bm25StatisticsProvider,
         text: &str,
         budget: u64,
     ) -> Result<Vec<(Term, f32)>, SearchError> {
@@ -241,7 +243,7 @@ impl QueryBuilder<'_> {
                 continue;
             }
             for term in self.terms(field, text)? {
-                let df = searcher.doc_freq(&term)?;
+                let df = stats.doc_freq(&term)?;
                 if df > 0 {
                     scored.push((df, weight, term));
                 }
