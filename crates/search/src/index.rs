@@ -70,9 +70,9 @@ pub struct SearchIndex {
     applying: tokio::sync::Mutex<()>,
     /// Outbox events the indexer could not read (each also logged).
     undecodable: std::sync::atomic::AtomicU64,
-    /// The fast-field columns of the current searcher's segments, with the
-    /// searcher generation they belong to (see `SegmentColumns`).
-    columns: Mutex<Option<(u64, Arc<[SegmentColumns]>)>>,
+    /// The fast-field columns of the newest searcher's segments (see
+    /// `SegmentColumns` and [`SearchIndex::columns`]).
+    columns: Mutex<ColumnsCache>,
     /// Most postings a matcher lists its pool from (`listed.rs`).
     listing_limit: AtomicU64,
     /// Document frequencies of the current searcher generation.
@@ -80,6 +80,16 @@ pub struct SearchIndex {
 }
 
 const WRITER_HEAP: usize = 200_000_000;
+
+/// The columns of the newest searcher generation seen, by segment ordinal
+/// and by segment (a column does not change while its segment lives; deletes
+/// are the alive bitset's business).
+#[derive(Default)]
+struct ColumnsCache {
+    generation: Option<u64>,
+    by_ord: Arc<[SegmentColumns]>,
+    by_segment: std::collections::HashMap<tantivy::index::SegmentId, SegmentColumns>,
+}
 
 impl SearchIndex {
     fn from_index(index: Index, threads: usize) -> Result<Self, SearchError> {
@@ -100,7 +110,7 @@ impl SearchIndex {
             analysis: AtomicU32::new(analysis),
             applying: tokio::sync::Mutex::new(()),
             undecodable: std::sync::atomic::AtomicU64::new(0),
-            columns: Mutex::new(None),
+            columns: Mutex::new(ColumnsCache::default()),
             listing_limit: AtomicU64::new(MAX_LISTED),
             doc_freqs: DocFreqs::default(),
         })
@@ -325,20 +335,32 @@ impl SearchIndex {
         Err(SearchError::Io("the index's segments were still being merged after 10 s".into()))
     }
 
-    /// The columns of `searcher`'s segments, by segment ordinal: opened once
-    /// per searcher generation and shared by every query on it.
+    /// The columns of `searcher`'s segments, by segment ordinal. A segment's
+    /// columns are opened once and kept while it is searchable: a commit (once
+    /// a second under writes) adds a small segment beside unchanged ones, and
+    /// reopening the large ones' columns at every new generation, under a
+    /// lock every query waits on, held up all requests at each commit. New
+    /// segments are opened outside the lock.
     fn columns(&self, searcher: &tantivy::Searcher) -> Arc<[SegmentColumns]> {
         let generation = searcher.generation().generation_id();
-        let mut cached = self.columns.lock().unwrap_or_else(|e| e.into_inner());
-        match &*cached {
-            Some((g, columns)) if *g == generation => columns.clone(),
-            _ => {
-                let columns: Arc<[SegmentColumns]> =
-                    searcher.segment_readers().iter().map(SegmentColumns::open).collect();
-                *cached = Some((generation, columns.clone()));
-                columns
+        let known = {
+            let cached = self.columns.lock().unwrap_or_else(|e| e.into_inner());
+            if cached.generation == Some(generation) {
+                return cached.by_ord.clone();
             }
+            cached.by_segment.clone()
+        };
+        let segments = searcher.segment_readers();
+        let by_ord: Arc<[SegmentColumns]> = segments
+            .iter()
+            .map(|s| known.get(&s.segment_id()).cloned().unwrap_or_else(|| SegmentColumns::open(s)))
+            .collect();
+        let mut cached = self.columns.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.generation.is_none_or(|g| g < generation) {
+            let by_segment = segments.iter().map(|s| s.segment_id()).zip(by_ord.iter().cloned()).collect();
+            *cached = ColumnsCache { generation: Some(generation), by_ord: by_ord.clone(), by_segment };
         }
+        by_ord
     }
 
     pub(crate) fn fields(&self) -> Fields {

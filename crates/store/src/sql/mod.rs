@@ -6,6 +6,7 @@
 
 mod args;
 mod bulk;
+mod checkpoint;
 mod demands;
 mod group;
 mod idempotency;
@@ -112,6 +113,8 @@ pub struct SqlStore {
     /// share one commit (see `group.rs`). `None` for PostgreSQL, whose row
     /// locks suffice and whose commits are grouped by the server.
     group: Option<Arc<GroupCommit>>,
+    /// SQLite's background WAL checkpoint (`checkpoint.rs`).
+    _checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 /// Where a write transaction runs: its own PostgreSQL transaction, or a
@@ -179,12 +182,15 @@ impl SqlStore {
                             // at 100,000 rows the indexes no longer fit in 2 MiB, and every
                             // insert into them re-read pages.
                             conn.execute("PRAGMA cache_size = -32768").await?;
-                            // Checkpoint every 40 MB of WAL, not 4 MB: a bulk import
-                            // otherwise copies the same hot index pages back again and again.
-                            conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
+                            // Checkpoints run in the background (`checkpoint.rs`); a
+                            // commit checkpoints only past this safety threshold.
+                            conn.execute(checkpoint::SAFETY_THRESHOLD).await?;
                             Ok(())
                         })
                     })
+                    // A connection in this process cannot go away: pinging each
+                    // before use was a round trip to its worker thread per query.
+                    .test_before_acquire(false)
                     .connect(&url)
                     .await?
             }
@@ -194,7 +200,8 @@ impl SqlStore {
         };
         migrate::run(&pool, dialect).await?;
         let group = (dialect == Dialect::Sqlite).then(|| Arc::new(GroupCommit::default()));
-        Ok(Self { pool, dialect, group })
+        let _checkpointer = (dialect == Dialect::Sqlite).then(|| checkpoint::start(pool.clone()));
+        Ok(Self { pool, dialect, group, _checkpointer })
     }
 
     pub(crate) fn backend(&self) -> Backend {
