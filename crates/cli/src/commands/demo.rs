@@ -208,16 +208,17 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bar = progress(data.offers.len(), "offers");
     let rows = data.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o)));
     let bad_offers =
-        store_offers(&engine, rows, BATCH_ROWS, &report, &|t| bar.set_position((t.stored + t.rejected) as u64))
+        store_offers(&engine, rows, (BATCH_ROWS, None), &report, &|t| bar.set_position((t.stored + t.rejected) as u64))
             .await
             .rejected;
     bar.finish_and_clear();
     let bar = progress(data.demands.len(), "demands");
     let rows = data.demands.into_iter().enumerate().map(|(i, d)| (i as u64 + 1, Ok(d)));
-    let bad_demands =
-        store_demands(&engine, rows, BATCH_ROWS, &report, &|t| bar.set_position((t.stored + t.rejected) as u64))
-            .await
-            .rejected;
+    let bad_demands = store_demands(&engine, rows, (BATCH_ROWS, None), &report, &|t| {
+        bar.set_position((t.stored + t.rejected) as u64)
+    })
+    .await
+    .rejected;
     bar.finish_and_clear();
     anyhow::ensure!(bad_offers + bad_demands == 0, "the generator produced invalid rows");
 

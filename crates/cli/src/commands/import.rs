@@ -38,6 +38,12 @@ pub struct Args {
     /// Rows per transaction (each with its rows' outbox events).
     #[arg(long, default_value_t = BATCH_ROWS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     batch_rows: u32,
+    /// Batches written at once (default: 2 on PostgreSQL, 1 on SQLite, which
+    /// has one writer). With more than one, ids follow the file within each
+    /// batch, but batches written together may take their ids interleaved;
+    /// 1 keeps the whole file's order.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8))]
+    writers: Option<u32>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -170,10 +176,11 @@ where
     tally
 }
 
-/// Batches written at once: PostgreSQL runs two transactions' inserts side by
-/// side (the outbox lock is held only for their last statement), which took a
-/// 200,000-offer import from 48k to about 64k rows/s; SQLite has one writer,
-/// so a second batch would only wait for it.
+/// Batches written at once by default: PostgreSQL runs two transactions'
+/// inserts side by side (the outbox lock is held only for their last
+/// statement), which took a 200,000-offer import from 44-54k to 68-72k rows/s
+/// (one writer whose write overlaps the parse: no faster); SQLite has one
+/// writer, so a second batch would only wait for it.
 fn writers_for(store: &dyn wantloop_store::Store) -> usize {
     match store.backend() {
         wantloop_store::Backend::Postgres => 2,
@@ -203,7 +210,7 @@ fn parse_offer(r: OfferRecord) -> Result<NewOffer, String> {
 pub async fn store_demands(
     engine: &Engine,
     rows: impl Iterator<Item = Row<DemandRecord>>,
-    batch_rows: usize,
+    (batch_rows, writers): (usize, Option<usize>),
     report: &dyn Fn(u64, &str),
     tick: &dyn Fn(&Tally),
 ) -> Tally {
@@ -211,7 +218,7 @@ pub async fn store_demands(
     import_batches(
         rows,
         batch_rows,
-        writers_for(store.as_ref()),
+        writers.unwrap_or_else(|| writers_for(store.as_ref())),
         // Classified with the parse, so it too runs while the previous batch is written.
         |r| {
             parse_demand(r).map(|d| {
@@ -235,7 +242,7 @@ pub async fn store_demands(
 pub async fn store_offers(
     engine: &Engine,
     rows: impl Iterator<Item = Row<OfferRecord>>,
-    batch_rows: usize,
+    (batch_rows, writers): (usize, Option<usize>),
     report: &dyn Fn(u64, &str),
     tick: &dyn Fn(&Tally),
 ) -> Tally {
@@ -243,7 +250,7 @@ pub async fn store_offers(
     import_batches(
         rows,
         batch_rows,
-        writers_for(store.as_ref()),
+        writers.unwrap_or_else(|| writers_for(store.as_ref())),
         parse_offer,
         |batch: Arc<Vec<NewOffer>>| {
             let store = store.clone();
@@ -275,17 +282,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         let rate = t.stored as f64 / started.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!("{what}: {} stored, {} rejected, {rate:.0} rows/s", t.stored, t.rejected));
     };
+    let batching = (args.batch_rows as usize, args.writers.map(|w| w as usize));
     let (tally, engine) = match args.kind {
         Kind::Demands => {
             let rows = rows::<DemandRecord>(reader, format)?;
             let engine = args.store.open().await?;
-            let t = store_demands(&engine, rows, args.batch_rows as usize, &report, &tick).await;
+            let t = store_demands(&engine, rows, batching, &report, &tick).await;
             (t, engine)
         }
         Kind::Offers => {
             let rows = rows::<OfferRecord>(reader, format)?;
             let engine = args.store.open().await?;
-            let t = store_offers(&engine, rows, args.batch_rows as usize, &report, &tick).await;
+            let t = store_offers(&engine, rows, batching, &report, &tick).await;
             (t, engine)
         }
     };
