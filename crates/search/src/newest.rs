@@ -1,6 +1,7 @@
-//! The matcher's top-up: when fewer feasible documents share a term with a
-//! text than it asked for, the rest are feasible documents that share none,
-//! newest first. Sorting the whole feasible pool by creation time would read
+//! The matcher's top-up for a pool too large to list (a listed pool tops up
+//! from its bit set, `listed.rs`): when fewer feasible documents share a term
+//! with a text than it asked for, the rest are feasible documents that share
+//! none, newest first. Sorting the whole feasible pool by creation time would read
 //! every document of the pool (a cost that grows with the catalogue), so the
 //! pool is read backwards from the end of each segment, the segment with the
 //! newest document first, in windows: a window's pool documents are listed

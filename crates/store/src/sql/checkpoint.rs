@@ -50,7 +50,11 @@ async fn round(pool: &AnyPool) -> Result<(), sqlx::Error> {
     if i64::from(log) >= RESTART_FRAMES && copied == log {
         sqlx::query(RESTART_WAIT).execute(&mut *conn).await?;
         let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&mut *conn).await;
-        sqlx::query(USUAL_WAIT).execute(&mut *conn).await?;
+        if let Err(e) = sqlx::query(USUAL_WAIT).execute(&mut *conn).await {
+            // A connection left with the short wait must not serve writers.
+            conn.close_on_drop();
+            return Err(e);
+        }
         restarted?;
     }
     Ok(())
