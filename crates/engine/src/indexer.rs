@@ -76,6 +76,21 @@ pub async fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<usize, I
 /// while it waited for its turn got there, it returns at once. So concurrent
 /// requests share one index commit instead of committing one after another.
 pub async fn catch_up_to(store: &dyn Store, index: &SearchIndex, target: i64) -> Result<usize, IndexerError> {
+    catch_up_committing(store, index, target, |cursor| std::future::ready(index.commit(cursor))).await
+}
+
+/// The catch-up, with each commit made by `commit` (here, or on the index's
+/// lowered upkeep thread for the background task).
+async fn catch_up_committing<F, Fut>(
+    store: &dyn Store,
+    index: &SearchIndex,
+    target: i64,
+    commit: F,
+) -> Result<usize, IndexerError>
+where
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<(), SearchError>>,
+{
     let _one_at_a_time = index.applying().lock().await;
     if index.cursor() >= target {
         return Ok(0);
@@ -99,12 +114,12 @@ pub async fn catch_up_to(store: &dyn Store, index: &SearchIndex, target: i64) ->
         // A commit writes a segment: on a long catch-up (after a bulk import)
         // committing every read would leave thousands of small segments.
         if uncommitted >= EVENTS_PER_COMMIT {
-            index.commit(cursor)?;
+            commit(cursor).await?;
             uncommitted = 0;
         }
     }
     if uncommitted > 0 {
-        index.commit(cursor)?;
+        commit(cursor).await?;
     }
     Ok(applied)
 }
@@ -167,9 +182,12 @@ async fn rebuild_locked(
 pub async fn run(store: Arc<dyn Store>, index: Arc<SearchIndex>, every: Duration, consumer: Option<String>) {
     let mut tick = tokio::time::interval(every);
     let mut reported = None;
+    // Commits run on the index's lowered upkeep thread: requests keep the
+    // cores while tantivy writes segments (`wantloop_search`'s `upkeep.rs`).
+    let in_background = |cursor| index.commit_in_background(cursor);
     loop {
         tick.tick().await;
-        if let Err(e) = catch_up(store.as_ref(), &index).await {
+        if let Err(e) = catch_up_committing(store.as_ref(), &index, i64::MAX, in_background).await {
             tracing::warn!(error = %e, "search indexing failed");
         }
         if let Some(name) = &consumer
@@ -294,6 +312,38 @@ mod tests {
         catch_up(store.as_ref(), &index).await.unwrap();
         assert_eq!(index.num_docs(), 4, "the missed offers are back, from the store's rows");
         assert_eq!(index.cursor(), store.last_event_id().await.unwrap());
+        db.cleanup().await;
+    }
+
+    /// The background task follows the outbox on its own, committing on the
+    /// index's upkeep thread: offers posted after it started become
+    /// searchable without anyone calling a catch-up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_background_task_indexes_new_events() {
+        let db = TestDb::sqlite().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(db.store.clone());
+        let index = Arc::new(SearchIndex::in_memory().unwrap());
+        let task = tokio::spawn(run(store.clone(), index.clone(), Duration::from_millis(20), None));
+        for i in 0..3 {
+            let input = wantloop_core::offer::OfferInput {
+                provider: "p".into(),
+                text: format!("自行车 {i}"),
+                category: "bicycles".into(),
+                price: 100,
+                ..Default::default()
+            };
+            store.create_offer(&input.parse().unwrap(), None).await.unwrap();
+        }
+        let last = store.last_event_id().await.unwrap();
+        for _ in 0..250 {
+            if index.cursor() >= last {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        task.abort();
+        assert_eq!(index.cursor(), last, "the background task did not catch up within 5 s");
+        assert_eq!(index.num_docs(), 3);
         db.cleanup().await;
     }
 }

@@ -19,6 +19,7 @@ use crate::listed::{ListedPool, MAX_LISTED};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights, weighted_clauses};
 use crate::reach::{MatchHit, PriceRule, Reach, SegmentColumns, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
+use crate::upkeep::{UpkeepThread, on_lowered_thread};
 use crate::{SearchError, analyzer, cells, newest, pool};
 
 /// The deepest hit a search can page to (`offset + limit`): ranking more
@@ -77,6 +78,8 @@ pub struct SearchIndex {
     listing_limit: AtomicU64,
     /// Document frequencies of the current searcher generation.
     doc_freqs: DocFreqs,
+    /// The lowered thread background commits run on, started at the first.
+    upkeep: std::sync::OnceLock<UpkeepThread>,
 }
 
 const WRITER_HEAP: usize = 200_000_000;
@@ -96,7 +99,9 @@ impl SearchIndex {
         analyzer::register(&index);
         let (_, f) = schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(threads, WRITER_HEAP).map_err(writer_error)?;
+        // Created on a lowered thread: its indexing and merge threads inherit
+        // the low priority (`upkeep.rs`).
+        let writer = on_lowered_thread(|| index.writer_with_num_threads(threads, WRITER_HEAP)).map_err(writer_error)?;
         let payload = index.load_metas().ok().and_then(|m| m.payload).and_then(|p| read_payload(&p));
         let cursor = payload.as_ref().map_or(0, |p| p.cursor);
         let analysis = payload.map_or(ANALYSIS_VERSION, |p| p.analysis);
@@ -113,6 +118,7 @@ impl SearchIndex {
             columns: Mutex::new(ColumnsCache::default()),
             listing_limit: AtomicU64::new(MAX_LISTED),
             doc_freqs: DocFreqs::default(),
+            upkeep: std::sync::OnceLock::new(),
         })
     }
 
@@ -296,6 +302,7 @@ impl SearchIndex {
     /// current one (since the last [`SearchIndex::clear`]).
     pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
         let cursor = cursor.max(self.cursor());
+        let started = std::time::Instant::now();
         {
             let mut w = self.writer()?;
             let mut prepared = w.prepare_commit()?;
@@ -305,7 +312,25 @@ impl SearchIndex {
         }
         self.reader.reload()?;
         self.cursor.store(cursor, Ordering::Release);
+        tracing::debug!(cursor, ms = started.elapsed().as_millis() as u64, "search index committed");
         Ok(())
+    }
+
+    /// As [`SearchIndex::commit`], on the index's lowered upkeep thread, so
+    /// the indexing threads the commit starts stay lowered and the caller's
+    /// thread is not held: for the background indexer, whose commits no
+    /// request waits for (`upkeep.rs`).
+    pub async fn commit_in_background(self: &Arc<Self>, cursor: i64) -> Result<(), SearchError> {
+        let stopped = |_| SearchError::Io("the index upkeep thread has stopped".into());
+        let upkeep = match self.upkeep.get() {
+            Some(u) => u,
+            None => {
+                let started = UpkeepThread::start().map_err(|e| SearchError::Io(e.to_string()))?;
+                self.upkeep.get_or_init(|| started)
+            }
+        };
+        let index = Arc::clone(self);
+        upkeep.run(move || index.commit(cursor)).await.map_err(stopped)?
     }
 
     /// Merges every segment into one and waits (after a bulk load: each

@@ -19,6 +19,7 @@ mod pool;
 pub mod query;
 mod reach;
 mod request;
+mod upkeep;
 
 pub use index::{MAX_DEPTH, SearchIndex};
 pub use plain::PlainSearcher;

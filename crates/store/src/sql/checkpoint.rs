@@ -49,12 +49,19 @@ async fn round(pool: &AnyPool) -> Result<(), sqlx::Error> {
         sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut *conn).await?;
     if i64::from(log) >= RESTART_FRAMES && copied == log {
         sqlx::query(RESTART_WAIT).execute(&mut *conn).await?;
+        let started = std::time::Instant::now();
         let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&mut *conn).await;
         if let Err(e) = sqlx::query(USUAL_WAIT).execute(&mut *conn).await {
             // A connection left with the short wait must not serve writers.
             conn.close_on_drop();
             return Err(e);
         }
+        tracing::debug!(
+            frames = log,
+            ms = started.elapsed().as_millis() as u64,
+            ok = restarted.is_ok(),
+            "WAL restarted"
+        );
         restarted?;
     }
     Ok(())
