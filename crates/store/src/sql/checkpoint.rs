@@ -32,8 +32,12 @@ impl Drop for Checkpointer {
 /// WAL frames past which a checkpoint also rewinds the WAL (RESTART): a
 /// PASSIVE one copies pages back but cannot rewind while readers use it, and
 /// under steady reads the WAL then grew to hundreds of MB, which every read
-/// pays for in WAL-index lookups.
-const RESTART_FRAMES: i64 = 4_096;
+/// pays for in WAL-index lookups. A RESTART holds writers back while it
+/// waits, so it is not made often: at 1M rows under matching (about 6,000
+/// frames a second) restarting past 4,096 frames put a 20–60 ms stall on
+/// every writer about once a second (match p99 43–45 ms); past 16,384 (64 MB
+/// of WAL, one restart in about three seconds) p99 was 31–36 ms.
+const RESTART_FRAMES: i64 = 16_384;
 /// How long a RESTART waits for readers to move to the newest snapshot; it
 /// holds new writers back meanwhile, so it gives up soon and tries again.
 const RESTART_WAIT: &str = "PRAGMA busy_timeout = 20";
