@@ -368,6 +368,12 @@ async fn every_state_change_writes_one_event_in_order(s: S) {
     );
     let events = s.events_after(0, 1000).await.unwrap();
     assert!(events.windows(2).all(|w| w[0].id < w[1].id));
+    // A proposal's event carries both sides as its transaction left them
+    // (the index reads availability from it).
+    assert_eq!(events[2].payload["offer"]["reserved"], 1);
+    assert_eq!(events[2].payload["offer"]["status"], "exhausted");
+    assert_eq!(events[2].payload["demand"]["matched_units"], 1);
+    assert_eq!(events[2].payload["demand"]["status"], "matched");
     assert_eq!(events[3].payload["match"]["status"], "accepted");
     assert_eq!(events[5].payload["offer"]["consumed"], 1);
     // The cursor returns exactly what came after it.

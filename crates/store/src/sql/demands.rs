@@ -71,6 +71,21 @@ pub(crate) async fn refresh_status(w: &mut WriteTx, id: i64) -> Result<(), Store
     Ok(())
 }
 
+/// Adds `units` to a live demand's matched units and sets its status from
+/// them, in one statement that returns the row (see `offers::try_reserve`).
+pub(crate) async fn add_matched(w: &mut WriteTx, id: i64, units: i64) -> Result<Demand, StoreError> {
+    let sql = format!(
+        "UPDATE demands SET matched_units = matched_units + $1, updated_at = $2, status = CASE \
+           WHEN status IN ('cancelled', 'expired') THEN status \
+           WHEN fulfilled_units >= quantity THEN 'fulfilled' \
+           WHEN matched_units + $1 + fulfilled_units >= quantity THEN 'matched' \
+           ELSE 'open' END \
+         WHERE id = $3 RETURNING {DEMAND_COLS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(units).bind(w.now).bind(id).fetch_optional(&mut *w.tx).await?;
+    row.map(|r| demand(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "demand", id })
+}
+
 /// Cancels or expires a demand: its proposed matches become `released_as`, its
 /// accepted ones `rejected`, and their units go back to the offers.
 pub(crate) async fn close(w: &mut WriteTx, id: i64, to: DemandStatus) -> Result<Demand, StoreError> {

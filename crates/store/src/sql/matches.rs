@@ -26,8 +26,13 @@ struct MatchEvent<'a> {
 async fn emit(w: &mut WriteTx, m: &Match) -> Result<(), StoreError> {
     let demand = demands::lock(w, m.demand_id).await?;
     let offer = offers::lock(w, m.offer_id).await?;
+    emit_with(w, m, &demand, &offer).await
+}
+
+/// Emits a match event with both sides as the transaction left them.
+async fn emit_with(w: &mut WriteTx, m: &Match, demand: &Demand, offer: &Offer) -> Result<(), StoreError> {
     let kind = format!("match.{}", m.status.as_str());
-    outbox::emit(w, &kind, "match", m.id, &MatchEvent { m, demand: &demand, offer: &offer }).await
+    outbox::emit(w, &kind, "match", m.id, &MatchEvent { m, demand, offer }).await
 }
 
 pub(crate) async fn get(pool: &AnyPool, id: i64) -> Result<Match, StoreError> {
@@ -67,19 +72,13 @@ pub(crate) async fn propose(w: &mut WriteTx, demand_id: i64, proposals: &[NewMat
             result.skipped.push(Skipped { offer_id: p.offer_id, reason });
             continue;
         }
-        if !offers::try_reserve(w, p.offer_id, units, &d).await? {
+        let Some(offer) = offers::try_reserve(w, p.offer_id, units, &d).await? else {
             let reason = "the offer no longer has the units free, or does not fit the demand".to_string();
             result.skipped.push(Skipped { offer_id: p.offer_id, reason });
             continue;
-        }
+        };
         open -= units;
-        sqlx::query("UPDATE demands SET matched_units = matched_units + $1, updated_at = $2 WHERE id = $3")
-            .bind(units)
-            .bind(w.now)
-            .bind(demand_id)
-            .execute(&mut *w.tx)
-            .await?;
-        demands::refresh_status(w, demand_id).await?;
+        let demand = demands::add_matched(w, demand_id, units).await?;
         let sql = format!(
             "INSERT INTO matches (demand_id, offer_id, units, score, features, status, created_at, updated_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $6, $7) RETURNING {MATCH_COLS}"
@@ -95,7 +94,7 @@ pub(crate) async fn propose(w: &mut WriteTx, demand_id: i64, proposals: &[NewMat
             .fetch_one(&mut *w.tx)
             .await?;
         let m = matched(&row)?;
-        emit(w, &m).await?;
+        emit_with(w, &m, &demand, &offer).await?;
         result.matches.push(m);
     }
     Ok(result)
@@ -105,13 +104,7 @@ pub(crate) async fn propose(w: &mut WriteTx, demand_id: i64, proposals: &[NewMat
 /// offer and the demand. Used by transitions and by demand cancellation/expiry.
 pub(crate) async fn release(w: &mut WriteTx, m: &Match, to: MatchStatus) -> Result<Match, StoreError> {
     offers::adjust(w, m.offer_id, m.units, 0).await?;
-    sqlx::query("UPDATE demands SET matched_units = matched_units - $1, updated_at = $2 WHERE id = $3")
-        .bind(m.units)
-        .bind(w.now)
-        .bind(m.demand_id)
-        .execute(&mut *w.tx)
-        .await?;
-    demands::refresh_status(w, m.demand_id).await?;
+    demands::add_matched(w, m.demand_id, -m.units).await?;
     set_status(w, m.id, to, None).await
 }
 

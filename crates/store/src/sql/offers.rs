@@ -108,45 +108,48 @@ pub(crate) async fn candidates(pool: &AnyPool, d: &Demand) -> Result<Vec<Offer>,
 /// available, belongs to someone else, fits the category and budget, and has the
 /// units free. The `WHERE` clause is the guard: concurrent reservations
 /// re-evaluate it against the latest row, so capacity can never be exceeded.
-pub(crate) async fn try_reserve(w: &mut WriteTx, offer_id: i64, units: i64, d: &Demand) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE offers SET reserved = reserved + $1, updated_at = $2 \
+pub(crate) async fn try_reserve(
+    w: &mut WriteTx,
+    offer_id: i64,
+    units: i64,
+    d: &Demand,
+) -> Result<Option<Offer>, StoreError> {
+    // One statement reserves, sets the status from the new free units (SET
+    // reads the row as it was) and returns the row the match event carries:
+    // each statement holds SQLite's one writer for a round trip to sqlx's
+    // worker thread, so fewer statements per proposal shorten every writer's
+    // queue.
+    let sql = format!(
+        "UPDATE offers SET reserved = reserved + $1, updated_at = $2, \
+           status = CASE WHEN reserved + consumed + $1 >= capacity THEN 'exhausted' ELSE 'available' END \
          WHERE id = $3 AND status = 'available' AND reserved + consumed + $1 <= capacity \
-           AND provider <> $4 AND category = $5 AND ($6 < 0 OR price <= $6)",
-    )
-    .bind(units)
-    .bind(w.now)
-    .bind(offer_id)
-    .bind(&d.requester)
-    .bind(&d.category)
-    .bind(d.budget.unwrap_or(-1))
-    .execute(&mut *w.tx)
-    .await?;
-    if done.rows_affected() == 1 {
-        refresh_status(w, offer_id).await?;
-    }
-    Ok(done.rows_affected() == 1)
+           AND provider <> $4 AND category = $5 AND ($6 < 0 OR price <= $6) RETURNING {OFFER_COLS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(units)
+        .bind(w.now)
+        .bind(offer_id)
+        .bind(&d.requester)
+        .bind(&d.category)
+        .bind(d.budget.unwrap_or(-1))
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    row.map(|r| offer(&r)).transpose()
 }
 
 /// Moves units of an offer: `release` leaves `reserved`, `consume` of those moves to `consumed`.
 pub(crate) async fn adjust(w: &mut WriteTx, offer_id: i64, release: i64, consume: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE offers SET reserved = reserved - $1, consumed = consumed + $2, updated_at = $3 WHERE id = $4")
-        .bind(release)
-        .bind(consume)
-        .bind(w.now)
-        .bind(offer_id)
-        .execute(&mut *w.tx)
-        .await?;
-    refresh_status(w, offer_id).await
-}
-
-/// Sets `status` from the free units, unless the offer is withdrawn.
-async fn refresh_status(w: &mut WriteTx, id: i64) -> Result<(), StoreError> {
+    // The status follows the new free units in the same statement, as in `try_reserve`.
     sqlx::query(
-        "UPDATE offers SET status = CASE WHEN reserved + consumed >= capacity THEN 'exhausted' ELSE 'available' END \
-         WHERE id = $1 AND status <> 'withdrawn'",
+        "UPDATE offers SET reserved = reserved - $1, consumed = consumed + $2, updated_at = $3, \
+           status = CASE WHEN status = 'withdrawn' THEN status \
+             WHEN reserved - $1 + consumed + $2 >= capacity THEN 'exhausted' ELSE 'available' END \
+         WHERE id = $4",
     )
-    .bind(id)
+    .bind(release)
+    .bind(consume)
+    .bind(w.now)
+    .bind(offer_id)
     .execute(&mut *w.tx)
     .await?;
     Ok(())
