@@ -56,33 +56,27 @@ pub(crate) async fn newest(pool: &AnyPool, f: &DemandFilter, limit: u32) -> Resu
     rows.iter().map(demand).collect()
 }
 
-/// Sets `status` from the unit counts, unless the demand is cancelled or expired.
-pub(crate) async fn refresh_status(w: &mut WriteTx, id: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE demands SET status = CASE \
-           WHEN fulfilled_units >= quantity THEN 'fulfilled' \
-           WHEN matched_units + fulfilled_units >= quantity THEN 'matched' \
-           ELSE 'open' END \
-         WHERE id = $1 AND status NOT IN ('cancelled', 'expired')",
-    )
-    .bind(id)
-    .execute(&mut *w.tx)
-    .await?;
-    Ok(())
-}
-
-/// Adds `units` to a live demand's matched units and sets its status from
-/// them, in one statement that returns the row (see `offers::try_reserve`).
-pub(crate) async fn add_matched(w: &mut WriteTx, id: i64, units: i64) -> Result<Demand, StoreError> {
+/// Moves a demand's units (`matched` and `fulfilled` are changes, either
+/// sign) and sets its status from the new counts, unless it is cancelled or
+/// expired: one statement that returns the row (see `offers::try_reserve`),
+/// and the one place the demand's status rule is written.
+pub(crate) async fn move_units(w: &mut WriteTx, id: i64, matched: i64, fulfilled: i64) -> Result<Demand, StoreError> {
     let sql = format!(
-        "UPDATE demands SET matched_units = matched_units + $1, updated_at = $2, status = CASE \
+        "UPDATE demands SET matched_units = matched_units + $1, fulfilled_units = fulfilled_units + $2, \
+           updated_at = $3, status = CASE \
            WHEN status IN ('cancelled', 'expired') THEN status \
-           WHEN fulfilled_units >= quantity THEN 'fulfilled' \
-           WHEN matched_units + $1 + fulfilled_units >= quantity THEN 'matched' \
+           WHEN fulfilled_units + $2 >= quantity THEN 'fulfilled' \
+           WHEN matched_units + $1 + fulfilled_units + $2 >= quantity THEN 'matched' \
            ELSE 'open' END \
-         WHERE id = $3 RETURNING {DEMAND_COLS}"
+         WHERE id = $4 RETURNING {DEMAND_COLS}"
     );
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(units).bind(w.now).bind(id).fetch_optional(&mut *w.tx).await?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(matched)
+        .bind(fulfilled)
+        .bind(w.now)
+        .bind(id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
     row.map(|r| demand(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "demand", id })
 }
 

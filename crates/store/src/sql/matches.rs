@@ -78,7 +78,7 @@ pub(crate) async fn propose(w: &mut WriteTx, demand_id: i64, proposals: &[NewMat
             continue;
         };
         open -= units;
-        let demand = demands::add_matched(w, demand_id, units).await?;
+        let demand = demands::move_units(w, demand_id, units, 0).await?;
         let sql = format!(
             "INSERT INTO matches (demand_id, offer_id, units, score, features, status, created_at, updated_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $6, $7) RETURNING {MATCH_COLS}"
@@ -104,7 +104,7 @@ pub(crate) async fn propose(w: &mut WriteTx, demand_id: i64, proposals: &[NewMat
 /// offer and the demand. Used by transitions and by demand cancellation/expiry.
 pub(crate) async fn release(w: &mut WriteTx, m: &Match, to: MatchStatus) -> Result<Match, StoreError> {
     offers::adjust(w, m.offer_id, m.units, 0).await?;
-    demands::add_matched(w, m.demand_id, -m.units).await?;
+    demands::move_units(w, m.demand_id, -m.units, 0).await?;
     set_status(w, m.id, to, None).await
 }
 
@@ -155,16 +155,7 @@ pub(crate) async fn transition(
         MatchStatus::Rejected | MatchStatus::Expired => release(w, &m, target).await,
         MatchStatus::Fulfilled => {
             offers::adjust(w, m.offer_id, m.units, m.units).await?;
-            sqlx::query(
-                "UPDATE demands SET matched_units = matched_units - $1, fulfilled_units = fulfilled_units + $1, \
-                 updated_at = $2 WHERE id = $3",
-            )
-            .bind(m.units)
-            .bind(w.now)
-            .bind(m.demand_id)
-            .execute(&mut *w.tx)
-            .await?;
-            demands::refresh_status(w, m.demand_id).await?;
+            demands::move_units(w, m.demand_id, -m.units, m.units).await?;
             lifecycle_interaction(w, &d, &m, wantloop_core::InteractionKind::Fulfil).await?;
             let relisted = match relist {
                 Some(r) => Some(relist_item(w, &m, &d, &o, r).await?.id),
