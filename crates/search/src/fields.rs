@@ -1,7 +1,7 @@
 //! The index schema: one document per offer or demand.
 
 use tantivy::schema::{
-    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use crate::analyzer::{BIGRAMS, WORDS};
@@ -16,7 +16,6 @@ pub(crate) struct Fields {
     pub text: Field,
     pub bigrams: Field,
     pub category: Field,
-    pub category_facet: Field,
     pub status: Field,
     pub price: Field,
     pub created_at: Field,
@@ -52,8 +51,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", text(WORDS, true)),
         text: b.add_text_field("text", text(WORDS, true)),
         bigrams: b.add_text_field("bigrams", text(BIGRAMS, false)),
-        category: b.add_text_field("category", STRING | STORED),
-        category_facet: b.add_facet_field("category_facet", FacetOptions::default()),
+        category: b.add_text_field("category", STRING | STORED | FAST),
         status: b.add_text_field("status", STRING | STORED),
         price: b.add_i64_field("price", INDEXED | STORED | FAST),
         created_at: b.add_i64_field("created_at", INDEXED | FAST),

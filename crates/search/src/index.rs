@@ -6,13 +6,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use wantloop_core::{Demand, GeoPoint, Offer};
 
+use crate::category_counts::CategoryCounts;
 use crate::doc_freqs::{CachedStats, DocFreqs};
 use crate::fields::{Fields, schema};
 use crate::listed::{ListedPool, MAX_LISTED};
@@ -225,7 +226,7 @@ impl SearchIndex {
         let key = Self::key(Kind::Offer, o.id);
         let mut d = doc!(
             f.key => key.clone(), f.kind => "offer", f.id => o.id, f.text => o.text.clone(), f.bigrams => o.text.clone(),
-            f.category => o.category.clone(), f.category_facet => Facet::from_path([o.category.as_str()]),
+            f.category => o.category.clone(),
             f.status => o.status.as_str(), f.price => o.price, f.created_at => o.created_at,
             f.party => o.provider.clone(),
         );
@@ -244,7 +245,7 @@ impl SearchIndex {
         let key = Self::key(Kind::Demand, dm.id);
         let mut d = doc!(
             f.key => key.clone(), f.kind => "demand", f.id => dm.id, f.text => dm.text.clone(), f.bigrams => dm.text.clone(),
-            f.category => dm.category.clone(), f.category_facet => Facet::from_path([dm.category.as_str()]),
+            f.category => dm.category.clone(),
             f.status => dm.status.as_str(), f.created_at => dm.created_at,
             f.party => dm.requester.clone(), f.pays_up_to => dm.budget.unwrap_or(i64::MAX),
         );
@@ -577,18 +578,17 @@ impl SearchIndex {
         let query = BooleanQuery::new(clauses);
         let limit = r.limit.clamp(1, 1_000);
         let fetch = r.offset + limit + 1;
-        let mut facets = FacetCollector::for_field("category_facet");
-        facets.add_facet(Facet::root());
         // The exact circle is applied inside the search, so hits, total and
         // facets all count only what is within reach.
         let (reach, price) = Self::admission(r);
-        let (top, total, facet_counts) = searcher.search_with_statistics_provider(
+        let columns = self.columns(&searcher);
+        let (top, total, facets) = searcher.search_with_statistics_provider(
             &query,
             &WithinReach {
                 reach,
                 price,
-                columns: &self.columns(&searcher),
-                inner: (TopDocs::with_limit(fetch).order_by_score(), Count, facets),
+                columns: &columns,
+                inner: (TopDocs::with_limit(fetch).order_by_score(), Count, CategoryCounts { columns: &columns }),
             },
             &self.doc_freqs.on(&searcher),
         )?;
@@ -624,7 +624,6 @@ impl SearchIndex {
             });
         }
         let hits: Vec<Hit> = hits.into_iter().skip(r.offset).take(limit).collect();
-        let facets = facet_counts.get("/").map(|(facet, n)| (facet.to_path().join("/"), n)).collect();
         Ok(SearchResults { total: total - usize::from(exclude.is_some()), hits, facets })
     }
 }

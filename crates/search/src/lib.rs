@@ -8,6 +8,7 @@
 //! be rebuilt from the store at any time; nothing here is the system of record.
 
 pub mod analyzer;
+mod category_counts;
 mod cells;
 mod doc_freqs;
 mod fields;

@@ -14,6 +14,8 @@ use tantivy::columnar::Column;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 use wantloop_core::GeoPoint;
 
+use crate::category_counts::SegmentCategories;
+
 /// Which documents are within reach.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reach {
@@ -50,6 +52,7 @@ pub struct SegmentColumns {
     price: Option<Column<i64>>,
     pays_up_to: Option<Column<i64>>,
     pub created_at: Option<Column<i64>>,
+    pub categories: Option<SegmentCategories>,
 }
 
 impl SegmentColumns {
@@ -63,6 +66,7 @@ impl SegmentColumns {
             price: ff.i64("price").ok(),
             pays_up_to: ff.i64("pays_up_to").ok(),
             created_at: ff.i64("created_at").ok(),
+            categories: SegmentCategories::open(segment),
         }
     }
 
@@ -155,6 +159,8 @@ impl SegmentRules {
 
 pub struct WithinReachSegment<S> {
     rules: SegmentRules,
+    /// No rule at all: every document passes, unread.
+    open: bool,
     inner: S,
 }
 
@@ -166,6 +172,7 @@ impl<C: Collector> Collector for WithinReach<'_, C> {
         let columns = self.columns.get(ord as usize).cloned().unwrap_or_else(|| SegmentColumns::open(segment));
         Ok(WithinReachSegment {
             rules: SegmentRules::new(self.reach, self.price, columns),
+            open: self.reach == Reach::Anywhere && self.price == PriceRule::Any,
             inner: self.inner.for_segment(ord, segment)?,
         })
     }
@@ -183,7 +190,7 @@ impl<S: SegmentCollector> SegmentCollector for WithinReachSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if self.rules.admits(doc) {
+        if self.open || self.rules.admits(doc) {
             self.inner.collect(doc, score);
         }
     }

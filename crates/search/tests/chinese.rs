@@ -178,3 +178,47 @@ fn the_cursor_only_moves_forward_until_a_clear() {
     idx.commit(3).unwrap();
     assert_eq!((idx.cursor(), idx.num_docs()), (3, 0), "a rebuild starts over");
 }
+
+/// Facets count each matching document once, by its current category, over
+/// several segments, after documents were rewritten into another category
+/// (their old copies deleted) and with the price and distance rules applied.
+#[test]
+fn facets_follow_rewrites_across_segments_and_agree_with_the_total() {
+    let idx = SearchIndex::in_memory().unwrap();
+    let cats = ["bicycles", "furniture", "books"];
+    let mut now: std::collections::BTreeMap<i64, (&str, i64)> = Default::default();
+    for batch in 0..3 {
+        for i in 0..40 {
+            let id = batch * 40 + i;
+            let (cat, price) = (cats[(id % 3) as usize], 1_000 * (id % 7 + 1));
+            idx.upsert_offer(&offer(id, "九成新自行车 书桌", cat, price)).unwrap();
+            now.insert(id, (cat, price));
+        }
+        idx.commit(batch + 1).unwrap();
+    }
+    for id in (0..120).step_by(4) {
+        idx.upsert_offer(&offer(id, "九成新自行车", "toys", 500)).unwrap();
+        now.insert(id, ("toys", 500));
+    }
+    idx.commit(4).unwrap();
+    for (q, price_max, near) in [
+        ("自行车", None, None),
+        ("书桌", Some(3_000), None),
+        ("", None, Some(Near { lat: 30.27, lon: 120.15, km: 3.5 })),
+    ] {
+        let r = SearchRequest { q: q.into(), price_max, near, limit: 10, ..Default::default() };
+        let res = idx.search(&r).unwrap();
+        let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+        for (id, (cat, price)) in &now {
+            let text_ok = q != "书桌" || *cat != "toys";
+            let price_ok = price_max.is_none_or(|m| *price <= m);
+            // offer(): latitude 30.27 + id × 0.01, about 1.11 km per id.
+            let near_ok = near.is_none_or(|_| (*id as f64) * 0.01 * 111.19 <= 3.5);
+            if text_ok && price_ok && near_ok {
+                *want.entry(cat.to_string()).or_default() += 1;
+            }
+        }
+        assert_eq!(res.facets, want, "{q:?}");
+        assert_eq!(res.total as u64, want.values().sum::<u64>(), "{q:?}");
+    }
+}
