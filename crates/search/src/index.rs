@@ -312,6 +312,10 @@ impl SearchIndex {
             prepared.commit()?;
         }
         self.reader.reload()?;
+        // New segments' columns are decoded here, on the committing thread
+        // (the lowered upkeep thread for the background indexer), not by the
+        // first request that searches them.
+        self.columns(&self.reader.searcher());
         self.cursor.store(cursor, Ordering::Release);
         tracing::debug!(cursor, ms = started.elapsed().as_millis() as u64, "search index committed");
         Ok(())
