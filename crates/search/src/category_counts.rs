@@ -1,6 +1,6 @@
 //! Documents per category for a search's facets. Each segment's categories
 //! are decoded once into an array (document → ordinal in the segment's
-//! `category` column), kept with the segment's other columns (`reach.rs`),
+//! `category` column), kept with the segment's other columns (`columns.rs`),
 //! so a search counts a matching document with one array read, and names
 //! the ordinals once at the end. (Hand-written: tantivy's `FacetCollector`
 //! reads a multi-valued facet column and maps its ordinals for every
@@ -14,7 +14,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use crate::reach::SegmentColumns;
+use crate::columns::SegmentColumns;
 
 /// A segment's documents' categories, as ordinals of its `category` column.
 #[derive(Clone)]

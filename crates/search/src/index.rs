@@ -14,11 +14,12 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Tantivy
 use wantloop_core::{Demand, GeoPoint, Offer};
 
 use crate::category_counts::CategoryCounts;
+use crate::columns::{MatchHit, SegmentColumns};
 use crate::doc_freqs::{CachedStats, DocFreqs};
 use crate::fields::{Fields, schema};
 use crate::listed::{ListedPool, MAX_LISTED};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights, weighted_clauses};
-use crate::reach::{MatchHit, PriceRule, Reach, SegmentColumns, WithinReach};
+use crate::reach::{PriceRule, Reach, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
 use crate::upkeep::{UpkeepThread, on_lowered_thread};
 use crate::{SearchError, analyzer, cells, newest, pool};

@@ -10,6 +10,7 @@
 pub mod analyzer;
 mod category_counts;
 mod cells;
+mod columns;
 mod doc_freqs;
 mod fields;
 mod index;
@@ -22,9 +23,10 @@ mod reach;
 mod request;
 mod upkeep;
 
+pub use columns::MatchHit;
 pub use index::{MAX_DEPTH, SearchIndex};
 pub use plain::PlainSearcher;
-pub use reach::{MatchHit, Reach};
+pub use reach::Reach;
 pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
 
 #[derive(Debug, thiserror::Error)]

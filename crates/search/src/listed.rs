@@ -24,9 +24,10 @@ use tantivy::query::{EnableScoring, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{BitSet, COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
+use crate::columns::SegmentColumns;
 use crate::doc_freqs::CachedStats;
 use crate::newest::MAX_SCANNED;
-use crate::reach::{PriceRule, Reach, SegmentColumns, SegmentRules};
+use crate::reach::{PriceRule, Reach, SegmentRules};
 
 /// Most postings (the pool's and the party's) a matcher lists: about half a
 /// millisecond of reading. A larger pool is left to the tantivy query.

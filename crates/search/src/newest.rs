@@ -22,7 +22,8 @@ use std::collections::HashSet;
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED};
 
-use crate::reach::{PriceRule, Reach, SegmentColumns, SegmentRules};
+use crate::columns::SegmentColumns;
+use crate::reach::{PriceRule, Reach, SegmentRules};
 
 /// Most pool documents a top-up lists before it settles for what it found.
 pub const MAX_SCANNED: usize = 25_000;
