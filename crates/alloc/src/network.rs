@@ -45,8 +45,11 @@ const COST_LIMIT: u128 = (i64::MAX / 4) as u128;
 /// The scale an instance's scores are solved at: [`SCORE_SCALE`], or less
 /// when its node count leaves no room for it (never below [`MIN_SCORE_SCALE`]).
 pub fn score_scale(nodes: usize, max_score: f64) -> f64 {
-    let per_unit = cost_bound(nodes, 1) as f64 * max_score.max(f64::MIN_POSITIVE);
-    SCORE_SCALE.min((COST_LIMIT as f64 / per_unit).floor()).max(MIN_SCORE_SCALE)
+    // The largest integer score that fits, less one: a score is rounded to
+    // an integer after scaling, and rounding up must not cross the limit
+    // (at 1.97M nodes it did, and an exact solve failed).
+    let max_int = (COST_LIMIT / cost_bound(nodes, 1).max(1)) as f64 - 1.0;
+    SCORE_SCALE.min((max_int / max_score.max(f64::MIN_POSITIVE)).floor()).max(MIN_SCORE_SCALE)
 }
 
 /// One `demand -> offer` arc, the hot part read by demand discharges.
@@ -267,5 +270,31 @@ impl Network {
             self.opos[self.o_arcs[j] as usize] = j as u32;
             self.opos[self.o_arcs[k] as usize] = k as u32;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scale `score_scale` picks keeps the rounded scores within the
+    /// range `check_range` accepts, across node counts where the scale is
+    /// cut down (from a few hundred thousand nodes up), and largest scores
+    /// over (0, 1]; the 1.97M-node, 0.984 case is the one that failed.
+    #[test]
+    fn the_chosen_scale_always_passes_the_range_check() {
+        let mut checked = 0;
+        for nodes in (200_000..8_000_000).step_by(7_919).chain([1_965_163]) {
+            for max_score in [1e-6, 0.013, 0.25, 0.5, 0.75, 0.9843909919960757, 0.999_999, 1.0] {
+                let scale = score_scale(nodes, max_score);
+                if scale <= MIN_SCORE_SCALE {
+                    continue; // too large to solve exactly at any allowed scale
+                }
+                let max_int = (max_score * scale).round() as i64;
+                assert!(check_range(nodes, max_int, max_score).is_ok(), "{nodes} nodes, score {max_score}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 5_000);
     }
 }
