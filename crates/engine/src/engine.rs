@@ -17,7 +17,7 @@ use crate::retrain::RetrainConfig;
 use crate::seams::Seams;
 
 /// Bus subject on which a model activation is announced.
-pub const MODELS_SUBJECT: &str = "wantloop.models";
+pub const MODELS_SUBJECT: &str = "models";
 
 #[derive(Clone)]
 pub struct Engine {
@@ -33,6 +33,8 @@ pub struct Engine {
     pub(crate) seams: Seams,
     /// This node's name in leases and logs.
     pub(crate) node_id: Arc<str>,
+    /// Where this node serves, once the server has bound its address.
+    pub(crate) address: Arc<std::sync::OnceLock<String>>,
     /// The configured index folder was in use, so this is an in-memory copy.
     private_index: bool,
 }
@@ -41,8 +43,14 @@ impl Engine {
     /// Connects the store (running migrations), opens and catches up the
     /// search index, and loads the active models.
     pub async fn open(config: &EngineConfig) -> Result<Self, EngineError> {
+        Self::open_with_seams(config, Seams::in_process()).await
+    }
+
+    /// [`Engine::open`] with the given seams (Redis cache and lease when
+    /// scaled out).
+    pub async fn open_with_seams(config: &EngineConfig, seams: Seams) -> Result<Self, EngineError> {
         let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
-        Self::with_store(store, config).await
+        Self::with_seams(store, config, seams).await
     }
 
     /// [`Engine::open`] over a store the caller already holds (tests, demo).
@@ -66,6 +74,7 @@ impl Engine {
             search,
             seams,
             node_id: format!("node-{:016x}", rand::random::<u64>()).into(),
+            address: Arc::default(),
             private_index,
         };
         engine.refresh_models().await?;

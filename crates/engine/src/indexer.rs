@@ -179,14 +179,32 @@ async fn rebuild_locked(
 /// The background task: catch up, then poll the outbox. A persistent index
 /// reports its position as `consumer`, so retention keeps the events it has
 /// not read yet (an in-memory index is rebuilt at open and needs none).
-pub async fn run(store: Arc<dyn Store>, index: Arc<SearchIndex>, every: Duration, consumer: Option<String>) {
+pub async fn run(
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+    every: Duration,
+    consumer: Option<String>,
+    mut wake: Option<Box<dyn crate::seams::Subscription>>,
+) {
     let mut tick = tokio::time::interval(every);
     let mut reported = None;
     // Commits run on the index's lowered upkeep thread: requests keep the
     // cores while tantivy writes segments (`wantloop_search`'s `upkeep.rs`).
     let in_background = |cursor| index.commit_in_background(cursor);
+    // Woken by the event stream, the indexer still catches up at most ten
+    // times a second, and a burst of messages wakes it once.
+    const MIN_GAP: Duration = Duration::from_millis(100);
+    let mut last = tokio::time::Instant::now();
     loop {
-        tick.tick().await;
+        let woken = tokio::select! {
+            _ = tick.tick() => false,
+            Some(_) = crate::jobs::next_message(&mut wake) => true,
+        };
+        if woken {
+            tokio::time::sleep_until(last + MIN_GAP).await;
+            while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, crate::jobs::next_message(&mut wake)).await {}
+        }
+        last = tokio::time::Instant::now();
         if let Err(e) = catch_up_committing(store.as_ref(), &index, i64::MAX, in_background).await {
             tracing::warn!(error = %e, "search indexing failed");
         }
@@ -323,7 +341,7 @@ mod tests {
         let db = TestDb::sqlite().await.unwrap();
         let store: Arc<dyn Store> = Arc::new(db.store.clone());
         let index = Arc::new(SearchIndex::in_memory().unwrap());
-        let task = tokio::spawn(run(store.clone(), index.clone(), Duration::from_millis(20), None));
+        let task = tokio::spawn(run(store.clone(), index.clone(), Duration::from_millis(20), None, None));
         for i in 0..3 {
             let input = wantloop_core::offer::OfferInput {
                 provider: "p".into(),

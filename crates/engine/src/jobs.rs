@@ -3,10 +3,12 @@
 //! bus). Leader-only, each under its own lease so that one node runs it at a
 //! time: the expiry sweep and the retraining scheduler.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use wantloop_core::time::now_ms;
+use wantloop_store::{Fence, Store, StoreError};
 
 use crate::engine::MODELS_SUBJECT;
 use crate::{Engine, indexer, retrain};
@@ -29,28 +31,60 @@ impl Engine {
         let mut handles = vec![
             tokio::spawn(expiry_sweeper(self.clone(), jobs.expiry_interval)),
             tokio::spawn(model_watcher(self.clone(), jobs.model_poll_interval)),
-            tokio::spawn(indexer::run(
-                self.store.clone(),
-                self.search.clone(),
-                jobs.index_interval,
-                self.consumer_name(),
-            )),
+            tokio::spawn(follow_the_outbox(self.clone())),
             tokio::spawn(retention_sweeper(self.clone())),
+            tokio::spawn(crate::cluster::heartbeats(self.clone())),
         ];
+        if self.seams.bus.durable() {
+            handles.push(tokio::spawn(crate::relay::run(self.clone())));
+        }
         if jobs.retrain_scheduler {
             handles.push(tokio::spawn(retrain::scheduler(self.clone())));
         }
         Jobs { handles }
     }
 
-    /// Whether this node holds (or has just taken) the lease of a leader-only
-    /// job; a job whose period is `every` holds its lease for three periods.
-    pub(crate) async fn lead(&self, job: &str, every: Duration) -> bool {
-        match self.seams.lease.acquire(&format!("wantloop.job.{job}"), &self.node_id, every * 3).await {
-            Ok(grant) => grant.is_some(),
+    /// This node's turn at a leader-only job for the current period: the
+    /// store to write through, fenced by this node's lease token, or `None`
+    /// when another node holds the lease, this period already ran, or this
+    /// node lost the lease (its token is fenced off). A job whose period is
+    /// `every` holds its lease for three periods.
+    pub async fn lead(&self, job: &str, every: Duration) -> Option<Arc<dyn Store>> {
+        let store = self.take_lease(job, every * 3).await?;
+        let period = now_ms() / i64::try_from(every.as_millis().max(1)).unwrap_or(i64::MAX);
+        match store.claim_run(job, period, &self.node_id).await {
+            Ok(true) => Some(store),
+            Ok(false) => None,
+            Err(StoreError::Fenced { token, highest, .. }) => {
+                tracing::info!(job, token, highest, "this node lost the job's lease");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(job, error = %e, "cannot record the job's run; skipping it");
+                None
+            }
+        }
+    }
+
+    /// Takes (or renews) `job`'s lease for `ttl`: the store fenced by this
+    /// node's token, or `None` while another node holds it.
+    pub async fn take_lease(&self, job: &str, ttl: Duration) -> Option<Arc<dyn Store>> {
+        let lease = format!("wantloop.job.{job}");
+        // The store's highest token is the floor of a new grant, so a lease
+        // service that lost its counter never grants a refused token.
+        let floor = match self.store.fence_token(&lease).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(job, error = %e, "cannot read the job's fence; skipping this run");
+                return None;
+            }
+        };
+        match self.seams.lease.acquire(&lease, &self.node_id, ttl, floor).await {
+            Ok(Some(grant)) => Some(self.store.fenced(Fence { lease, token: grant.token })),
+            Ok(None) => None,
             Err(e) => {
                 tracing::warn!(job, error = %e, "cannot take the job's lease; skipping this run");
-                false
+                None
             }
         }
     }
@@ -60,15 +94,47 @@ impl Engine {
 /// tick, and at once when an activation is announced on the bus.
 async fn model_watcher(engine: Engine, every: Duration) {
     let mut tick = tokio::time::interval(every);
-    let mut announced = engine.seams.bus.subscribe(MODELS_SUBJECT);
+    let mut announced = match engine.seams.bus.subscribe(MODELS_SUBJECT).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot follow model announcements; polling only");
+            None
+        }
+    };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            Some(_) = announced.next() => {}
+            Some(_) = next_message(&mut announced) => {}
         }
         if let Err(e) = engine.refresh_models().await {
             tracing::warn!(error = %e, "model refresh failed");
         }
+    }
+}
+
+/// Keeps this node's index up to date: the indexer polls the outbox, and on
+/// a durable bus every relayed event wakes it at once.
+async fn follow_the_outbox(engine: Engine) {
+    let wake = if engine.seams.bus.durable() {
+        match engine.seams.bus.subscribe("events.>").await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot follow the event stream; polling the outbox only");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let interval = engine.config.jobs.index_interval;
+    indexer::run(engine.store.clone(), engine.search.clone(), interval, engine.consumer_name(), wake).await;
+}
+
+/// The next message of `s`; never, without a subscription.
+pub(crate) async fn next_message(s: &mut Option<Box<dyn crate::seams::Subscription>>) -> Option<Vec<u8>> {
+    match s {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -79,9 +145,7 @@ async fn retention_sweeper(engine: Engine) {
     let mut tick = tokio::time::interval(r.every);
     loop {
         tick.tick().await;
-        if !engine.lead("retention", r.every).await {
-            continue;
-        }
+        let Some(store) = engine.lead("retention", r.every).await else { continue };
         let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as i64);
         let trained_through = match crate::retrain::latest(engine.store.as_ref(), crate::models::RECOMMENDER).await {
             Ok(m) => m.and_then(|m| m.params["interactions_up_to"].as_i64()),
@@ -100,13 +164,15 @@ async fn retention_sweeper(engine: Engine) {
             abandoned_jobs: ms(r.abandoned_jobs),
             consumer_ttl: r.consumer_ttl.as_millis() as i64,
         };
-        match engine.store.prune(&policy).await {
+        match store.prune(&policy).await {
             Ok(p) if p != wantloop_store::PruneReport::default() => tracing::info!(
                 events = p.events,
                 idempotency_keys = p.idempotency_keys,
                 interactions = p.interactions,
                 jobs = p.jobs,
                 abandoned_jobs = p.abandoned_jobs,
+                job_runs = p.job_runs,
+                nodes = p.nodes,
                 "retention pruned old rows"
             ),
             Ok(_) => {}
@@ -120,10 +186,8 @@ async fn expiry_sweeper(engine: Engine, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if !engine.lead("expiry", every).await {
-            continue;
-        }
-        match engine.store.expire_due(now_ms()).await {
+        let Some(store) = engine.lead("expiry", every).await else { continue };
+        match store.expire_due(now_ms()).await {
             Ok(s) if s.matches_expired + s.demands_expired > 0 => {
                 tracing::info!(matches = s.matches_expired, demands = s.demands_expired, "expired due items");
             }

@@ -11,6 +11,7 @@
 //! from it and can be rebuilt.
 
 mod allocate;
+pub mod cluster;
 mod config;
 mod engine;
 mod error;
@@ -21,6 +22,7 @@ mod matching;
 pub mod models;
 mod ranked;
 pub mod recommend;
+pub mod relay;
 pub mod retrain;
 pub mod seams;
 mod search;

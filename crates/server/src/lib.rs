@@ -87,6 +87,9 @@ impl Application {
     /// Serves an engine that is already open (the demo's, after its run).
     pub async fn with_engine(engine: Engine, listen: SocketAddr, limits: Limits) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen).await.map_err(|source| ServerError::Bind { addr: listen, source })?;
+        if let Ok(addr) = listener.local_addr() {
+            engine.announce_address(addr.to_string());
+        }
         Ok(Self { listener, engine, limits })
     }
 

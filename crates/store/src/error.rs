@@ -23,6 +23,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A leader-only write carried a lease token below the highest the store
+    /// has seen for that lease: its holder lost the lease (see `sql/cluster.rs`).
+    #[error("lease {lease:?} token {token} is fenced off: the store has seen token {highest}")]
+    Fenced { lease: String, token: u64, highest: u64 },
     /// The shared commit of a group of SQLite writes failed: none of them is stored.
     #[error("the write was not stored: {0}")]
     Commit(String),

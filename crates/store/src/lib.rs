@@ -155,6 +155,8 @@ pub trait Store: Send + Sync {
     /// Records how far a consumer of the outbox (a node's persistent index)
     /// has read, so retention keeps what it has not passed.
     async fn record_consumer(&self, name: &str, position: i64) -> Result<(), StoreError>;
+    /// How far consumer `name` has read (`None`: never recorded).
+    async fn consumer_position(&self, name: &str) -> Result<Option<i64>, StoreError>;
     /// The newest event id retention has deleted (0: none): a consumer whose
     /// position is below it has missed events and must rebuild.
     async fn events_pruned_through(&self) -> Result<i64, StoreError>;
@@ -163,6 +165,26 @@ pub trait Store: Send + Sync {
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;
+
+    /// This store with every write fenced by `fence`: each write transaction
+    /// first checks that no higher token of the lease was seen (else
+    /// [`StoreError::Fenced`] and nothing changes) and records this one.
+    /// Leader-only jobs write through such a copy.
+    fn fenced(&self, fence: Fence) -> std::sync::Arc<dyn Store>;
+    /// The highest fencing token the store has seen for `lease` (0: none).
+    async fn fence_token(&self, lease: &str) -> Result<u64, StoreError>;
+    /// Records that `job` runs for `period` on `node` (with this store's
+    /// fence, if any, checked in the same transaction); `false` if that
+    /// period already ran on some node.
+    async fn claim_run(&self, job: &str, period: i64, node: &str) -> Result<bool, StoreError>;
+    /// The newest recorded run of every job.
+    async fn latest_runs(&self) -> Result<Vec<JobRun>, StoreError>;
+    /// Runs of `job` from `period` on, oldest first, at most `limit`.
+    async fn job_runs(&self, job: &str, from_period: i64, limit: u32) -> Result<Vec<JobRun>, StoreError>;
+    /// Records a heartbeat of `node` (its `last_seen` is the store's clock).
+    async fn heartbeat(&self, node: &NodeInfo) -> Result<(), StoreError>;
+    /// Nodes whose last heartbeat is at or after `since` (ms), by id.
+    async fn nodes(&self, since: i64) -> Result<Vec<NodeInfo>, StoreError>;
 
     /// Every demand matching `filter`, read page by page.
     async fn all_demands(&self, filter: &DemandFilter) -> Result<Vec<Demand>, StoreError> {

@@ -318,4 +318,43 @@ pub struct PruneReport {
     pub interactions: u64,
     pub jobs: u64,
     pub abandoned_jobs: u64,
+    /// Recorded runs of leader-only jobs.
+    pub job_runs: u64,
+    /// Nodes not seen for longer than `consumer_ttl`.
+    pub nodes: u64,
+}
+
+/// A lease and the fencing token its holder was granted. A store made
+/// [`Store::fenced`](crate::Store::fenced) with it checks, in every write
+/// transaction, that no higher token of the lease was seen, and records this
+/// one: a holder that lost its lease has its late writes refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub lease: String,
+    pub token: u64,
+}
+
+/// One recorded run of a leader-only job: a period runs once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobRun {
+    pub job: String,
+    /// The job's period index (run time / period length).
+    pub period: i64,
+    /// The fencing token it ran under (0: not fenced).
+    pub token: i64,
+    pub node: String,
+    pub started_at: i64,
+}
+
+/// A serving node as its heartbeats describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NodeInfo {
+    pub id: String,
+    /// Where the node listens, as it was started.
+    pub address: String,
+    pub version: String,
+    pub started_at: i64,
+    pub last_seen: i64,
 }

@@ -64,6 +64,9 @@ conformance!(
     retention_prunes_by_age_never_ahead_of_consumers,
     bulk_inserts_write_rows_and_events_in_order,
     concurrent_writers_with_failures_and_cancellations_keep_every_acknowledged_write,
+    a_fenced_off_holder_changes_nothing,
+    each_job_period_runs_once_across_racing_nodes,
+    heartbeats_list_live_nodes,
 );
 
 fn class(category: &str) -> Classification {
@@ -1013,4 +1016,104 @@ async fn concurrent_writers_with_failures_and_cancellations_keep_every_acknowled
     for i in 0..20 {
         offer(&s, &format!("after{i}"), 1).await;
     }
+}
+
+fn fence(token: u64) -> Fence {
+    Fence { lease: "wantloop.job.expiry".into(), token }
+}
+
+async fn a_fenced_off_holder_changes_nothing(s: S) {
+    let o = offer(&s, "bob", 2).await;
+    let d = demand(&s, "a", 1).await;
+    let mut p = proposal(o.id, 1);
+    p.ttl_ms = Some(1_000);
+    let m = s.propose_matches(d.id, &[p], None).await.unwrap().done().unwrap().matches.remove(0);
+    let due = m.expires_at.unwrap();
+    assert_eq!(s.fence_token("wantloop.job.expiry").await.unwrap(), 0);
+    // Holder 7 writes; then holder 9 takes over.
+    let old = s.fenced(fence(7));
+    assert!(old.claim_run("expiry", 1, "node-old").await.unwrap());
+    let new = s.fenced(fence(9));
+    assert!(new.claim_run("expiry", 2, "node-new").await.unwrap());
+    assert_eq!(s.fence_token("wantloop.job.expiry").await.unwrap(), 9);
+    let events = s.last_event_id().await.unwrap();
+    // The old holder's late writes are refused, in the transaction that
+    // would have changed something, and change nothing.
+    match old.expire_due(due).await {
+        Err(StoreError::Fenced { token: 7, highest: 9, .. }) => {}
+        other => panic!("a late holder's sweep must be refused, got {other:?}"),
+    }
+    assert!(matches!(old.claim_run("expiry", 3, "node-old").await, Err(StoreError::Fenced { .. })));
+    assert_eq!(s.get_match(m.id).await.unwrap().status, MatchStatus::Proposed);
+    assert_eq!(s.last_event_id().await.unwrap(), events, "no event written");
+    assert_eq!(s.job_runs("expiry", 0, 10).await.unwrap().len(), 2);
+    // The current holder writes; a repeated token (a renewal) is accepted.
+    assert_eq!(new.expire_due(due).await.unwrap().matches_expired, 1);
+    assert_eq!(s.get_offer(o.id).await.unwrap().reserved, 0);
+    assert!(new.claim_run("expiry", 3, "node-new").await.unwrap());
+    // Another lease's fence is separate; unfenced writes are not checked.
+    let other = s.fenced(Fence { lease: "wantloop.job.retention".into(), token: 1 });
+    assert!(other.claim_run("retention", 1, "node-old").await.unwrap());
+    demand(&s, "b", 1).await;
+}
+
+async fn each_job_period_runs_once_across_racing_nodes(s: S) {
+    // Eight nodes race for each of five periods; a period runs once.
+    let mut tasks = Vec::new();
+    for node in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut won = Vec::new();
+            for period in 100..105 {
+                if s.claim_run("allocate", period, &format!("node-{node}")).await.unwrap() {
+                    won.push(period);
+                }
+            }
+            won
+        }));
+    }
+    let mut won: Vec<i64> = Vec::new();
+    for t in tasks {
+        won.extend(t.await.unwrap());
+    }
+    won.sort_unstable();
+    assert_eq!(won, vec![100, 101, 102, 103, 104]);
+    let runs = s.job_runs("allocate", 0, 100).await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.period).collect::<Vec<_>>(), won);
+    s.claim_run("expiry", 7, "node-1").await.unwrap();
+    let latest = s.latest_runs().await.unwrap();
+    assert_eq!(
+        latest.iter().map(|r| (r.job.as_str(), r.period)).collect::<Vec<_>>(),
+        [("allocate", 104), ("expiry", 7)]
+    );
+    // Retention removes runs older than the finished-job age.
+    let later = wantloop_core::time::now_ms() + 10_000;
+    let report = s
+        .prune(&RetentionPolicy { now: later, finished_jobs: Some(1_000), consumer_ttl: 60_000, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(report.job_runs, 6);
+    assert!(s.latest_runs().await.unwrap().is_empty());
+}
+
+async fn heartbeats_list_live_nodes(s: S) {
+    let node = |id: &str| NodeInfo {
+        id: id.into(),
+        address: "127.0.0.1:8080".into(),
+        version: "0.1.0".into(),
+        started_at: 1,
+        last_seen: 0,
+    };
+    let before = wantloop_core::time::now_ms();
+    s.heartbeat(&node("b")).await.unwrap();
+    s.heartbeat(&node("a")).await.unwrap();
+    s.heartbeat(&NodeInfo { address: "127.0.0.1:9090".into(), ..node("a") }).await.unwrap();
+    let live = s.nodes(before).await.unwrap();
+    assert_eq!(live.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(live[0].address, "127.0.0.1:9090", "a heartbeat updates the node");
+    assert!(live.iter().all(|n| n.last_seen >= before && n.started_at == 1));
+    let far = wantloop_core::time::now_ms() + 120_000;
+    assert!(s.nodes(far).await.unwrap().is_empty(), "nodes not seen since are not listed");
+    let report = s.prune(&RetentionPolicy { now: far, consumer_ttl: 60_000, ..Default::default() }).await.unwrap();
+    assert_eq!(report.nodes, 2);
 }

@@ -2,11 +2,13 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use wantloop_engine::{InteractionWeights, JobsConfig, MatchConfig, RetentionConfig, RetrainConfig};
-use wantloop_server::{Application, Limits, ServerConfig};
+use wantloop_engine::seams::Seams;
+use wantloop_engine::{Engine, InteractionWeights, JobsConfig, MatchConfig, RetentionConfig, RetrainConfig};
+use wantloop_server::{Application, Limits};
 
 use crate::StoreArgs;
 
@@ -58,6 +60,48 @@ pub struct Args {
     /// Do not run the retraining schedule in this process.
     #[arg(long, env = "WANTLOOP_NO_RETRAIN", value_parser = clap::builder::BoolishValueParser::new())]
     no_retrain: bool,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// The shared services of a scaled-out deployment; without them the
+/// in-process implementations serve (see the README's "Scaling out").
+#[derive(clap::Args)]
+pub struct ClusterArgs {
+    /// Redis for the shared cache and the leases of leader-only jobs
+    /// (redis://host:port[/db]).
+    #[arg(long, env = "WANTLOOP_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Prefix of every key wantloop writes to Redis, so that several
+    /// deployments can share one.
+    #[arg(long, env = "WANTLOOP_REDIS_PREFIX", default_value = "wantloop:")]
+    redis_prefix: String,
+    /// NATS with JetStream for the event stream (the outbox relay) and
+    /// announcements between nodes, nats://host:port.
+    #[arg(long, env = "WANTLOOP_NATS_URL")]
+    nats_url: Option<String>,
+    /// Prefix of every subject wantloop uses on NATS.
+    #[arg(long, env = "WANTLOOP_NATS_PREFIX", default_value = "wantloop.")]
+    nats_prefix: String,
+}
+
+impl ClusterArgs {
+    /// The seams these settings name, connected and answering.
+    async fn seams(&self) -> anyhow::Result<Seams> {
+        let mut seams = Seams::in_process();
+        if let Some(url) = &self.redis_url {
+            let conn = wantloop_cluster::connect_redis(url).await.context("--redis-url")?;
+            let prefix = &self.redis_prefix;
+            seams.cache = Arc::new(wantloop_cluster::RedisCache::new(conn.clone(), format!("{prefix}cache:")));
+            seams.lease = Arc::new(wantloop_cluster::RedisLease::new(conn, prefix.clone()));
+        }
+        if let Some(url) = &self.nats_url {
+            let client = wantloop_cluster::connect_nats(url).await.context("--nats-url")?;
+            let bus = wantloop_cluster::NatsBus::new(client, self.nats_prefix.clone()).await.context("--nats-url")?;
+            seams.bus = Arc::new(bus);
+        }
+        Ok(seams)
+    }
 }
 
 /// The server's limits (see the README's "Limits" section).
@@ -174,9 +218,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         retrain_scheduler: !args.no_retrain,
         retention: args.retention.config()?,
     };
-    let app = Application::build(ServerConfig { listen: args.listen, engine, limits: args.limits.limits()? })
-        .await
-        .context("cannot start the server")?;
+    let limits = args.limits.limits()?;
+    let seams = args.cluster.seams().await?;
+    let engine = Engine::open_with_seams(&engine, seams).await.context("cannot start the server")?;
+    let app = Application::with_engine(engine, args.listen, limits).await.context("cannot start the server")?;
     serve(app).await?;
     Ok(ExitCode::SUCCESS)
 }

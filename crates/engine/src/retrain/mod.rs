@@ -174,7 +174,7 @@ pub(crate) async fn scheduler(engine: Engine) {
     let mut tick = tokio::time::interval(config.check_every);
     loop {
         tick.tick().await;
-        if !engine.lead("retrain", config.check_every).await {
+        if engine.lead("retrain", config.check_every).await.is_none() {
             continue;
         }
         match recommender::due(store.as_ref(), &config).await {

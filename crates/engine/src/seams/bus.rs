@@ -13,8 +13,25 @@ use super::SeamError;
 #[async_trait]
 pub trait Bus: Send + Sync {
     async fn publish(&self, subject: &str, payload: Vec<u8>) -> Result<(), SeamError>;
-    /// Messages published on `subject` from now on.
-    fn subscribe(&self, subject: &str) -> Box<dyn Subscription>;
+    /// Messages published on `subject` from when this returns. A subject
+    /// ending in `.>` takes every subject under it where the bus supports
+    /// wildcards (`durable` ones do).
+    async fn subscribe(&self, subject: &str) -> Result<Box<dyn Subscription>, SeamError>;
+    /// Whether messages reach other processes and `publish_durable` stores
+    /// them (the outbox relay runs only on such a bus).
+    fn durable(&self) -> bool {
+        false
+    }
+    /// Publishes `(subject, id, payload)` messages in order and returns once
+    /// the bus has stored every one; a message whose id the bus saw lately is
+    /// stored once (a relay that repeats itself after a failover). Plain
+    /// `publish` where nothing is stored.
+    async fn publish_durable(&self, messages: &[(String, String, Vec<u8>)]) -> Result<(), SeamError> {
+        for (subject, _, payload) in messages {
+            self.publish(subject, payload.clone()).await?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -47,8 +64,8 @@ impl Bus for InProcessBus {
         Ok(())
     }
 
-    fn subscribe(&self, subject: &str) -> Box<dyn Subscription> {
-        Box::new(BroadcastSubscription(self.sender(subject).subscribe()))
+    async fn subscribe(&self, subject: &str) -> Result<Box<dyn Subscription>, SeamError> {
+        Ok(Box::new(BroadcastSubscription(self.sender(subject).subscribe())))
     }
 }
 

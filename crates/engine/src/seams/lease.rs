@@ -20,8 +20,18 @@ pub struct LeaseGrant {
 #[async_trait]
 pub trait Lease: Send + Sync {
     /// Takes `name` for `holder` for `ttl`, or renews it if `holder` has it.
-    /// `None` while another holder's lease is live.
-    async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<Option<LeaseGrant>, SeamError>;
+    /// `None` while another holder's lease is live. A new grant's token is
+    /// larger than `floor` and than every token granted before: the caller
+    /// passes the highest token its store has seen, so a lease service that
+    /// lost its counter (a Redis restart) never hands out a token the store
+    /// would refuse.
+    async fn acquire(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        floor: u64,
+    ) -> Result<Option<LeaseGrant>, SeamError>;
     /// Gives `name` up if `holder` has it (compare-and-delete); otherwise nothing.
     async fn release(&self, name: &str, holder: &str) -> Result<(), SeamError>;
     /// The current holder and token of `name`, if its lease is live.
@@ -42,7 +52,13 @@ pub struct InProcessLease {
 
 #[async_trait]
 impl Lease for InProcessLease {
-    async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<Option<LeaseGrant>, SeamError> {
+    async fn acquire(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+        floor: u64,
+    ) -> Result<Option<LeaseGrant>, SeamError> {
         let now = Instant::now();
         let mut guard = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (counter, leases) = &mut *guard;
@@ -53,7 +69,7 @@ impl Lease for InProcessLease {
                 Ok(Some(LeaseGrant { token: h.token }))
             }
             _ => {
-                *counter += 1;
+                *counter = (*counter).max(floor) + 1;
                 leases.insert(name.to_string(), Held { holder: holder.to_string(), token: *counter, until: now + ttl });
                 Ok(Some(LeaseGrant { token: *counter }))
             }

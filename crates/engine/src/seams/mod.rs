@@ -1,12 +1,14 @@
 //! The seams that switch the embedded profile for the scale-out one: a shared
 //! [`Cache`], an event [`Bus`] and a [`Lease`] (the distributed lock). Each is
-//! a trait so that the engine never names an implementation; today each has an
-//! in-process implementation, and Redis / NATS JetStream implementations plug
-//! in behind the same traits. `tests/seams.rs` is the one conformance suite
-//! every implementation must pass.
+//! a trait so that the engine never names an implementation: the in-process
+//! ones live here, the Redis and NATS ones in `wantloop-cluster`, and
+//! `conformance` (feature `testing`) is the one suite per seam that every
+//! implementation must pass.
 
 mod bus;
 mod cache;
+#[cfg(feature = "testing")]
+pub mod conformance;
 mod lease;
 
 pub use bus::{Bus, InProcessBus, Subscription};

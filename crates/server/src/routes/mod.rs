@@ -69,6 +69,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(models::retrain))
         .routes(routes!(system::events))
         .routes(routes!(system::stats))
+        .routes(routes!(system::cluster))
         .routes(routes!(system::allocate))
         .routes(routes!(system::job))
         .routes(routes!(system::healthz))

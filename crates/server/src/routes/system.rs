@@ -90,6 +90,13 @@ pub struct SearchStats {
     pub undecodable_events: u64,
 }
 
+/// The cluster as this node sees it: live nodes (heartbeats), each
+/// leader-only job's lease holder and fencing token, its last and next run.
+#[utoipa::path(get, path = "/v1/cluster", tag = "system", responses((status = 200, body = wantloop_engine::cluster::ClusterStatus)))]
+pub async fn cluster(State(s): State<AppState>) -> Result<Json<wantloop_engine::cluster::ClusterStatus>, ApiError> {
+    Ok(Json(s.engine.cluster().await?))
+}
+
 /// Counts of demands, offers and matches by state, and the search index's counters.
 #[utoipa::path(get, path = "/v1/stats", tag = "system", responses((status = 200, body = ServerStats)))]
 pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiError> {

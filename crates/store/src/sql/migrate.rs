@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (6, "retention", include_str!("../../migrations/sqlite/0006_retention.sql")),
     (7, "events_by_kind", include_str!("../../migrations/sqlite/0007_events_by_kind.sql")),
     (8, "expiry_index", include_str!("../../migrations/sqlite/0008_expiry_index.sql")),
+    (9, "cluster", include_str!("../../migrations/sqlite/0009_cluster.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -29,6 +30,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "retention", include_str!("../../migrations/postgres/0006_retention.sql")),
     (7, "events_by_kind", include_str!("../../migrations/postgres/0007_events_by_kind.sql")),
     (8, "expiry_index", include_str!("../../migrations/postgres/0008_expiry_index.sql")),
+    (9, "cluster", include_str!("../../migrations/postgres/0009_cluster.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@
 mod args;
 mod bulk;
 mod checkpoint;
+mod cluster;
 mod demands;
 mod group;
 mod idempotency;
@@ -73,7 +74,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 use wantloop_core::time::now_ms;
 
 use crate::error::StoreError;
-use crate::model::{Backend, IdemKey, Outcome};
+use crate::model::{Backend, Fence, IdemKey, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -115,6 +116,9 @@ pub struct SqlStore {
     group: Option<Arc<GroupCommit>>,
     /// SQLite's background WAL checkpoint (`checkpoint.rs`).
     _checkpointer: Option<Arc<checkpoint::Checkpointer>>,
+    /// Set on a copy made by `Store::fenced`: every write transaction
+    /// checks and records it first (`cluster.rs`).
+    fence: Option<Arc<Fence>>,
 }
 
 /// Where a write transaction runs: its own PostgreSQL transaction, or a
@@ -201,7 +205,7 @@ impl SqlStore {
         migrate::run(&pool, dialect).await?;
         let group = (dialect == Dialect::Sqlite).then(|| Arc::new(GroupCommit::default()));
         let _checkpointer = (dialect == Dialect::Sqlite).then(|| checkpoint::start(pool.clone()));
-        Ok(Self { pool, dialect, group, _checkpointer })
+        Ok(Self { pool, dialect, group, _checkpointer, fence: None })
     }
 
     pub(crate) fn backend(&self) -> Backend {
@@ -220,7 +224,20 @@ impl SqlStore {
             Some(group) => TxConn::Group(group.begin(&self.pool).await?),
             None => TxConn::Own(self.pool.begin().await?),
         };
-        Ok(WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new() })
+        let mut w = WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new() };
+        if let Some(fence) = &self.fence {
+            cluster::check(&mut w, fence).await?;
+        }
+        Ok(w)
+    }
+
+    /// This store, its writes fenced by `fence` (see [`Store::fenced`]).
+    pub(crate) fn with_fence(&self, fence: Fence) -> Self {
+        Self { fence: Some(Arc::new(fence)), ..self.clone() }
+    }
+
+    pub(crate) fn fence(&self) -> Option<&Fence> {
+        self.fence.as_deref()
     }
 
     /// Commits a write transaction, first storing the response for the

@@ -45,7 +45,14 @@ pub(crate) async fn prune(store: &SqlStore, p: &RetentionPolicy) -> Result<Prune
         let condition = "status <> 'running' AND created_at < $1";
         report.jobs =
             in_batches(store, Batch::Rows { table: "jobs", key: "id", condition, value: p.now - age }).await?;
+        // Leader-only jobs' runs go at the age finished jobs go.
+        let runs =
+            Batch::Rows { table: "job_runs", key: "started_at", condition: "started_at < $1", value: p.now - age };
+        report.job_runs = in_batches(store, runs).await?;
     }
+    // A node gone for longer than a consumer may be is no longer listed.
+    let gone = Batch::Rows { table: "nodes", key: "id", condition: "last_seen < $1", value: p.now - p.consumer_ttl };
+    report.nodes = in_batches(store, gone).await?;
     Ok(report)
 }
 

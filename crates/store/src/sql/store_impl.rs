@@ -9,7 +9,8 @@ use wantloop_core::{
 };
 
 use super::{
-    SqlStore, bulk, demands, interactions, jobs, matches, models, offers, outbox, retention, review, stats, write_tx,
+    SqlStore, bulk, cluster, demands, interactions, jobs, matches, models, offers, outbox, retention, review, stats,
+    write_tx,
 };
 use crate::Store;
 use crate::error::StoreError;
@@ -256,8 +257,47 @@ impl Store for SqlStore {
         write_tx!(self, None, |w| retention::record_consumer(w, name, position).await).map(|_| ())
     }
 
+    async fn consumer_position(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT position FROM consumers WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(p,)| p))
+    }
+
     async fn events_pruned_through(&self) -> Result<i64, StoreError> {
         retention::pruned_through(self.pool()).await
+    }
+
+    fn fenced(&self, fence: Fence) -> std::sync::Arc<dyn Store> {
+        std::sync::Arc::new(self.with_fence(fence))
+    }
+
+    async fn fence_token(&self, lease: &str) -> Result<u64, StoreError> {
+        cluster::highest(self.pool(), lease).await
+    }
+
+    async fn claim_run(&self, job: &str, period: i64, node: &str) -> Result<bool, StoreError> {
+        let fence = self.fence().cloned();
+        let out = write_tx!(self, None, |w| cluster::claim_run(w, fence.as_ref(), job, period, node).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn latest_runs(&self) -> Result<Vec<JobRun>, StoreError> {
+        cluster::latest_runs(self.pool()).await
+    }
+
+    async fn job_runs(&self, job: &str, from_period: i64, limit: u32) -> Result<Vec<JobRun>, StoreError> {
+        cluster::runs_of(self.pool(), job, from_period, limit.clamp(1, 10_000)).await
+    }
+
+    async fn heartbeat(&self, node: &NodeInfo) -> Result<(), StoreError> {
+        write_tx!(self, None, |w| cluster::heartbeat(w, node).await)?;
+        Ok(())
+    }
+
+    async fn nodes(&self, since: i64) -> Result<Vec<NodeInfo>, StoreError> {
+        cluster::nodes(self.pool(), since).await
     }
 
     async fn prune(&self, p: &RetentionPolicy) -> Result<PruneReport, StoreError> {
