@@ -69,6 +69,8 @@ impl DemandRecord {
             max_distance_km: self.max_distance_km,
             quantity: self.quantity,
             expires_in_hours: self.expires_in_hours,
+            // Import stores demands; matching them is a separate step.
+            auto_match: None,
         })
     }
 

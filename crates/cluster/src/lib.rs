@@ -1,5 +1,6 @@
 //! The scale-out implementations of the engine's seams (`wantloop_engine::seams`):
-//! a Redis cache, a Redis lease with fencing tokens, and a NATS bus. They live in their own
+//! a Redis cache, a Redis lease with fencing tokens, a NATS bus and a
+//! JetStream work queue. They live in their own
 //! crate so that the embedded profile (one binary, no services) builds and
 //! links none of the network clients' machinery into the engine, and so that
 //! the engine never names an implementation. Each passes the seam's one
@@ -7,6 +8,7 @@
 //! in-process implementations do.
 
 mod nats_bus;
+mod nats_queue;
 mod redis_cache;
 mod redis_conn;
 mod redis_lease;
@@ -14,6 +16,7 @@ mod redis_lease;
 pub mod testing;
 
 pub use nats_bus::{NatsBus, connect_nats};
+pub use nats_queue::NatsQueue;
 pub use redis_cache::RedisCache;
 pub use redis_conn::{RedisConn, connect_redis};
 pub use redis_lease::RedisLease;

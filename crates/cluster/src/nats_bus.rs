@@ -95,11 +95,16 @@ impl NatsBus {
     }
 }
 
-/// A stream name from a subject prefix: stream names allow no dots.
-fn stream_name(prefix: &str) -> String {
+/// The base of stream and consumer names for a subject prefix: JetStream
+/// names allow no dots.
+pub(crate) fn stream_base(prefix: &str) -> String {
     let base: String =
         prefix.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
-    format!("{}_EVENTS", base.trim_matches('_'))
+    base.trim_matches('_').to_string()
+}
+
+fn stream_name(prefix: &str) -> String {
+    format!("{}_EVENTS", stream_base(prefix))
 }
 
 fn unavailable(e: impl std::fmt::Display) -> SeamError {

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use wantloop_cluster::{NatsBus, testing};
+use wantloop_cluster::{NatsBus, NatsQueue, testing};
+use wantloop_engine::seams::WorkQueue;
 use wantloop_core::OfferInput;
 use wantloop_engine::relay::{RELAY, relay_pending};
 use wantloop_engine::seams::{Bus, conformance};
@@ -26,6 +27,38 @@ async fn nats_bus_conforms() {
     let bus = NatsBus::new(client, prefix()).await.unwrap();
     conformance::bus(&bus).await;
     bus.delete_stream().await.unwrap();
+}
+
+#[tokio::test]
+async fn nats_queue_conforms() {
+    let Some(client) = nats().await else { return };
+    let ack_wait = Duration::from_secs(1);
+    let queue = NatsQueue::new(client, prefix(), ack_wait).await.unwrap();
+    conformance::queue(&queue, ack_wait).await;
+    queue.delete_stream().await.unwrap();
+}
+
+/// Two nodes share a kind's queue: each item goes to one of them.
+#[tokio::test]
+async fn nodes_share_one_queue_and_each_item_goes_to_one() {
+    let (Some(a), Some(b)) = (nats().await, nats().await) else { return };
+    let p = prefix();
+    let a = NatsQueue::new(a, p.clone(), Duration::from_secs(30)).await.unwrap();
+    let b = NatsQueue::new(b, p, Duration::from_secs(30)).await.unwrap();
+    for i in 0..10u8 {
+        a.push("match", vec![i]).await.unwrap();
+    }
+    let mut taken = Vec::new();
+    for n in 0..10 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let d = node.pull("match", Duration::from_secs(2)).await.unwrap().expect("an item for each pull");
+        taken.push(d.item()[0]);
+        d.ack().await.unwrap();
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, (0..10).collect::<Vec<u8>>());
+    assert!(b.pull("match", Duration::from_secs(1)).await.unwrap().is_none());
+    a.delete_stream().await.unwrap();
 }
 
 /// Two nodes, each with its own connection: what one publishes, the other

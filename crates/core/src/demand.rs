@@ -130,6 +130,9 @@ pub struct DemandInput {
     pub quantity: Option<i64>,
     /// The demand expires this many hours after creation (default: never).
     pub expires_in_hours: Option<f64>,
+    /// Queue a match of the new demand as a job that any node may take
+    /// (the response's `Link` header names it). Not stored with the demand.
+    pub auto_match: Option<bool>,
 }
 
 /// A validated demand, ready to be stored.

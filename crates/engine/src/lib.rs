@@ -18,6 +18,7 @@ mod error;
 pub mod indexer;
 mod intake;
 mod jobs;
+pub mod match_jobs;
 mod matching;
 pub mod models;
 mod ranked;

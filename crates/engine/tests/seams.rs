@@ -2,7 +2,9 @@
 //! against the in-process implementations; `wantloop-cluster` runs the same
 //! suites against Redis and NATS.
 
-use wantloop_engine::seams::{InProcessBus, InProcessCache, InProcessLease, conformance};
+use std::time::Duration;
+
+use wantloop_engine::seams::{InProcessBus, InProcessCache, InProcessLease, InProcessQueue, conformance};
 
 #[tokio::test]
 async fn in_process_cache() {
@@ -17,4 +19,9 @@ async fn in_process_lease() {
 #[tokio::test]
 async fn in_process_bus() {
     conformance::bus(&InProcessBus::default()).await;
+}
+
+#[tokio::test]
+async fn in_process_queue() {
+    conformance::queue(&InProcessQueue::default(), Duration::ZERO).await;
 }

@@ -12,6 +12,7 @@
 mod admission;
 mod extract;
 mod jobs;
+mod match_queue;
 mod paging;
 pub mod problem;
 mod reply;
@@ -108,8 +109,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let jobs = self.engine.start_jobs();
+        let workers = match_queue::start_workers(&self.engine);
         let app = routes::router(self.engine, self.limits).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        workers.iter().for_each(tokio::task::JoinHandle::abort);
         drop(jobs);
         result.map_err(ServerError::from)
     }

@@ -76,8 +76,8 @@ pub struct ClusterArgs {
     /// deployments can share one.
     #[arg(long, env = "WANTLOOP_REDIS_PREFIX", default_value = "wantloop:")]
     redis_prefix: String,
-    /// NATS with JetStream for the event stream (the outbox relay) and
-    /// announcements between nodes, nats://host:port.
+    /// NATS with JetStream for the event stream (the outbox relay), the
+    /// work queue of match jobs and announcements between nodes, nats://host:port.
     #[arg(long, env = "WANTLOOP_NATS_URL")]
     nats_url: Option<String>,
     /// Prefix of every subject wantloop uses on NATS.
@@ -97,8 +97,14 @@ impl ClusterArgs {
         }
         if let Some(url) = &self.nats_url {
             let client = wantloop_cluster::connect_nats(url).await.context("--nats-url")?;
-            let bus = wantloop_cluster::NatsBus::new(client, self.nats_prefix.clone()).await.context("--nats-url")?;
+            let prefix = &self.nats_prefix;
+            let bus = wantloop_cluster::NatsBus::new(client.clone(), prefix.clone()).await.context("--nats-url")?;
             seams.bus = Arc::new(bus);
+            // A match job not acknowledged within 30 s (its node died) is delivered again.
+            let queue = wantloop_cluster::NatsQueue::new(client, prefix.clone(), Duration::from_secs(30))
+                .await
+                .context("--nats-url")?;
+            seams.queue = Arc::new(queue);
         }
         Ok(seams)
     }

@@ -174,16 +174,17 @@ pub(crate) async fn scheduler(engine: Engine) {
     let mut tick = tokio::time::interval(config.check_every);
     loop {
         tick.tick().await;
-        if engine.lead("retrain", config.check_every).await.is_none() {
-            continue;
-        }
+        // Training writes (labels, the model, its activation) go through the
+        // store fenced by this node's lease: a node that lost the lease
+        // while training cannot activate what it trained.
+        let Some(fenced) = engine.lead("retrain", config.check_every).await else { continue };
         match recommender::due(store.as_ref(), &config).await {
-            Ok(true) => report("recommender", engine.retrain_recommender("auto").await),
+            Ok(true) => report("recommender", engine.retrain_recommender_through(fenced.as_ref(), "auto").await),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "recommender retraining check failed"),
         }
         match classifier::due(store.as_ref(), &config).await {
-            Ok(true) => report("classifier", engine.retrain_classifier().await),
+            Ok(true) => report("classifier", engine.retrain_classifier_through(fenced.as_ref()).await),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "classifier retraining check failed"),
         }
@@ -206,12 +207,18 @@ impl Engine {
     /// if it was activated. One run at a time per process: a second caller
     /// gets [`EngineError::Busy`] instead of a second training.
     pub async fn retrain_classifier(&self) -> Result<RetrainOutcome, EngineError> {
+        self.retrain_classifier_through(self.store.as_ref()).await
+    }
+
+    /// [`Engine::retrain_classifier`], writing through `store` (a fenced one
+    /// when the scheduler runs it).
+    async fn retrain_classifier_through(&self, store: &dyn Store) -> Result<RetrainOutcome, EngineError> {
         let _only = self
             .retraining
             .classifier
             .try_lock()
             .map_err(|_| EngineError::Busy("a classifier retrain is already running"))?;
-        let out = classifier::retrain(self.store.as_ref(), &self.config.retrain).await?;
+        let out = classifier::retrain(store, &self.config.retrain).await?;
         self.refresh_models().await?;
         Ok(out)
     }
@@ -219,12 +226,18 @@ impl Engine {
     /// Retrains the recommender now with model kind `kind` (`auto`, `ease`, …;
     /// see `recommender.rs`) and serves the result if it was activated.
     pub async fn retrain_recommender(&self, kind: &str) -> Result<RetrainOutcome, EngineError> {
+        self.retrain_recommender_through(self.store.as_ref(), kind).await
+    }
+
+    /// [`Engine::retrain_recommender`], writing through `store` (a fenced one
+    /// when the scheduler runs it).
+    async fn retrain_recommender_through(&self, store: &dyn Store, kind: &str) -> Result<RetrainOutcome, EngineError> {
         let _only = self
             .retraining
             .recommender
             .try_lock()
             .map_err(|_| EngineError::Busy("a recommender retrain is already running"))?;
-        let out = recommender::retrain(self.store.as_ref(), kind, &self.config.retrain).await?;
+        let out = recommender::retrain(store, kind, &self.config.retrain).await?;
         self.refresh_models().await?;
         Ok(out)
     }

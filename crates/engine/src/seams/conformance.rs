@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Bus, Cache, Lease};
+use super::{Bus, Cache, Lease, WorkQueue};
 
 pub async fn cache(cache: &dyn Cache) {
     let before = cache.stats();
@@ -76,4 +76,42 @@ pub async fn bus(bus: &dyn Bus) {
     }
     let m = tokio::time::timeout(Duration::from_secs(5), other.next()).await.expect("delivered");
     assert_eq!(m, Some(b"t".to_vec()), "subjects are separate");
+}
+
+/// `redelivery` is how long an item whose delivery was dropped without an
+/// acknowledgement may take to come back (the queue's acknowledgement wait).
+pub async fn queue(queue: &dyn WorkQueue, redelivery: Duration) {
+    let short = Duration::from_millis(200);
+    assert!(queue.pull("empty", short).await.unwrap().is_none(), "an empty queue answers after the wait");
+    for i in 0..3u8 {
+        queue.push("match", vec![i]).await.unwrap();
+    }
+    queue.push("other", b"o".to_vec()).await.unwrap();
+    let first = queue.pull("match", short).await.unwrap().expect("queued");
+    assert_eq!(first.item(), [0]);
+    first.ack().await.unwrap();
+    let second = queue.pull("match", short).await.unwrap().expect("queued");
+    assert_eq!(second.item(), [1]);
+    second.retry().await.unwrap();
+    let again = queue.pull("match", Duration::from_secs(5)).await.unwrap().expect("handed back");
+    assert_eq!(again.item(), [1], "an item handed back is delivered again");
+    again.ack().await.unwrap();
+    let third = queue.pull("match", short).await.unwrap().expect("queued");
+    assert_eq!(third.item(), [2]);
+    drop(third); // a consumer that died before acknowledging
+    let redelivered = queue.pull("match", redelivery + Duration::from_secs(5)).await.unwrap().expect("redelivered");
+    assert_eq!(redelivered.item(), [2], "an unacknowledged item comes back");
+    redelivered.ack().await.unwrap();
+    assert!(queue.pull("match", redelivery + short).await.unwrap().is_none(), "acknowledged items are gone");
+    let other = queue.pull("other", short).await.unwrap().expect("kinds are separate queues");
+    assert_eq!(other.item(), b"o");
+    other.ack().await.unwrap();
+    // A pull waiting on an empty queue takes what is pushed meanwhile.
+    let (pulled, ()) = tokio::join!(queue.pull("late", Duration::from_secs(5)), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        queue.push("late", b"l".to_vec()).await.unwrap();
+    });
+    let late = pulled.unwrap().expect("woken by the push");
+    assert_eq!(late.item(), b"l");
+    late.ack().await.unwrap();
 }

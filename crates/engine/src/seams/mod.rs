@@ -1,5 +1,6 @@
 //! The seams that switch the embedded profile for the scale-out one: a shared
-//! [`Cache`], an event [`Bus`] and a [`Lease`] (the distributed lock). Each is
+//! [`Cache`], an event [`Bus`], a [`Lease`] (the distributed lock) and a
+//! [`WorkQueue`]. Each is
 //! a trait so that the engine never names an implementation: the in-process
 //! ones live here, the Redis and NATS ones in `wantloop-cluster`, and
 //! `conformance` (feature `testing`) is the one suite per seam that every
@@ -10,10 +11,12 @@ mod cache;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod lease;
+mod queue;
 
 pub use bus::{Bus, InProcessBus, Subscription};
 pub use cache::{Cache, CacheStats, InProcessCache};
 pub use lease::{InProcessLease, Lease, LeaseGrant};
+pub use queue::{Delivery, InProcessQueue, WorkQueue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeamError {
@@ -21,12 +24,13 @@ pub enum SeamError {
     Unavailable { seam: &'static str, reason: String },
 }
 
-/// The three seams an engine runs with.
+/// The seams an engine runs with.
 #[derive(Clone)]
 pub struct Seams {
     pub cache: std::sync::Arc<dyn Cache>,
     pub bus: std::sync::Arc<dyn Bus>,
     pub lease: std::sync::Arc<dyn Lease>,
+    pub queue: std::sync::Arc<dyn WorkQueue>,
 }
 
 impl Seams {
@@ -36,6 +40,7 @@ impl Seams {
             cache: std::sync::Arc::new(InProcessCache::new(64 * 1024 * 1024)),
             bus: std::sync::Arc::new(InProcessBus::default()),
             lease: std::sync::Arc::new(InProcessLease::default()),
+            queue: std::sync::Arc::new(InProcessQueue::default()),
         }
     }
 }

@@ -2,17 +2,18 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use wantloop_core::demand::DemandInput;
 use wantloop_core::{Demand, DemandStatus, values::Category};
-use wantloop_store::{DemandFilter, Proposal};
+use wantloop_store::{DemandFilter, Outcome, Proposal};
 
-use crate::AppState;
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
+use crate::{AppState, jobs, match_queue};
 use wantloop_engine::ScoredOffer;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -29,16 +30,31 @@ pub struct DemandQuery {
 /// Post a demand. Without a category it is classified from its text.
 #[utoipa::path(post, path = "/v1/demands", tag = "demands", request_body = DemandInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
-    responses((status = 201, body = Demand), (status = 422, body = Problem), (status = 400, body = Problem)))]
+    responses((status = 201, body = Demand, headers(("Link" = String, description = "With `auto_match`: `</v1/jobs/{id}>; rel=\"match-job\"`, the queued match job"))),
+        (status = 422, body = Problem), (status = 400, body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
     idem: Idempotency,
     body: JsonBody<DemandInput>,
-) -> Result<Reply<Demand>, ApiError> {
+) -> Result<Response, ApiError> {
     let d = body.value.parse()?;
     let key = idem.for_request(&body.raw, StatusCode::CREATED);
     let out = s.engine.create_demand(&d, key.as_ref()).await?;
-    Ok(Reply::created("/v1/demands", out, |d| d.id))
+    // A new demand asked to be matched: queue it; `Link` names the job (a
+    // replayed request queued its job the first time).
+    let queued = match &out {
+        Outcome::Done(demand) if body.value.auto_match == Some(true) => {
+            Some(match_queue::queue(&s.engine, demand.id, None).await?.0)
+        }
+        _ => None,
+    };
+    let mut resp = Reply::created("/v1/demands", out, |d| d.id).into_response();
+    if let Some(job) = queued
+        && let Ok(link) = HeaderValue::from_str(&format!("</v1/jobs/{}>; rel=\"match-job\"", job.id))
+    {
+        resp.headers_mut().insert(header::LINK, link);
+    }
+    Ok(resp)
 }
 
 #[utoipa::path(get, path = "/v1/demands", tag = "demands", params(DemandQuery),
@@ -78,18 +94,40 @@ pub async fn cancel(
     Ok(Reply::from_outcome(StatusCode::OK, out))
 }
 
-/// Propose the best feasible offers for this demand and reserve their units.
-#[utoipa::path(post, path = "/v1/demands/{id}/match", tag = "demands", params(("id" = i64, Path)),
-    responses((status = 200, body = Proposal), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MatchQuery {
+    /// `true`: queue the match as a job that any node may take, and answer
+    /// 202 with the job (poll `Location`) instead of waiting for it.
+    #[serde(rename = "async")]
+    #[param(rename = "async")]
+    run_async: Option<String>,
+}
+
+/// Propose the best feasible offers for this demand and reserve their units
+/// (now, or as a queued job with `?async=true`).
+#[utoipa::path(post, path = "/v1/demands/{id}/match", tag = "demands", params(("id" = i64, Path), MatchQuery),
+    responses((status = 200, body = Proposal), (status = 202, body = wantloop_store::Job),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn match_demand(
     State(s): State<AppState>,
     IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<MatchQuery>,
     idem: Idempotency,
     body: OptionalJsonBody<serde_json::Value>,
-) -> Result<Reply<Proposal>, ApiError> {
+) -> Result<Response, ApiError> {
+    let queued = match q.run_async.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_field("async", "must be true or false")),
+    };
+    if queued {
+        let key = idem.for_request(&body.raw, StatusCode::ACCEPTED);
+        let (job, replayed) = match_queue::queue(&s.engine, id, key.as_ref()).await?;
+        return Ok(jobs::answer(job, replayed));
+    }
     let key = idem.for_request(&body.raw, StatusCode::OK);
     let out = s.engine.match_demand(id, key.as_ref()).await?;
-    Ok(Reply::from_outcome(StatusCode::OK, out))
+    Ok(Reply::from_outcome(StatusCode::OK, out).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
