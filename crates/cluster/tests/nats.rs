@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use wantloop_cluster::{NatsBus, NatsQueue, testing};
-use wantloop_engine::seams::WorkQueue;
 use wantloop_core::OfferInput;
 use wantloop_engine::relay::{RELAY, relay_pending};
+use wantloop_engine::seams::WorkQueue;
 use wantloop_engine::seams::{Bus, conformance};
 use wantloop_store::Store;
 use wantloop_store::testing::TestDb;
