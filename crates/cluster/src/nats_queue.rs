@@ -5,6 +5,7 @@
 //! stalled) is delivered again, to any node; `retry` hands it back at once.
 //! The stream deletes an item once it is acknowledged.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer, stream};
@@ -23,6 +24,8 @@ pub struct NatsQueue {
     prefix: String,
     base: String,
     ack_wait: Duration,
+    /// Each kind's consumer, looked up once (two API round trips) and kept.
+    consumers: tokio::sync::Mutex<HashMap<String, consumer::PullConsumer>>,
 }
 
 fn failed(what: &str, e: impl std::fmt::Display) -> ClusterError {
@@ -57,7 +60,7 @@ impl NatsQueue {
             Ok(_) => jetstream.update_stream(&config).await.map(|_| ()).map_err(|e| failed(&name, e))?,
             Err(_) => jetstream.create_stream(config).await.map(|_| ()).map_err(|e| failed(&name, e))?,
         }
-        Ok(Self { jetstream, prefix, base, ack_wait })
+        Ok(Self { jetstream, prefix, base, ack_wait, consumers: Default::default() })
     }
 
     fn stream_name(&self) -> String {
@@ -71,6 +74,16 @@ impl NatsQueue {
     }
 
     async fn consumer(&self, kind: &str) -> Result<consumer::PullConsumer, SeamError> {
+        let mut consumers = self.consumers.lock().await;
+        if let Some(c) = consumers.get(kind) {
+            return Ok(c.clone());
+        }
+        let c = self.create_consumer(kind).await?;
+        consumers.insert(kind.to_string(), c.clone());
+        Ok(c)
+    }
+
+    async fn create_consumer(&self, kind: &str) -> Result<consumer::PullConsumer, SeamError> {
         let stream = self.jetstream.get_stream(self.stream_name()).await.map_err(unavailable)?;
         let durable = format!("{}_{}", self.base, kind.to_ascii_uppercase());
         let config = consumer::pull::Config {
@@ -98,7 +111,14 @@ impl WorkQueue for NatsQueue {
         let consumer = self.consumer(kind).await?;
         // The server ends a pull after `expires`; it wants at least a second.
         let expires = wait.max(Duration::from_secs(1));
-        let mut batch = consumer.batch().max_messages(1).expires(expires).messages().await.map_err(unavailable)?;
+        let mut batch = match consumer.batch().max_messages(1).expires(expires).messages().await {
+            Ok(batch) => batch,
+            Err(e) => {
+                // The consumer may be gone (its stream was recreated): look it up again next time.
+                self.consumers.lock().await.remove(kind);
+                return Err(unavailable(e));
+            }
+        };
         match tokio::time::timeout(expires + Duration::from_secs(1), batch.next()).await {
             Ok(Some(Ok(message))) => Ok(Some(Box::new(NatsDelivery(message)))),
             Ok(Some(Err(e))) => Err(unavailable(e)),
@@ -121,6 +141,7 @@ impl Delivery for NatsDelivery {
     }
 
     async fn retry(self: Box<Self>) -> Result<(), SeamError> {
-        self.0.ack_with(AckKind::Nak(None)).await.map_err(unavailable)
+        // Confirmed, so the item is back in the queue when this returns.
+        self.0.double_ack_with(AckKind::Nak(None)).await.map_err(unavailable)
     }
 }
