@@ -36,6 +36,8 @@ pub struct LeaderJob {
     pub holder: Option<String>,
     /// Its fencing token.
     pub token: Option<u64>,
+    /// `None` before the first run, and always for the outbox relay, which
+    /// runs for as long as it holds its lease rather than once per period.
     pub last_run: Option<JobRun>,
     /// When the next period starts (ms since the epoch).
     pub next_run_at: i64,

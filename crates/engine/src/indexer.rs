@@ -198,11 +198,12 @@ pub async fn run(
     loop {
         let woken = tokio::select! {
             _ = tick.tick() => false,
-            Some(_) = crate::jobs::next_message(&mut wake) => true,
+            Some(_) = crate::seams::next_or_never(&mut wake) => true,
         };
         if woken {
             tokio::time::sleep_until(last + MIN_GAP).await;
-            while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, crate::jobs::next_message(&mut wake)).await {}
+            while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, crate::seams::next_or_never(&mut wake)).await {
+            }
         }
         last = tokio::time::Instant::now();
         if let Err(e) = catch_up_committing(store.as_ref(), &index, i64::MAX, in_background).await {

@@ -11,6 +11,7 @@ use wantloop_core::time::now_ms;
 use wantloop_store::{Fence, Store, StoreError};
 
 use crate::engine::MODELS_SUBJECT;
+use crate::seams::{next_or_never, subscribe_or_poll};
 use crate::{Engine, indexer, retrain};
 
 /// Running jobs; dropping the value stops them.
@@ -94,17 +95,11 @@ impl Engine {
 /// tick, and at once when an activation is announced on the bus.
 async fn model_watcher(engine: Engine, every: Duration) {
     let mut tick = tokio::time::interval(every);
-    let mut announced = match engine.seams.bus.subscribe(MODELS_SUBJECT).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot follow model announcements; polling only");
-            None
-        }
-    };
+    let mut announced = subscribe_or_poll(engine.seams.bus.as_ref(), MODELS_SUBJECT).await;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            Some(_) = next_message(&mut announced) => {}
+            Some(_) = next_or_never(&mut announced) => {}
         }
         if let Err(e) = engine.refresh_models().await {
             tracing::warn!(error = %e, "model refresh failed");
@@ -115,27 +110,10 @@ async fn model_watcher(engine: Engine, every: Duration) {
 /// Keeps this node's index up to date: the indexer polls the outbox, and on
 /// a durable bus every relayed event wakes it at once.
 async fn follow_the_outbox(engine: Engine) {
-    let wake = if engine.seams.bus.durable() {
-        match engine.seams.bus.subscribe("events.>").await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot follow the event stream; polling the outbox only");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let bus = engine.seams.bus.as_ref();
+    let wake = if bus.durable() { subscribe_or_poll(bus, "events.>").await } else { None };
     let interval = engine.config.jobs.index_interval;
     indexer::run(engine.store.clone(), engine.search.clone(), interval, engine.consumer_name(), wake).await;
-}
-
-/// The next message of `s`; never, without a subscription.
-pub(crate) async fn next_message(s: &mut Option<Box<dyn crate::seams::Subscription>>) -> Option<Vec<u8>> {
-    match s {
-        Some(s) => s.next().await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Deletes old events, idempotency keys, interactions and finished jobs as

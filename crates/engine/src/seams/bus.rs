@@ -85,3 +85,24 @@ impl Subscription for BroadcastSubscription {
         }
     }
 }
+
+/// A subscription to `subject`, or `None` (logged) when the bus refuses it:
+/// the caller then polls on its own timer only, as it would without a bus.
+pub(crate) async fn subscribe_or_poll(bus: &dyn Bus, subject: &str) -> Option<Box<dyn Subscription>> {
+    match bus.subscribe(subject).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(subject, error = %e, "cannot subscribe; polling only");
+            None
+        }
+    }
+}
+
+/// The next message of `s`; never, without a subscription (so a `select!`
+/// branch on it stays idle).
+pub(crate) async fn next_or_never(s: &mut Option<Box<dyn Subscription>>) -> Option<Vec<u8>> {
+    match s {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}

@@ -14,6 +14,7 @@ mod lease;
 mod queue;
 
 pub use bus::{Bus, InProcessBus, Subscription};
+pub(crate) use bus::{next_or_never, subscribe_or_poll};
 pub use cache::{Cache, CacheStats, InProcessCache};
 pub use lease::{InProcessLease, Lease, LeaseGrant};
 pub use queue::{Delivery, InProcessQueue, WorkQueue};
