@@ -47,6 +47,11 @@ pub struct StoreArgs {
     /// Folder of this node's search index (default: DATA_DIR/search).
     #[arg(long, env = "WANTLOOP_SEARCH_DIR")]
     search_dir: Option<PathBuf>,
+    /// Where model files go: `database` (in their rows, so every node reading the
+    /// database has them), a folder every node mounts, or `memory:`. Default: the
+    /// embedded store's DATA_DIR/blobs, or `database` with --database-url.
+    #[arg(long, env = "WANTLOOP_BLOB_STORE")]
+    blob_store: Option<String>,
 }
 
 impl StoreArgs {
@@ -68,9 +73,15 @@ impl StoreArgs {
 
     /// The engine's configuration with default tunables; commands adjust it.
     pub fn engine_config(&self) -> anyhow::Result<EngineConfig> {
+        let blobs = match (self.blob_store.as_deref(), &self.database_url) {
+            (Some("database"), _) | (None, Some(_)) => None,
+            (Some(location), _) => Some(location.to_string()),
+            (None, None) => Some(self.data_dir.join("blobs").display().to_string()),
+        };
         Ok(EngineConfig {
             database_url: self.url()?,
             index: IndexLocation::Dir(self.search_dir()),
+            blobs,
             ..EngineConfig::embedded(&self.data_dir)
         })
     }
@@ -85,7 +96,7 @@ impl StoreArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
-    Serve(commands::serve::Args),
+    Serve(Box<commands::serve::Args>),
     /// Build a bilingual demo marketplace, run the whole loop on it, summarise, then serve it.
     Demo(commands::demo::Args),
     /// Import demands or offers from CSV or JSONL (by extension).
@@ -132,7 +143,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(a) => commands::serve::run(a).await,
+            Command::Serve(a) => commands::serve::run(*a).await,
             Command::Demo(a) => commands::demo::run(a).await,
             Command::Import(a) => commands::import::run(a).await,
             Command::Export(a) => commands::export::run(a).await,

@@ -40,7 +40,9 @@ async fn import_classifies_with_the_active_model() {
     std::fs::write(&file, csv).unwrap();
     wantloop(&["import", "demands", &file.display().to_string(), "--data-dir", &data_arg]);
 
-    let store = SqlStore::connect(&format!("sqlite://{}/wantloop.db", data.display())).await.unwrap();
+    // The embedded profile keeps model files in DATA_DIR/blobs.
+    let blobs = wantloop_store::open_blobs(&data.join("blobs").display().to_string()).unwrap();
+    let store = SqlStore::connect(&format!("sqlite://{}/wantloop.db", data.display())).await.unwrap().with_blobs(blobs);
     let active = store.active_model("classifier").await.unwrap().expect("an active classifier");
     let model = wantloop_ml::Classifier::from_bytes(&store.model_blob(active.id).await.unwrap()).unwrap();
     let demands = store.list_demands(&DemandFilter::default(), Page::first(100)).await.unwrap();

@@ -108,3 +108,107 @@ async fn a_paused_holder_is_fenced_off_with_the_redis_lease() {
         db.cleanup().await;
     }
 }
+
+/// Scheduled batch allocation on two nodes: one node allocates per period
+/// (a run per period in `job_runs`, each by the lease holder), the demands
+/// get their units, and a holder that lost the lease has its proposals refused.
+async fn scheduled_allocation_runs_on_the_holder_only(db: &TestDb) {
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let mut config = EngineConfig {
+        database_url: db.url.clone(),
+        index: IndexLocation::Memory,
+        ..EngineConfig::embedded(".".as_ref())
+    };
+    let every = Duration::from_millis(300);
+    config.jobs.allocate_every = Some(every);
+    config.jobs.index_interval = Duration::from_millis(50);
+    let seams = Seams { lease: Arc::new(InProcessLease::default()), ..Seams::in_process() };
+    let a = Engine::with_seams(store.clone(), &config, seams.clone()).await.unwrap();
+    let b = Engine::with_seams(store.clone(), &config, seams).await.unwrap();
+    for n in 0..3 {
+        let offer = OfferInput {
+            provider: format!("shop{n}"),
+            text: "九成新山地自行车".into(),
+            category: "bicycles".into(),
+            price: 30_000,
+            capacity: Some(2),
+            ..Default::default()
+        };
+        store.create_offer(&offer.parse().unwrap(), None).await.unwrap();
+    }
+    let mut demands = Vec::new();
+    for n in 0..4 {
+        let demand =
+            DemandInput { requester: format!("p{n}"), text: "想买山地自行车".into(), ..Default::default() };
+        let d = store.create_demand(&demand.parse().unwrap(), &Classification::given("bicycles"), None).await;
+        demands.push(d.unwrap().done().unwrap().id);
+    }
+
+    // Nothing is matched until a scheduled run does it.
+    let _jobs = (a.start_jobs(), b.start_jobs());
+    let mut matched = 0;
+    for _ in 0..100 {
+        matched = 0;
+        for id in &demands {
+            matched += store.get_demand(*id).await.unwrap().matched_units;
+        }
+        if matched == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(matched, 4, "every demand gets its unit from a scheduled run (6 units on offer)");
+    tokio::time::sleep(every * 3).await;
+    let runs = store.job_runs("allocate", 0, 1000).await.unwrap();
+    assert!(runs.len() >= 2, "a run per period: {runs:?}");
+    assert!(runs.windows(2).all(|w| w[0].period < w[1].period), "one run per period: {runs:?}");
+    let holders: std::collections::HashSet<_> = runs.iter().map(|r| (r.token, r.node.clone())).collect();
+    let tokens: std::collections::HashSet<_> = runs.iter().map(|r| r.token).collect();
+    assert_eq!(holders.len(), tokens.len(), "a token belongs to one node: {runs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_allocation_runs_once_per_period_on_the_lease_holder() {
+    for db in databases().await {
+        scheduled_allocation_runs_on_the_holder_only(&db).await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_holders_allocation_is_refused() {
+    let db = TestDb::sqlite().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let config = EngineConfig {
+        database_url: db.url.clone(),
+        index: IndexLocation::Memory,
+        ..EngineConfig::embedded(".".as_ref())
+    };
+    let seams = Seams { lease: Arc::new(InProcessLease::default()), ..Seams::in_process() };
+    let a = Engine::with_seams(store.clone(), &config, seams.clone()).await.unwrap();
+    let b = Engine::with_seams(store.clone(), &config, seams).await.unwrap();
+    let offer = OfferInput {
+        provider: "bob".into(),
+        text: "九成新山地自行车".into(),
+        category: "bicycles".into(),
+        price: 30_000,
+        capacity: Some(1),
+        ..Default::default()
+    };
+    store.create_offer(&offer.parse().unwrap(), None).await.unwrap();
+    let demand = DemandInput { requester: "amy".into(), text: "想买山地自行车".into(), ..Default::default() };
+    let d = store.create_demand(&demand.parse().unwrap(), &Classification::given("bicycles"), None).await;
+    let d = d.unwrap().done().unwrap().id;
+
+    let every = Duration::from_millis(100);
+    let a_turn = a.lead("allocate", every).await.expect("the first node takes the free lease");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _b_turn = b.lead("allocate", every).await.expect("the second node takes the expired lease");
+    let late = a.allocate_through(a_turn.as_ref(), wantloop_match::Mode::Optimal, false).await;
+    assert!(
+        matches!(late, Err(wantloop_engine::EngineError::Store(StoreError::Fenced { .. }))),
+        "a late holder's proposals must be refused, got {late:?}"
+    );
+    assert_eq!(store.get_demand(d).await.unwrap().matched_units, 0, "nothing was proposed");
+    db.cleanup().await;
+}

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use wantloop_core::{DemandStatus, Offer};
 use wantloop_match::TextScores;
 use wantloop_match::batch::{self, BatchBuilder, BatchPlan, BuildOptions, Mode};
-use wantloop_store::{DemandFilter, NewMatch, Page, StoreError};
+use wantloop_store::{DemandFilter, NewMatch, Page, Store, StoreError};
 
 use crate::{Engine, EngineError};
 
@@ -58,6 +58,18 @@ impl Engine {
     /// Allocates supply over all open demands at once (exact optimum or greedy)
     /// and proposes the result; `dry_run` only reports what it would do.
     pub async fn allocate(&self, mode: Mode, dry_run: bool) -> Result<AllocationReport, EngineError> {
+        self.allocate_through(self.store.as_ref(), mode, dry_run).await
+    }
+
+    /// [`Engine::allocate`], its proposals written through `store`: the
+    /// scheduled run passes the store fenced by its lease token, so a node
+    /// that lost the lease mid-run has its late proposals refused.
+    pub async fn allocate_through(
+        &self,
+        store: &dyn Store,
+        mode: Mode,
+        dry_run: bool,
+    ) -> Result<AllocationReport, EngineError> {
         let _one_at_a_time = self.allocating.lock().await;
         let started = Instant::now();
         // The whole market, as the store has it now: a full catch-up first.
@@ -104,7 +116,7 @@ impl Engine {
         } else {
             for (demand_id, proposals) in proposals {
                 let proposals: Vec<NewMatch> = proposals.into_iter().map(|p| self.to_new_match(p)).collect();
-                let outcome = match self.store.propose_matches(demand_id, &proposals, None).await {
+                let outcome = match store.propose_matches(demand_id, &proposals, None).await {
                     Ok(o) => o,
                     // The demand was cancelled or expired since we read it.
                     Err(StoreError::IllegalTransition { .. }) => {

@@ -15,6 +15,9 @@ use crate::{Engine, EngineError};
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// A node whose last heartbeat is older than this is not listed.
 pub const LIVE_WITHIN: Duration = Duration::from_secs(10);
+/// A node whose last heartbeat is older than this (three missed) owns no
+/// leader-only job: the others may take its leases once they expire.
+pub const OWNS_WITHIN: Duration = Duration::from_secs(6);
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -34,6 +37,9 @@ pub struct LeaderJob {
     pub every_ms: i64,
     /// The node holding the job's lease now, if any.
     pub holder: Option<String>,
+    /// The live node that should hold it (rendezvous hashing over the live
+    /// nodes); another node holds it only while this one is new or gone.
+    pub owner: Option<String>,
     /// Its fencing token.
     pub token: Option<u64>,
     /// `None` before the first run, and always for the outbox relay, which
@@ -55,6 +61,9 @@ impl Engine {
         if jobs.retrain_scheduler {
             out.push(("retrain", self.config.retrain.check_every));
         }
+        if let Some(every) = jobs.allocate_every {
+            out.push((crate::jobs::ALLOCATE_JOB, every));
+        }
         if self.seams.bus.durable() {
             out.push((crate::relay::JOB, crate::relay::EVERY));
         }
@@ -65,6 +74,8 @@ impl Engine {
         let now = now_ms();
         let nodes = self.store.nodes(now - millis(LIVE_WITHIN)).await?;
         let runs = self.store.latest_runs().await?;
+        let owning: Vec<String> =
+            nodes.iter().filter(|n| n.last_seen >= now - millis(OWNS_WITHIN)).map(|n| n.id.clone()).collect();
         let mut jobs = Vec::new();
         for (job, every) in self.leader_jobs() {
             let held = self
@@ -78,6 +89,7 @@ impl Engine {
                 job: job.to_string(),
                 every_ms,
                 holder: held.as_ref().map(|(h, _)| h.clone()),
+                owner: crate::ring::owner(&owning, job).map(str::to_string),
                 token: held.map(|(_, g)| g.token),
                 last_run: runs.iter().find(|r| r.job == job).cloned(),
                 next_run_at: (now / every_ms + 1) * every_ms,
@@ -113,5 +125,12 @@ pub(crate) async fn heartbeats(engine: Engine) {
     loop {
         tick.tick().await;
         engine.heartbeat(started_at).await;
+        match engine.store.nodes(now_ms() - millis(OWNS_WITHIN)).await {
+            Ok(nodes) => {
+                let ids = nodes.into_iter().map(|n| n.id).collect();
+                *engine.live_nodes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ids;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the live nodes"),
+        }
     }
 }

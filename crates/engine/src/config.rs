@@ -19,10 +19,16 @@ pub struct EngineConfig {
     pub matching: MatchConfig,
     pub retrain: RetrainConfig,
     pub jobs: JobsConfig,
+    /// Where model files go (`wantloop_store::open_blobs`: a folder,
+    /// `file:///…` or `memory:`); `None`: in the database.
+    pub blobs: Option<String>,
+    /// A read replica of the PostgreSQL store for list reads (`GET /v1/demands`,
+    /// `/v1/offers`, `/v1/matches`, the review queue); `None`: the store.
+    pub read_database_url: Option<String>,
 }
 
 impl EngineConfig {
-    /// The embedded profile: SQLite and the search index under `data_dir`.
+    /// The embedded profile: SQLite, the search index and model files under `data_dir`.
     pub fn embedded(data_dir: &std::path::Path) -> Self {
         Self {
             database_url: format!("sqlite://{}/wantloop.db", data_dir.display()),
@@ -30,6 +36,8 @@ impl EngineConfig {
             matching: MatchConfig::default(),
             retrain: RetrainConfig::default(),
             jobs: JobsConfig::default(),
+            blobs: Some(data_dir.join("blobs").display().to_string()),
+            read_database_url: None,
         }
     }
 }
@@ -81,6 +89,9 @@ pub struct JobsConfig {
     /// Run the retraining scheduler in this process.
     pub retrain_scheduler: bool,
     pub retention: RetentionConfig,
+    /// Scheduled batch allocation (leader-only): how often, `None` for never.
+    pub allocate_every: Option<Duration>,
+    pub allocate_mode: wantloop_match::batch::Mode,
 }
 
 /// What the retention sweep (leader-only) deletes, by age; `None` keeps forever.
@@ -123,6 +134,8 @@ impl Default for JobsConfig {
             index_interval: Duration::from_secs(1),
             retrain_scheduler: false,
             retention: RetentionConfig::default(),
+            allocate_every: None,
+            allocate_mode: wantloop_match::batch::Mode::Optimal,
         }
     }
 }

@@ -22,6 +22,8 @@ pub const MODELS_SUBJECT: &str = "models";
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) store: Arc<dyn Store>,
+    /// Where list reads go: a read replica, or the store itself.
+    pub(crate) reads: Arc<dyn Store>,
     pub(crate) config: Arc<EngineConfig>,
     /// One batch allocation at a time per process.
     pub(crate) allocating: Arc<Mutex<()>>,
@@ -35,6 +37,9 @@ pub struct Engine {
     pub(crate) node_id: Arc<str>,
     /// Where this node serves, once the server has bound its address.
     pub(crate) address: Arc<std::sync::OnceLock<String>>,
+    /// The nodes with a recent heartbeat, as this node last read them: who
+    /// owns which leader-only job (see `jobs.rs`).
+    pub(crate) live_nodes: Arc<std::sync::RwLock<Vec<String>>>,
     /// The configured index folder was in use, so this is an in-memory copy.
     private_index: bool,
 }
@@ -49,8 +54,27 @@ impl Engine {
     /// [`Engine::open`] with the given seams (Redis cache and lease when
     /// scaled out).
     pub async fn open_with_seams(config: &EngineConfig, seams: Seams) -> Result<Self, EngineError> {
-        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&config.database_url).await?);
-        Self::with_seams(store, config, seams).await
+        let mut store = SqlStore::connect(&config.database_url).await?;
+        if let Some(location) = &config.blobs {
+            store = store.with_blobs(wantloop_store::open_blobs(location)?);
+        }
+        let store: Arc<dyn Store> = Arc::new(store);
+        let engine = Self::with_seams(store, config, seams).await?;
+        match &config.read_database_url {
+            Some(url) => Ok(engine.with_reads(Arc::new(SqlStore::connect_replica(url).await?))),
+            None => Ok(engine),
+        }
+    }
+
+    /// This engine with list reads served by `reads` (a read replica).
+    pub fn with_reads(self, reads: Arc<dyn Store>) -> Self {
+        Self { reads, ..self }
+    }
+
+    /// The store list reads go to: the read replica if one is configured.
+    /// What a client wrote may take the replication delay to show here.
+    pub fn reads(&self) -> &Arc<dyn Store> {
+        &self.reads
     }
 
     /// [`Engine::open`] over a store the caller already holds (tests, demo).
@@ -65,6 +89,7 @@ impl Engine {
         let (search, private_index) = open_index(store.as_ref(), &config.index).await?;
         let search = Arc::new(search);
         let engine = Self {
+            reads: store.clone(),
             store,
             config: Arc::new(config.clone()),
             allocating: Arc::new(Mutex::new(())),
@@ -75,6 +100,7 @@ impl Engine {
             seams,
             node_id: format!("node-{:016x}", rand::random::<u64>()).into(),
             address: Arc::default(),
+            live_nodes: Arc::default(),
             private_index,
         };
         engine.refresh_models().await?;

@@ -1,7 +1,8 @@
 //! The background jobs of a serving engine. Per node: the indexer (follows the
 //! outbox) and the model watcher (follows the registry, woken early by the
 //! bus). Leader-only, each under its own lease so that one node runs it at a
-//! time: the expiry sweep and the retraining scheduler.
+//! time: the expiry sweep, retention, the retraining scheduler and scheduled
+//! batch allocation (the outbox relay lives in `relay.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,10 @@ use wantloop_store::{Fence, Store, StoreError};
 
 use crate::engine::MODELS_SUBJECT;
 use crate::seams::{next_or_never, subscribe_or_poll};
-use crate::{Engine, indexer, retrain};
+use crate::{Engine, EngineError, indexer, retrain};
+
+/// The scheduled batch allocation's job (and lease) name.
+pub(crate) const ALLOCATE_JOB: &str = "allocate";
 
 /// Running jobs; dropping the value stops them.
 pub struct Jobs {
@@ -42,6 +46,9 @@ impl Engine {
         if jobs.retrain_scheduler {
             handles.push(tokio::spawn(retrain::scheduler(self.clone())));
         }
+        if let Some(every) = jobs.allocate_every {
+            handles.push(tokio::spawn(allocation_scheduler(self.clone(), every)));
+        }
         Jobs { handles }
     }
 
@@ -49,12 +56,19 @@ impl Engine {
     /// store to write through, fenced by this node's lease token, or `None`
     /// when another node holds the lease, this period already ran, or this
     /// node lost the lease (its token is fenced off). A job whose period is
-    /// `every` holds its lease for three periods.
-    pub async fn lead(&self, job: &str, every: Duration) -> Option<Arc<dyn Store>> {
-        let store = self.take_lease(job, every * 3).await?;
+    /// `every` holds its lease for three periods, at most [`LEASE_CAP`]: a
+    /// dead holder of an hourly job's lease keeps it from the others for
+    /// 30 s, not three hours. A run that could outlast its lease (periods
+    /// over 10 s) keeps it alive while the turn is held.
+    pub async fn lead(&self, job: &str, every: Duration) -> Option<LeaderTurn> {
+        let ttl = (every * 3).min(LEASE_CAP);
+        let store = self.take_lease(job, ttl).await?;
         let period = now_ms() / i64::try_from(every.as_millis().max(1)).unwrap_or(i64::MAX);
         match store.claim_run(job, period, &self.node_id).await {
-            Ok(true) => Some(store),
+            Ok(true) => {
+                let renewal = (every * 3 > LEASE_CAP).then(|| tokio::spawn(renew(self.clone(), job.to_string(), ttl)));
+                Some(LeaderTurn { store, renewal })
+            }
             Ok(false) => None,
             Err(StoreError::Fenced { token, highest, .. }) => {
                 tracing::info!(job, token, highest, "this node lost the job's lease");
@@ -71,6 +85,14 @@ impl Engine {
     /// node's token, or `None` while another node holds it.
     pub async fn take_lease(&self, job: &str, ttl: Duration) -> Option<Arc<dyn Store>> {
         let lease = format!("wantloop.job.{job}");
+        if !self.owns(job) {
+            // Hand the job to its owner (a node that joined): give the lease
+            // up if this node has it, so the owner takes it at its next tick.
+            if let Err(e) = self.seams.lease.release(&lease, &self.node_id).await {
+                tracing::warn!(job, error = %e, "cannot release the job's lease");
+            }
+            return None;
+        }
         // The store's highest token is the floor of a new grant, so a lease
         // service that lost its counter never grants a refused token.
         let floor = match self.store.fence_token(&lease).await {
@@ -88,6 +110,66 @@ impl Engine {
                 None
             }
         }
+    }
+}
+
+/// The longest a leader-only job's lease lasts without renewal.
+pub const LEASE_CAP: Duration = Duration::from_secs(30);
+
+/// A node's turn at a leader-only job: the store fenced by its lease token
+/// (what the turn derefs to), and the lease kept alive until it is dropped.
+pub struct LeaderTurn {
+    store: Arc<dyn Store>,
+    renewal: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for LeaderTurn {
+    type Target = Arc<dyn Store>;
+    fn deref(&self) -> &Self::Target {
+        &self.store
+    }
+}
+
+impl Drop for LeaderTurn {
+    fn drop(&mut self) {
+        if let Some(r) = &self.renewal {
+            r.abort();
+        }
+    }
+}
+
+/// Renews `job`'s lease every third of its `ttl` while this node still holds
+/// it. A paused process renews nothing, so its lease lapses as it should.
+async fn renew(engine: Engine, job: String, ttl: Duration) {
+    let lease = format!("wantloop.job.{job}");
+    let mut tick = tokio::time::interval(ttl / 3);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match engine.seams.lease.holder(&lease).await {
+            Ok(Some((holder, _))) if holder == *engine.node_id => {}
+            // Lost (expired, or taken): the fence refuses what is left of the run.
+            _ => return,
+        }
+        if let Err(e) = engine.seams.lease.acquire(&lease, &engine.node_id, ttl, 0).await {
+            tracing::warn!(job, error = %e, "cannot renew the job's lease");
+        }
+    }
+}
+
+impl Engine {
+    /// Whether this node should run `job`: leader-only jobs are spread over
+    /// the live nodes by rendezvous hashing (`ring.rs`), so that one node
+    /// does not carry them all and a node joining or leaving moves only its
+    /// share. A node that does not know the live nodes yet, or is not among
+    /// them (its heartbeats fail), competes for every lease as before; the
+    /// lease decides either way, so two views of the ring never run a job twice.
+    fn owns(&self, job: &str) -> bool {
+        let live = self.live_nodes.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !live.iter().any(|n| **n == *self.node_id) {
+            return true;
+        }
+        crate::ring::owner(&live, job) == Some(&*self.node_id)
     }
 }
 
@@ -155,6 +237,34 @@ async fn retention_sweeper(engine: Engine) {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+    }
+}
+
+/// Batch allocation over the whole market once a period (`--allocate-every`),
+/// on the lease holder only, its proposals written through the fenced store.
+async fn allocation_scheduler(engine: Engine, every: Duration) {
+    let mode = engine.config.jobs.allocate_mode;
+    let mut tick = tokio::time::interval(every);
+    // A run that outlasts its period is not followed by a burst of catch-up runs.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(store) = engine.lead(ALLOCATE_JOB, every).await else { continue };
+        match engine.allocate_through(store.as_ref(), mode, false).await {
+            Ok(r) => tracing::info!(
+                demands = r.demands,
+                offers = r.offers,
+                proposed_matches = r.proposed_matches,
+                proposed_units = r.proposed_units,
+                skipped = r.skipped,
+                seconds = r.total_seconds,
+                "scheduled allocation"
+            ),
+            Err(EngineError::Store(StoreError::Fenced { token, highest, .. })) => {
+                tracing::info!(token, highest, "scheduled allocation stopped: this node lost the lease");
+            }
+            Err(e) => tracing::warn!(error = %e, "scheduled allocation failed"),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! from it and can be rebuilt.
 
 mod allocate;
+mod cached;
 pub mod cluster;
 mod config;
 mod engine;
@@ -25,6 +26,7 @@ mod ranked;
 pub mod recommend;
 pub mod relay;
 pub mod retrain;
+pub mod ring;
 pub mod seams;
 mod search;
 
@@ -33,6 +35,6 @@ pub use config::{EngineConfig, IndexLocation, JobsConfig, MatchConfig, Retention
 pub use engine::{Engine, MODELS_SUBJECT};
 pub use error::EngineError;
 pub use intake::{CategoryScore, ClassifyResult};
-pub use jobs::Jobs;
+pub use jobs::{Jobs, LEASE_CAP, LeaderTurn};
 pub use matching::{ScoredDemand, ScoredOffer};
 pub use retrain::{InteractionWeights, RetrainConfig, RetrainOutcome};

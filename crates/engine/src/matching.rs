@@ -157,6 +157,15 @@ impl Engine {
 
     /// Feasible offers for a demand, best first, without reserving anything.
     pub async fn candidates_for_demand(&self, demand_id: i64, limit: usize) -> Result<Vec<ScoredOffer>, StoreError> {
+        let key = format!("candidates:{demand_id}:{limit}");
+        self.cached_list(key, || self.compute_candidates_for_demand(demand_id, limit)).await
+    }
+
+    async fn compute_candidates_for_demand(
+        &self,
+        demand_id: i64,
+        limit: usize,
+    ) -> Result<Vec<ScoredOffer>, StoreError> {
         let d = self.store.get_demand(demand_id).await?;
         self.fresh_index().await;
         let now = now_ms();
@@ -186,6 +195,11 @@ impl Engine {
     /// not the provider's own), so the work per request is bounded; if the
     /// index fails, the newest 1,000 open demands of the category are scored.
     pub async fn demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
+        let key = format!("demands-for-offer:{offer_id}:{limit}");
+        self.cached_list(key, || self.compute_demands_for_offer(offer_id, limit)).await
+    }
+
+    async fn compute_demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
         let o = self.store.get_offer(offer_id).await?;
         self.fresh_index().await;
         let now = now_ms();

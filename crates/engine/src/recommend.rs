@@ -104,6 +104,18 @@ const HISTORY_LIMIT: u32 = 1_000;
 
 impl Engine {
     pub async fn recommend(&self, user: &str, options: &RecommendOptions) -> Result<Recommendations, StoreError> {
+        let inputs = (user, options.k, &options.category, options.per_category);
+        let key = format!("recommend:{}:{}", self.model_tag(), serde_json::to_string(&inputs).unwrap_or_default());
+        self.cached_list(key, || self.compute_recommend(user, options)).await
+    }
+
+    /// The active recommender's tag, part of the lists' cache keys: nodes
+    /// pick up an activation at slightly different times.
+    fn model_tag(&self) -> String {
+        self.recommender().get().map(|l| l.info.tag()).unwrap_or_default()
+    }
+
+    async fn compute_recommend(&self, user: &str, options: &RecommendOptions) -> Result<Recommendations, StoreError> {
         let history = self.store().user_interactions(user, HISTORY_LIMIT).await?;
         // Consumed: what the user accepted or received; not shown again.
         let excluded: HashSet<i64> = history
@@ -170,6 +182,11 @@ impl Engine {
 
     /// Offers like this one: from the model's item–item scores, else by text.
     pub async fn similar(&self, offer_id: i64, k: usize) -> Result<Vec<Recommended>, StoreError> {
+        let key = format!("similar:{}:{offer_id}:{k}", self.model_tag());
+        self.cached_list(key, || self.compute_similar(offer_id, k)).await
+    }
+
+    async fn compute_similar(&self, offer_id: i64, k: usize) -> Result<Vec<Recommended>, StoreError> {
         let offer = self.store().get_offer(offer_id).await?;
         let options = RecommendOptions { k, ..Default::default() };
         let mut picker = Picker {

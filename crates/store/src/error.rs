@@ -27,6 +27,13 @@ pub enum StoreError {
     /// has seen for that lease: its holder lost the lease (see `sql/cluster.rs`).
     #[error("lease {lease:?} token {token} is fenced off: the store has seen token {highest}")]
     Fenced { lease: String, token: u64, highest: u64 },
+    /// The object store holding model files failed, or is not configured
+    /// where a row says its bytes are.
+    #[error("blob store: {0}")]
+    Blob(String),
+    /// The read replica cannot serve this build.
+    #[error("read replica: {0}")]
+    Replica(String),
     /// The shared commit of a group of SQLite writes failed: none of them is stored.
     #[error("the write was not stored: {0}")]
     Commit(String),

@@ -9,6 +9,7 @@
 //! - a write with an idempotency key takes effect once; its response is stored in
 //!   the same transaction and replayed for repeats.
 
+mod blobs;
 mod error;
 mod model;
 mod sql;
@@ -20,6 +21,7 @@ use wantloop_core::demand::NewDemand;
 use wantloop_core::matching::Relist;
 use wantloop_core::{Demand, Event, Interaction, Match, MatchTransition, NewInteraction, NewOffer, Offer};
 
+pub use blobs::{Blobs, open_blobs};
 pub use error::StoreError;
 pub use model::*;
 pub use sql::SqlStore;

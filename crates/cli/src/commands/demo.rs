@@ -52,10 +52,12 @@ fn fresh_store(dir: &PathBuf) -> anyhow::Result<()> {
             std::fs::remove_file(&f).with_context(|| format!("cannot remove the old demo database {}", f.display()))?;
         }
     }
-    let index = dir.join("search");
-    if index.exists() {
-        std::fs::remove_dir_all(&index)
-            .with_context(|| format!("cannot remove the old demo index {}", index.display()))?;
+    for folder in ["search", "blobs"] {
+        let path = dir.join(folder);
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("cannot remove the old demo's {}", path.display()))?;
+        }
     }
     Ok(())
 }

@@ -57,6 +57,13 @@ pub struct Args {
     limits: LimitArgs,
     #[command(flatten)]
     retention: RetentionArgs,
+    /// Run batch allocation over the whole market this often (seconds), on the
+    /// lease holder only; unset: only on request (`POST /v1/allocate`).
+    #[arg(long, env = "WANTLOOP_ALLOCATE_EVERY")]
+    allocate_every: Option<f64>,
+    /// `optimal` (the exact global optimum) or `greedy`, for scheduled allocation.
+    #[arg(long, env = "WANTLOOP_ALLOCATE_MODE", default_value = "optimal", value_parser = ["optimal", "greedy"])]
+    allocate_mode: String,
     /// Do not run the retraining schedule in this process.
     #[arg(long, env = "WANTLOOP_NO_RETRAIN", value_parser = clap::builder::BoolishValueParser::new())]
     no_retrain: bool,
@@ -83,6 +90,10 @@ pub struct ClusterArgs {
     /// Prefix of every subject wantloop uses on NATS.
     #[arg(long, env = "WANTLOOP_NATS_PREFIX", default_value = "wantloop.")]
     nats_prefix: String,
+    /// A read replica of the PostgreSQL database (postgres://…) for list reads,
+    /// which may then lag writes by the replication delay.
+    #[arg(long, env = "WANTLOOP_READ_DATABASE_URL")]
+    read_database_url: Option<String>,
 }
 
 impl ClusterArgs {
@@ -215,14 +226,30 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..RetrainConfig::default()
     };
     let mut engine = args.store.engine_config()?;
+    engine.read_database_url = args.cluster.read_database_url.clone();
     engine.matching = MatchConfig { review_threshold: args.review_threshold, ..MatchConfig::default() };
     engine.retrain = retrain;
+    let allocate_every = match args.allocate_every {
+        None => None,
+        Some(secs) => Some(
+            Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| *d >= Duration::from_secs(1))
+                .ok_or_else(|| anyhow::anyhow!("--allocate-every must be at least 1 second"))?,
+        ),
+    };
+    let allocate_mode = match args.allocate_mode.as_str() {
+        "greedy" => wantloop_match::batch::Mode::Greedy,
+        _ => wantloop_match::batch::Mode::Optimal,
+    };
     engine.jobs = JobsConfig {
         expiry_interval: Duration::from_secs(args.expiry_interval_secs.max(1)),
         model_poll_interval: Duration::from_secs(args.model_poll_secs.max(1)),
         index_interval: Duration::from_secs(1),
         retrain_scheduler: !args.no_retrain,
         retention: args.retention.config()?,
+        allocate_every,
+        allocate_mode,
     };
     let limits = args.limits.limits()?;
     let seams = args.cluster.seams().await?;

@@ -70,7 +70,7 @@ pub async fn list(
         requester: q.requester.filter(|r| !r.is_empty()),
         needs_review: None,
     };
-    let items = s.engine.store().list_demands(&filter, page).await?;
+    let items = s.engine.reads().list_demands(&filter, page).await?;
     Ok(Json(paged(items, page, |d| d.id)))
 }
 

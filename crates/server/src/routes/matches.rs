@@ -42,7 +42,7 @@ pub async fn list(
         demand_id: parse_id("demand_id", q.demand_id.as_deref())?,
         offer_id: parse_id("offer_id", q.offer_id.as_deref())?,
     };
-    let items = s.engine.store().list_matches(&filter, page).await?;
+    let items = s.engine.reads().list_matches(&filter, page).await?;
     Ok(Json(paged(items, page, |m| m.id)))
 }
 

@@ -51,7 +51,7 @@ pub async fn list(
         category: parse_opt(q.category.as_deref(), |v| Category::parse("category", v))?.map(|c| c.as_str().to_string()),
         provider: q.provider.filter(|p| !p.is_empty()),
     };
-    let items = s.engine.store().list_offers(&filter, page).await?;
+    let items = s.engine.reads().list_offers(&filter, page).await?;
     Ok(Json(paged(items, page, |o| o.id)))
 }
 

@@ -54,7 +54,7 @@ pub async fn queue(
         needs_review: Some(true),
         ..Default::default()
     };
-    let items = s.engine.store().list_demands(&filter, page).await?;
+    let items = s.engine.reads().list_demands(&filter, page).await?;
     Ok(Json(paged(items, page, |d| d.id)))
 }
 

@@ -20,6 +20,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (7, "events_by_kind", include_str!("../../migrations/sqlite/0007_events_by_kind.sql")),
     (8, "expiry_index", include_str!("../../migrations/sqlite/0008_expiry_index.sql")),
     (9, "cluster", include_str!("../../migrations/sqlite/0009_cluster.sql")),
+    (10, "model_blobs", include_str!("../../migrations/sqlite/0010_model_blobs.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -31,6 +32,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (7, "events_by_kind", include_str!("../../migrations/postgres/0007_events_by_kind.sql")),
     (8, "expiry_index", include_str!("../../migrations/postgres/0008_expiry_index.sql")),
     (9, "cluster", include_str!("../../migrations/postgres/0009_cluster.sql")),
+    (10, "model_blobs", include_str!("../../migrations/postgres/0010_model_blobs.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
@@ -47,6 +49,15 @@ pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreErr
     let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
     migrator.run(pool).await?;
     Ok(())
+}
+
+/// The newest migration this build knows, for a read replica's schema check.
+pub(crate) fn latest(dialect: Dialect) -> i64 {
+    let scripts = match dialect {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    };
+    scripts.iter().map(|(v, _, _)| *v).max().unwrap_or(0)
 }
 
 #[cfg(test)]

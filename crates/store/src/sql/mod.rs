@@ -119,6 +119,8 @@ pub struct SqlStore {
     /// Set on a copy made by `Store::fenced`: every write transaction
     /// checks and records it first (`cluster.rs`).
     fence: Option<Arc<Fence>>,
+    /// Where model files go; `None`: in their database rows (`blobs.rs`).
+    blobs: Option<crate::Blobs>,
 }
 
 /// Where a write transaction runs: its own PostgreSQL transaction, or a
@@ -205,7 +207,41 @@ impl SqlStore {
         migrate::run(&pool, dialect).await?;
         let group = (dialect == Dialect::Sqlite).then(|| Arc::new(GroupCommit::default()));
         let _checkpointer = (dialect == Dialect::Sqlite).then(|| checkpoint::start(pool.clone()));
-        Ok(Self { pool, dialect, group, _checkpointer, fence: None })
+        Ok(Self { pool, dialect, group, _checkpointer, fence: None, blobs: None })
+    }
+
+    /// Connects to a read replica of a PostgreSQL store: no migrations (the
+    /// primary runs them), every transaction read-only, and its schema at
+    /// this build's version. For list reads, which may then lag the primary
+    /// by the replication delay; writes through it are refused.
+    pub async fn connect_replica(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET default_transaction_read_only = on").await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let applied: (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| StoreError::Replica(format!("cannot read its schema version: {e}")))?;
+        let want = migrate::latest(Dialect::Postgres);
+        if applied.0 != Some(want) {
+            return Err(StoreError::Replica(format!(
+                "its schema is at version {}, this build needs {want}",
+                applied.0.unwrap_or(0)
+            )));
+        }
+        Ok(Self { pool, dialect: Dialect::Postgres, group: None, _checkpointer: None, fence: None, blobs: None })
     }
 
     pub(crate) fn backend(&self) -> Backend {
@@ -232,6 +268,16 @@ impl SqlStore {
     }
 
     /// This store, its writes fenced by `fence` (see [`Store::fenced`]).
+    /// This store with model files kept in `blobs` instead of the database.
+    /// Rows written before keep their bytes and are still read.
+    pub fn with_blobs(self, blobs: crate::Blobs) -> Self {
+        Self { blobs: Some(blobs), ..self }
+    }
+
+    pub(crate) fn blobs(&self) -> Option<&crate::Blobs> {
+        self.blobs.as_ref()
+    }
+
     pub(crate) fn with_fence(&self, fence: Fence) -> Self {
         Self { fence: Some(Arc::new(fence)), ..self.clone() }
     }

@@ -31,7 +31,8 @@ async fn get_in(w: &mut WriteTx, id: i64) -> Result<ModelInfo, StoreError> {
     row.map(|r| info(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "model", id })
 }
 
-const COLS: &str = "id, kind, version, created_at, data_hash, metrics, params, active, LENGTH(blob) AS bytes, activated_at, activated_by";
+const COLS: &str = "id, kind, version, created_at, data_hash, metrics, params, active, \
+     COALESCE(blob_size, LENGTH(blob)) AS bytes, activated_at, activated_by";
 
 fn info(row: &AnyRow) -> Result<ModelInfo, StoreError> {
     let metrics: String = row.try_get("metrics")?;
@@ -51,7 +52,14 @@ fn info(row: &AnyRow) -> Result<ModelInfo, StoreError> {
     })
 }
 
-pub(crate) async fn register(w: &mut WriteTx, m: &NewModel) -> Result<ModelInfo, StoreError> {
+/// Where a model's bytes are: in its row, or in the object store under a key.
+#[derive(Clone, Copy)]
+pub(crate) enum Bytes<'a> {
+    InRow(&'a [u8]),
+    Stored { key: &'a str, size: i64 },
+}
+
+pub(crate) async fn register(w: &mut WriteTx, m: &NewModel, bytes: Bytes<'_>) -> Result<ModelInfo, StoreError> {
     lock_registry(w).await?;
     let (next,): (i64,) =
         sqlx::query_as("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM models WHERE kind = $1")
@@ -59,8 +67,8 @@ pub(crate) async fn register(w: &mut WriteTx, m: &NewModel) -> Result<ModelInfo,
             .fetch_one(&mut *w.tx)
             .await?;
     let sql = format!(
-        "INSERT INTO models (kind, version, created_at, data_hash, metrics, params, active, blob) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING {COLS}"
+        "INSERT INTO models (kind, version, created_at, data_hash, metrics, params, active, blob, blob_key, blob_size) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9) RETURNING {COLS}"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&m.kind)
@@ -68,10 +76,13 @@ pub(crate) async fn register(w: &mut WriteTx, m: &NewModel) -> Result<ModelInfo,
         .bind(w.now)
         .bind(&m.data_hash)
         .bind(serde_json::to_string(&m.metrics)?)
-        .bind(serde_json::to_string(&m.params)?)
-        .bind(m.blob.clone())
-        .fetch_one(&mut *w.tx)
-        .await?;
+        .bind(serde_json::to_string(&m.params)?);
+    let row = match bytes {
+        Bytes::InRow(b) => row.bind(b.to_vec()).bind(None::<String>).bind(None::<i64>),
+        Bytes::Stored { key, size } => row.bind(Vec::<u8>::new()).bind(Some(key.to_string())).bind(Some(size)),
+    }
+    .fetch_one(&mut *w.tx)
+    .await?;
     let created = info(&row)?;
     outbox::emit(w, "model.registered", "model", created.id, &created).await?;
     Ok(created)
@@ -100,10 +111,14 @@ pub(crate) async fn get(pool: &AnyPool, id: i64) -> Result<ModelInfo, StoreError
     row.map(|r| info(&r)).transpose()?.ok_or(StoreError::NotFound { entity: "model", id })
 }
 
-pub(crate) async fn blob(pool: &AnyPool, id: i64) -> Result<Vec<u8>, StoreError> {
-    let row = sqlx::query("SELECT blob FROM models WHERE id = $1").bind(id).fetch_optional(pool).await?;
+/// A model's bytes as its row has them, or the object store key that holds them.
+pub(crate) async fn blob(pool: &AnyPool, id: i64) -> Result<Result<Vec<u8>, String>, StoreError> {
+    let row = sqlx::query("SELECT blob, blob_key FROM models WHERE id = $1").bind(id).fetch_optional(pool).await?;
     let row = row.ok_or(StoreError::NotFound { entity: "model", id })?;
-    Ok(row.try_get("blob")?)
+    Ok(match row.try_get::<Option<String>, _>("blob_key")? {
+        Some(key) => Err(key),
+        None => Ok(row.try_get("blob")?),
+    })
 }
 
 pub(crate) async fn active(pool: &AnyPool, kind: &str) -> Result<Option<ModelInfo>, StoreError> {
@@ -144,8 +159,13 @@ pub(crate) async fn activate(w: &mut WriteTx, id: i64, how: &Activation) -> Resu
 }
 
 /// Deletes old versions of a kind: all but the newest `keep_newest`, never the
-/// active one nor the one active before it (the rollback target).
-pub(crate) async fn prune(w: &mut WriteTx, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError> {
+/// active one nor the one active before it (the rollback target). Returns
+/// their ids and the object store keys of their bytes, deleted after commit.
+pub(crate) async fn prune(
+    w: &mut WriteTx,
+    kind: &str,
+    keep: ModelRetention,
+) -> Result<(Vec<i64>, Vec<String>), StoreError> {
     lock_registry(w).await?;
     let (previous,): (Option<i64>,) = sqlx::query_as(
         "SELECT MAX(id) FROM models WHERE kind = $1 AND active = 0 AND activated_at = \
@@ -156,22 +176,18 @@ pub(crate) async fn prune(w: &mut WriteTx, kind: &str, keep: ModelRetention) -> 
     .await?;
     // Every inactive version, newest first: few rows, since retention runs
     // after each registration.
-    let inactive: Vec<(i64,)> =
-        sqlx::query_as("SELECT id FROM models WHERE kind = $1 AND active = 0 ORDER BY version DESC")
+    let inactive: Vec<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, blob_key FROM models WHERE kind = $1 AND active = 0 ORDER BY version DESC")
             .bind(kind)
             .fetch_all(&mut *w.tx)
             .await?;
-    let ids: Vec<i64> = inactive
-        .into_iter()
-        .map(|(id,)| id)
-        .skip(keep.keep_newest as usize)
-        .filter(|id| Some(*id) != previous)
-        .collect();
+    let (ids, keys): (Vec<i64>, Vec<Option<String>>) =
+        inactive.into_iter().skip(keep.keep_newest as usize).filter(|(id, _)| Some(*id) != previous).unzip();
     for id in &ids {
         sqlx::query("DELETE FROM models WHERE id = $1").bind(id).execute(&mut *w.tx).await?;
     }
     if !ids.is_empty() {
         outbox::emit(w, "models.pruned", "model", ids[0], &ids).await?;
     }
-    Ok(ids)
+    Ok((ids, keys.into_iter().flatten().collect()))
 }

@@ -162,8 +162,24 @@ impl Store for SqlStore {
     }
 
     async fn register_model(&self, model: &NewModel) -> Result<ModelInfo, StoreError> {
-        let out = write_tx!(self, None, |w| models::register(w, model).await)?;
-        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+        let Some(blobs) = self.blobs() else {
+            let out = write_tx!(self, None, |w| models::register(w, model, models::Bytes::InRow(&model.blob)).await)?;
+            return out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()));
+        };
+        // The object first, then the row that names it: a row never points
+        // at bytes that are not there. A failed registration deletes its object.
+        let key = crate::blobs::model_key(&model.kind);
+        crate::blobs::put(blobs.as_ref(), &key, model.blob.clone()).await?;
+        let stored = models::Bytes::Stored { key: &key, size: model.blob.len() as i64 };
+        let out = write_tx!(self, None, |w| models::register(w, model, stored).await);
+        match out.and_then(|o| o.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into())))
+        {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                crate::blobs::delete(blobs.as_ref(), &key).await;
+                Err(e)
+            }
+        }
     }
 
     async fn list_models(&self, kind: Option<&str>) -> Result<Vec<ModelInfo>, StoreError> {
@@ -175,7 +191,15 @@ impl Store for SqlStore {
     }
 
     async fn model_blob(&self, id: i64) -> Result<Vec<u8>, StoreError> {
-        models::blob(self.pool(), id).await
+        match models::blob(self.pool(), id).await? {
+            Ok(bytes) => Ok(bytes),
+            Err(key) => match self.blobs() {
+                Some(blobs) => crate::blobs::get(blobs.as_ref(), &key).await,
+                None => Err(StoreError::Blob(format!(
+                    "model {id}'s bytes are in an object store ({key}) and this store has none configured"
+                ))),
+            },
+        }
     }
 
     async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError> {
@@ -193,7 +217,13 @@ impl Store for SqlStore {
 
     async fn prune_models(&self, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError> {
         let out = write_tx!(self, None, |w| models::prune(w, kind, keep).await)?;
-        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+        let (ids, keys) = out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))?;
+        if let Some(blobs) = self.blobs() {
+            for key in &keys {
+                crate::blobs::delete(blobs.as_ref(), key).await;
+            }
+        }
+        Ok(ids)
     }
 
     async fn create_job(&self, kind: &str, idem: Option<&IdemKey>) -> Result<Outcome<Job>, StoreError> {

@@ -1,0 +1,85 @@
+//! Model files in an object store (a folder here, as every node mounts one):
+//! the row names the object, any store on the folder reads it, a store
+//! without it says so, old in-row models still load, pruning deletes the
+//! objects, and a refused registration leaves none. SQLite and PostgreSQL.
+
+use std::path::Path;
+
+use wantloop_store::testing::TestDb;
+use wantloop_store::{Fence, ModelRetention, NewModel, SqlStore, Store, StoreError, open_blobs};
+
+fn model(kind: &str, bytes: &[u8]) -> NewModel {
+    NewModel {
+        kind: kind.into(),
+        data_hash: "h".into(),
+        metrics: serde_json::json!({}),
+        params: serde_json::json!({}),
+        blob: bytes.to_vec(),
+    }
+}
+
+fn objects(dir: &Path) -> usize {
+    fn walk(d: &Path) -> usize {
+        std::fs::read_dir(d)
+            .map(|it| it.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum::<usize>())
+            .unwrap_or(0)
+    }
+    walk(dir)
+}
+
+async fn model_files_live_in_the_object_store(db: &TestDb) {
+    let folder = tempfile::tempdir().unwrap();
+    let location = folder.path().display().to_string();
+    let a = db.store.clone().with_blobs(open_blobs(&location).unwrap());
+    let kind =
+        format!("kind{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+
+    let info = a.register_model(&model(&kind, b"model bytes, version one")).await.unwrap();
+    assert_eq!(info.bytes, 24, "the size is the object's, not the empty row's");
+    assert_eq!(objects(folder.path()), 1);
+    assert_eq!(a.model_blob(info.id).await.unwrap(), b"model bytes, version one");
+
+    // Another node on the same database and folder reads it.
+    let b = SqlStore::connect(&db.url).await.unwrap().with_blobs(open_blobs(&format!("file://{location}")).unwrap());
+    assert_eq!(b.model_blob(info.id).await.unwrap(), b"model bytes, version one");
+    // A node without the object store cannot, and says why.
+    let plain = SqlStore::connect(&db.url).await.unwrap();
+    assert!(matches!(plain.model_blob(info.id).await, Err(StoreError::Blob(_))));
+    // A model stored in its row before is still read by a node with one.
+    let old = plain.register_model(&model(&kind, b"in the row")).await.unwrap();
+    assert_eq!(a.model_blob(old.id).await.unwrap(), b"in the row");
+    assert_eq!(objects(folder.path()), 1);
+
+    // Pruning deletes the objects of the versions it deletes.
+    a.register_model(&model(&kind, b"three")).await.unwrap();
+    let pruned = a.prune_models(&kind, ModelRetention { keep_newest: 1 }).await.unwrap();
+    assert_eq!(pruned.len(), 2);
+    assert_eq!(objects(folder.path()), 1, "only the newest version's object is left");
+
+    // A registration the store refuses (a fenced-off leader) leaves no object.
+    let lease = format!("blobs-test-{kind}");
+    a.fenced(Fence { lease: lease.clone(), token: 5 }).claim_run(&lease, 1, "n").await.unwrap();
+    let late = a.fenced(Fence { lease, token: 4 }).register_model(&model(&kind, b"late")).await;
+    assert!(matches!(late, Err(StoreError::Fenced { .. })), "got {late:?}");
+    assert_eq!(objects(folder.path()), 1);
+}
+
+#[tokio::test]
+async fn model_files_live_in_the_object_store_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    model_files_live_in_the_object_store(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn model_files_live_in_the_object_store_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else { return };
+    model_files_live_in_the_object_store(&db).await;
+    db.cleanup().await;
+}
+
+#[test]
+fn an_unsupported_location_is_a_clear_error() {
+    let e = open_blobs("s3://bucket/models").expect_err("s3 is not built in");
+    assert!(e.to_string().contains("unsupported blob store"), "{e}");
+}
