@@ -2,7 +2,8 @@
 //! both list each other in `GET /v1/cluster`, one holds the expiry job's
 //! lease, and when that process is stopped (`SIGSTOP`) past its lease the
 //! other takes over with a larger fencing token; the stopped one, resumed,
-//! does not take it back, and no period of the job ran twice. Needs
+//! never writes with its old token (it may take the lease back, owning the
+//! job on the ring, but as a new grant), and no period of the job ran twice. Needs
 //! PostgreSQL (`WANTLOOP_TEST_PG_URL`) and Redis (`WANTLOOP_TEST_REDIS_URL`);
 //! skips with a notice without them unless CI requires them.
 
@@ -15,6 +16,17 @@ use wantloop_store::Store;
 mod common;
 
 use common::serve;
+
+/// A served node, killed when the test ends, also by a failed assertion
+/// (its inherited output would otherwise keep the test's pipe open).
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 fn signal(child: &Child, sig: &str) {
     let status = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
@@ -60,8 +72,9 @@ async fn a_stopped_lease_holder_is_replaced_and_fenced_off() {
         "--no-retrain",
     ];
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (mut a, base_a) = serve(dir_a.path(), &args);
-    let (mut b, base_b) = serve(dir_b.path(), &args);
+    let (a, base_a) = serve(dir_a.path(), &args);
+    let (b, base_b) = serve(dir_b.path(), &args);
+    let (a, b) = (Node(a), Node(b));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
     let id_a = cluster(&client, &base_a).await["node"].as_str().unwrap().to_string();
     let id_b = cluster(&client, &base_b).await["node"].as_str().unwrap().to_string();
@@ -82,7 +95,7 @@ async fn a_stopped_lease_holder_is_replaced_and_fenced_off() {
             .to_string()
     };
     assert!(base_a.ends_with(&address_of(&id_a)) && base_b.ends_with(&address_of(&id_b)));
-    let (stopped, other_base, other_id) = if holder == id_a { (&a, &base_b, &id_b) } else { (&b, &base_a, &id_a) };
+    let (stopped, other_base, other_id) = if holder == id_a { (&a.0, &base_b, &id_b) } else { (&b.0, &base_a, &id_a) };
 
     // Stop the holder; the other node takes over once its lease (three
     // periods) has run out, with a larger token.
@@ -94,20 +107,23 @@ async fn a_stopped_lease_holder_is_replaced_and_fenced_off() {
     .await;
     let failover = stopped_at.elapsed();
     assert!(new_token > token);
-    // Resume it: it does not get the lease back, and the store never saw a
-    // period twice or a token go back.
+    // Resume it: it never writes with its old token again. It may take the
+    // lease back (if the job is its own on the ring of live nodes), but only
+    // as a new grant with a larger token. The store never saw a period twice,
+    // a token go back, or one token on two nodes.
     signal(stopped, "-CONT");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(expiry_lease(&cluster(&client, other_base).await).map(|(h, _)| h), Some(other_id.clone()));
+    // (A handover leaves the lease free for a moment.)
+    let (now_holder, now_token) =
+        until(Duration::from_secs(10), async || expiry_lease(&cluster(&client, other_base).await)).await;
+    assert!(now_token >= new_token && (now_holder == *other_id || now_token > new_token), "{now_holder} {now_token}");
     let runs = db.store.job_runs("expiry", 0, 10_000).await.unwrap();
     assert!(runs.windows(2).all(|w| w[0].period < w[1].period && w[0].token <= w[1].token), "{runs:?}");
-    let after: Vec<_> = runs.iter().filter(|r| r.token as u64 >= new_token).collect();
-    assert!(!after.is_empty() && after.iter().all(|r| &r.node == other_id), "{runs:?}");
+    let mut node_of_token = std::collections::HashMap::new();
+    assert!(runs.iter().all(|r| *node_of_token.entry(r.token).or_insert(&r.node) == &r.node), "{runs:?}");
+    assert!(runs.iter().any(|r| r.token as u64 == new_token && &r.node == other_id), "{runs:?}");
     eprintln!("lease failover after {failover:?}; {} runs of the expiry job", runs.len());
 
-    for child in [&mut a, &mut b] {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    drop((a, b));
     db.cleanup().await;
 }

@@ -3,7 +3,7 @@
 //! database row (the system of record: every node that reaches the database
 //! reads them); with one, the row keeps the object's key and size, and the
 //! bytes go to a folder (the embedded default: the data folder's `blobs/`,
-//! or one every node mounts) or to any store the crate speaks.
+//! or one every node mounts) or to an S3-compatible store.
 
 use std::sync::Arc;
 
@@ -18,20 +18,50 @@ use crate::StoreError;
 pub type Blobs = Arc<dyn ObjectStore>;
 
 /// The object store a location names: `memory:` (tests), `file:///abs/path`
-/// or a plain folder path (created if missing).
+/// or a plain folder path (created if missing), or, built with the `s3`
+/// feature, `s3://bucket[/prefix]` (any S3-compatible store; credentials,
+/// region and endpoint from the `AWS_*` environment, e.g.
+/// `AWS_ENDPOINT=http://127.0.0.1:9000` with `AWS_ALLOW_HTTP=true`).
 pub fn open_blobs(location: &str) -> Result<Blobs, StoreError> {
     if location == "memory:" {
         return Ok(Arc::new(InMemory::new()));
     }
+    if let Some(rest) = location.strip_prefix("s3://") {
+        return s3(rest);
+    }
     let dir = location.strip_prefix("file://").unwrap_or(location);
     if dir.is_empty() || dir.contains("://") {
         return Err(StoreError::Blob(format!(
-            "unsupported blob store {location:?}: use a folder, file:///folder or memory:"
+            "unsupported blob store {location:?}: use a folder, file:///folder, s3://bucket[/prefix] or memory:"
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| StoreError::Blob(format!("cannot create {dir}: {e}")))?;
     let fs = LocalFileSystem::new_with_prefix(dir).map_err(|e| StoreError::Blob(e.to_string()))?;
     Ok(Arc::new(fs))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3(_: &str) -> Result<Blobs, StoreError> {
+    Err(StoreError::Blob("this build has no S3 support: build with `--features s3`".into()))
+}
+
+#[cfg(feature = "s3")]
+fn s3(bucket_and_prefix: &str) -> Result<Blobs, StoreError> {
+    use object_store::aws::AmazonS3Builder;
+    use object_store::prefix::PrefixStore;
+    // rustls needs one process-wide crypto provider; this project's is ring.
+    // Installing it twice is harmless (the second call is refused).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (bucket, prefix) = bucket_and_prefix.split_once('/').unwrap_or((bucket_and_prefix, ""));
+    if bucket.is_empty() {
+        return Err(StoreError::Blob("s3:// needs a bucket: s3://bucket[/prefix]".into()));
+    }
+    let s3 = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .build()
+        .map_err(|e| StoreError::Blob(format!("s3://{bucket_and_prefix}: {e}")))?;
+    let prefix = prefix.trim_matches('/');
+    Ok(if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix)) })
 }
 
 pub(crate) async fn put(blobs: &dyn ObjectStore, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {

@@ -78,8 +78,52 @@ async fn model_files_live_in_the_object_store_on_postgres() {
     db.cleanup().await;
 }
 
+#[cfg(feature = "s3")]
+/// An S3-compatible store named by `WANTLOOP_TEST_S3_URL` (`s3://bucket`, the
+/// bucket made beforehand; endpoint and credentials in `AWS_*`), as `.ci/run`
+/// starts one; skipped with a notice unless `WANTLOOP_REQUIRE_S3` is set.
+fn s3_location() -> Option<String> {
+    match std::env::var("WANTLOOP_TEST_S3_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("WANTLOOP_REQUIRE_S3").is_some() => {
+            panic!("WANTLOOP_REQUIRE_S3 is set but WANTLOOP_TEST_S3_URL is not")
+        }
+        Err(_) => {
+            eprintln!("notice: WANTLOOP_TEST_S3_URL is not set; skipping the S3 blob store test");
+            None
+        }
+    }
+}
+
+#[cfg(feature = "s3")]
+#[tokio::test]
+async fn model_files_live_in_an_s3_compatible_store() {
+    let Some(bucket) = s3_location() else { return };
+    let db = TestDb::sqlite().await.unwrap();
+    let prefix =
+        format!("test-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let blobs = open_blobs(&format!("{}/{prefix}", bucket.trim_end_matches('/'))).unwrap();
+    let a = db.store.clone().with_blobs(blobs.clone());
+    let info = a.register_model(&model("classifier", b"bytes in a bucket")).await.unwrap();
+    assert_eq!(info.bytes, 17);
+    // Another node, another client of the same bucket and prefix.
+    let again = open_blobs(&format!("{}/{prefix}", bucket.trim_end_matches('/'))).unwrap();
+    let b = SqlStore::connect(&db.url).await.unwrap().with_blobs(again);
+    assert_eq!(b.model_blob(info.id).await.unwrap(), b"bytes in a bucket");
+    a.register_model(&model("classifier", b"two")).await.unwrap();
+    a.register_model(&model("classifier", b"three")).await.unwrap();
+    assert_eq!(a.prune_models("classifier", ModelRetention { keep_newest: 1 }).await.unwrap().len(), 2);
+    use futures_util::TryStreamExt;
+    let left: Vec<_> = blobs.list(None).try_collect().await.unwrap();
+    assert_eq!(left.len(), 1, "pruning deleted the objects: {left:?}");
+    db.cleanup().await;
+}
+
 #[test]
 fn an_unsupported_location_is_a_clear_error() {
-    let e = open_blobs("s3://bucket/models").expect_err("s3 is not built in");
+    let e = open_blobs("gs://bucket/models").expect_err("gcs is not built in");
     assert!(e.to_string().contains("unsupported blob store"), "{e}");
+    let e = open_blobs("s3://").expect_err("a bucket is needed, and without the feature no S3 at all");
+    let want = if cfg!(feature = "s3") { "needs a bucket" } else { "no S3 support" };
+    assert!(e.to_string().contains(want), "{e}");
 }
