@@ -3,7 +3,8 @@
 # front on loopback, and prints where. `deploy/cluster.sh stop` stops them.
 #
 # Usage: deploy/cluster.sh N            (default 3)
-#        deploy/cluster.sh restart I    (starts node I again, as `N` started it; waits until it is ready)
+#        deploy/cluster.sh restart I    (starts node I again with the settings `N` saved in
+#                                        CLUSTER_DIR/settings; waits until it is ready)
 #        deploy/cluster.sh stop
 #   WANTLOOP_BIN=path      the binary (default: the release build, built if missing)
 #   CLUSTER_DIR=/tmp/wantloop-cluster   nodes' data folders, logs, nginx prefix
@@ -98,8 +99,18 @@ find_binary() {
 if [ "${1:-}" = restart ]; then
   i="${2:-}"
   [[ "$i" =~ ^[1-9][0-9]?$ ]] || { echo "error: restart needs a node number" >&2; exit 2; }
-  [ -f "$DIR/node-$i.pid" ] && kill "$(cat "$DIR/node-$i.pid")" 2> /dev/null || true
-  find_binary
+  [ -f "$DIR/settings" ] || { echo "error: no cluster was started in $DIR" >&2; exit 1; }
+  # shellcheck source=/dev/null
+  source "$DIR/settings"
+  if [ -f "$DIR/node-$i.pid" ]; then
+    old="$(cat "$DIR/node-$i.pid")"
+    kill "$old" 2> /dev/null || true
+    # Its port is free only once it has exited.
+    for _ in $(seq 1 100); do
+      kill -0 "$old" 2> /dev/null || break
+      sleep 0.1
+    done
+  fi
   start_node "$i"
   await_node "$i"
   exit 0
@@ -122,6 +133,8 @@ fi
 
 stop
 mkdir -p "$DIR/nginx/logs" "$DIR/nginx/tmp"
+# What `restart` needs to start a node exactly as this run did.
+declare -p PORT PG REDIS NATS DB NODE_FLAGS WANTLOOP_BIN > "$DIR/settings"
 if [ "${CLUSTER_FRESH:-0}" = 1 ]; then
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" > /dev/null
   redis-cli -u "$REDIS" --scan --pattern "$DB:*" | xargs -r redis-cli -u "$REDIS" del > /dev/null

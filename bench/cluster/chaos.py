@@ -280,28 +280,21 @@ def monitor(args, samples, stop):
             samples.append((time.time(), {j["job"]: j["holder"] for j in view["jobs"]}, view["nodes"]))
 
 
-def node_of_id(samples, node_id):
-    for _, _, nodes in reversed(samples):
-        for n in nodes:
-            if n["id"] == node_id:
-                return int(n["address"].rsplit(":", 1)[1])
-    return None
-
-
 def killer(args, kills, samples, stop, rng):
+    """Every other kill takes the expiry lease's holder; every kill records
+    which leases its victim held, from one sample of the cluster view."""
     lo, hi = (float(x) for x in args.kill_every.split(":"))
     n = 0
     while not stop.wait(rng.uniform(lo, hi)):
         n += 1
-        victim, holder_of = rng.randint(1, args.nodes), []
-        if n % 2 == 1 and samples:
-            holders = samples[-1][1]
-            port = node_of_id(samples, holders.get("expiry"))
-            if port is not None:
-                victim = port - args.port
-                holder_of = [job for job, h in holders.items() if h == holders.get("expiry")]
+        holders, nodes = (samples[-1][1], samples[-1][2]) if samples else ({}, [])
+        port_of = {node["id"]: int(node["address"].rsplit(":", 1)[1]) for node in nodes}
+        victim = rng.randint(1, args.nodes)
+        if n % 2 == 1 and holders.get("expiry") in port_of:
+            victim = port_of[holders["expiry"]] - args.port
+        victim_id = next((i for i, p in port_of.items() if p == args.port + victim), None)
+        holder_of = [job for job, h in holders.items() if h is not None and h == victim_id]
         pid = int(open(os.path.join(args.dir, f"node-{victim}.pid")).read())
-        victim_id = samples[-1][1].get("expiry") if holder_of else None
         t_kill = time.time()
         try:
             os.kill(pid, signal.SIGKILL)

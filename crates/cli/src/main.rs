@@ -48,10 +48,18 @@ pub struct StoreArgs {
     #[arg(long, env = "WANTLOOP_SEARCH_DIR")]
     search_dir: Option<PathBuf>,
     /// Where model files go: `database` (in their rows, so every node reading the
-    /// database has them), a folder every node mounts, or `memory:`. Default: the
-    /// embedded store's DATA_DIR/blobs, or `database` with --database-url.
+    /// database has them), a folder every node mounts, or `s3://bucket[/prefix]`
+    /// (built with the `s3` feature). Default: a `blobs` folder beside a SQLite
+    /// database (DATA_DIR/blobs embedded), `database` for PostgreSQL.
     #[arg(long, env = "WANTLOOP_BLOB_STORE")]
     blob_store: Option<String>,
+}
+
+/// The folder of a `sqlite://PATH[?…]` database; `None` for other URLs.
+fn sqlite_folder(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    Some(path.parent().map(PathBuf::from).unwrap_or_default())
 }
 
 impl StoreArgs {
@@ -74,9 +82,13 @@ impl StoreArgs {
     /// The engine's configuration with default tunables; commands adjust it.
     pub fn engine_config(&self) -> anyhow::Result<EngineConfig> {
         let blobs = match (self.blob_store.as_deref(), &self.database_url) {
-            (Some("database"), _) | (None, Some(_)) => None,
+            (Some("database"), _) => None,
+            (Some("memory:"), _) => anyhow::bail!("--blob-store memory: would lose every model at exit"),
             (Some(location), _) => Some(location.to_string()),
             (None, None) => Some(self.data_dir.join("blobs").display().to_string()),
+            // Beside the SQLite file, so the same data opens the same way
+            // through --data-dir or through its URL.
+            (None, Some(url)) => sqlite_folder(url).map(|dir| dir.join("blobs").display().to_string()),
         };
         Ok(EngineConfig {
             database_url: self.url()?,

@@ -65,7 +65,11 @@ async fn paused_holder_is_fenced_off(db: &TestDb, lease: Arc<dyn Lease>) {
     let every = Duration::from_millis(100); // a lease of 300 ms
     let a_turn = a.lead("expiry", every).await.expect("the first node takes the free lease");
     assert!(b.lead("expiry", every).await.is_none(), "held by the first node");
-    // The first node stalls (a GC pause, SIGSTOP) past its lease...
+    // The first node stalls (a GC pause, SIGSTOP) past its lease: nothing of
+    // it runs, its lease renewal included; it keeps only its fenced store...
+    let a_store: Arc<dyn Store> = Arc::clone(&a_turn);
+    drop(a_turn);
+    let a_turn = a_store;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let b_turn = b.lead("expiry", every).await.expect("the second node takes the expired lease");
     // ...and wakes to write with the token it had: refused, nothing changed.
@@ -201,7 +205,9 @@ async fn a_late_holders_allocation_is_refused() {
     let d = d.unwrap().done().unwrap().id;
 
     let every = Duration::from_millis(100);
-    let a_turn = a.lead("allocate", every).await.expect("the first node takes the free lease");
+    // Paused past its lease (no renewal runs), holding its fenced store.
+    let a_turn: Arc<dyn Store> =
+        Arc::clone(&a.lead("allocate", every).await.expect("the first node takes the free lease"));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _b_turn = b.lead("allocate", every).await.expect("the second node takes the expired lease");
     let late = a.allocate_through(a_turn.as_ref(), wantloop_match::Mode::Optimal, false).await;

@@ -23,23 +23,25 @@ const LIST_TTL: Duration = Duration::from_secs(30);
 impl Engine {
     /// `compute`'s value for `what` (a key naming the list and its inputs),
     /// from the cache while no write happened since it was computed.
+    /// `compute` also says whether its value may be cached: not when the
+    /// index it read could not be brought up to date.
     pub(crate) async fn cached_list<T, F, Fut>(&self, what: String, compute: F) -> Result<T, StoreError>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, StoreError>>,
+        Fut: Future<Output = Result<(T, bool), StoreError>>,
     {
         // Read before computing: the value then reflects at least every
         // write up to this position.
-        let Ok(position) = self.store.last_event_id().await else { return compute().await };
+        let Ok(position) = self.store.last_event_id().await else { return Ok(compute().await?.0) };
         let key = format!("{what}@{position}");
         if let Some(bytes) = self.seams.cache.get(&key).await
             && let Ok(hit) = serde_json::from_slice::<T>(&bytes)
         {
             return Ok(hit);
         }
-        let value = compute().await?;
-        if let Ok(bytes) = serde_json::to_vec(&value) {
+        let (value, cacheable) = compute().await?;
+        if cacheable && let Ok(bytes) = serde_json::to_vec(&value) {
             self.seams.cache.put(&key, bytes, LIST_TTL).await;
         }
         Ok(value)

@@ -74,8 +74,8 @@ impl Engine {
         let now = now_ms();
         let nodes = self.store.nodes(now - millis(LIVE_WITHIN)).await?;
         let runs = self.store.latest_runs().await?;
-        let owning: Vec<String> =
-            nodes.iter().filter(|n| n.last_seen >= now - millis(OWNS_WITHIN)).map(|n| n.id.clone()).collect();
+        let owning: Vec<NodeInfo> =
+            nodes.iter().filter(|n| n.last_seen >= now - millis(OWNS_WITHIN)).cloned().collect();
         let mut jobs = Vec::new();
         for (job, every) in self.leader_jobs() {
             let held = self
@@ -89,7 +89,7 @@ impl Engine {
                 job: job.to_string(),
                 every_ms,
                 holder: held.as_ref().map(|(h, _)| h.clone()),
-                owner: crate::ring::owner(&owning, job).map(str::to_string),
+                owner: crate::ring::owner_among(&owning, job).map(str::to_string),
                 token: held.map(|(_, g)| g.token),
                 last_run: runs.iter().find(|r| r.job == job).cloned(),
                 next_run_at: (now / every_ms + 1) * every_ms,
@@ -106,6 +106,7 @@ impl Engine {
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at,
             last_seen: 0,
+            jobs: self.leader_jobs().into_iter().map(|(job, _)| job.to_string()).collect(),
         };
         if let Err(e) = self.store.heartbeat(&node).await {
             tracing::warn!(error = %e, "cannot record this node's heartbeat");
@@ -126,10 +127,7 @@ pub(crate) async fn heartbeats(engine: Engine) {
         tick.tick().await;
         engine.heartbeat(started_at).await;
         match engine.store.nodes(now_ms() - millis(OWNS_WITHIN)).await {
-            Ok(nodes) => {
-                let ids = nodes.into_iter().map(|n| n.id).collect();
-                *engine.live_nodes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ids;
-            }
+            Ok(nodes) => *engine.live_nodes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = nodes,
             Err(e) => tracing::warn!(error = %e, "cannot read the live nodes"),
         }
     }

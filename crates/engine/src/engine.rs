@@ -39,7 +39,7 @@ pub struct Engine {
     pub(crate) address: Arc<std::sync::OnceLock<String>>,
     /// The nodes with a recent heartbeat, as this node last read them: who
     /// owns which leader-only job (see `jobs.rs`).
-    pub(crate) live_nodes: Arc<std::sync::RwLock<Vec<String>>>,
+    pub(crate) live_nodes: Arc<std::sync::RwLock<Vec<wantloop_store::NodeInfo>>>,
     /// The configured index folder was in use, so this is an in-memory copy.
     private_index: bool,
 }

@@ -58,15 +58,17 @@ impl Engine {
     /// node lost the lease (its token is fenced off). A job whose period is
     /// `every` holds its lease for three periods, at most [`LEASE_CAP`]: a
     /// dead holder of an hourly job's lease keeps it from the others for
-    /// 30 s, not three hours. A run that could outlast its lease (periods
-    /// over 10 s) keeps it alive while the turn is held.
+    /// 30 s, not three hours. The turn renews the lease (every third of it)
+    /// for as long as it is held, so a run longer than its lease (a batch
+    /// allocation of a large market) keeps it; a paused process renews
+    /// nothing.
     pub async fn lead(&self, job: &str, every: Duration) -> Option<LeaderTurn> {
         let ttl = (every * 3).min(LEASE_CAP);
         let store = self.take_lease(job, ttl).await?;
         let period = now_ms() / i64::try_from(every.as_millis().max(1)).unwrap_or(i64::MAX);
         match store.claim_run(job, period, &self.node_id).await {
             Ok(true) => {
-                let renewal = (every * 3 > LEASE_CAP).then(|| tokio::spawn(renew(self.clone(), job.to_string(), ttl)));
+                let renewal = tokio::spawn(renew(self.clone(), job.to_string(), ttl));
                 Some(LeaderTurn { store, renewal })
             }
             Ok(false) => None,
@@ -120,7 +122,7 @@ pub const LEASE_CAP: Duration = Duration::from_secs(30);
 /// (what the turn derefs to), and the lease kept alive until it is dropped.
 pub struct LeaderTurn {
     store: Arc<dyn Store>,
-    renewal: Option<JoinHandle<()>>,
+    renewal: JoinHandle<()>,
 }
 
 impl std::ops::Deref for LeaderTurn {
@@ -132,9 +134,7 @@ impl std::ops::Deref for LeaderTurn {
 
 impl Drop for LeaderTurn {
     fn drop(&mut self) {
-        if let Some(r) = &self.renewal {
-            r.abort();
-        }
+        self.renewal.abort();
     }
 }
 
@@ -161,15 +161,21 @@ impl Engine {
     /// Whether this node should run `job`: leader-only jobs are spread over
     /// the live nodes by rendezvous hashing (`ring.rs`), so that one node
     /// does not carry them all and a node joining or leaving moves only its
-    /// share. A node that does not know the live nodes yet, or is not among
+    /// share. Only nodes that run the job (per their heartbeats) can own it.
+    /// A node that does not know the live nodes yet, or is not among
     /// them (its heartbeats fail), competes for every lease as before; the
     /// lease decides either way, so two views of the ring never run a job twice.
     fn owns(&self, job: &str) -> bool {
         let live = self.live_nodes.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !live.iter().any(|n| **n == *self.node_id) {
+        if !live.iter().any(|n| *n.id == *self.node_id) {
             return true;
         }
-        crate::ring::owner(&live, job) == Some(&*self.node_id)
+        // Among the nodes that run the job (their heartbeats say which); if
+        // none seems to, this node competes rather than leave the job undone.
+        match crate::ring::owner_among(&live, job) {
+            Some(owner) => owner == &*self.node_id,
+            None => true,
+        }
     }
 }
 

@@ -83,15 +83,24 @@ impl Engine {
     /// guarded reservation refuses what they used up, and the background
     /// indexer shows them soon after. Waiting for those too made every match
     /// commit the index under load.
-    pub(crate) async fn fresh_index(&self) {
+    /// `false` when the index could not be brought up to date (logged): what
+    /// it answers then is not cached.
+    pub(crate) async fn fresh_index(&self) -> bool {
         match self.store.last_event_id_of(ADDS_CANDIDATES).await {
             Ok(last) if last > self.search.cursor() => {
-                if let Err(e) = indexer::catch_up_to(self.store.as_ref(), &self.search, last).await {
-                    tracing::warn!(error = %e, "search catch-up failed");
+                match indexer::catch_up_to(self.store.as_ref(), &self.search, last).await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "search catch-up failed");
+                        false
+                    }
                 }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot read the outbox position"),
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the outbox position");
+                false
+            }
         }
     }
 
@@ -165,9 +174,9 @@ impl Engine {
         &self,
         demand_id: i64,
         limit: usize,
-    ) -> Result<Vec<ScoredOffer>, StoreError> {
+    ) -> Result<(Vec<ScoredOffer>, bool), StoreError> {
         let d = self.store.get_demand(demand_id).await?;
-        self.fresh_index().await;
+        let fresh = self.fresh_index().await;
         let now = now_ms();
         let enough =
             |rows: &[Offer], _: &TextScores| rows.iter().filter(|o| violation(&d, o).is_none()).count() >= limit;
@@ -186,7 +195,7 @@ impl Engine {
             b.score.total_cmp(&a.score).then(a.offer.price.cmp(&b.offer.price)).then(a.offer.id.cmp(&b.offer.id))
         });
         out.truncate(limit);
-        Ok(out)
+        Ok((out, fresh))
     }
 
     /// Open demands an offer could fulfil, best first: "show the requests this
@@ -199,9 +208,13 @@ impl Engine {
         self.cached_list(key, || self.compute_demands_for_offer(offer_id, limit)).await
     }
 
-    async fn compute_demands_for_offer(&self, offer_id: i64, limit: usize) -> Result<Vec<ScoredDemand>, StoreError> {
+    async fn compute_demands_for_offer(
+        &self,
+        offer_id: i64,
+        limit: usize,
+    ) -> Result<(Vec<ScoredDemand>, bool), StoreError> {
         let o = self.store.get_offer(offer_id).await?;
-        self.fresh_index().await;
+        let fresh = self.fresh_index().await;
         let now = now_ms();
         let (demands, text) = match self.search.demands_for_offer(&o, DEMANDS_FROM_INDEX) {
             Ok(hits) => {
@@ -235,6 +248,6 @@ impl Engine {
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.demand.id.cmp(&b.demand.id)));
         out.truncate(limit);
-        Ok(out)
+        Ok((out, fresh))
     }
 }

@@ -106,7 +106,7 @@ impl Engine {
     pub async fn recommend(&self, user: &str, options: &RecommendOptions) -> Result<Recommendations, StoreError> {
         let inputs = (user, options.k, &options.category, options.per_category);
         let key = format!("recommend:{}:{}", self.model_tag(), serde_json::to_string(&inputs).unwrap_or_default());
-        self.cached_list(key, || self.compute_recommend(user, options)).await
+        self.cached_list(key, || async { Ok((self.compute_recommend(user, options).await?, true)) }).await
     }
 
     /// The active recommender's tag, part of the lists' cache keys: nodes
@@ -183,7 +183,7 @@ impl Engine {
     /// Offers like this one: from the model's item–item scores, else by text.
     pub async fn similar(&self, offer_id: i64, k: usize) -> Result<Vec<Recommended>, StoreError> {
         let key = format!("similar:{}:{offer_id}:{k}", self.model_tag());
-        self.cached_list(key, || self.compute_similar(offer_id, k)).await
+        self.cached_list(key, || async { Ok((self.compute_similar(offer_id, k).await?, true)) }).await
     }
 
     async fn compute_similar(&self, offer_id: i64, k: usize) -> Result<Vec<Recommended>, StoreError> {

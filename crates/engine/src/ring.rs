@@ -13,6 +13,16 @@ pub fn owner<'a>(nodes: &'a [String], key: &str) -> Option<&'a str> {
     nodes.iter().max_by_key(|n| (weight(n, key), n.as_str())).map(String::as_str)
 }
 
+/// The owner of `job` among the `nodes` that run it (per their heartbeats):
+/// a node started without a job never owns it, or the job would not run.
+pub fn owner_among<'a>(nodes: &'a [wantloop_store::NodeInfo], job: &str) -> Option<&'a str> {
+    nodes
+        .iter()
+        .filter(|n| n.jobs.iter().any(|j| j == job))
+        .max_by_key(|n| (weight(&n.id, job), n.id.as_str()))
+        .map(|n| n.id.as_str())
+}
+
 fn weight(node: &str, key: &str) -> u64 {
     // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
     let mut bytes = Vec::with_capacity(node.len() + key.len() + 8);
@@ -85,6 +95,31 @@ mod tests {
             }
         }
         assert!(taken.abs_diff(20_000 / 5) * 10 <= 20_000 / 5, "the new node took {taken} of 20,000 keys");
+    }
+
+    #[test]
+    fn a_job_is_owned_only_by_a_node_that_runs_it() {
+        let node = |id: &str, jobs: &[&str]| wantloop_store::NodeInfo {
+            id: id.into(),
+            address: String::new(),
+            version: String::new(),
+            started_at: 0,
+            last_seen: 0,
+            jobs: jobs.iter().map(|j| j.to_string()).collect(),
+        };
+        // Many node sets: whichever would win the ring, only the one running
+        // `allocate` owns it, and the owner among runners is the ring's owner.
+        for i in 0..200 {
+            let nodes = vec![
+                node(&format!("a{i}"), &["expiry"]),
+                node(&format!("b{i}"), &["expiry", "allocate"]),
+                node(&format!("c{i}"), &["expiry"]),
+            ];
+            assert_eq!(super::owner_among(&nodes, "allocate"), Some(format!("b{i}").as_str()));
+            let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+            assert_eq!(super::owner_among(&nodes, "expiry"), owner(&ids, "expiry"));
+            assert_eq!(super::owner_among(&nodes, "retrain"), None);
+        }
     }
 
     #[test]

@@ -17,7 +17,8 @@ use crate::StoreError;
 /// An object store holding blobs under keys like `models/classifier/<hex>.bin`.
 pub type Blobs = Arc<dyn ObjectStore>;
 
-/// The object store a location names: `memory:` (tests), `file:///abs/path`
+/// The object store a location names: `memory:` (tests only: it ends with
+/// the process), `file:///abs/path`
 /// or a plain folder path (created if missing), or, built with the `s3`
 /// feature, `s3://bucket[/prefix]` (any S3-compatible store; credentials,
 /// region and endpoint from the `AWS_*` environment, e.g.

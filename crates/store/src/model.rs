@@ -357,4 +357,7 @@ pub struct NodeInfo {
     pub version: String,
     pub started_at: i64,
     pub last_seen: i64,
+    /// The leader-only jobs this node runs (it competes for their leases).
+    #[serde(default)]
+    pub jobs: Vec<String>,
 }

@@ -1103,14 +1103,18 @@ async fn heartbeats_list_live_nodes(s: S) {
         version: "0.1.0".into(),
         started_at: 1,
         last_seen: 0,
+        jobs: vec!["expiry".into()],
     };
     let before = wantloop_core::time::now_ms();
     s.heartbeat(&node("b")).await.unwrap();
     s.heartbeat(&node("a")).await.unwrap();
-    s.heartbeat(&NodeInfo { address: "127.0.0.1:9090".into(), ..node("a") }).await.unwrap();
+    let jobs = vec!["expiry".to_string(), "allocate".to_string()];
+    s.heartbeat(&NodeInfo { address: "127.0.0.1:9090".into(), jobs: jobs.clone(), ..node("a") }).await.unwrap();
     let live = s.nodes(before).await.unwrap();
     assert_eq!(live.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(live[0].address, "127.0.0.1:9090", "a heartbeat updates the node");
+    assert_eq!(live[0].jobs, jobs, "and the jobs it runs");
+    assert_eq!(live[1].jobs, ["expiry"]);
     assert!(live.iter().all(|n| n.last_seen >= before && n.started_at == 1));
     let far = wantloop_core::time::now_ms() + 120_000;
     assert!(s.nodes(far).await.unwrap().is_empty(), "nodes not seen since are not listed");

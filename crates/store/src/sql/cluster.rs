@@ -111,15 +111,16 @@ pub(crate) async fn runs_of(pool: &AnyPool, job: &str, from: i64, limit: u32) ->
 
 pub(crate) async fn heartbeat(w: &mut WriteTx, node: &NodeInfo) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO nodes (id, address, version, started_at, last_seen) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO nodes (id, address, version, started_at, last_seen, jobs) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO UPDATE SET address = excluded.address, version = excluded.version, \
-         last_seen = excluded.last_seen",
+         last_seen = excluded.last_seen, jobs = excluded.jobs",
     )
     .bind(&node.id)
     .bind(&node.address)
     .bind(&node.version)
     .bind(node.started_at)
     .bind(w.now)
+    .bind(node.jobs.join(","))
     .execute(&mut *w.tx)
     .await?;
     Ok(())
@@ -128,7 +129,7 @@ pub(crate) async fn heartbeat(w: &mut WriteTx, node: &NodeInfo) -> Result<(), St
 /// Nodes seen at or after `since`, by id.
 pub(crate) async fn nodes(pool: &AnyPool, since: i64) -> Result<Vec<NodeInfo>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, address, version, started_at, last_seen FROM nodes WHERE last_seen >= $1 ORDER BY id LIMIT 1000",
+        "SELECT id, address, version, started_at, last_seen, jobs FROM nodes WHERE last_seen >= $1 ORDER BY id LIMIT 1000",
     )
     .bind(since)
     .fetch_all(pool)
@@ -141,6 +142,12 @@ pub(crate) async fn nodes(pool: &AnyPool, since: i64) -> Result<Vec<NodeInfo>, S
                 version: r.try_get("version")?,
                 started_at: r.try_get("started_at")?,
                 last_seen: r.try_get("last_seen")?,
+                jobs: r
+                    .try_get::<String, _>("jobs")?
+                    .split(',')
+                    .filter(|j| !j.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             })
         })
         .collect()

@@ -21,6 +21,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "expiry_index", include_str!("../../migrations/sqlite/0008_expiry_index.sql")),
     (9, "cluster", include_str!("../../migrations/sqlite/0009_cluster.sql")),
     (10, "model_blobs", include_str!("../../migrations/sqlite/0010_model_blobs.sql")),
+    (11, "node_jobs", include_str!("../../migrations/sqlite/0011_node_jobs.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -33,6 +34,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "expiry_index", include_str!("../../migrations/postgres/0008_expiry_index.sql")),
     (9, "cluster", include_str!("../../migrations/postgres/0009_cluster.sql")),
     (10, "model_blobs", include_str!("../../migrations/postgres/0010_model_blobs.sql")),
+    (11, "node_jobs", include_str!("../../migrations/postgres/0011_node_jobs.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -167,7 +167,10 @@ impl Store for SqlStore {
             return out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()));
         };
         // The object first, then the row that names it: a row never points
-        // at bytes that are not there. A failed registration deletes its object.
+        // at bytes that are not there. A registration refused before its
+        // commit deletes its object; after any other failure the commit may
+        // have happened (a connection lost during COMMIT), so the object
+        // stays, at worst an orphan.
         let key = crate::blobs::model_key(&model.kind);
         crate::blobs::put(blobs.as_ref(), &key, model.blob.clone()).await?;
         let stored = models::Bytes::Stored { key: &key, size: model.blob.len() as i64 };
@@ -176,7 +179,14 @@ impl Store for SqlStore {
         {
             Ok(info) => Ok(info),
             Err(e) => {
-                crate::blobs::delete(blobs.as_ref(), &key).await;
+                if matches!(
+                    e,
+                    StoreError::Fenced { .. } | StoreError::IllegalTransition { .. } | StoreError::Corrupt(_)
+                ) {
+                    crate::blobs::delete(blobs.as_ref(), &key).await;
+                } else {
+                    tracing::warn!(key, error = %e, "a model registration failed; its object is kept");
+                }
                 Err(e)
             }
         }
