@@ -239,6 +239,54 @@ fn bad_arguments_fail_with_a_clear_message() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success() && err.contains(name) && err.trim().lines().count() == 1, "{err}");
     }
+    let data = data.to_str().unwrap();
+    for (args, want) in [
+        (&["serve", "--listen", "127.0.0.1:0", "--allocate-every", "0"][..], "--allocate-every"),
+        (&["serve", "--listen", "127.0.0.1:0", "--allocate-every", "5", "--allocate-mode", "best"][..], "best"),
+        (&["models", "list", "--data-dir", data, "--blob-store", "memory:"][..], "memory:"),
+        (&["models", "list", "--data-dir", data, "--blob-store", "gs://bucket"][..], "unsupported blob store"),
+    ] {
+        let out = wantloop(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{args:?}: {err}");
+    }
+}
+
+/// Trained models land in the blob folder beside the SQLite database, whether
+/// the store is named by its folder or by its URL, and load either way.
+#[test]
+fn models_live_beside_the_sqlite_database_however_it_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ml/tests/fixtures/demands_train.tsv");
+    let out = wantloop(&[
+        "train",
+        "classifier",
+        "--train",
+        fixture.to_str().unwrap(),
+        "--activate",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let objects = std::fs::read_dir(data.join("blobs/models/classifier")).unwrap().count();
+    assert_eq!(objects, 1, "the model file is in DATA_DIR/blobs");
+    let url = format!("sqlite://{}/wantloop.db", data.display());
+    let elsewhere = dir.path().join("elsewhere");
+    let out = wantloop(&[
+        "eval",
+        "classifier",
+        "--model-id",
+        "1",
+        "--test",
+        fixture.to_str().unwrap(),
+        "--json",
+        "--database-url",
+        &url,
+        "--data-dir",
+        elsewhere.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "the model loads through the URL: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
