@@ -133,6 +133,7 @@ impl Engine {
             }
         }
         report.total_seconds = started.elapsed().as_secs_f64();
+        metrics::histogram!("wantloop_allocation_seconds", "mode" => report.mode.clone()).record(report.total_seconds);
         Ok(report)
     }
 

@@ -22,9 +22,12 @@ impl Engine {
         }
         let index = self.search.clone();
         let request = r.clone();
+        let started = std::time::Instant::now();
         let results = tokio::task::spawn_blocking(move || index.search(&request))
             .await
             .map_err(|e| EngineError::Seam(format!("search task failed: {e}")))??;
+        // Searches the index answered (cache hits are counted by the cache).
+        metrics::histogram!("wantloop_search_seconds").record(started.elapsed().as_secs_f64());
         if let Ok(bytes) = serde_json::to_vec(&results) {
             self.seams.cache.put(&key, bytes, SEARCH_TTL).await;
         }

@@ -13,6 +13,7 @@ mod admission;
 mod extract;
 mod jobs;
 mod match_queue;
+pub mod observe;
 mod paging;
 pub mod problem;
 mod reply;

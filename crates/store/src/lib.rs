@@ -167,6 +167,9 @@ pub trait Store: Send + Sync {
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;
+    /// Outbox consumers' positions, the review queue's length and the
+    /// connection pool's use, for `/metrics`.
+    async fn gauges(&self) -> Result<Gauges, StoreError>;
 
     /// This store with every write fenced by `fence`: each write transaction
     /// first checks that no higher token of the lease was seen (else

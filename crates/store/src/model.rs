@@ -155,6 +155,18 @@ pub struct Stats {
     pub events: i64,
 }
 
+/// Readings for an operator's metrics, cheap enough for every scrape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Gauges {
+    /// Each outbox consumer's position (the last event it has taken in).
+    pub consumers: Vec<(String, i64)>,
+    /// Demands waiting in the review queue.
+    pub review_queue: i64,
+    /// The connection pool: open connections, of which idle.
+    pub pool_size: u32,
+    pub pool_idle: u32,
+}
+
 /// A model to put in the registry.
 #[derive(Debug, Clone)]
 pub struct NewModel {

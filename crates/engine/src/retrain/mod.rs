@@ -218,7 +218,10 @@ impl Engine {
             .classifier
             .try_lock()
             .map_err(|_| EngineError::Busy("a classifier retrain is already running"))?;
+        let started = std::time::Instant::now();
         let out = classifier::retrain(store, &self.config.retrain).await?;
+        metrics::histogram!("wantloop_training_seconds", "kind" => "classifier")
+            .record(started.elapsed().as_secs_f64());
         self.refresh_models().await?;
         Ok(out)
     }
@@ -237,7 +240,10 @@ impl Engine {
             .recommender
             .try_lock()
             .map_err(|_| EngineError::Busy("a recommender retrain is already running"))?;
+        let started = std::time::Instant::now();
         let out = recommender::retrain(store, kind, &self.config.retrain).await?;
+        metrics::histogram!("wantloop_training_seconds", "kind" => "recommender")
+            .record(started.elapsed().as_secs_f64());
         self.refresh_models().await?;
         Ok(out)
     }

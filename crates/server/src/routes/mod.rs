@@ -75,6 +75,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::openapi))
+        .routes(routes!(system::metrics))
 }
 
 /// The OpenAPI document of every route, completed with the answers the
@@ -117,13 +118,24 @@ pub fn router(engine: Engine, limits: Limits) -> Router {
     };
     let body_timeout = limits.body_timeout;
     let admission = Arc::new(Admission::new(limits));
+    crate::observe::prometheus();
+    // The last layer added is the outermost: a request meets the request id
+    // first, then the trace span (which logs the id), the metrics, admission.
     routes
+        .route_layer(axum::middleware::from_fn(crate::observe::label_route))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(CatchPanicLayer::custom(panic_to_problem))
         .layer(axum::middleware::from_fn_with_state(admission, crate::admission::admit))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::observe::record))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+        }))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(crate::observe::MakeId::default()))
+        .layer(axum::middleware::from_fn(crate::observe::sanitise_request_id))
         .with_state(state)
 }

@@ -112,6 +112,17 @@ pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiEr
     Ok(Json(ServerStats { store: s.engine.store().stats().await?, search }))
 }
 
+/// Prometheus metrics (text format 0.0.4): requests by route and status with
+/// latency histograms, requests in flight, matches / demands / offers by
+/// state, the review queue, outbox lag per consumer, database pool use, cache
+/// hits and misses, active model versions, search, allocation and training
+/// durations.
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(s): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    crate::observe::render(&s).await
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllocateInput {

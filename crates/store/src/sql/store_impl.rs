@@ -373,4 +373,18 @@ impl Store for SqlStore {
     async fn stats(&self) -> Result<Stats, StoreError> {
         stats::collect(self.pool()).await
     }
+
+    async fn gauges(&self) -> Result<Gauges, StoreError> {
+        let consumers: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, position FROM consumers ORDER BY name LIMIT 1000")
+                .fetch_all(self.pool())
+                .await?;
+        let (review_queue,): (i64,) =
+            sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM demands WHERE needs_review = 1")
+                .fetch_one(self.pool())
+                .await?;
+        let pool_size = self.pool().size();
+        let pool_idle = u32::try_from(self.pool().num_idle()).unwrap_or(u32::MAX);
+        Ok(Gauges { consumers, review_queue, pool_size, pool_idle })
+    }
 }
