@@ -26,40 +26,52 @@ async fn redis_lease() -> Option<Arc<dyn Lease>> {
     Some(Arc::new(RedisLease::new(conn, testing::unique_prefix(':'))))
 }
 
-/// A proposal that is already due to expire.
-async fn due_proposal(store: &dyn Store) -> i64 {
+/// An engine configuration on `db` with an in-memory index.
+fn config(db: &TestDb) -> EngineConfig {
+    EngineConfig { database_url: db.url.clone(), index: IndexLocation::Memory, ..EngineConfig::embedded(".".as_ref()) }
+}
+
+/// Two nodes on one store, sharing `lease`.
+async fn two_nodes(store: &Arc<dyn Store>, config: &EngineConfig, lease: Arc<dyn Lease>) -> (Engine, Engine) {
+    let seams = Seams { lease, ..Seams::in_process() };
+    let a = Engine::with_seams(store.clone(), config, seams.clone()).await.unwrap();
+    let b = Engine::with_seams(store.clone(), config, seams).await.unwrap();
+    (a, b)
+}
+
+/// A bicycle on offer from `provider`; its id.
+async fn bike_offer(store: &dyn Store, provider: &str, capacity: i64) -> i64 {
     let offer = OfferInput {
-        provider: "bob".into(),
+        provider: provider.into(),
         text: "九成新山地自行车".into(),
         category: "bicycles".into(),
         price: 30_000,
-        capacity: Some(1),
+        capacity: Some(capacity),
         ..Default::default()
     };
-    let o = store.create_offer(&offer.parse().unwrap(), None).await.unwrap().done().unwrap();
-    let demand = DemandInput { requester: "amy".into(), text: "想买自行车".into(), ..Default::default() };
-    let d = store
-        .create_demand(&demand.parse().unwrap(), &Classification::given("bicycles"), None)
-        .await
-        .unwrap()
-        .done()
-        .unwrap();
-    let m = NewMatch { offer_id: o.id, units: 1, score: 0.5, features: Default::default(), ttl_ms: Some(1) };
-    let p = store.propose_matches(d.id, &[m], None).await.unwrap().done().unwrap();
+    store.create_offer(&offer.parse().unwrap(), None).await.unwrap().done().unwrap().id
+}
+
+/// A demand for one bicycle from `requester`; its id.
+async fn bike_demand(store: &dyn Store, requester: &str, text: &str) -> i64 {
+    let demand = DemandInput { requester: requester.into(), text: text.into(), ..Default::default() };
+    let d = store.create_demand(&demand.parse().unwrap(), &Classification::given("bicycles"), None).await;
+    d.unwrap().done().unwrap().id
+}
+
+/// A proposal that is already due to expire.
+async fn due_proposal(store: &dyn Store) -> i64 {
+    let offer_id = bike_offer(store, "bob", 1).await;
+    let demand_id = bike_demand(store, "amy", "想买自行车").await;
+    let m = NewMatch { offer_id, units: 1, score: 0.5, features: Default::default(), ttl_ms: Some(1) };
+    let p = store.propose_matches(demand_id, &[m], None).await.unwrap().done().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     p.matches[0].id
 }
 
 async fn paused_holder_is_fenced_off(db: &TestDb, lease: Arc<dyn Lease>) {
     let store: Arc<dyn Store> = Arc::new(db.store.clone());
-    let config = EngineConfig {
-        database_url: db.url.clone(),
-        index: IndexLocation::Memory,
-        ..EngineConfig::embedded(".".as_ref())
-    };
-    let seams = Seams { lease, ..Seams::in_process() };
-    let a = Engine::with_seams(store.clone(), &config, seams.clone()).await.unwrap();
-    let b = Engine::with_seams(store.clone(), &config, seams).await.unwrap();
+    let (a, b) = two_nodes(&store, &config(db), lease).await;
     let m = due_proposal(store.as_ref()).await;
 
     let every = Duration::from_millis(100); // a lease of 300 ms
@@ -118,34 +130,17 @@ async fn a_paused_holder_is_fenced_off_with_the_redis_lease() {
 /// get their units, and a holder that lost the lease has its proposals refused.
 async fn scheduled_allocation_runs_on_the_holder_only(db: &TestDb) {
     let store: Arc<dyn Store> = Arc::new(db.store.clone());
-    let mut config = EngineConfig {
-        database_url: db.url.clone(),
-        index: IndexLocation::Memory,
-        ..EngineConfig::embedded(".".as_ref())
-    };
+    let mut config = config(db);
     let every = Duration::from_millis(300);
     config.jobs.allocate_every = Some(every);
     config.jobs.index_interval = Duration::from_millis(50);
-    let seams = Seams { lease: Arc::new(InProcessLease::default()), ..Seams::in_process() };
-    let a = Engine::with_seams(store.clone(), &config, seams.clone()).await.unwrap();
-    let b = Engine::with_seams(store.clone(), &config, seams).await.unwrap();
+    let (a, b) = two_nodes(&store, &config, Arc::new(InProcessLease::default())).await;
     for n in 0..3 {
-        let offer = OfferInput {
-            provider: format!("shop{n}"),
-            text: "九成新山地自行车".into(),
-            category: "bicycles".into(),
-            price: 30_000,
-            capacity: Some(2),
-            ..Default::default()
-        };
-        store.create_offer(&offer.parse().unwrap(), None).await.unwrap();
+        bike_offer(store.as_ref(), &format!("shop{n}"), 2).await;
     }
     let mut demands = Vec::new();
     for n in 0..4 {
-        let demand =
-            DemandInput { requester: format!("p{n}"), text: "想买山地自行车".into(), ..Default::default() };
-        let d = store.create_demand(&demand.parse().unwrap(), &Classification::given("bicycles"), None).await;
-        demands.push(d.unwrap().done().unwrap().id);
+        demands.push(bike_demand(store.as_ref(), &format!("p{n}"), "想买山地自行车").await);
     }
 
     // Nothing is matched until a scheduled run does it.
@@ -183,26 +178,9 @@ async fn scheduled_allocation_runs_once_per_period_on_the_lease_holder() {
 async fn a_late_holders_allocation_is_refused() {
     let db = TestDb::sqlite().await.unwrap();
     let store: Arc<dyn Store> = Arc::new(db.store.clone());
-    let config = EngineConfig {
-        database_url: db.url.clone(),
-        index: IndexLocation::Memory,
-        ..EngineConfig::embedded(".".as_ref())
-    };
-    let seams = Seams { lease: Arc::new(InProcessLease::default()), ..Seams::in_process() };
-    let a = Engine::with_seams(store.clone(), &config, seams.clone()).await.unwrap();
-    let b = Engine::with_seams(store.clone(), &config, seams).await.unwrap();
-    let offer = OfferInput {
-        provider: "bob".into(),
-        text: "九成新山地自行车".into(),
-        category: "bicycles".into(),
-        price: 30_000,
-        capacity: Some(1),
-        ..Default::default()
-    };
-    store.create_offer(&offer.parse().unwrap(), None).await.unwrap();
-    let demand = DemandInput { requester: "amy".into(), text: "想买山地自行车".into(), ..Default::default() };
-    let d = store.create_demand(&demand.parse().unwrap(), &Classification::given("bicycles"), None).await;
-    let d = d.unwrap().done().unwrap().id;
+    let (a, b) = two_nodes(&store, &config(&db), Arc::new(InProcessLease::default())).await;
+    bike_offer(store.as_ref(), "bob", 1).await;
+    let d = bike_demand(store.as_ref(), "amy", "想买山地自行车").await;
 
     let every = Duration::from_millis(100);
     // Paused past its lease (no renewal runs), holding its fenced store.
