@@ -2,7 +2,9 @@
 # Runs schemathesis (pinned, in a virtualenv this script creates) against a
 # served instance seeded with demo data: every phase (examples, coverage,
 # fuzzing, stateful), the conformance checks, at least MIN_CASES generated
-# cases. Fails on any failure or error, or on too few cases.
+# cases. Fails on any failure or error, or on too few cases. Revoking keys is
+# left out: a generated id could revoke the run's own key and turn the rest
+# of the run into 401s (the access tests cover revocation).
 #
 # Usage: .ci/schemathesis.sh [MIN_CASES]   (needs the release binary)
 set -euo pipefail
@@ -31,6 +33,9 @@ trap cleanup EXIT
 
 # Seed the store so that ids in generated requests can exist.
 "$BIN" demo --data-dir "$WORK/data" --offers 200 --demands 300 --no-serve > /dev/null
+# Every request carries an admin key; `ignored_auth` checks that each keyed
+# operation refuses a request without one.
+KEY="$("$BIN" keys create --role admin --name schemathesis --data-dir "$WORK/data" 2> /dev/null)"
 # The rate limit is off: one client sends everything. Retraining stays
 # reachable through the API, never scheduled in the background.
 WANTLOOP_LOG=warn "$BIN" serve --data-dir "$WORK/data" --listen 127.0.0.1:0 --rate-limit 0 --no-retrain \
@@ -48,7 +53,9 @@ set +e
 # Run from the scratch folder: schemathesis keeps a cache where it runs.
 cd "$WORK"
 timeout 1500 "$VENV/bin/schemathesis" run "$URL/openapi.json" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,use_after_free,ensure_resource_availability \
+  --header "Authorization: Bearer $KEY" \
+  --exclude-path '/v1/keys/{id}/revoke' \
+  --checks not_a_server_error,ignored_auth,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,use_after_free,ensure_resource_availability \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$PER_OPERATION" --workers 2 --seed 20261203 --request-timeout 60 \
   --suppress-health-check all 2>&1 | tee "$WORK/schemathesis.log"

@@ -15,6 +15,7 @@
 #   CLUSTER_FRESH=1        drop and recreate the database and the Redis keys first
 #   CLUSTER_NODE_FLAGS="--allocate-every 10"   more `wantloop serve` flags for every node
 #   CLUSTER_SHOW_UPSTREAM=1   nginx names the node that answered in an X-Upstream header
+# Every request needs a key: the admin key it makes is in CLUSTER_DIR/admin.key.
 # nginx comes from Debian's packages and is installed if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -143,6 +144,12 @@ if [ "${CLUSTER_FRESH:-0}" = 1 ]; then
 fi
 psql "$PG/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \
   || psql "$PG/postgres" -qc "CREATE DATABASE $DB" > /dev/null
+# Every request needs a key: an admin key for the operator (and the
+# benchmark), made once per database and kept in $DIR/admin.key.
+if [ ! -s "$DIR/admin.key" ] || [ "${CLUSTER_FRESH:-0}" = 1 ]; then
+  (umask 077; "$WANTLOOP_BIN" keys create --role admin --name "deploy/cluster.sh" --database-url "$PG/$DB" \
+    > "$DIR/admin.key" 2> /dev/null) || { echo "error: cannot create the admin key" >&2; exit 1; }
+fi
 
 servers=""
 for i in $(seq 1 "$N"); do
@@ -168,4 +175,5 @@ for _ in $(seq 1 50); do
 done
 curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null || { echo "error: nginx does not answer; see $DIR/nginx/logs/error.log" >&2; exit 1; }
 echo "wantloop cluster: $N nodes behind nginx on http://127.0.0.1:$PORT (nodes on ports $((PORT + 1))-$((PORT + N)), logs in $DIR)"
-echo "cluster view: curl -s http://127.0.0.1:$PORT/v1/cluster; stop with: deploy/cluster.sh stop"
+echo "admin key in $DIR/admin.key; cluster view: curl -s -H \"Authorization: Bearer \$(cat $DIR/admin.key)\" http://127.0.0.1:$PORT/v1/cluster"
+echo "stop with: deploy/cluster.sh stop"

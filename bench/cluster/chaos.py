@@ -59,6 +59,10 @@ def parse_args():
     return p.parse_args()
 
 
+# The admin key deploy/cluster.sh made (in --dir), sent with every request.
+AUTH = {}
+
+
 class Http:
     """A keep-alive connection to host:port (reconnecting after an error), or
     with keep_alive=False a new connection per request: a node restarted since
@@ -71,6 +75,7 @@ class Http:
     def call(self, method, path, body=None, headers=None):
         """(status, parsed JSON or None, response headers); status 0 when the connection failed."""
         hdrs = {"content-type": "application/json"} if body is not None else {}
+        hdrs.update(AUTH)
         hdrs.update(headers or {})
         data = json.dumps(body).encode() if body is not None else None
         try:
@@ -390,6 +395,8 @@ def percentile(sorted_values, q):
 
 def main():
     args = parse_args()
+    with open(os.path.join(args.dir, "admin.key")) as f:
+        AUTH["authorization"] = "Bearer " + f.read().strip()
     rng = random.Random(args.seed)
     ledger, stop, stop_killer = Ledger(), threading.Event(), threading.Event()
     kills, samples = [], []

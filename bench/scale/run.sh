@@ -73,7 +73,7 @@ LUA
 
 start_serve() { # data-dir; sets SERVE_PID and READY_S (seconds until /readyz answers)
   local t0; t0=$(date +%s.%N)
-  "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$PORT" --rate-limit 0 --no-retrain --max-in-flight 4096 \
+  "$BIN" serve --open --data-dir "$1" --listen "127.0.0.1:$PORT" --rate-limit 0 --no-retrain --max-in-flight 4096 \
     > "$OUT/serve.log" 2>&1 &
   SERVE_PID=$!
   until curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null; do

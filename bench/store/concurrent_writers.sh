@@ -71,7 +71,7 @@ run() {
   local url="${PG%/*}/$db"
   local urls=()
   for i in $(seq 1 "$nodes"); do
-    WANTLOOP_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK/$db-$i" --listen 127.0.0.1:0 \
+    WANTLOOP_LOG=warn "$BIN" serve --open --database-url "$url" --data-dir "$WORK/$db-$i" --listen 127.0.0.1:0 \
       "${SERVE_FLAGS[@]}" > "$WORK/$db-$i.out" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 100); do

@@ -125,6 +125,8 @@ enum Command {
     Models(commands::models::Args),
     /// Rebuild the search index from the store.
     Reindex(commands::reindex::Args),
+    /// Create, list or revoke API keys.
+    Keys(commands::keys::Args),
 }
 
 fn init_logging(json: bool) {
@@ -164,6 +166,7 @@ fn main() -> ExitCode {
             Command::Eval(a) => commands::eval::run(a).await,
             Command::Models(a) => commands::models::run(a).await,
             Command::Reindex(a) => commands::reindex::run(a).await,
+            Command::Keys(a) => commands::keys::run(a).await,
         }
     });
     match result {

@@ -216,6 +216,20 @@ async fn demo_runs_the_whole_loop_without_overbooking() {
             matches.iter().filter(|m| m.offer_id == o.id && m.status.as_str() == "fulfilled").map(|m| m.units).sum();
         assert_eq!((o.reserved, o.consumed), (held, used), "{o:?}");
     }
+
+    // The demo made an admin key and a key for one of its requesters.
+    let keys = store.list_keys().await.unwrap();
+    let roles: Vec<&str> = keys.iter().map(|k| k.role.as_str()).collect();
+    assert_eq!(roles, ["admin", "user"]);
+    let party = summary["keys"]["user_party"].as_str().unwrap();
+    assert_eq!(keys[1].party.as_deref(), Some(party));
+    let demands = store.list_demands(&Default::default(), Page::first(1000)).await.unwrap();
+    assert!(demands.iter().any(|d| d.requester == party), "the demo user has demands");
+    for (field, key) in [("admin", &keys[0]), ("user", &keys[1])] {
+        let token = wantloop_store::keys::KeyToken::parse(summary["keys"][field].as_str().unwrap()).unwrap();
+        assert_eq!(token.id, key.id);
+        assert_eq!(store.key_with_hash(key.id).await.unwrap().unwrap().1, token.secret_hash());
+    }
 }
 
 #[test]

@@ -16,4 +16,8 @@ pub struct Event {
     /// The entity after the change (and related entities where the change touched them).
     pub payload: serde_json::Value,
     pub created_at: i64,
+    /// The API key whose request made the change; none for the server's own
+    /// jobs, the CLI and requests served without keys (`serve --open`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_key: Option<i64>,
 }

@@ -5,6 +5,7 @@
 //! Everything that crosses the edge is parsed here (`*Input::parse`) into a type
 //! that cannot hold an invalid value.
 
+pub mod access;
 pub mod demand;
 pub mod error;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod offer;
 pub mod time;
 pub mod values;
 
+pub use access::{ApiKey, KeyInput, NewKey, Role};
 pub use demand::{Demand, DemandInput, DemandStatus, NewDemand, Priority};
 pub use error::{FieldError, ValidationError};
 pub use event::Event;

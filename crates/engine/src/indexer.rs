@@ -241,6 +241,7 @@ mod tests {
             entity_id: 1,
             payload,
             created_at: 0,
+            actor_key: None,
         };
         apply(&index, &bad(1, "offer", serde_json::json!({"id": "not a number"}))).unwrap();
         apply(&index, &bad(2, "match", serde_json::json!({"offer": {"id": 1}, "demand": []}))).unwrap();

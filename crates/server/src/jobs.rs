@@ -60,8 +60,10 @@ where
             };
             let (tx, rx) = oneshot::channel();
             let id = job.id;
+            // The job's writes act for the key that started it.
+            let actor = wantloop_store::actor::current();
             tokio::spawn(async move {
-                let outcome = match work.await {
+                let outcome = match wantloop_store::actor::acting_as(actor, work).await {
                     Ok(v) => serde_json::to_value(v).map_err(|_| ApiError::Internal),
                     Err(e) => Err(e),
                 };

@@ -10,6 +10,7 @@
 //! route is registered together with its OpenAPI entry.
 
 mod admission;
+pub mod auth;
 mod extract;
 mod jobs;
 mod match_queue;
@@ -27,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 pub use admission::Limits;
+pub use auth::Access;
 use wantloop_engine::{Engine, EngineConfig, EngineError};
 use wantloop_store::Store;
 
@@ -42,6 +44,8 @@ pub struct AppState {
     pub jobs: Arc<Semaphore>,
     /// How long a request waits for its job before answering 202.
     pub job_wait: std::time::Duration,
+    /// Checks keys and roles (see `auth`).
+    pub gate: Arc<auth::Gate>,
 }
 
 /// Jobs (batch allocations, retrains) a node runs at once.
@@ -53,6 +57,7 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     pub engine: EngineConfig,
     pub limits: Limits,
+    pub access: Access,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,12 +68,15 @@ pub enum ServerError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),
+    #[error("serving without API keys (--open) is only allowed on a loopback address, not {0}")]
+    OpenNotLoopback(SocketAddr),
 }
 
 pub struct Application {
     listener: TcpListener,
     engine: Engine,
     limits: Limits,
+    access: Access,
 }
 
 impl Application {
@@ -77,13 +85,13 @@ impl Application {
     /// [`Application::local_addr`].
     pub async fn build(config: ServerConfig) -> Result<Self, ServerError> {
         let engine = Engine::open(&config.engine).await?;
-        Self::with_engine(engine, config.listen, config.limits).await
+        Self::with_engine(engine, config.listen, config.limits).await?.with_access(config.access)
     }
 
     /// [`Application::build`] over a store the caller already holds (tests).
     pub async fn with_store(store: Arc<dyn Store>, config: ServerConfig) -> Result<Self, ServerError> {
         let engine = Engine::with_store(store, &config.engine).await?;
-        Self::with_engine(engine, config.listen, config.limits).await
+        Self::with_engine(engine, config.listen, config.limits).await?.with_access(config.access)
     }
 
     /// Serves an engine that is already open (the demo's, after its run).
@@ -92,7 +100,23 @@ impl Application {
         if let Ok(addr) = listener.local_addr() {
             engine.announce_address(addr.to_string());
         }
-        Ok(Self { listener, engine, limits })
+        Ok(Self { listener, engine, limits, access: Access::Keys })
+    }
+
+    /// Serves with `access` (keys by default). [`Access::Open`] only on a
+    /// loopback address: a server without keys must not be reachable from
+    /// another machine.
+    pub fn with_access(mut self, access: Access) -> Result<Self, ServerError> {
+        let addr = self.local_addr();
+        if access == Access::Open && !addr.ip().is_loopback() {
+            return Err(ServerError::OpenNotLoopback(addr));
+        }
+        self.access = access;
+        Ok(self)
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -111,7 +135,8 @@ impl Application {
     ) -> Result<(), ServerError> {
         let jobs = self.engine.start_jobs();
         let workers = match_queue::start_workers(&self.engine);
-        let app = routes::router(self.engine, self.limits).into_make_service_with_connect_info::<SocketAddr>();
+        let app =
+            routes::router(self.engine, self.limits, self.access).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         workers.iter().for_each(tokio::task::JoinHandle::abort);
         drop(jobs);

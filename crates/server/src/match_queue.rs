@@ -68,7 +68,9 @@ async fn worker(engine: Engine) {
             let _ = delivery.ack().await;
             continue;
         };
-        let outcome = match engine.run_match(work).await {
+        // The match acts for whoever queued it (the job records their key).
+        let actor = engine.store().get_job(work.job).await.ok().and_then(|j| j.actor_key);
+        let outcome = match wantloop_store::actor::acting_as(actor, engine.run_match(work)).await {
             Ok(Outcome::Done(p)) => serde_json::to_value(&p).map_err(|_| problem(ApiError::Internal)),
             Ok(Outcome::Replayed(stored)) => {
                 serde_json::from_str(&stored.body).map_err(|_| problem(ApiError::Internal))

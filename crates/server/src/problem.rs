@@ -41,6 +41,12 @@ pub enum ApiError {
     BodyTimeout,
     #[error("the server is not ready: {0}")]
     NotReady(String),
+    /// No valid API key (missing, malformed, unknown or revoked).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid key whose role or party may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error")]
     Internal,
 }
@@ -83,6 +89,8 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         ApiError::NotReady(_) => (S::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
         ApiError::BodyTimeout => (S::REQUEST_TIMEOUT, "body-timeout", "Request body too slow"),
         ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method", "Method not allowed"),
+        ApiError::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", "API key required"),
+        ApiError::Forbidden(_) => (S::FORBIDDEN, "forbidden", "Not allowed for this key"),
         ApiError::Store(s) | ApiError::Engine(EngineError::Store(s)) => match s {
             StoreError::NotFound { .. } => (S::NOT_FOUND, "not-found", "Not found"),
             StoreError::IllegalTransition { .. } => (S::CONFLICT, "illegal-transition", "Illegal state transition"),
@@ -112,6 +120,7 @@ fn field_errors(e: &ApiError) -> Vec<FieldError> {
         ApiError::Store(StoreError::RelistTooLarge { .. }) => one("relist.quantity", e.to_string()),
         ApiError::Store(StoreError::IdempotencyKeyReused(_)) => one("Idempotency-Key", e.to_string()),
         ApiError::Engine(EngineError::ModelNotLoadable { .. }) => one("id", e.to_string()),
+        ApiError::Unauthorized(m) => one("Authorization", m.clone()),
         _ => Vec::new(),
     }
 }
@@ -157,6 +166,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, problem) = self.to_problem();
         let mut resp = problem_response(status, serde_json::to_vec(&problem).unwrap_or_default());
+        if matches!(self, ApiError::Unauthorized(_)) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(secs) = self.retry_after() {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

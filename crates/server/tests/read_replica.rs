@@ -25,7 +25,11 @@ async fn lists_are_read_from_the_replica_and_everything_else_from_the_primary() 
     let replica = Arc::new(SqlStore::connect_replica(&replica_db.url).await.unwrap());
     let engine =
         Engine::with_store(Arc::new(primary.store.clone()), &config).await.unwrap().with_reads(replica.clone());
-    let app = Application::with_engine(engine, SocketAddr::from(([127, 0, 0, 1], 0)), Limits::default()).await.unwrap();
+    let app = Application::with_engine(engine, SocketAddr::from(([127, 0, 0, 1], 0)), Limits::default())
+        .await
+        .unwrap()
+        .with_access(wantloop_server::Access::Open)
+        .unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let http = reqwest::Client::new();

@@ -9,8 +9,10 @@
 //! - a write with an idempotency key takes effect once; its response is stored in
 //!   the same transaction and replayed for repeats.
 
+pub mod actor;
 mod blobs;
 mod error;
+pub mod keys;
 mod model;
 mod sql;
 #[cfg(feature = "testing")]
@@ -130,6 +132,17 @@ pub trait Store: Send + Sync {
         outcome: Result<&serde_json::Value, &serde_json::Value>,
     ) -> Result<Job, StoreError>;
     async fn get_job(&self, id: i64) -> Result<Job, StoreError>;
+
+    /// Creates an API key; answers it with the key to hand out (shown once:
+    /// only its hash is kept).
+    async fn create_key(&self, key: &wantloop_core::NewKey) -> Result<(wantloop_core::ApiKey, String), StoreError>;
+    async fn list_keys(&self) -> Result<Vec<wantloop_core::ApiKey>, StoreError>;
+    /// A key and the hash of its secret, to check a presented key against.
+    async fn key_with_hash(&self, id: i64) -> Result<Option<(wantloop_core::ApiKey, String)>, StoreError>;
+    /// Revokes a key (again: no change).
+    async fn revoke_key(&self, id: i64) -> Result<wantloop_core::ApiKey, StoreError>;
+    /// Whether an unrevoked admin key exists.
+    async fn has_admin_key(&self) -> Result<bool, StoreError>;
 
     /// Records interactions (one transaction, one event); every offer must exist.
     async fn record_interactions(

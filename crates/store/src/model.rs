@@ -104,6 +104,8 @@ pub struct MatchFilter {
     pub status: Option<MatchStatus>,
     pub demand_id: Option<i64>,
     pub offer_id: Option<i64>,
+    /// Only matches this party is in, as requester or as provider.
+    pub party: Option<String>,
 }
 
 /// One match to propose.
@@ -278,6 +280,8 @@ pub struct Job {
     pub result: Option<serde_json::Value>,
     /// The problem it failed with (an RFC 9457 body), when it failed.
     pub error: Option<serde_json::Value>,
+    /// The API key that started it (none: the scheduler, or a server without keys).
+    pub actor_key: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -67,6 +67,9 @@ conformance!(
     a_fenced_off_holder_changes_nothing,
     each_job_period_runs_once_across_racing_nodes,
     heartbeats_list_live_nodes,
+    keys_are_stored_hashed_listed_and_revoked,
+    writes_record_the_acting_key_in_their_events,
+    matches_filter_by_party_on_either_side,
 );
 
 fn class(category: &str) -> Classification {
@@ -1120,4 +1123,66 @@ async fn heartbeats_list_live_nodes(s: S) {
     assert!(s.nodes(far).await.unwrap().is_empty(), "nodes not seen since are not listed");
     let report = s.prune(&RetentionPolicy { now: far, consumer_ttl: 60_000, ..Default::default() }).await.unwrap();
     assert_eq!(report.nodes, 2);
+}
+
+async fn keys_are_stored_hashed_listed_and_revoked(s: S) {
+    use wantloop_core::{KeyInput, Role};
+    assert!(!s.has_admin_key().await.unwrap());
+    let input = |role: &str, party: Option<&str>| KeyInput {
+        role: role.into(),
+        party: party.map(Into::into),
+        name: Some("ops".into()),
+    };
+    let (admin, admin_token) = s.create_key(&input("admin", None).parse().unwrap()).await.unwrap();
+    let (user, user_token) = s.create_key(&input("user", Some("alice")).parse().unwrap()).await.unwrap();
+    assert!(s.has_admin_key().await.unwrap());
+    assert_eq!((admin.role, user.role, user.party.as_deref()), (Role::Admin, Role::User, Some("alice")));
+    // What is stored is the secret's hash, never the secret.
+    let token = keys::KeyToken::parse(&user_token).unwrap();
+    assert_eq!(token.id, user.id);
+    let (stored, hash) = s.key_with_hash(user.id).await.unwrap().unwrap();
+    assert_eq!(stored, user);
+    assert_eq!(hash, token.secret_hash());
+    assert!(!user_token.contains(&hash));
+    assert_ne!(keys::KeyToken::parse(&admin_token).unwrap().secret_hash(), hash);
+    assert_eq!(s.list_keys().await.unwrap(), vec![admin.clone(), user.clone()]);
+    // Revoking is recorded once; again changes nothing.
+    let revoked = s.revoke_key(admin.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    let last = s.last_event_id().await.unwrap();
+    assert_eq!(s.revoke_key(admin.id).await.unwrap(), revoked);
+    assert_eq!(s.last_event_id().await.unwrap(), last);
+    assert!(!s.has_admin_key().await.unwrap());
+    assert!(matches!(s.revoke_key(9_999).await, Err(StoreError::NotFound { entity: "key", .. })));
+    assert!(s.key_with_hash(9_999).await.unwrap().is_none());
+    let kinds: Vec<String> = s.events_after(0, 100).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["key.created", "key.created", "key.revoked"]);
+}
+
+async fn writes_record_the_acting_key_in_their_events(s: S) {
+    let d = actor::acting_as(Some(41), demand(&s, "alice", 1)).await;
+    let o = offer(&s, "bob", 1).await;
+    let job = actor::acting_as(Some(42), s.create_job("allocate", None)).await.unwrap().done().unwrap();
+    assert_eq!(job.actor_key, Some(42));
+    assert_eq!(s.get_job(job.id).await.unwrap().actor_key, Some(42));
+    let events = s.events_after(0, 100).await.unwrap();
+    let of = |entity: &str, id: i64| events.iter().find(|e| e.entity == entity && e.entity_id == id).unwrap().actor_key;
+    assert_eq!(of("demand", d.id), Some(41));
+    assert_eq!(of("offer", o.id), None, "a write outside a request names no key");
+}
+
+async fn matches_filter_by_party_on_either_side(s: S) {
+    let (da, db_) = (demand(&s, "alice", 1).await, demand(&s, "carol", 1).await);
+    let (ob, od) = (offer(&s, "bob", 5).await, offer(&s, "dave", 5).await);
+    let m1 = propose_one(&s, &da, &ob, 1).await.unwrap();
+    let m2 = propose_one(&s, &db_, &od, 1).await.unwrap();
+    let ids = |party: &str| {
+        let s = s.clone();
+        let filter = MatchFilter { party: Some(party.to_string()), ..Default::default() };
+        async move { s.list_matches(&filter, Page::first(100)).await.unwrap().into_iter().map(|m| m.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(ids("alice").await, vec![m1.id]);
+    assert_eq!(ids("bob").await, vec![m1.id]);
+    assert_eq!(ids("dave").await, vec![m2.id]);
+    assert!(ids("nobody").await.is_empty());
 }

@@ -107,6 +107,27 @@ async fn train_demo_classifier(engine: &Engine, seed: u64) -> anyhow::Result<Dem
     Ok(DemoClassifier { model: info.tag(), train_examples: report.examples, held_out_accuracy: metrics.accuracy })
 }
 
+/// The demo's keys: an admin's, and a user's for one of its requesters.
+#[derive(serde::Serialize)]
+struct DemoKeys {
+    admin: String,
+    user: String,
+    user_party: String,
+}
+
+async fn demo_keys(store: &dyn Store) -> anyhow::Result<DemoKeys> {
+    let first = store.list_demands(&Default::default(), wantloop_store::Page::first(1)).await?;
+    let party = first.first().map_or_else(|| "demo-user".to_string(), |d| d.requester.clone());
+    let key = |role: &str, party: Option<&str>, name: &str| wantloop_core::KeyInput {
+        role: role.into(),
+        party: party.map(Into::into),
+        name: Some(name.into()),
+    };
+    let (_, admin) = store.create_key(&key("admin", None, "demo admin").parse()?).await?;
+    let (_, user) = store.create_key(&key("user", Some(&party), "demo user").parse()?).await?;
+    Ok(DemoKeys { admin, user, user_party: party })
+}
+
 /// What the demo's simulated people did with the proposals.
 #[derive(Default, serde::Serialize)]
 struct Reactions {
@@ -229,15 +250,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut rng = StdRng::seed_from_u64(args.seed ^ 0x5eed);
     let reactions = react(store.as_ref(), &mut rng).await?;
     let stats = store.stats().await?;
+    let keys = demo_keys(store.as_ref()).await?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let summary = serde_json::json!({
             "stats": stats, "feedback": reactions, "allocation": alloc, "classifier": classifier,
-            "greedy_objective": greedy.objective, "seconds": seconds,
+            "greedy_objective": greedy.objective, "seconds": seconds, "keys": keys,
         });
         println!("{summary}");
     } else {
         print_summary(&classifier, &stats, &reactions, greedy.objective, alloc.objective, &alloc, seconds);
+        println!("admin key:  {}", keys.admin);
+        println!("user key:   {}  (acts for {:?}, a requester of the demo)", keys.user, keys.user_party);
     }
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
@@ -251,7 +275,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Application::with_engine(engine, any_port, Limits::default()).await?
         }
     };
-    println!("try: curl http://{}/v1/stats", app.local_addr());
+    println!("try: curl -H 'Authorization: Bearer {}' http://{}/v1/stats", keys.admin, app.local_addr());
     super::serve::serve(app).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use wantloop_engine::seams::Seams;
 use wantloop_engine::{Engine, InteractionWeights, JobsConfig, MatchConfig, RetentionConfig, RetrainConfig};
-use wantloop_server::{Application, Limits};
+use wantloop_server::{Access, Application, Limits};
 
 use crate::StoreArgs;
 
@@ -69,6 +69,10 @@ pub struct Args {
     no_retrain: bool,
     #[command(flatten)]
     cluster: ClusterArgs,
+    /// Serve without API keys (every request acts as an admin), for local
+    /// development: refused unless --listen is a loopback address.
+    #[arg(long, env = "WANTLOOP_OPEN", value_parser = clap::builder::BoolishValueParser::new())]
+    open: bool,
 }
 
 /// The shared services of a scaled-out deployment; without them the
@@ -252,9 +256,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         allocate_mode,
     };
     let limits = args.limits.limits()?;
+    let access = if args.open { Access::Open } else { Access::Keys };
+    if access == Access::Open && !args.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--open serves without API keys, so only on a loopback address (127.0.0.1, ::1), not {}",
+            args.listen
+        );
+    }
     let seams = args.cluster.seams().await?;
     let engine = Engine::open_with_seams(&engine, seams).await.context("cannot start the server")?;
-    let app = Application::with_engine(engine, args.listen, limits).await.context("cannot start the server")?;
+    if access == Access::Keys && !args.listen.ip().is_loopback() && !engine.store().has_admin_key().await? {
+        anyhow::bail!(
+            "no admin key exists, so nobody could run this server from {}: create one with `wantloop keys create --role admin` (or serve on 127.0.0.1)",
+            args.listen
+        );
+    }
+    let app = Application::with_engine(engine, args.listen, limits)
+        .await
+        .and_then(|a| a.with_access(access))
+        .context("cannot start the server")?;
     serve(app).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -263,7 +283,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub async fn serve(app: Application) -> anyhow::Result<()> {
     let addr = app.local_addr();
     let backend = format!("{:?}", app.engine().store().backend()).to_lowercase();
-    println!("wantloop serving on http://{addr} ({backend}); API under /v1, OpenAPI at /openapi.json. Ctrl-C to stop.");
+    let keys = match app.access() {
+        Access::Open => "WITHOUT API KEYS (--open: every request acts as an admin; loopback only)",
+        Access::Keys => "API keys required (Authorization: Bearer wlk_…)",
+    };
+    println!(
+        "wantloop serving on http://{addr} ({backend}), {keys}; API under /v1, OpenAPI at /openapi.json. Ctrl-C to stop."
+    );
     tracing::info!(%addr, backend, "listening");
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())

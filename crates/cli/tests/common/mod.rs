@@ -1,4 +1,5 @@
 //! Running the `wantloop` binary from the integration tests.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -6,9 +7,15 @@ use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wantloop");
 
-/// Starts `serve` on a free port (with `extra` arguments) and returns the
-/// child and its base URL, read from the first line it prints.
+/// Starts `serve` on a free port (with `extra` arguments; without keys, on
+/// loopback) and returns the child and its base URL, read from the first
+/// line it prints.
 pub fn serve(data_dir: &Path, extra: &[&str]) -> (Child, String) {
+    serve_as(data_dir, &[&["--open"], extra].concat())
+}
+
+/// [`serve`] without `--open`.
+pub fn serve_as(data_dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)

@@ -9,6 +9,7 @@ use wantloop_core::demand::DemandInput;
 use wantloop_core::{Demand, DemandStatus, values::Category};
 use wantloop_store::{DemandFilter, Outcome, Proposal};
 
+use crate::auth::{Caller, privacy};
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, OptionalJsonBody};
 use crate::paging::{Paged, paged, parse_opt, parse_page};
 use crate::problem::{ApiError, Problem};
@@ -28,16 +29,18 @@ pub struct DemandQuery {
 }
 
 /// Post a demand. Without a category it is classified from its text.
-#[utoipa::path(post, path = "/v1/demands", tag = "demands", request_body = DemandInput,
+#[utoipa::path(post, path = "/v1/demands", tag = "demands", security(("bearer" = ["admin", "service", "user"])), request_body = DemandInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     responses((status = 201, body = Demand, headers(("Link" = String, description = "With `auto_match`: `</v1/jobs/{id}>; rel=\"match-job\"`, the queued match job"))),
         (status = 422, body = Problem), (status = 400, body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
+    caller: Caller,
     idem: Idempotency,
     body: JsonBody<DemandInput>,
 ) -> Result<Response, ApiError> {
     let d = body.value.parse()?;
+    caller.require(d.requester.as_str())?;
     let key = idem.for_request(&body.raw, StatusCode::CREATED);
     let out = s.engine.create_demand(&d, key.as_ref()).await?;
     // A new demand asked to be matched: queue it; `Link` names the job (a
@@ -57,10 +60,11 @@ pub async fn create(
     Ok(resp)
 }
 
-#[utoipa::path(get, path = "/v1/demands", tag = "demands", params(DemandQuery),
+#[utoipa::path(get, path = "/v1/demands", tag = "demands", security(("bearer" = ["admin", "service", "provider", "user"])), params(DemandQuery),
     responses((status = 200, body = Paged<Demand>), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<DemandQuery>,
 ) -> Result<Json<Paged<Demand>>, ApiError> {
     let page = parse_page(q.limit.as_deref(), q.cursor.as_deref())?;
@@ -71,24 +75,34 @@ pub async fn list(
         needs_review: None,
     };
     let items = s.engine.reads().list_demands(&filter, page).await?;
+    let items = items.into_iter().map(|d| privacy::demand(&caller, d)).collect();
     Ok(Json(paged(items, page, |d| d.id)))
 }
 
-#[utoipa::path(get, path = "/v1/demands/{id}", tag = "demands", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/v1/demands/{id}", tag = "demands", security(("bearer" = ["admin", "service", "provider", "user"])), params(("id" = i64, Path)),
     responses((status = 200, body = Demand), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, IdPath(id): IdPath) -> Result<Json<Demand>, ApiError> {
-    Ok(Json(s.engine.store().get_demand(id).await?))
+pub async fn get(State(s): State<AppState>, caller: Caller, IdPath(id): IdPath) -> Result<Json<Demand>, ApiError> {
+    Ok(Json(privacy::demand(&caller, s.engine.store().get_demand(id).await?)))
+}
+
+/// 404 for no such demand, 403 unless the caller acts for its requester.
+async fn own_demand(s: &AppState, caller: &Caller, id: i64) -> Result<Demand, ApiError> {
+    let d = s.engine.store().get_demand(id).await?;
+    caller.require(&d.requester)?;
+    Ok(d)
 }
 
 /// Cancel an open or matched demand; the units of its live matches return to their offers.
-#[utoipa::path(post, path = "/v1/demands/{id}/cancel", tag = "demands", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/v1/demands/{id}/cancel", tag = "demands", security(("bearer" = ["admin", "service", "user"])), params(("id" = i64, Path)),
     responses((status = 200, body = Demand), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn cancel(
     State(s): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath,
     idem: Idempotency,
     body: OptionalJsonBody<serde_json::Value>,
 ) -> Result<Reply<Demand>, ApiError> {
+    own_demand(&s, &caller, id).await?;
     let key = idem.for_request(&body.raw, StatusCode::OK);
     let out = s.engine.store().cancel_demand(id, key.as_ref()).await?;
     Ok(Reply::from_outcome(StatusCode::OK, out))
@@ -105,11 +119,12 @@ pub struct MatchQuery {
 
 /// Propose the best feasible offers for this demand and reserve their units
 /// (now, or as a queued job with `?async=true`).
-#[utoipa::path(post, path = "/v1/demands/{id}/match", tag = "demands", params(("id" = i64, Path), MatchQuery),
+#[utoipa::path(post, path = "/v1/demands/{id}/match", tag = "demands", security(("bearer" = ["admin", "service", "user"])), params(("id" = i64, Path), MatchQuery),
     responses((status = 200, body = Proposal), (status = 202, body = wantloop_store::Job),
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn match_demand(
     State(s): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<MatchQuery>,
     idem: Idempotency,
@@ -120,6 +135,7 @@ pub async fn match_demand(
         Some("true") => true,
         Some(_) => return Err(ApiError::bad_field("async", "must be true or false")),
     };
+    own_demand(&s, &caller, id).await?;
     if queued {
         let key = idem.for_request(&body.raw, StatusCode::ACCEPTED);
         let (job, replayed) = match_queue::queue(&s.engine, id, key.as_ref()).await?;
@@ -148,13 +164,19 @@ pub(crate) fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// Feasible offers for this demand, best first, with scores; reserves nothing.
-#[utoipa::path(get, path = "/v1/demands/{id}/candidates", tag = "demands", params(("id" = i64, Path), LimitQuery),
+#[utoipa::path(get, path = "/v1/demands/{id}/candidates", tag = "demands", security(("bearer" = ["admin", "service", "user"])), params(("id" = i64, Path), LimitQuery),
     responses((status = 200, body = Vec<ScoredOffer>), (status = 404, body = Problem)))]
 pub async fn candidates(
     State(s): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<LimitQuery>,
 ) -> Result<Json<Vec<ScoredOffer>>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
-    Ok(Json(s.engine.candidates_for_demand(id, limit).await?))
+    own_demand(&s, &caller, id).await?;
+    let mut found = s.engine.candidates_for_demand(id, limit).await?;
+    for c in &mut found {
+        c.offer = privacy::offer(&caller, c.offer.clone());
+    }
+    Ok(Json(found))
 }

@@ -35,8 +35,20 @@ fn add(responses: &mut serde_json::Map<String, Value>, status: &str, description
     responses.entry(status.to_string()).or_insert_with(|| problem_response(description));
 }
 
-/// Applies the rules above to every operation of `doc`.
+/// Whether an operation needs a key (its security is not `[{}]`).
+fn needs_key(op: &Value) -> bool {
+    !op["security"].as_array().is_some_and(|r| r.iter().any(|r| r.as_object().is_some_and(serde_json::Map::is_empty)))
+}
+
+/// Applies the rules above to every operation of `doc`, and declares the
+/// API-key scheme whose roles each operation lists (see `auth/policy.rs`).
 pub fn complete(doc: &mut Value) {
+    doc["components"]["securitySchemes"][crate::auth::policy::SCHEME] = json!({
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key from `wantloop keys create` (`wlk_…`). Each operation's security \
+            requirement lists the roles that may call it; user and provider keys act for their own party only.",
+    });
     let Some(paths) = doc["paths"].as_object_mut() else { return };
     for (path, item) in paths.iter_mut() {
         let probe = path == "/healthz" || path == "/readyz";
@@ -54,6 +66,7 @@ pub fn complete(doc: &mut Value) {
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             let has_body = op.get("requestBody").is_some();
             let has_path_id = params.iter().any(|p| p["in"] == "path");
+            let keyed = needs_key(op);
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
             // A handler's problem bodies are problem+json, whatever it wrote.
             for response in responses.values_mut() {
@@ -72,6 +85,10 @@ pub fn complete(doc: &mut Value) {
             }
             if has_path_id {
                 add(responses, "404", "No such resource");
+            }
+            if keyed {
+                add(responses, "401", "No valid API key (`Authorization: Bearer wlk_…`)");
+                add(responses, "403", "The key's role or party may not do this");
             }
             if has_body {
                 add(responses, "408", "The body did not arrive within the body timeout");
@@ -98,11 +115,11 @@ mod tests {
                     "409": {"description": "conflict", "content": {"application/json": {"schema": {"$ref": PROBLEM_REF}}}},
                 },
             }},
-            "/healthz": {"get": {"responses": {"200": {"description": "ok"}}}},
+            "/healthz": {"get": {"security": [{}], "responses": {"200": {"description": "ok"}}}},
         }});
         complete(&mut doc);
         let r = &doc["paths"]["/v1/x/{id}"]["post"]["responses"];
-        for status in ["400", "404", "408", "413", "414", "415", "422", "429", "431", "500", "503"] {
+        for status in ["400", "401", "403", "404", "408", "413", "414", "415", "422", "429", "431", "500", "503"] {
             assert!(r[status]["content"]["application/problem+json"].is_object(), "{status}: {r}");
         }
         assert!(r["409"]["content"]["application/json"].is_null());
@@ -110,6 +127,8 @@ mod tests {
         assert!(r["200"]["content"]["application/json"].is_object());
         let probe = &doc["paths"]["/healthz"]["get"];
         assert!(probe["responses"]["429"].is_null() && probe["responses"]["400"].is_null());
+        assert!(probe["responses"]["401"].is_null(), "a route open to anyone answers no 401");
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
         assert!(probe["responses"]["503"].is_object());
         assert!(probe.get("parameters").is_none(), "nothing absent is added as null");
     }

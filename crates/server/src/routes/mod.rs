@@ -3,6 +3,7 @@
 
 mod demands;
 mod doc;
+mod keys;
 mod matches;
 mod models;
 mod offers;
@@ -27,6 +28,7 @@ use wantloop_engine::Engine;
 pub use system::parse_mode;
 
 use crate::admission::{Admission, Limits};
+use crate::auth::{Access, Gate};
 use crate::problem::ApiError;
 use crate::{AppState, BODY_LIMIT_BYTES, MAX_RUNNING_JOBS};
 
@@ -34,7 +36,8 @@ use crate::{AppState, BODY_LIMIT_BYTES, MAX_RUNNING_JOBS};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "wantloop", description = "Demand-satisfaction engine: demands, offers, matches, allocation."),
-    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "models"), (name = "system"))
+    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "models"), (name = "keys"), (name = "system")),
+    security(("bearer" = []))
 )]
 struct ApiDoc;
 
@@ -76,6 +79,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(system::readyz))
         .routes(routes!(system::openapi))
         .routes(routes!(system::metrics))
+        .routes(routes!(keys::create, keys::list))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(keys::me))
 }
 
 /// The OpenAPI document of every route, completed with the answers the
@@ -108,13 +114,16 @@ fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> axum::respons
     ApiError::Internal.into_response()
 }
 
-pub fn router(engine: Engine, limits: Limits) -> Router {
+pub fn router(engine: Engine, limits: Limits, access: Access) -> Router {
     let (routes, doc) = api().split_for_parts();
+    let openapi = Arc::new(document(doc));
+    let gate = Arc::new(Gate::new(&openapi, engine.store().clone(), access));
     let state = AppState {
         engine,
-        openapi: Arc::new(document(doc)),
+        openapi,
         jobs: Arc::new(tokio::sync::Semaphore::new(MAX_RUNNING_JOBS)),
         job_wait: limits.request_timeout,
+        gate: gate.clone(),
     };
     let body_timeout = limits.body_timeout;
     let admission = Arc::new(Admission::new(limits));
@@ -122,6 +131,7 @@ pub fn router(engine: Engine, limits: Limits) -> Router {
     // The last layer added is the outermost: a request meets the request id
     // first, then the trace span (which logs the id), the metrics, admission.
     routes
+        .route_layer(axum::middleware::from_fn_with_state(gate, crate::auth::authenticate))
         .route_layer(axum::middleware::from_fn(crate::observe::label_route))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

@@ -22,7 +22,7 @@ pub struct ModelQuery {
 }
 
 /// Every registered model with its version, metrics and parameters.
-#[utoipa::path(get, path = "/v1/models", tag = "models", params(ModelQuery), responses((status = 200, body = Vec<ModelInfo>)))]
+#[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = ["admin"])), params(ModelQuery), responses((status = 200, body = Vec<ModelInfo>)))]
 pub async fn list(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<ModelQuery>,
@@ -32,7 +32,7 @@ pub async fn list(
 
 /// Make a model its kind's active one; activating an older version is a rollback.
 /// This node serves it at once; other nodes within their poll interval.
-#[utoipa::path(post, path = "/v1/models/{id}/activate", tag = "models", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/v1/models/{id}/activate", tag = "models", security(("bearer" = ["admin"])), params(("id" = i64, Path)),
     responses((status = 200, body = ModelInfo), (status = 404, body = Problem)))]
 pub async fn activate(
     State(s): State<AppState>,
@@ -59,7 +59,7 @@ pub struct RetrainQuery {
 /// job, like `POST /v1/allocate`: `202` with `Location` when it outlasts the
 /// request timeout or `Prefer: respond-async` is sent; `409` while the same
 /// kind is already retraining.
-#[utoipa::path(post, path = "/v1/models/retrain", tag = "models",
+#[utoipa::path(post, path = "/v1/models/retrain", tag = "models", security(("bearer" = ["admin"])),
     params(RetrainQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers for the same job"),
         ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once"),

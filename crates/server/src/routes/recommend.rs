@@ -9,6 +9,7 @@ use wantloop_core::{Interaction, InteractionInput, ValidationError};
 
 use super::demands::parse_limit;
 use crate::AppState;
+use crate::auth::{Caller, privacy};
 use crate::extract::{ApiQuery, IdPath, Idempotency, JsonBody, TextPath};
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
@@ -24,10 +25,11 @@ pub enum InteractionBody {
 
 /// Record views, clicks, accepts, fulfilments or ratings (accepts and
 /// fulfilments of matches are recorded automatically).
-#[utoipa::path(post, path = "/v1/interactions", tag = "recommendations", request_body = InteractionBody,
+#[utoipa::path(post, path = "/v1/interactions", tag = "recommendations", security(("bearer" = ["admin", "service", "user"])), request_body = InteractionBody,
     responses((status = 201, body = Vec<Interaction>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn record(
     State(s): State<AppState>,
+    caller: Caller,
     idem: Idempotency,
     body: JsonBody<InteractionBody>,
 ) -> Result<Reply<Vec<Interaction>>, ApiError> {
@@ -51,6 +53,10 @@ pub async fn record(
     if !errors.is_empty() {
         return Err(ValidationError(errors).into());
     }
+    // A user key records its own party's interactions only.
+    for i in &batch {
+        caller.require(i.user.as_str())?;
+    }
     let key = idem.for_request(&body.raw, StatusCode::CREATED);
     let out = s.engine.store().record_interactions(&batch, key.as_ref()).await?;
     Ok(Reply::from_outcome(StatusCode::CREATED, out))
@@ -68,15 +74,17 @@ pub struct RecommendQuery {
 
 /// Offers for a person: the active model's ranking, with popular and
 /// content-based fallbacks; own, consumed and unavailable offers never appear.
-#[utoipa::path(get, path = "/v1/users/{id}/recommendations", tag = "recommendations",
+#[utoipa::path(get, path = "/v1/users/{id}/recommendations", tag = "recommendations", security(("bearer" = ["admin", "service", "user"])),
     params(("id" = String, Path), RecommendQuery),
     responses((status = 200, body = Recommendations), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn for_user(
     State(s): State<AppState>,
+    caller: Caller,
     TextPath(user): TextPath,
     ApiQuery(q): ApiQuery<RecommendQuery>,
 ) -> Result<Json<Recommendations>, ApiError> {
     let user = PartyId::parse("id", &user)?;
+    caller.require(user.as_str())?;
     let per_category = match q.per_category.as_deref().filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => Some(
@@ -97,7 +105,11 @@ pub async fn for_user(
             .map(|c| c.as_str().to_string()),
         per_category,
     };
-    Ok(Json(s.engine.recommend(user.as_str(), &options).await?))
+    let mut found = s.engine.recommend(user.as_str(), &options).await?;
+    for r in &mut found.items {
+        r.offer = privacy::offer(&caller, r.offer.clone());
+    }
+    Ok(Json(found))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -107,13 +119,18 @@ pub struct SimilarQuery {
 }
 
 /// Available offers like this one (model item–item scores, else text).
-#[utoipa::path(get, path = "/v1/offers/{id}/similar", tag = "recommendations", params(("id" = i64, Path), SimilarQuery),
+#[utoipa::path(get, path = "/v1/offers/{id}/similar", tag = "recommendations", security(("bearer" = ["admin", "service", "provider", "user"])), params(("id" = i64, Path), SimilarQuery),
     responses((status = 200, body = Vec<Recommended>), (status = 404, body = Problem)))]
 pub async fn similar(
     State(s): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<SimilarQuery>,
 ) -> Result<Json<Vec<Recommended>>, ApiError> {
     let k = parse_limit(q.k.as_deref()).map_err(|_| ApiError::bad_field("k", "must be an integer from 1 to 1000"))?;
-    Ok(Json(s.engine.similar(id, k).await?))
+    let mut found = s.engine.similar(id, k).await?;
+    for r in &mut found {
+        r.offer = privacy::offer(&caller, r.offer.clone());
+    }
+    Ok(Json(found))
 }

@@ -23,7 +23,7 @@ pub struct ClassifyInput {
 }
 
 /// Classify a text as the intake would, without storing anything.
-#[utoipa::path(post, path = "/v1/classify", tag = "classification", request_body = ClassifyInput,
+#[utoipa::path(post, path = "/v1/classify", tag = "classification", security(("bearer" = ["admin", "service", "provider", "user"])), request_body = ClassifyInput,
     responses((status = 200, body = ClassifyResult), (status = 422, body = Problem)))]
 pub async fn classify(
     State(s): State<AppState>,
@@ -42,7 +42,7 @@ pub struct ReviewQuery {
 }
 
 /// Demands classified with low confidence, waiting for an operator.
-#[utoipa::path(get, path = "/v1/review/demands", tag = "classification", params(ReviewQuery),
+#[utoipa::path(get, path = "/v1/review/demands", tag = "classification", security(("bearer" = ["admin"])), params(ReviewQuery),
     responses((status = 200, body = Paged<Demand>), (status = 400, body = Problem)))]
 pub async fn queue(
     State(s): State<AppState>,
@@ -66,7 +66,7 @@ pub struct ReviewInput {
 }
 
 /// An operator sets a demand's category.
-#[utoipa::path(post, path = "/v1/review/demands/{id}", tag = "classification", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/v1/review/demands/{id}", tag = "classification", security(("bearer" = ["admin"])), params(("id" = i64, Path)),
     request_body = ReviewInput,
     responses((status = 200, body = Demand), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn review(

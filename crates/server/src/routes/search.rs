@@ -104,7 +104,7 @@ fn parse(q: &SearchQuery) -> Result<SearchRequest, ApiError> {
 }
 
 /// Ranked hits with highlighted snippets, the total, and counts per category.
-#[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchQuery),
+#[utoipa::path(get, path = "/v1/search", tag = "search", security(("bearer" = ["admin", "service", "provider", "user"])), params(SearchQuery),
     responses((status = 200, body = SearchResponse), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn search(
     State(s): State<AppState>,

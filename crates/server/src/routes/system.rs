@@ -11,6 +11,7 @@ use wantloop_match::Mode;
 use wantloop_store::{Job, Stats};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::extract::{ApiQuery, IdPath, Idempotency, OptionalJsonBody};
 use crate::jobs;
 use crate::paging::{Paged, parse_page};
@@ -25,7 +26,7 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, body = Health)))]
 pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -35,7 +36,7 @@ pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "system",
+#[utoipa::path(get, path = "/readyz", tag = "system", security(()),
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
     let backend = format!("{:?}", s.engine.store().backend()).to_lowercase();
@@ -58,7 +59,7 @@ pub struct EventQuery {
 }
 
 /// The outbox: every state change, in commit order, by cursor.
-#[utoipa::path(get, path = "/v1/events", tag = "system", params(EventQuery),
+#[utoipa::path(get, path = "/v1/events", tag = "system", security(("bearer" = ["admin"])), params(EventQuery),
     responses((status = 200, body = Paged<Event>), (status = 400, body = Problem)))]
 pub async fn events(
     State(s): State<AppState>,
@@ -92,13 +93,13 @@ pub struct SearchStats {
 
 /// The cluster as this node sees it: live nodes (heartbeats), each
 /// leader-only job's lease holder and fencing token, its last and next run.
-#[utoipa::path(get, path = "/v1/cluster", tag = "system", responses((status = 200, body = wantloop_engine::cluster::ClusterStatus)))]
+#[utoipa::path(get, path = "/v1/cluster", tag = "system", security(("bearer" = ["admin"])), responses((status = 200, body = wantloop_engine::cluster::ClusterStatus)))]
 pub async fn cluster(State(s): State<AppState>) -> Result<Json<wantloop_engine::cluster::ClusterStatus>, ApiError> {
     Ok(Json(s.engine.cluster().await?))
 }
 
 /// Counts of demands, offers and matches by state, and the search index's counters.
-#[utoipa::path(get, path = "/v1/stats", tag = "system", responses((status = 200, body = ServerStats)))]
+#[utoipa::path(get, path = "/v1/stats", tag = "system", security(("bearer" = ["admin", "service", "provider", "user"])), responses((status = 200, body = ServerStats)))]
 pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiError> {
     let i = s.engine.index();
     let cache = s.engine.seams().cache.stats();
@@ -117,7 +118,7 @@ pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiEr
 /// state, the review queue, outbox lag per consumer, database pool use, cache
 /// hits and misses, active model versions, search, allocation and training
 /// durations.
-#[utoipa::path(get, path = "/metrics", tag = "system",
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("bearer" = ["admin", "service"])),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(s): State<AppState>) -> Result<axum::response::Response, ApiError> {
     crate::observe::render(&s).await
@@ -145,7 +146,7 @@ pub fn parse_mode(raw: Option<&str>) -> Result<Mode, ApiError> {
 /// work runs as a job: the answer is its report, or `202` with the job's
 /// `Location` when it takes longer than the request timeout (at once with
 /// `Prefer: respond-async`).
-#[utoipa::path(post, path = "/v1/allocate", tag = "system", request_body(content = Option<AllocateInput>),
+#[utoipa::path(post, path = "/v1/allocate", tag = "system", security(("bearer" = ["admin"])), request_body(content = Option<AllocateInput>),
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers for the same job"),
         ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the job at once"),
@@ -167,14 +168,19 @@ pub async fn allocate(
 }
 
 /// A job started by `POST /v1/allocate` or `POST /v1/models/retrain`.
-#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "system", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "system", security(("bearer" = ["admin", "service", "provider", "user"])), params(("id" = i64, Path)),
     responses((status = 200, body = Job), (status = 404, body = Problem)))]
-pub async fn job(State(s): State<AppState>, IdPath(id): IdPath) -> Result<Json<Job>, ApiError> {
-    Ok(Json(s.engine.store().get_job(id).await?))
+pub async fn job(State(s): State<AppState>, caller: Caller, IdPath(id): IdPath) -> Result<Json<Job>, ApiError> {
+    let job = s.engine.store().get_job(id).await?;
+    // User and provider keys read the jobs they started (an async match).
+    if !caller.acts_for_all() && (caller.key.is_none() || job.actor_key != caller.key) {
+        return Err(ApiError::Forbidden("this key did not start this job".into()));
+    }
+    Ok(Json(job))
 }
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3.1 document")))]
+#[utoipa::path(get, path = "/openapi.json", tag = "system", security(()), responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi(State(s): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::Value::clone(&s.openapi))
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use wantloop_engine::{EngineConfig, IndexLocation, JobsConfig, MatchConfig};
-use wantloop_server::{Application, Limits, ServerConfig};
+use wantloop_server::{Access, Application, Limits, ServerConfig};
 use wantloop_store::testing::TestDb;
 
 pub struct App {
@@ -48,6 +48,12 @@ pub async fn boot(db: &TestDb) -> App {
 
 /// Boots with the given limits (the hardening tests tighten them).
 pub async fn boot_with(db: &TestDb, limits: Limits) -> App {
+    // These tests are about everything but keys (see `access.rs`): open, on loopback.
+    boot_as(db, limits, Access::Open).await
+}
+
+/// Boots with the given limits and access.
+pub async fn boot_as(db: &TestDb, limits: Limits, access: Access) -> App {
     let mut engine = EngineConfig::embedded(std::path::Path::new("."));
     engine.database_url = db.url.clone();
     engine.index = IndexLocation::Memory;
@@ -61,7 +67,7 @@ pub async fn boot_with(db: &TestDb, limits: Limits) -> App {
         ..JobsConfig::default()
     };
     let store: Arc<dyn wantloop_store::Store> = Arc::new(db.store.clone());
-    let config = ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), engine, limits };
+    let config = ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), engine, limits, access };
     let app = Application::with_store(store.clone(), config).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -39,6 +39,21 @@ impl Where {
         self
     }
 
+    /// Adds `clause`, in which `$?` stands for each use of `value` in turn.
+    pub(crate) fn push_repeated(&mut self, clause: &str, value: &str) -> &mut Self {
+        let mut out = String::new();
+        let mut parts = clause.split("$?").peekable();
+        while let Some(part) = parts.next() {
+            out.push_str(part);
+            if parts.peek().is_some() {
+                self.args.push(Arg::Text(value.to_string()));
+                out.push_str(&format!("${}", self.args.len()));
+            }
+        }
+        self.clauses.push(out);
+        self
+    }
+
     /// Adds a condition with no parameter.
     pub(crate) fn raw(&mut self, clause: &str) -> &mut Self {
         self.clauses.push(clause.to_string());

@@ -7,7 +7,7 @@ use super::WriteTx;
 use crate::error::StoreError;
 use crate::model::{Job, JobStatus};
 
-const COLS: &str = "id, kind, status, created_at, finished_at, result, error";
+const COLS: &str = "id, kind, status, created_at, finished_at, result, error, actor_key";
 
 fn job(row: &AnyRow) -> Result<Job, StoreError> {
     let json = |col: &str| -> Result<Option<serde_json::Value>, StoreError> {
@@ -23,12 +23,15 @@ fn job(row: &AnyRow) -> Result<Job, StoreError> {
         finished_at: row.try_get("finished_at")?,
         result: json("result")?,
         error: json("error")?,
+        actor_key: row.try_get("actor_key")?,
     })
 }
 
 pub(crate) async fn create(w: &mut WriteTx, kind: &str) -> Result<Job, StoreError> {
-    let sql = format!("INSERT INTO jobs (kind, status, created_at) VALUES ($1, 'running', $2) RETURNING {COLS}");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(w.now).fetch_one(&mut *w.tx).await?;
+    let sql = format!(
+        "INSERT INTO jobs (kind, status, created_at, actor_key) VALUES ($1, 'running', $2, $3) RETURNING {COLS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(w.now).bind(w.actor).fetch_one(&mut *w.tx).await?;
     job(&row)
 }
 

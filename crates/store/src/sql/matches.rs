@@ -53,6 +53,13 @@ pub(crate) async fn list(pool: &AnyPool, f: &MatchFilter, page: Page) -> Result<
         .push_opt_text("status", f.status.map(|s| s.as_str()))
         .push_opt_int("demand_id", f.demand_id)
         .push_opt_int("offer_id", f.offer_id);
+    if let Some(party) = &f.party {
+        w.push_repeated(
+            "(demand_id IN (SELECT id FROM demands WHERE requester = $?) \
+             OR offer_id IN (SELECT id FROM offers WHERE provider = $?))",
+            party,
+        );
+    }
     let tail = format!("ORDER BY id LIMIT {}", page.limit.clamp(1, Page::MAX_LIMIT));
     let rows = w.select(MATCH_COLS, "matches", &tail).fetch_all(pool).await?;
     rows.iter().map(matched).collect()

@@ -22,6 +22,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (9, "cluster", include_str!("../../migrations/sqlite/0009_cluster.sql")),
     (10, "model_blobs", include_str!("../../migrations/sqlite/0010_model_blobs.sql")),
     (11, "node_jobs", include_str!("../../migrations/sqlite/0011_node_jobs.sql")),
+    (12, "api_keys", include_str!("../../migrations/sqlite/0012_api_keys.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -35,6 +36,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (9, "cluster", include_str!("../../migrations/postgres/0009_cluster.sql")),
     (10, "model_blobs", include_str!("../../migrations/postgres/0010_model_blobs.sql")),
     (11, "node_jobs", include_str!("../../migrations/postgres/0011_node_jobs.sql")),
+    (12, "api_keys", include_str!("../../migrations/postgres/0012_api_keys.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

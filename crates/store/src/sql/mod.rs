@@ -13,6 +13,7 @@ mod group;
 mod idempotency;
 mod interactions;
 mod jobs;
+mod keys;
 mod matches;
 mod migrate;
 mod models;
@@ -157,6 +158,8 @@ pub(crate) struct WriteTx {
     pub(crate) now: i64,
     /// Events of this transaction, written at commit (see [`outbox::flush`]).
     pub(crate) events: Vec<outbox::PendingEvent>,
+    /// The key the writing request acts for (see [`crate::actor`]).
+    pub(crate) actor: Option<i64>,
 }
 
 impl SqlStore {
@@ -260,7 +263,8 @@ impl SqlStore {
             Some(group) => TxConn::Group(group.begin(&self.pool).await?),
             None => TxConn::Own(self.pool.begin().await?),
         };
-        let mut w = WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new() };
+        let actor = crate::actor::current();
+        let mut w = WriteTx { tx, dialect: self.dialect, now: now_ms(), events: Vec::new(), actor };
         if let Some(fence) = &self.fence {
             cluster::check(&mut w, fence).await?;
         }

@@ -53,8 +53,8 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(OUTBOX_LOCK).execute(&mut *w.tx).await?;
     }
     let events = std::mem::take(&mut w.events);
-    const ROW: &str = "($1, $2, $3, $4, $5)";
-    for chunk in events.chunks(MultiRow::rows_per_statement(w.dialect, 5)) {
+    const ROW: &str = "($1, $2, $3, $4, $5, $6)";
+    for chunk in events.chunks(MultiRow::rows_per_statement(w.dialect, 6)) {
         let rows: Vec<Vec<Value>> = chunk
             .iter()
             .map(|e| {
@@ -64,11 +64,12 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
                     Value::Int(e.entity_id),
                     Value::Text(&e.payload),
                     Value::Int(w.now),
+                    Value::OptInt(w.actor),
                 ]
             })
             .collect();
-        let m = MultiRow::new(w.dialect, ROW, 5, rows.len());
-        let q = m.bind(m.sql("INSERT INTO events (kind, entity, entity_id, payload, created_at)", ""), rows);
+        let m = MultiRow::new(w.dialect, ROW, 6, rows.len());
+        let q = m.bind(m.sql("INSERT INTO events (kind, entity, entity_id, payload, created_at, actor_key)", ""), rows);
         q.execute(&mut *w.tx).await?;
     }
     Ok(())
@@ -76,7 +77,7 @@ pub(crate) async fn flush(w: &mut WriteTx) -> Result<(), StoreError> {
 
 pub(crate) async fn after(pool: &AnyPool, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, kind, entity, entity_id, payload, created_at FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, kind, entity, entity_id, payload, created_at, actor_key FROM events WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after)
     .bind(i64::from(limit))
@@ -92,6 +93,7 @@ pub(crate) async fn after(pool: &AnyPool, after: i64, limit: u32) -> Result<Vec<
                 entity_id: r.try_get("entity_id")?,
                 payload: serde_json::from_str(&payload)?,
                 created_at: r.try_get("created_at")?,
+                actor_key: r.try_get("actor_key")?,
             })
         })
         .collect()

@@ -9,8 +9,8 @@ use wantloop_core::{
 };
 
 use super::{
-    SqlStore, bulk, cluster, demands, interactions, jobs, matches, models, offers, outbox, retention, review, stats,
-    write_tx,
+    SqlStore, bulk, cluster, demands, interactions, jobs, keys, matches, models, offers, outbox, retention, review,
+    stats, write_tx,
 };
 use crate::Store;
 use crate::error::StoreError;
@@ -251,6 +251,32 @@ impl Store for SqlStore {
 
     async fn get_job(&self, id: i64) -> Result<Job, StoreError> {
         jobs::get(self.pool(), id).await
+    }
+
+    async fn create_key(&self, key: &wantloop_core::NewKey) -> Result<(wantloop_core::ApiKey, String), StoreError> {
+        let secret = crate::keys::new_secret().map_err(|e| StoreError::Corrupt(format!("no random bytes: {e}")))?;
+        let hash = crate::keys::hash_secret(&secret);
+        let out = write_tx!(self, None, |w| keys::create(w, key, &hash).await)?;
+        let created = out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))?;
+        let token = crate::keys::token(created.id, &secret);
+        Ok((created, token))
+    }
+
+    async fn list_keys(&self) -> Result<Vec<wantloop_core::ApiKey>, StoreError> {
+        keys::list(self.pool()).await
+    }
+
+    async fn key_with_hash(&self, id: i64) -> Result<Option<(wantloop_core::ApiKey, String)>, StoreError> {
+        keys::with_hash(self.pool(), id).await
+    }
+
+    async fn revoke_key(&self, id: i64) -> Result<wantloop_core::ApiKey, StoreError> {
+        let out = write_tx!(self, None, |w| keys::revoke(w, id).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn has_admin_key(&self) -> Result<bool, StoreError> {
+        keys::any_admin(self.pool()).await
     }
 
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError> {
