@@ -43,7 +43,7 @@ const ADMIN: &[Who] = &[Who::Admin];
 /// Who may call each operation: `None` for anyone, even without a key.
 fn may(method: &str, path: &str) -> Option<&'static [Who]> {
     let who = match (method, path) {
-        ("get", "/healthz" | "/readyz" | "/openapi.json") => return None,
+        ("get", "/healthz" | "/readyz" | "/openapi.json" | "/ui" | "/ui/{file}") => return None,
         ("post", "/v1/demands") => REQUESTER,
         ("get", "/v1/demands" | "/v1/demands/{id}") => KEYED,
         ("post", "/v1/demands/{id}/cancel" | "/v1/demands/{id}/match") => REQUESTER,
@@ -58,7 +58,7 @@ fn may(method: &str, path: &str) -> Option<&'static [Who]> {
         ("get", "/v1/matches/{id}") => IN_MATCH,
         ("post", "/v1/matches/{id}/accept") => REQUESTER,
         ("post", "/v1/matches/{id}/reject" | "/v1/matches/{id}/fulfil") => IN_MATCH,
-        ("get", "/v1/search" | "/v1/stats" | "/v1/me") => KEYED,
+        ("get", "/v1/search" | "/v1/stats" | "/v1/stats/matches" | "/v1/me") => KEYED,
         ("post", "/v1/classify") => KEYED,
         ("post", "/v1/interactions") => REQUESTER,
         ("get", "/v1/users/{id}/recommendations") => REQUESTER,
@@ -177,9 +177,10 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         p if p.starts_with("/v1/models/") => r.model.to_string(),
         p if p.starts_with("/v1/keys/") => r.spare_key.to_string(),
         p if p.starts_with("/v1/users/") => "alice".into(),
+        p if p.starts_with("/ui/") => "app.js".into(),
         _ => String::new(),
     };
-    let mut url = path.replace("{id}", &id);
+    let mut url = path.replace("{id}", &id).replace("{file}", &id);
     let body = match (method, path) {
         ("post", "/v1/demands") => Some(json!({"requester": "alice", "text": "想借一个电钻", "category": "tools"})),
         ("post", "/v1/offers") => {
@@ -430,4 +431,24 @@ fn open_engine_config(db: &TestDb) -> wantloop_engine::EngineConfig {
     engine.index = wantloop_engine::IndexLocation::Memory;
     engine.jobs.retrain_scheduler = false;
     engine
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_requester_relists_what_she_received() {
+    let db = TestDb::sqlite().await.unwrap();
+    let app = boot_as(&db, keyed_app_limits(), Access::Keys).await;
+    let keys = make_keys(app.store.as_ref()).await;
+    let rows = make_rows(&app, &keys, 0, true).await;
+    let url = format!("/v1/matches/{}/fulfil", rows.matched);
+    let relist = json!({"relist": {"condition": "good"}});
+    let before = snapshot(app.store.as_ref()).await;
+    let resp = send(&app, keys.token(Who::Bob), Method::POST, &url, Some(relist.clone())).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "the provider cannot make Alice a provider");
+    assert_eq!(snapshot(app.store.as_ref()).await, before);
+    let resp = send(&app, keys.token(Who::Alice), Method::POST, &url, Some(relist)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let fulfilled: Value = resp.json().await.unwrap();
+    let relisted = fulfilled["relisted_offer_id"].as_i64().unwrap();
+    let offer = get_as(&app, keys.token(Who::Alice).unwrap(), &format!("/v1/offers/{relisted}")).await;
+    assert_eq!(offer["provider"], "alice");
 }

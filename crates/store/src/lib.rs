@@ -180,6 +180,9 @@ pub trait Store: Send + Sync {
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;
+    /// Match events (`match.proposed`, …) at or after `since` per kind and
+    /// bucket of `bucket_ms`: `(kind, bucket index, count)`.
+    async fn match_timeline(&self, since: i64, bucket_ms: i64) -> Result<Vec<(String, i64, i64)>, StoreError>;
     /// Outbox consumers' positions, the review queue's length and the
     /// connection pool's use, for `/metrics`.
     async fn gauges(&self) -> Result<Gauges, StoreError>;

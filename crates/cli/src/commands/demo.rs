@@ -276,6 +276,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     println!("try: curl -H 'Authorization: Bearer {}' http://{}/v1/stats", keys.admin, app.local_addr());
+    println!("dashboard: http://{}/ui (log in with the admin key)", app.local_addr());
     super::serve::serve(app).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -79,6 +79,11 @@ async fn transition(
     let relist = relist.map(RelistInput::parse).transpose()?;
     let (_, requester, provider) = sides(s, id).await?;
     caller.require_side(&requester, &provider)?;
+    // Relisting makes the requester the provider of a new offer: only they
+    // (or an operator) may ask for it.
+    if relist.is_some() {
+        caller.require(&requester)?;
+    }
     let key = idem.for_request(raw, StatusCode::OK);
     let out = s.engine.store().transition_match(id, t, relist.as_ref(), key.as_ref()).await?;
     Ok(Reply::from_outcome(StatusCode::OK, out))

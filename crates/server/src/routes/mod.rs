@@ -11,6 +11,7 @@ mod recommend;
 mod review;
 mod search;
 mod system;
+mod ui;
 
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ use crate::{AppState, BODY_LIMIT_BYTES, MAX_RUNNING_JOBS};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "wantloop", description = "Demand-satisfaction engine: demands, offers, matches, allocation."),
-    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "models"), (name = "keys"), (name = "system")),
+    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "models"), (name = "keys"), (name = "system"), (name = "ui")),
     security(("bearer" = []))
 )]
 struct ApiDoc;
@@ -72,6 +73,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(models::retrain))
         .routes(routes!(system::events))
         .routes(routes!(system::stats))
+        .routes(routes!(system::match_timeline))
         .routes(routes!(system::cluster))
         .routes(routes!(system::allocate))
         .routes(routes!(system::job))
@@ -82,6 +84,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::create, keys::list))
         .routes(routes!(keys::revoke))
         .routes(routes!(keys::me))
+        .routes(routes!(ui::index))
+        .routes(routes!(ui::asset))
 }
 
 /// The OpenAPI document of every route, completed with the answers the

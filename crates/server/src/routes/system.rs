@@ -113,6 +113,63 @@ pub async fn stats(State(s): State<AppState>) -> Result<Json<ServerStats>, ApiEr
     Ok(Json(ServerStats { store: s.engine.store().stats().await?, search }))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TimelineQuery {
+    /// How far back (1–2160 hours, default 168: a week).
+    hours: Option<String>,
+    /// Into how many buckets (1–200, default 42).
+    buckets: Option<String>,
+}
+
+/// Matches proposed, accepted, fulfilled, rejected and expired per time bucket.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MatchTimeline {
+    /// Start of the first bucket (ms since the epoch).
+    pub since: i64,
+    pub bucket_ms: i64,
+    /// Per match state, one count per bucket, oldest first.
+    pub series: std::collections::BTreeMap<String, Vec<i64>>,
+}
+
+fn bounded(field: &str, raw: Option<&str>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match raw.filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| ApiError::bad_field(field, format!("must be an integer from 1 to {max}"))),
+    }
+}
+
+/// Match events over time, from the outbox (as far back as event retention keeps them).
+#[utoipa::path(get, path = "/v1/stats/matches", tag = "system", security(("bearer" = ["admin", "service", "provider", "user"])),
+    params(TimelineQuery), responses((status = 200, body = MatchTimeline), (status = 400, body = Problem)))]
+pub async fn match_timeline(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<TimelineQuery>,
+) -> Result<Json<MatchTimeline>, ApiError> {
+    let hours = bounded("hours", q.hours.as_deref(), 168, 2160)?;
+    let buckets = bounded("buckets", q.buckets.as_deref(), 42, 200)?;
+    let span = hours * 3_600_000;
+    let bucket_ms = (span + buckets - 1) / buckets;
+    let since = wantloop_core::time::now_ms() - bucket_ms * buckets;
+    let mut series: std::collections::BTreeMap<String, Vec<i64>> =
+        ["proposed", "accepted", "fulfilled", "rejected", "expired"]
+            .into_iter()
+            .map(|k| (k.to_string(), vec![0; buckets as usize]))
+            .collect();
+    for (kind, bucket, n) in s.engine.store().match_timeline(since, bucket_ms).await? {
+        let state = kind.trim_start_matches("match.");
+        if let (Some(counts), Ok(i)) = (series.get_mut(state), usize::try_from(bucket))
+            && let Some(slot) = counts.get_mut(i)
+        {
+            *slot += n;
+        }
+    }
+    Ok(Json(MatchTimeline { since, bucket_ms, series }))
+}
+
 /// Prometheus metrics (text format 0.0.4): requests by route and status with
 /// latency histograms, requests in flight, matches / demands / offers by
 /// state, the review queue, outbox lag per consumer, database pool use, cache

@@ -23,6 +23,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (10, "model_blobs", include_str!("../../migrations/sqlite/0010_model_blobs.sql")),
     (11, "node_jobs", include_str!("../../migrations/sqlite/0011_node_jobs.sql")),
     (12, "api_keys", include_str!("../../migrations/sqlite/0012_api_keys.sql")),
+    (13, "events_by_kind_time", include_str!("../../migrations/sqlite/0013_events_by_kind_time.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -37,6 +38,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (10, "model_blobs", include_str!("../../migrations/postgres/0010_model_blobs.sql")),
     (11, "node_jobs", include_str!("../../migrations/postgres/0011_node_jobs.sql")),
     (12, "api_keys", include_str!("../../migrations/postgres/0012_api_keys.sql")),
+    (13, "events_by_kind_time", include_str!("../../migrations/postgres/0013_events_by_kind_time.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -27,3 +27,23 @@ pub(crate) async fn collect(pool: &AnyPool) -> Result<Stats, StoreError> {
         events,
     })
 }
+
+/// Match events per kind and time bucket: `(kind, bucket index, count)` for
+/// events at or after `since`, buckets of `bucket_ms`. Reads the outbox, so
+/// it reaches back as far as event retention keeps events.
+pub(crate) async fn match_timeline(
+    pool: &AnyPool,
+    since: i64,
+    bucket_ms: i64,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT kind, CAST((created_at - $1) / $2 AS BIGINT) AS bucket, CAST(COUNT(*) AS BIGINT) FROM events \
+         WHERE kind IN ('match.proposed', 'match.accepted', 'match.fulfilled', 'match.rejected', 'match.expired') \
+         AND created_at >= $1 GROUP BY kind, bucket",
+    )
+    .bind(since)
+    .bind(bucket_ms.max(1))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}

@@ -400,6 +400,10 @@ impl Store for SqlStore {
         stats::collect(self.pool()).await
     }
 
+    async fn match_timeline(&self, since: i64, bucket_ms: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        stats::match_timeline(self.pool(), since, bucket_ms).await
+    }
+
     async fn gauges(&self) -> Result<Gauges, StoreError> {
         let consumers: Vec<(String, i64)> =
             sqlx::query_as("SELECT name, position FROM consumers ORDER BY name LIMIT 1000")
