@@ -273,3 +273,60 @@ async fn an_operator_steers_the_loop_from_the_dashboard() {
     shot(&c, "overview").await;
     c.close().await.unwrap();
 }
+
+/// The README's pictures, of a running server (the demo's):
+/// `WANTLOOP_UI_URL=http://127.0.0.1:8080 WANTLOOP_UI_KEY=wlk_… WANTLOOP_SCREENSHOTS=docs/screenshots
+/// cargo test -p wantloop-server --test ui -- --ignored`.
+#[tokio::test]
+#[ignore = "takes pictures of a server given by WANTLOOP_UI_URL and WANTLOOP_UI_KEY"]
+async fn pictures_of_a_running_server() {
+    let (Ok(base), Ok(admin)) = (std::env::var("WANTLOOP_UI_URL"), std::env::var("WANTLOOP_UI_KEY")) else {
+        panic!("set WANTLOOP_UI_URL and WANTLOOP_UI_KEY");
+    };
+    let Some(driver) = start_driver().await else { return };
+    let c = browser(&driver).await;
+    c.goto(&format!("{base}/ui")).await.unwrap();
+    c.wait().for_element(Locator::Css("#key")).await.unwrap().send_keys(&admin).await.unwrap();
+    c.find(Locator::Css("#login")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#matches-chart canvas")).await.unwrap();
+    shot(&c, "overview").await;
+    let http = reqwest::Client::new();
+    let queue: Value = http
+        .get(format!("{base}/v1/review/demands?limit=1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let open: Value = http
+        .get(format!("{base}/v1/demands?status=open&limit=1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pages = [
+        ("demands", "#/demands?q=自行车".to_string(), "#demands-rows tr"),
+        ("demand", format!("#/demands/{}", open["items"][0]["id"]), "#candidates tr"),
+        ("review", "#/review".to_string(), "h1"),
+        ("models", "#/models".to_string(), "#model-rows tr"),
+        ("allocation", "#/allocate".to_string(), "#run-allocation"),
+    ];
+    for (name, hash, ready) in pages {
+        c.goto(&format!("{base}/ui{hash}")).await.unwrap();
+        c.wait().for_element(Locator::Css(ready)).await.unwrap();
+        if name == "allocation" {
+            c.find(Locator::Css("#allocation-dry-run")).await.unwrap().click().await.unwrap();
+            c.find(Locator::Css("#run-allocation")).await.unwrap().click().await.unwrap();
+            c.wait().for_element(Locator::Css("[data-report='planned units']")).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        shot(&c, name).await;
+    }
+    assert!(queue["items"].is_array());
+    c.close().await.unwrap();
+}
