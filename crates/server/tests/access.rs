@@ -343,6 +343,9 @@ async fn others_see_coarse_places_and_only_their_own_matches() {
     // Alice's candidates show Bob's offer coarsely.
     let candidates = get_as(&app, alice, &format!("/v1/demands/{}/candidates", rows.demand)).await;
     assert_eq!(candidates[0]["offer"]["location"], json!({"lat": 30.3, "lon": 120.2}), "{candidates}");
+    assert_eq!(candidates[0]["features"]["distance_km"], 1.0, "whole kilometres: {candidates}");
+    let exact = get_as(&app, keys.token(Who::Admin).unwrap(), &format!("/v1/demands/{}/candidates", rows.demand)).await;
+    assert!(exact[0]["features"]["distance_km"].as_f64().unwrap() != 1.0, "{exact}");
 
     let ids = |v: Value| v["items"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect::<Vec<_>>();
     assert_eq!(ids(get_as(&app, alice, "/v1/matches").await), vec![rows.matched]);
@@ -383,9 +386,23 @@ async fn each_change_names_its_key_and_a_revoked_key_stops_at_once() {
     let resp = send(&app, Some(token), Method::GET, "/v1/me", None).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(resp.headers()["www-authenticate"], "Bearer");
-    // A key of the right form with a wrong secret is refused like an unknown one.
-    let forged = format!("{}{}", &token[..token.len() - 1], if token.ends_with('0') { '1' } else { '0' });
+    // A live key's id with a wrong secret is refused like an unknown key.
+    let alice = keys.token(Who::Alice).unwrap();
+    assert_eq!(send(&app, Some(alice), Method::GET, "/v1/me", None).await.status(), StatusCode::OK);
+    let forged = format!("{}{}", &alice[..alice.len() - 1], if alice.ends_with('0') { '1' } else { '0' });
     assert_eq!(send(&app, Some(&forged), Method::GET, "/v1/me", None).await.status(), StatusCode::UNAUTHORIZED);
+    // A key made after its id was tried works at once.
+    let next = made["key"]["id"].as_i64().unwrap() + 1;
+    let guess = format!("wlk_{next}_{}", "0".repeat(64));
+    assert_eq!(send(&app, Some(&guess), Method::GET, "/v1/me", None).await.status(), StatusCode::UNAUTHORIZED);
+    let resp = send(&app, Some(admin), Method::POST, "/v1/keys", Some(json!({"role": "user", "party": "dan"}))).await;
+    let fresh: Value = resp.json().await.unwrap();
+    assert_eq!(fresh["key"]["id"].as_i64(), Some(next));
+    let me = get_as(&app, fresh["token"].as_str().unwrap(), "/v1/me").await;
+    assert_eq!(me["party"], "dan");
+    // HEAD has GET's roles: the probes answer it without a key.
+    let head = app.http.head(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
 }
 
 #[tokio::test]

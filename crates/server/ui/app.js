@@ -185,7 +185,7 @@ function listPage(kind) {
     el("label", {}, "search", el("input", { name: "q", value: params.get("q") || "", placeholder: "自行车, bike…" })),
     el("label", {}, "status", el("select", { name: "status" }, statuses.map((s) => el("option", { value: s, selected: s === (params.get("status") || "") }, s || "any")))),
     el("label", {}, "category", el("input", { name: "category", value: params.get("category") || "" })),
-    el("label", {}, party, el("input", { name: party, value: params.get(party) || "" })),
+    el("label", {}, `${party} (lists only)`, el("input", { name: party, value: params.get(party) || "" })),
     el("button", { class: "primary", type: "submit" }, "Show"),
   );
   form.addEventListener("submit", (e) => {
@@ -202,7 +202,19 @@ function listPage(kind) {
     kind === "demands"
       ? el("tr", {}, el("td", {}, el("a", { href: `#/demands/${x.id}` }, String(x.id))), el("td", {}, x.requester), el("td", {}, x.text), el("td", {}, x.category), el("td", {}, x.status), el("td", { class: "num" }, money(x.budget)), el("td", { class: "num" }, `${x.matched_units + x.fulfilled_units}/${x.quantity}`))
       : el("tr", {}, el("td", {}, String(x.id)), el("td", {}, x.provider), el("td", {}, x.text), el("td", {}, x.category), el("td", {}, x.status), el("td", { class: "num" }, money(x.price)), el("td", { class: "num" }, `${x.reserved + x.consumed}/${x.capacity}`));
+  let loading = false;
   const load = async () => {
+    if (loading) return;
+    loading = true;
+    more.disabled = true;
+    try {
+      await loadPage();
+    } finally {
+      loading = false;
+      more.disabled = false;
+    }
+  };
+  const loadPage = async () => {
     const q = params.get("q");
     if (q) {
       const sq = new URLSearchParams({ q, kind: kind.slice(0, -1), limit: "50" });

@@ -43,12 +43,14 @@ impl Policy {
         Self(table)
     }
 
-    /// Who may call `method` on the route template `path`.
+    /// Who may call `method` on the route template `path`. HEAD is answered
+    /// by the GET handler, so it has GET's roles.
     pub fn get(&self, method: &str, path: &str) -> Allowed {
-        self.0
-            .get(&(method.to_ascii_lowercase(), path.to_string()))
-            .cloned()
-            .unwrap_or(Allowed::Roles(vec![Role::Admin]))
+        let method = match method.to_ascii_lowercase() {
+            m if m == "head" => "get".to_string(),
+            m => m,
+        };
+        self.0.get(&(method, path.to_string())).cloned().unwrap_or(Allowed::Roles(vec![Role::Admin]))
     }
 }
 
@@ -84,6 +86,7 @@ mod tests {
         assert_eq!(p.get("GET", "/a"), Allowed::Roles(vec![Role::User, Role::Admin]));
         assert_eq!(p.get("post", "/a"), Allowed::Roles(vec![Role::Admin]), "undeclared: admin only");
         assert_eq!(p.get("get", "/healthz"), Allowed::Anyone);
+        assert_eq!(p.get("HEAD", "/healthz"), Allowed::Anyone, "HEAD has GET's roles");
         assert_eq!(p.get("get", "/unknown"), Allowed::Roles(vec![Role::Admin]));
         assert!(!p.get("get", "/a").admits(Role::Provider));
     }

@@ -1,8 +1,11 @@
 //! What a marketplace shows of other parties' rows: a demand's or an offer's
 //! place only to a tenth of a degree (≈ 11 km north–south), enough to see the
-//! city and judge a distance, not to find a door.
+//! city, not to find a door; and the distance to it in whole kilometres.
+//! (The distance feature of a score is still computed from the exact places:
+//! someone probing with many demands at chosen points could narrow a place
+//! down from scores; see the README.)
 
-use wantloop_core::{Demand, GeoPoint, Offer};
+use wantloop_core::{Demand, FeatureScores, GeoPoint, Offer};
 
 use super::Caller;
 
@@ -28,6 +31,15 @@ pub fn offer(caller: &Caller, mut o: Offer) -> Offer {
     o
 }
 
+/// A score's features as another party may see them: the distance in whole
+/// kilometres (at least 1).
+pub fn features(caller: &Caller, owner: &str, mut f: FeatureScores) -> FeatureScores {
+    if !caller.acts_for(owner) {
+        f.distance_km = f.distance_km.map(|d| d.round().max(1.0));
+    }
+    f
+}
+
 #[cfg(test)]
 mod tests {
     use wantloop_core::Role;
@@ -42,5 +54,8 @@ mod tests {
         assert_eq!((q.lat, q.lon), (-33.9, 151.2));
         let user = Caller { key: Some(1), role: Role::User, party: Some("alice".into()) };
         assert!(user.acts_for("alice") && !user.acts_for("bob"));
+        let f = FeatureScores { distance_km: Some(1.4321), ..FeatureScores::default() };
+        assert_eq!(features(&user, "bob", f).distance_km, Some(1.0));
+        assert_eq!(features(&user, "alice", f).distance_km, Some(1.4321));
     }
 }

@@ -176,6 +176,7 @@ pub async fn candidates(
     own_demand(&s, &caller, id).await?;
     let mut found = s.engine.candidates_for_demand(id, limit).await?;
     for c in &mut found {
+        c.features = privacy::features(&caller, &c.offer.provider, c.features);
         c.offer = privacy::offer(&caller, c.offer.clone());
     }
     Ok(Json(found))

@@ -102,6 +102,7 @@ pub async fn demands(
     own_offer(&s, &caller, id).await?;
     let mut found = s.engine.demands_for_offer(id, limit).await?;
     for c in &mut found {
+        c.features = privacy::features(&caller, &c.demand.requester, c.features);
         c.demand = privacy::demand(&caller, c.demand.clone());
     }
     Ok(Json(found))
