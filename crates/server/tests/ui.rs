@@ -290,17 +290,8 @@ async fn pictures_of_a_running_server() {
     c.find(Locator::Css("#login")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#matches-chart canvas")).await.unwrap();
     shot(&c, "overview").await;
-    let http = reqwest::Client::new();
-    let queue: Value = http
-        .get(format!("{base}/v1/review/demands?limit=1"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let open: Value = http
+    // An open demand of the market, for the demand page's picture.
+    let open: Value = reqwest::Client::new()
         .get(format!("{base}/v1/demands?status=open&limit=1"))
         .bearer_auth(&admin)
         .send()
@@ -327,6 +318,5 @@ async fn pictures_of_a_running_server() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         shot(&c, name).await;
     }
-    assert!(queue["items"].is_array());
     c.close().await.unwrap();
 }
