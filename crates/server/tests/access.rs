@@ -213,8 +213,14 @@ async fn snapshot(store: &dyn Store) -> Value {
     })
 }
 
-fn keyed_app_limits() -> Limits {
-    Limits { rate_per_second: 0, ..Limits::default() }
+/// The app with keys required (and no rate limit: one client sends every
+/// case), on a fresh database, with a key for each caller. Keep the database
+/// for the test's length.
+async fn keyed_app() -> (TestDb, App, Keys) {
+    let db = TestDb::sqlite().await.unwrap();
+    let app = boot_as(&db, Limits { rate_per_second: 0, ..Limits::default() }, Access::Keys).await;
+    let keys = make_keys(app.store.as_ref()).await;
+    (db, app, keys)
 }
 
 async fn send(app: &App, token: Option<&str>, method: Method, url: &str, body: Option<Value>) -> reqwest::Response {
@@ -233,9 +239,7 @@ async fn send(app: &App, token: Option<&str>, method: Method, url: &str, body: O
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_by_every_caller_on_own_and_other_rows() {
-    let db = TestDb::sqlite().await.unwrap();
-    let app = boot_as(&db, keyed_app_limits(), Access::Keys).await;
-    let keys = make_keys(app.store.as_ref()).await;
+    let (_db, app, keys) = keyed_app().await;
     let model = app.store.register_model(&trained_model()).await.unwrap().id;
     let doc = wantloop_server::routes::openapi();
     let mut cases = 0;
@@ -317,9 +321,7 @@ async fn get_as(app: &App, token: &str, url: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn others_see_coarse_places_and_only_their_own_matches() {
-    let db = TestDb::sqlite().await.unwrap();
-    let app = boot_as(&db, keyed_app_limits(), Access::Keys).await;
-    let keys = make_keys(app.store.as_ref()).await;
+    let (_db, app, keys) = keyed_app().await;
     let rows = make_rows(&app, &keys, 0, false).await;
     let (alice, yan, bob, zed) = (
         keys.token(Who::Alice).unwrap(),
@@ -357,9 +359,7 @@ async fn others_see_coarse_places_and_only_their_own_matches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_change_names_its_key_and_a_revoked_key_stops_at_once() {
-    let db = TestDb::sqlite().await.unwrap();
-    let app = boot_as(&db, keyed_app_limits(), Access::Keys).await;
-    let keys = make_keys(app.store.as_ref()).await;
+    let (_db, app, keys) = keyed_app().await;
     let admin = keys.token(Who::Admin).unwrap();
     let body = json!({"requester": "alice", "text": "想借一个电钻", "category": "tools"});
     let resp = send(&app, keys.token(Who::Alice), Method::POST, "/v1/demands", Some(body.clone())).await;
@@ -452,9 +452,7 @@ fn open_engine_config(db: &TestDb) -> wantloop_engine::EngineConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_requester_relists_what_she_received() {
-    let db = TestDb::sqlite().await.unwrap();
-    let app = boot_as(&db, keyed_app_limits(), Access::Keys).await;
-    let keys = make_keys(app.store.as_ref()).await;
+    let (_db, app, keys) = keyed_app().await;
     let rows = make_rows(&app, &keys, 0, true).await;
     let url = format!("/v1/matches/{}/fulfil", rows.matched);
     let relist = json!({"relist": {"condition": "good"}});
