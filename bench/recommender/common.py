@@ -71,23 +71,37 @@ def split_validation(hists, share=0.2, seed=42):
     return fit, val
 
 
-def evaluate(scores, train_hists, test_hists, k=10):
-    """scores: dense (n_users x n_items). Train items are excluded."""
-    S = np.array(scores, dtype=np.float64, copy=True)
+def sample_users(hists, limit, seed):
+    """At most `limit` users with items, seeded (wantloop's validation does the same)."""
+    users = np.array([u for u, h in enumerate(hists) if len(h)], dtype=np.int64)
+    if len(users) <= limit:
+        return users
+    return np.sort(np.random.default_rng(seed).choice(users, limit, replace=False))
+
+
+def evaluate(scorer, train_hists, test_hists, k=10, users=None, batch=512):
+    """scorer(rows) -> dense (len(rows) x n_items) scores; train items are excluded.
+    Scores users with test items (or `users`) in batches, so memory stays bounded."""
+    if users is None:
+        users = np.array([u for u, h in enumerate(test_hists) if len(h)], dtype=np.int64)
     P = R = N = 0.0
-    users = 0
+    count = 0
     disc = 1.0 / np.log2(np.arange(2, k + 2))
-    for u, rel in enumerate(test_hists):
-        if len(rel) == 0:
-            continue
-        s = S[u]
-        s[train_hists[u]] = -np.inf
-        top = np.argpartition(-s, k)[:k]
-        top = top[np.argsort(-s[top], kind="stable")]
-        hit = np.isin(top, rel)
-        h = hit.sum()
-        P += h / k
-        R += h / len(rel)
-        N += (hit * disc).sum() / disc[:min(k, len(rel))].sum()
-        users += 1
-    return {"precision@10": P / users, "recall@10": R / users, "ndcg@10": N / users, "users": users}
+    for start in range(0, len(users), batch):
+        rows = users[start:start + batch]
+        S = np.array(scorer(rows), dtype=np.float64, copy=True)
+        for r, u in enumerate(rows):
+            rel = test_hists[u]
+            if len(rel) == 0:
+                continue
+            s = S[r]
+            s[train_hists[u]] = -np.inf
+            top = np.argpartition(-s, k)[:k]
+            top = top[np.argsort(-s[top], kind="stable")]
+            hit = np.isin(top, rel)
+            h = hit.sum()
+            P += h / k
+            R += h / len(rel)
+            N += (hit * disc).sum() / disc[:min(k, len(rel))].sum()
+            count += 1
+    return {"precision@10": P / count, "recall@10": R / count, "ndcg@10": N / count, "users": count}

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Recommender benchmark: wantloop (eval recommender --model auto) vs implicit
-# ALS / BPR / cosine item-kNN, numpy EASE and popularity, on the same
-# MovieLens-100k implicit 80/20 split, same protocol (hyper-parameters tuned on
-# a validation split carved from train; see peers.py for the grids).
+# Recommender benchmark, per catalogue size: wantloop (eval recommender --model auto,
+# 2 cores) beside implicit ALS / BPR / cosine item-kNN, numpy EASE and popularity
+# (single thread), on the same files with the same protocol (hyper-parameters tuned on
+# a validation split carved from train; see peers.py for the grids). Each peer runs in
+# its own process so its peak memory is its own.
+#
+# Sizes (SIZES="ml100k 10k 100k" by default):
+#   ml100k  MovieLens-100K, implicit 80/20 split (quality on real data)
+#   10k     synthetic: 9,700 items, 610 users, 100,000 interactions (the shape of a
+#           small real catalogue with few, very active people; gen.py)
+#   100k    synthetic: 100,000 items, 200,000 users, 10M interactions, 5,000 test users
+#           (cost; peers: ALS and item-kNN on the middle of their grids, EASE cannot fit)
 #
 # Usage: bench/recommender/run.sh   (WANTLOOP_DATA defaults to <repo>/../shared/data)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-DATA="${WANTLOOP_DATA:-$ROOT/../shared/data}/movielens-100k/splits"
-TRAIN="$DATA/implicit-80-20-seed42.train.tsv"
-TEST="$DATA/implicit-80-20-seed42.test.tsv"
+ML="${WANTLOOP_DATA:-$ROOT/../shared/data}/movielens-100k/splits"
+SIZES="${SIZES:-ml100k 10k 100k}"
 VENV=bench/.venv
 PY="$VENV/bin/python"
+WORK=bench/instances/recommender
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wantloop/target}"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-[ -f "$TRAIN" ] && [ -f "$TEST" ] || { echo "no MovieLens-100k split at $DATA" >&2; exit 1; }
 
 if [ ! -x "$PY" ] || ! "$PY" -c 'import implicit, numpy, scipy' 2>/dev/null; then
     echo "== installing implicit, numpy, scipy into $VENV" >&2
@@ -26,28 +33,59 @@ fi
 echo "== building wantloop (release)" >&2
 cargo build --quiet --release -p wantloop
 BIN="${WANTLOOP_BIN:-$CARGO_TARGET_DIR/release/wantloop}"
+mkdir -p "$WORK"
 
-echo "== wantloop eval recommender --model auto" >&2
-ours=$("$BIN" eval recommender --train "$TRAIN" --test "$TEST" --model auto --json)
-echo "== peers (tuning on validation, single thread)" >&2
-peers=$("$PY" bench/recommender/peers.py --train "$TRAIN" --test "$TEST")
-
-OURS="$ours" PEERS="$peers" "$PY" - <<'PY'
+for size in $SIZES; do
+    peer_args=()
+    peers="implicit-als implicit-bpr implicit-itemknn-cosine numpy-ease popularity"
+    case "$size" in
+        ml100k)
+            TRAIN="$ML/implicit-80-20-seed42.train.tsv" TEST="$ML/implicit-80-20-seed42.test.tsv"
+            [ -f "$TRAIN" ] || { echo "no MovieLens-100k split at $ML; skipping" >&2; continue; } ;;
+        10k)
+            [ -f "$WORK/10k/train.tsv" ] || "$PY" bench/recommender/gen.py --users 610 --items 9700 \
+                --interactions 100000 --seed 1 --out "$WORK/10k"
+            TRAIN="$WORK/10k/train.tsv" TEST="$WORK/10k/test.tsv" ;;
+        100k)
+            [ -f "$WORK/100k/train.tsv" ] || "$PY" bench/recommender/gen.py --users 200000 --items 100000 \
+                --interactions 10000000 --test-users 5000 --seed 3 --out "$WORK/100k"
+            TRAIN="$WORK/100k/train.tsv" TEST="$WORK/100k/test.tsv"
+            peer_args=(--small-grids)
+            peers="implicit-als implicit-itemknn-cosine popularity" ;;
+        *) echo "unknown size $size" >&2; exit 2 ;;
+    esac
+    echo "== $size: wantloop eval recommender --model auto" >&2
+    ours=$("$BIN" eval recommender --train "$TRAIN" --test "$TEST" --model auto --json)
+    echo "$ours" > "$WORK/$size.ours.json"
+    : > "$WORK/$size.peers.jsonl"
+    for peer in $peers; do
+        echo "== $size: $peer" >&2
+        "$PY" bench/recommender/peers.py --train "$TRAIN" --test "$TEST" --only "$peer" "${peer_args[@]}" \
+            >> "$WORK/$size.peers.jsonl"
+    done
+    SIZE="$size" OURS="$ours" PEERS="$(cat "$WORK/$size.peers.jsonl")" "$PY" - <<'PY'
 import json, os
 ours = json.loads(os.environ["OURS"])
 peers = [json.loads(l) for l in os.environ["PEERS"].splitlines() if l.strip()]
-print(f"{'model':<26}{'P@10':>8}{'R@10':>8}{'NDCG@10':>9}{'fit s':>9}  params")
-print(f"{'wantloop (' + ours.get('model', 'auto') + ')':<26}{ours['precision@10']:8.4f}{ours['recall@10']:8.4f}"
-      f"{ours['ndcg@10']:9.4f}{ours['fit_seconds']:9.3f}  {json.dumps(ours.get('params'))}")
+print(f"\n### {os.environ['SIZE']}: {ours['items']} items, {ours['train_interactions']} training interactions, "
+      f"{ours['users']} test users\n")
+print("| model | NDCG@10 | P@10 | tuning s | fit s | peak MB | params |")
+print("|---|---|---|---|---|---|---|")
+print(f"| **wantloop auto → {ours['model']}** (2 threads) | **{ours['ndcg@10']:.4f}** | {ours['precision@10']:.4f} | "
+      f"{ours['tune_seconds']:.2f} | {ours['fit_seconds']:.2f} | {ours['peak_rss_mb']:.0f} | `{json.dumps(ours['params'])}` |")
+done = [p for p in peers if "skipped" not in p]
+for p in done:
+    print(f"| {p['peer']} (1 thread) | {p['ndcg@10']:.4f} | {p['precision@10']:.4f} | {p['tune_seconds']:.2f} | "
+          f"{p['fit_seconds']:.2f} | {p['peak_rss_mb']:.0f} | `{json.dumps(p['params'])}` |")
 for p in peers:
-    print(f"{p['peer']:<26}{p['precision@10']:8.4f}{p['recall@10']:8.4f}{p['ndcg@10']:9.4f}"
-          f"{p['fit_seconds']:9.3f}  {json.dumps(p['params'])}")
-print()
-print(f"{'ratio wantloop / peer':<26}{'NDCG@10':>9}{'fit time':>10}")
-for p in peers:
-    fit = ours['fit_seconds'] / p['fit_seconds'] if p['fit_seconds'] > 0 else float('nan')
-    print(f"{p['peer']:<26}{ours['ndcg@10'] / p['ndcg@10']:9.3f}{fit:10.2f}")
-cuda = any(p.get('implicit_has_cuda') for p in peers)
-print(f"\nimplicit {peers[0]['implicit'] if peers else '?'}: CPU classes, num_threads=1, "
-      f"OPENBLAS_NUM_THREADS=1; CUDA build available: {cuda} (GPU not used)")
+    if "skipped" in p:
+        print(f"| {p['peer']} | — | — | — | — | — | skipped: {p['skipped']} |")
+best = max(done, key=lambda p: p["ndcg@10"]) if done else None
+if best:
+    print(f"\nwantloop / best peer ({best['peer']}) NDCG@10: {ours['ndcg@10'] / best['ndcg@10']:.3f}; "
+          f"wantloop total seconds (tuning + fit): {ours['total_seconds']:.2f}")
+print("selection: " + ours["selection"]["reason"])
+for fam, why in ours["selection"]["skipped"]:
+    print(f"  skipped {fam}: {why}")
 PY
+done

@@ -36,16 +36,34 @@ fn eval_prints_ranking_metrics_and_beats_popularity() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let ease = run("auto");
-    assert_eq!(ease["model"], "hybrid");
-    for key in ["precision@10", "recall@10", "ndcg@10", "users", "items", "fit_seconds"] {
-        assert!(ease[key].is_number(), "missing {key}: {ease}");
+    let auto = run("auto");
+    for key in ["precision@10", "recall@10", "ndcg@10", "users", "items", "fit_seconds", "tune_seconds"] {
+        assert!(auto[key].is_number(), "missing {key}: {auto}");
     }
-    assert_eq!(ease["users"], 60);
+    assert_eq!(auto["users"], 60);
+    // auto compared every family on validation and kept the best there.
+    let trials = auto["selection"]["trials"].as_array().expect("the trials are reported");
+    let families: std::collections::BTreeSet<&str> =
+        trials.iter().map(|t| t["params"]["model"].as_str().unwrap()).collect();
+    for family in ["popularity", "itemknn", "rp3beta", "ease", "als", "hybrid"] {
+        assert!(families.contains(family), "{family} was not tried: {families:?}");
+    }
+    // The choice is the finalist with the best mean over the validation splits.
+    let mean = |t: &Value, m: usize| {
+        let extra: Vec<f64> =
+            t["extra_splits"].as_array().map_or(vec![], |a| a.iter().map(|v| v.as_f64().unwrap()).collect());
+        (t["validation_ndcg"].as_f64().unwrap() + extra[..m].iter().sum::<f64>()) / (1 + m) as f64
+    };
+    let chosen = trials.iter().find(|t| t["params"] == auto["params"]).expect("the choice is a trial");
+    let m = chosen["extra_splits"].as_array().map_or(0, Vec::len);
+    for t in trials.iter().filter(|t| t["extra_splits"].as_array().map_or(0, Vec::len) >= m) {
+        assert!(mean(chosen, m) >= mean(t, m), "{t} beat the choice {auto}");
+    }
+    assert!(auto["selection"]["reason"].as_str().unwrap().starts_with(auto["model"].as_str().unwrap()));
     let popularity = run("popularity");
     assert!(
-        ease["ndcg@10"].as_f64().unwrap() > popularity["ndcg@10"].as_f64().unwrap() + 0.1,
-        "EASE {ease} vs popularity {popularity}"
+        auto["ndcg@10"].as_f64().unwrap() > popularity["ndcg@10"].as_f64().unwrap() + 0.1,
+        "auto {auto} vs popularity {popularity}"
     );
     let bad = dir.path().join("bad.tsv");
     std::fs::write(&bad, "u1\ti1\nonly-one-column\n").unwrap();

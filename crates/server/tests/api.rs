@@ -608,6 +608,14 @@ async fn recommendations_exclude_own_consumed_and_unavailable_offers(app: App) {
     let unique: std::collections::HashSet<&i64> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len());
 
+    // carol was not in the training data: her first interactions after it are
+    // enough for the model to answer her (scored from her history, no retraining).
+    interact(&app, "carol", &[books[1], books[3]]).await;
+    let (_, recs) = app.get("/v1/users/carol/recommendations?k=5").await;
+    let items = recs["items"].as_array().unwrap();
+    assert_eq!(items[0]["source"], "model", "{recs}");
+    assert!(items.iter().all(|r| ![books[1], books[3]].contains(&r["offer"]["id"].as_i64().unwrap())), "{recs}");
+
     let (_, similar) = app.get(&format!("/v1/offers/{}/similar?k=5", books[0])).await;
     let sim: Vec<i64> = similar.as_array().unwrap().iter().map(|r| r["offer"]["id"].as_i64().unwrap()).collect();
     assert!(!sim.contains(&books[0]) && !sim.contains(&withdrawn) && !sim.is_empty(), "{similar}");

@@ -98,9 +98,12 @@ pub struct RecommenderArgs {
     /// Cut-off of the ranking metrics.
     #[arg(long, default_value_t = 10)]
     k: usize,
-    /// ease, als, itemknn, popularity, or auto (EASE up to 8,000 items, else ALS).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "hybrid", "ease", "als", "itemknn", "popularity"])]
+    /// A model family, or auto: every family compared on a validation split of --train, within the budget.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "hybrid", "ease", "als", "rp3beta", "itemknn", "popularity"])]
     model: String,
+    /// Seconds tuning may take (default: 5 s plus 40 s per million training interactions).
+    #[arg(long)]
+    budget_seconds: Option<f64>,
     /// Seed of the validation split used for tuning.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -109,20 +112,27 @@ pub struct RecommenderArgs {
 }
 
 fn eval_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
-    let protocol =
-        wantloop_eval::recommender::Protocol { train: &a.train, test: &a.test, k: a.k, model: &a.model, seed: a.seed };
+    let protocol = wantloop_eval::recommender::Protocol {
+        train: &a.train,
+        test: &a.test,
+        k: a.k,
+        model: &a.model,
+        seed: a.seed,
+        budget_seconds: a.budget_seconds,
+    };
     let out = wantloop_eval::recommender::run(&protocol)?;
     if a.json {
         println!("{out}");
     } else {
         let k = a.k;
         println!(
-            "{}: P@{k} {:.4}, R@{k} {:.4}, NDCG@{k} {:.4} over {} users; fit {:.2} s",
+            "{}: P@{k} {:.4}, R@{k} {:.4}, NDCG@{k} {:.4} over {} users; tuning {:.2} s, fit {:.2} s",
             out["model"].as_str().unwrap_or_default(),
             out[format!("precision@{k}")].as_f64().unwrap_or_default(),
             out[format!("recall@{k}")].as_f64().unwrap_or_default(),
             out[format!("ndcg@{k}")].as_f64().unwrap_or_default(),
             out["users"],
+            out["tune_seconds"].as_f64().unwrap_or_default(),
             out["fit_seconds"].as_f64().unwrap_or_default(),
         );
     }

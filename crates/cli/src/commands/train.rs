@@ -29,7 +29,7 @@ pub struct RecommenderArgs {
     #[arg(long)]
     train: Option<PathBuf>,
     /// auto (EASE up to 8,000 items, else ALS), ease, als, itemknn or popularity.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "hybrid", "ease", "als", "itemknn", "popularity"])]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "hybrid", "ease", "als", "rp3beta", "itemknn", "popularity"])]
     model: String,
     /// Make a file-trained model the active recommender.
     #[arg(long, requires = "train")]
@@ -65,10 +65,10 @@ async fn train_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(path) = &a.train else { anyhow::bail!("give --from-store or --train FILE") };
-    let pairs = recommender::read_pairs(path)?;
-    let x = recommender::from_pairs(&pairs);
-    let kind = if a.model == "auto" { recommender::auto_kind(x.n_items()) } else { a.model.as_str() };
-    let (params, validation, _) = tokio::task::block_in_place(|| recommender::tune(kind, &x, 10, a.seed))?;
+    let x = recommender::read_interactions(path)?;
+    let selection =
+        tokio::task::block_in_place(|| recommender::select(&a.model, &x, 10, a.seed, recommender::default_budget(&x)))?;
+    let (params, validation) = (selection.params.clone(), selection.validation.clone());
     let started = std::time::Instant::now();
     let model = tokio::task::block_in_place(|| Recommender::fit(&x, &params))?;
     let seconds = started.elapsed().as_secs_f64();
@@ -78,7 +78,10 @@ async fn train_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
             kind: "recommender".into(),
             data_hash: classifier::fingerprint(&data),
             metrics: serde_json::json!({ "validation_ndcg@10": validation.ndcg }),
-            params: serde_json::json!({ "model": params, "users": x.n_users(), "items": x.n_items(), "fit_seconds": seconds }),
+            params: serde_json::json!({
+                "model": params, "users": x.n_users(), "items": x.n_items(), "fit_seconds": seconds,
+                "selection": { "reason": selection.reason, "trials": selection.trials.len(), "skipped": selection.skipped },
+            }),
             blob: model.to_bytes(),
         })
         .await?;

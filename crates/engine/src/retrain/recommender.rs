@@ -1,6 +1,6 @@
 //! Retraining the recommender on the store's interactions: 20% of each user's
-//! items (seeded) are held out; the model kind (`auto`: EASE up to 8,000
-//! items, else ALS) is tuned on a further split of the rest, fitted on the
+//! items (seeded) are held out; the model kind (`auto`: every family compared
+//! on validation within the tuning budget) is tuned on a further split of the rest, fitted on the
 //! rest, and compared user by user (NDCG@10) with the active recommender on
 //! the same held-out items. Training runs on a blocking thread, never on the
 //! async runtime.
@@ -65,8 +65,7 @@ pub(super) async fn retrain(
     let (n_users, n_items) = (all.n_users(), all.n_items());
     let (report, model, params, old_report) = tokio::task::spawn_blocking(move || {
         let (train, held_out) = recommender::split_validation(&all, 0.2, seed);
-        let kind = if kind == "auto" { recommender::auto_kind(train.n_items()) } else { kind.as_str() };
-        let (params, _, _) = recommender::tune(kind, &train, 10, seed)?;
+        let (params, _, _) = recommender::tune(&kind, &train, 10, seed)?;
         let model = Recommender::fit(&train, &params)?;
         let report = recommender::evaluate(&model, &train, &held_out, 10);
         let old_report = old_blob

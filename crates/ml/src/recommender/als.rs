@@ -115,6 +115,17 @@ fn half_step(fixed: &[f64], rows: &[Vec<u32>], p: &AlsParams, target: &mut [f64]
 
 /// Returns (user factors, item factors), row-major, `factors` columns each.
 pub fn fit(x: &Interactions, p: &AlsParams) -> Result<(Vec<f32>, Vec<f32>), RecommenderError> {
+    fit_with(x, p, |_, _, _| true)
+}
+
+/// As [`fit`], calling `after(iteration, users, items)` after each iteration
+/// (1-based) with the factors so far; returning `false` stops early. Tuning
+/// uses it to pick the number of iterations on validation in one run.
+pub fn fit_with(
+    x: &Interactions,
+    p: &AlsParams,
+    mut after: impl FnMut(usize, &[f32], &[f32]) -> bool,
+) -> Result<(Vec<f32>, Vec<f32>), RecommenderError> {
     let (nu, ni, k) = (x.n_users(), x.n_items(), p.factors.max(1));
     let p = AlsParams { factors: k, ..*p };
     let mut rng = StdRng::seed_from_u64(p.seed);
@@ -126,19 +137,50 @@ pub fn fit(x: &Interactions, p: &AlsParams) -> Result<(Vec<f32>, Vec<f32>), Reco
             by_item[i as usize].push(u as u32);
         }
     }
-    for _ in 0..p.iterations {
+    let narrow = |v: &[f64]| -> Vec<f32> { v.iter().map(|v| *v as f32).collect() };
+    for iteration in 1..=p.iterations {
         half_step(&items, &x.by_user, &p, &mut users);
         half_step(&users, &by_item, &p, &mut items);
+        if users.iter().chain(&items).any(|v| !v.is_finite()) {
+            return Err(RecommenderError::Numeric("ALS diverged".into()));
+        }
+        if iteration < p.iterations && !after(iteration, &narrow(&users), &narrow(&items)) {
+            break;
+        }
     }
-    if users.iter().chain(&items).any(|v| !v.is_finite()) {
-        return Err(RecommenderError::Numeric("ALS diverged".into()));
+    Ok((narrow(&users), narrow(&items)))
+}
+
+/// YᵀY of the item factors, which folding a new user in needs.
+pub fn item_gram(items: &[f32], k: usize) -> Vec<f64> {
+    let wide: Vec<f64> = items.iter().map(|v| f64::from(*v)).collect();
+    gram(&wide, k)
+}
+
+/// Folds in a user the model was not trained on (or whose history changed):
+/// the user half-step for this one history, so a newcomer gets personal
+/// results from the first interaction instead of the popularity list.
+pub fn fold_in(items: &[f32], yty: &[f64], history: &[u32], p: &AlsParams) -> Vec<f32> {
+    let k = p.factors;
+    let wide: Vec<f64> = history
+        .iter()
+        .flat_map(|&i| items[i as usize * k..(i as usize + 1) * k].iter().map(|v| f64::from(*v)))
+        .collect();
+    let local: Vec<u32> = (0..history.len() as u32).collect();
+    let mut x = vec![0.0; k];
+    // Cold start from zero: more conjugate-gradient steps than the warm-started fit.
+    for _ in 0..3 {
+        solve_row(&mut x, yty, &wide, &local, p);
     }
-    Ok((users.iter().map(|v| *v as f32).collect(), items.iter().map(|v| *v as f32).collect()))
+    x.iter().map(|v| *v as f32).collect()
 }
 
 pub fn score(users: &[f32], items: &[f32], k: usize, user: usize, out: &mut [f32]) {
-    let u = &users[user * k..(user + 1) * k];
+    score_vector(&users[user * k..(user + 1) * k], items, k, out);
+}
+
+pub fn score_vector(u: &[f32], items: &[f32], k: usize, out: &mut [f32]) {
     for (i, o) in out.iter_mut().enumerate() {
-        *o = items[i * k..(i + 1) * k].iter().zip(u).map(|(a, b)| a * b).sum();
+        *o = super::vector::dot(&items[i * k..(i + 1) * k], u);
     }
 }

@@ -10,10 +10,6 @@ use super::RecommenderError;
 use super::data::Interactions;
 
 /// The Gram matrix XᵀX of the binary user × item matrix, from the histories.
-pub fn gram(x: &Interactions) -> Mat<f64> {
-    gram_as::<f64>(x)
-}
-
 fn gram_as<T: faer::traits::ComplexField + Copy + From<f32> + std::ops::AddAssign>(x: &Interactions) -> Mat<T> {
     let n = x.n_items();
     let one: T = T::from(1.0f32);

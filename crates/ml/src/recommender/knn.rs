@@ -1,32 +1,13 @@
-//! Item-kNN: cosine similarity between items' user sets (from the Gram
-//! matrix), keeping each item's `k` most similar neighbours.
+//! Item-kNN: cosine similarity between items' user sets, keeping each item's
+//! `k` most similar neighbours.
 
+use super::cooccur::{self, Neighbours};
 use super::data::Interactions;
-use super::ease::gram;
-
-pub type Neighbours = Vec<Vec<(u32, f32)>>;
+use super::ease_dual::by_item;
 
 pub fn fit(x: &Interactions, k: usize) -> Neighbours {
-    let n = x.n_items();
-    let g = gram(x);
-    (0..n)
-        .map(|i| {
-            let mut sims: Vec<(u32, f32)> = (0..n)
-                .filter(|&j| j != i && g[(i, j)] > 0.0)
-                .map(|j| (j as u32, (g[(i, j)] / (g[(i, i)] * g[(j, j)]).sqrt()) as f32))
-                .collect();
-            sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            sims.truncate(k);
-            sims
-        })
-        .collect()
-}
-
-pub fn score(neighbours: &Neighbours, history: &[u32], out: &mut [f32]) {
-    out.iter_mut().for_each(|s| *s = 0.0);
-    for &i in history {
-        for &(j, s) in &neighbours[i as usize] {
-            out[j as usize] += s;
-        }
-    }
+    let by_item = by_item(x);
+    let ones = vec![1.0f32; x.n_users()];
+    let pop: Vec<f32> = by_item.iter().map(|us| us.len() as f32).collect();
+    cooccur::neighbours(x, &by_item, &ones, k, |i, j, c| c / (pop[i] * pop[j]).sqrt())
 }

@@ -49,7 +49,7 @@ pub async fn activate(
 pub struct RetrainQuery {
     /// `classifier` (default) or `recommender`.
     kind: Option<String>,
-    /// For the recommender: auto (default), ease, als, itemknn or popularity.
+    /// For the recommender: auto (default: every family compared on validation), hybrid, ease, als, rp3beta, itemknn or popularity.
     model: Option<String>,
 }
 
@@ -83,8 +83,11 @@ pub async fn retrain(
         }
         RECOMMENDER => {
             let model = q.model.unwrap_or_else(|| "auto".into());
-            if !["auto", "ease", "als", "itemknn", "popularity"].contains(&model.as_str()) {
-                return Err(ApiError::bad_field("model", "must be auto, ease, als, itemknn or popularity"));
+            if !["auto", "hybrid", "ease", "als", "rp3beta", "itemknn", "popularity"].contains(&model.as_str()) {
+                return Err(ApiError::bad_field(
+                    "model",
+                    "must be auto, hybrid, ease, als, rp3beta, itemknn or popularity",
+                ));
             }
             let work = async move { engine.retrain_recommender(&model).await.map_err(ApiError::from) };
             jobs::run(&s, "retrain.recommender", key, respond_async, work).await
