@@ -12,7 +12,8 @@
 #   100k    synthetic: 100,000 items, 200,000 users, 10M interactions, 5,000 test users
 #           (cost; peers: ALS and item-kNN on the middle of their grids, EASE cannot fit)
 #
-# Usage: bench/recommender/run.sh   (WANTLOOP_DATA defaults to <repo>/../shared/data)
+# Usage: bench/recommender/run.sh   (WANTLOOP_DATA defaults to <repo>/../shared/data;
+#        SIZES="10k" for one size; REUSE_PEERS=1 keeps the peers' last results for that data)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -57,12 +58,16 @@ for size in $SIZES; do
     echo "== $size: wantloop eval recommender --model auto" >&2
     ours=$("$BIN" eval recommender --train "$TRAIN" --test "$TEST" --model auto --json)
     echo "$ours" > "$WORK/$size.ours.json"
-    : > "$WORK/$size.peers.jsonl"
-    for peer in $peers; do
-        echo "== $size: $peer" >&2
-        "$PY" bench/recommender/peers.py --train "$TRAIN" --test "$TEST" --only "$peer" "${peer_args[@]}" \
-            >> "$WORK/$size.peers.jsonl"
-    done
+    if [ -n "${REUSE_PEERS:-}" ] && [ -s "$WORK/$size.peers.jsonl" ]; then
+        echo "== $size: peers from the last run ($WORK/$size.peers.jsonl; REUSE_PEERS is set)" >&2
+    else
+        : > "$WORK/$size.peers.jsonl"
+        for peer in $peers; do
+            echo "== $size: $peer" >&2
+            "$PY" bench/recommender/peers.py --train "$TRAIN" --test "$TEST" --only "$peer" "${peer_args[@]}" \
+                >> "$WORK/$size.peers.jsonl"
+        done
+    fi
     SIZE="$size" OURS="$ours" PEERS="$(cat "$WORK/$size.peers.jsonl")" "$PY" - <<'PY'
 import json, os
 ours = json.loads(os.environ["OURS"])

@@ -204,3 +204,26 @@ fn selection_compares_families_on_validation_within_the_budget() {
     assert_eq!(s.params.name(), "rp3beta");
     assert!(recommender::select("bogus", &x, 3, 1, 1.0).is_err());
 }
+
+#[test]
+fn models_saved_before_fingerprints_still_load() {
+    // A WLREC1 file (no fingerprints, no layout): an item-kNN model with one
+    // neighbour list per item.
+    let header = serde_json::json!({
+        "params": {"model": "itemknn", "neighbours": 1}, "users": ["u0"], "items": ["a", "b"],
+        "floats": 3, "ints": 3,
+    });
+    let mut bytes = b"WLREC1\n".to_vec();
+    bytes.extend(header.to_string().as_bytes());
+    bytes.push(b'\n');
+    for f in [2.0f32, 1.0, 0.5] {
+        bytes.extend(f.to_le_bytes());
+    }
+    for i in [1u32, 1, 0] {
+        bytes.extend(i.to_le_bytes());
+    }
+    let model = Recommender::from_bytes(&bytes).unwrap();
+    let mut scores = Vec::new();
+    model.scores(&[0], Some(0), &mut scores);
+    assert_eq!(scores, vec![0.0, 0.5], "item a's one neighbour is b, weight 0.5");
+}

@@ -53,6 +53,9 @@ pub fn neighbours(
                 }
                 row.sort_by(cmp);
                 row.truncate(k);
+                // A popular item's row touched most of the catalogue: keep
+                // only the k kept, not the capacity of every touched item.
+                row.shrink_to_fit();
                 row
             },
         )

@@ -9,6 +9,7 @@ mod cooccur;
 pub mod data;
 mod ease;
 mod ease_dual;
+mod evaluation;
 mod knn;
 pub mod metrics;
 mod model;
@@ -18,11 +19,10 @@ mod vector;
 
 pub use als::AlsParams;
 pub use data::{Interactions, from_pairs, read_interactions, read_pairs};
+pub use evaluation::{EvalReport, evaluate, evaluate_mapped, split_validation};
 pub use model::{EaseLayout, Params, Recommender, ease_layout};
 pub use rp3::Rp3Params;
-pub use selection::{
-    EvalReport, Selection, Trial, default_budget, evaluate, evaluate_mapped, select, split_validation, tune,
-};
+pub use selection::{Selection, Trial, default_budget, select, tune};
 
 /// Primal EASE keeps an items × items matrix and inverts it: above this many
 /// items (and users) it would need > 250 MB and minutes.
