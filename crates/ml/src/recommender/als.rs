@@ -131,12 +131,7 @@ pub fn fit_with(
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut users: Vec<f64> = (0..nu * k).map(|_| rng.random::<f64>() * 0.01).collect();
     let mut items: Vec<f64> = (0..ni * k).map(|_| rng.random::<f64>() * 0.01).collect();
-    let mut by_item = vec![Vec::new(); ni];
-    for (u, h) in x.by_user.iter().enumerate() {
-        for &i in h {
-            by_item[i as usize].push(u as u32);
-        }
-    }
+    let by_item = x.by_item();
     let narrow = |v: &[f64]| -> Vec<f32> { v.iter().map(|v| *v as f32).collect() };
     for iteration in 1..=p.iterations {
         half_step(&items, &x.by_user, &p, &mut users);

@@ -67,6 +67,17 @@ impl Interactions {
         self
     }
 
+    /// The users of each item (the histories transposed), ascending.
+    pub fn by_item(&self) -> Vec<Vec<u32>> {
+        let mut by_item = vec![Vec::new(); self.n_items()];
+        for (u, h) in self.by_user.iter().enumerate() {
+            for &i in h {
+                by_item[i as usize].push(u as u32);
+            }
+        }
+        by_item
+    }
+
     pub fn len(&self) -> usize {
         self.by_user.iter().map(Vec::len).sum()
     }

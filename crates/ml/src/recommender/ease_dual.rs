@@ -31,20 +31,9 @@ pub struct Dual {
     pub by_item: Vec<Vec<u32>>,
 }
 
-/// The users of each item.
-pub fn by_item(x: &Interactions) -> Vec<Vec<u32>> {
-    let mut by_item = vec![Vec::new(); x.n_items()];
-    for (u, h) in x.by_user.iter().enumerate() {
-        for &i in h {
-            by_item[i as usize].push(u as u32);
-        }
-    }
-    by_item
-}
-
 pub fn fit(x: &Interactions, lambda: f64, dropout: f64) -> Result<Dual, RecommenderError> {
     let (nu, n) = (x.n_users(), x.n_items());
-    let by_item = by_item(x);
+    let by_item = x.by_item();
     let emphasis = if dropout > 0.0 { dropout / (1.0 - dropout) } else { 0.0 };
     let inv_lambda: Vec<f64> = by_item.iter().map(|us| 1.0 / (lambda + emphasis * us.len() as f64)).collect();
     // K = I + XΛ⁻¹Xᵀ, summed item by item over pairs of its users (sparse X:

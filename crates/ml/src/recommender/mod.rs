@@ -13,7 +13,9 @@ mod evaluation;
 mod knn;
 pub mod metrics;
 mod model;
+mod model_file;
 mod rp3;
+mod search;
 mod selection;
 mod vector;
 

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::cooccur::{self, Neighbours};
 use super::data::Interactions;
-use super::ease_dual::by_item;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rp3Params {
@@ -20,7 +19,7 @@ pub struct Rp3Params {
 }
 
 pub fn fit(x: &Interactions, p: &Rp3Params) -> Neighbours {
-    let by_item = by_item(x);
+    let by_item = x.by_item();
     let alpha = p.alpha as f32;
     let beta = p.beta as f32;
     let user_weight: Vec<f32> =
