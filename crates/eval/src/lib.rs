@@ -8,6 +8,7 @@
 pub mod beir;
 pub mod classifier;
 pub mod pairs;
+pub mod ranker;
 pub mod recommender;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,8 @@ pub enum EvalError {
     Classifier(#[from] wantloop_ml::classifier::ClassifierError),
     #[error(transparent)]
     Recommender(#[from] wantloop_ml::recommender::RecommenderError),
+    #[error(transparent)]
+    Ranker(#[from] wantloop_ml::ranker::RankerError),
 }
 
 /// Peak resident memory of this process, from /proc (Linux only).

@@ -7,6 +7,7 @@
 
 pub mod classifier;
 pub mod metrics;
+pub mod ranker;
 pub mod recommender;
 
 pub use classifier::{Classifier, LabelledText, TrainConfig, TrainReport};

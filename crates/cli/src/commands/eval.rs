@@ -18,6 +18,8 @@ pub enum Target {
     Recommender(RecommenderArgs),
     /// Search, on a BEIR-format folder or a question-pair file.
     Search(SearchArgs),
+    /// A learned ranker (LambdaMART), on `qid<TAB>label<TAB>feature…` train and test files.
+    Ranker(RankerArgs),
 }
 
 #[derive(clap::Args)]
@@ -140,6 +142,36 @@ fn eval_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(clap::Args)]
+pub struct RankerArgs {
+    /// Training rows: `qid<TAB>label<TAB>feature…` with a header line naming the features.
+    #[arg(long)]
+    train: PathBuf,
+    /// Test rows, same format and features.
+    #[arg(long)]
+    test: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+fn eval_ranker(a: RankerArgs) -> anyhow::Result<ExitCode> {
+    let out = wantloop_eval::ranker::run(&a.train, &a.test, None)?;
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "lambdamart: NDCG@5 {:.4}, NDCG@10 {:.4}, MAP {:.4} over {} test queries; tuning {:.2} s, train {:.2} s",
+            out["ndcg@5"].as_f64().unwrap_or_default(),
+            out["ndcg@10"].as_f64().unwrap_or_default(),
+            out["map"].as_f64().unwrap_or_default(),
+            out["test"]["queries"],
+            out["tune_seconds"].as_f64().unwrap_or_default(),
+            out["train_seconds"].as_f64().unwrap_or_default(),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     target: Target,
@@ -176,6 +208,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Target::Classifier(a) => a,
         Target::Recommender(r) => return tokio::task::block_in_place(|| eval_recommender(r)),
         Target::Search(s) => return tokio::task::block_in_place(|| eval_search(s)),
+        Target::Ranker(r) => return tokio::task::block_in_place(|| eval_ranker(r)),
     };
     let mut training = serde_json::Value::Null;
     let model = if let Some(path) = &a.model {
