@@ -113,7 +113,7 @@ enum Command {
     Demo(commands::demo::Args),
     /// Import demands or offers from CSV or JSONL (by extension).
     Import(commands::import::Args),
-    /// Export demands or offers as CSV or JSONL (the import formats).
+    /// Export demands or offers as CSV or JSONL (the import formats), or the matches' outcomes as ranking features.
     Export(commands::export::Args),
     /// Allocate supply over all open demands (global optimum), or solve an instance from files.
     Allocate(commands::allocate::Args),
@@ -127,6 +127,8 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Create, list or revoke API keys.
     Keys(commands::keys::Args),
+    /// Replay the loop on logged ratings: v1 weights, frozen and retrained rankers, random, upper bound.
+    Simulate(commands::simulate::Args),
 }
 
 fn init_logging(json: bool) {
@@ -167,6 +169,7 @@ fn main() -> ExitCode {
             Command::Models(a) => commands::models::run(a).await,
             Command::Reindex(a) => commands::reindex::run(a).await,
             Command::Keys(a) => commands::keys::run(a).await,
+            Command::Simulate(a) => tokio::task::block_in_place(|| commands::simulate::run(a)),
         }
     });
     match result {

@@ -22,6 +22,6 @@ pub use error::{FieldError, ValidationError};
 pub use event::Event;
 pub use geo::GeoPoint;
 pub use interaction::{Interaction, InteractionInput, InteractionKind, NewInteraction};
-pub use matching::{FeatureScores, Match, MatchStatus, MatchTransition};
+pub use matching::{Explanation, FeatureScores, FeatureValues, Match, MatchStatus, MatchTransition};
 pub use offer::{NewOffer, Offer, OfferInput, OfferStatus};
 pub use values::{Category, Money, PartyId, Quantity, Text};

@@ -78,7 +78,9 @@ impl MatchTransition {
     }
 }
 
-/// The feature values behind a match score, each in [0, 1], and their weights.
+/// The feature values behind a match score, and the explanation of the
+/// score. The first four are what the transparent v1 weights read; the rest
+/// are the market's signals a learned ranker reads too.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureScores {
@@ -92,6 +94,127 @@ pub struct FeatureScores {
     pub freshness: f64,
     /// Distance in km when both sides have a location.
     pub distance_km: Option<f64>,
+    /// How sure the demand's category is (1 when the requester gave it).
+    #[serde(default)]
+    pub category_confidence: f64,
+    /// Share of the provider's decided matches that were fulfilled (smoothed).
+    #[serde(default)]
+    pub provider_fulfil_rate: f64,
+    /// Share of the provider's decided matches rejected or expired (smoothed).
+    #[serde(default)]
+    pub provider_reject_rate: f64,
+    /// The requester's affinity for the offer: the active recommender's score
+    /// relative to its best for this person (0 without a model or history).
+    #[serde(default)]
+    pub affinity: f64,
+    /// log(1 + the offer's interactions).
+    #[serde(default)]
+    pub popularity: f64,
+    /// The offer's mean rating, shrunk to the market's mean, over 5.
+    #[serde(default)]
+    pub offer_rating: f64,
+    /// Why the pair scored what it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// One value per feature a scorer reads, in [`FeatureScores::NAMES`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeatureValues {
+    pub text: f64,
+    pub price: f64,
+    pub distance: f64,
+    pub freshness: f64,
+    pub category_confidence: f64,
+    pub provider_fulfil_rate: f64,
+    pub provider_reject_rate: f64,
+    pub affinity: f64,
+    pub popularity: f64,
+    pub offer_rating: f64,
+}
+
+impl FeatureValues {
+    pub fn from_vector(v: &[f64; FeatureScores::COUNT]) -> Self {
+        Self {
+            text: v[0],
+            price: v[1],
+            distance: v[2],
+            freshness: v[3],
+            category_confidence: v[4],
+            provider_fulfil_rate: v[5],
+            provider_reject_rate: v[6],
+            affinity: v[7],
+            popularity: v[8],
+            offer_rating: v[9],
+        }
+    }
+
+    pub fn sum(&self) -> f64 {
+        FeatureScores::vector_of(self).iter().sum()
+    }
+}
+
+/// A score taken apart: `bias` + the sum of `contributions` = the score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Explanation {
+    /// The ranker model that scored, or `None` for the transparent v1 weights.
+    pub model_id: Option<i64>,
+    pub bias: f64,
+    pub contributions: FeatureValues,
+}
+
+impl FeatureScores {
+    pub const COUNT: usize = 10;
+    /// The features a scorer reads, in the order of [`FeatureScores::vector`]:
+    /// a learned ranker is trained on these names and refused if they differ.
+    pub const NAMES: [&'static str; Self::COUNT] = [
+        "text",
+        "price",
+        "distance",
+        "freshness",
+        "category_confidence",
+        "provider_fulfil_rate",
+        "provider_reject_rate",
+        "affinity",
+        "popularity",
+        "offer_rating",
+    ];
+
+    pub fn values(&self) -> FeatureValues {
+        FeatureValues {
+            text: self.text,
+            price: self.price,
+            distance: self.distance,
+            freshness: self.freshness,
+            category_confidence: self.category_confidence,
+            provider_fulfil_rate: self.provider_fulfil_rate,
+            provider_reject_rate: self.provider_reject_rate,
+            affinity: self.affinity,
+            popularity: self.popularity,
+            offer_rating: self.offer_rating,
+        }
+    }
+
+    pub fn vector(&self) -> [f64; Self::COUNT] {
+        Self::vector_of(&self.values())
+    }
+
+    fn vector_of(v: &FeatureValues) -> [f64; Self::COUNT] {
+        [
+            v.text,
+            v.price,
+            v.distance,
+            v.freshness,
+            v.category_confidence,
+            v.provider_fulfil_rate,
+            v.provider_reject_rate,
+            v.affinity,
+            v.popularity,
+            v.offer_rating,
+        ]
+    }
 }
 
 /// A stored match.

@@ -8,8 +8,11 @@ use std::collections::{HashMap, HashSet};
 use wantloop_core::time::now_ms;
 
 use rayon::prelude::*;
+use std::sync::Arc;
 use wantloop_core::{DemandStatus, Offer};
-use wantloop_match::TextScores;
+use wantloop_match::{Scoring, TextScores};
+
+use crate::signals::PairSignals;
 use wantloop_match::batch::{self, BatchBuilder, BatchPlan, BuildOptions, Mode};
 use wantloop_store::{DemandFilter, NewMatch, Page, Store, StoreError};
 
@@ -76,7 +79,8 @@ impl Engine {
         if let Err(e) = crate::indexer::catch_up(self.store.as_ref(), &self.search).await {
             tracing::warn!(error = %e, "search catch-up before allocation failed");
         }
-        let plan = self.build_plan().await?;
+        let scoring = self.scoring();
+        let plan = self.build_plan(&scoring).await?;
         let candidate_seconds = started.elapsed().as_secs_f64();
         // The solve is CPU work: a blocking thread keeps it off the async
         // runtime that serves every other request.
@@ -103,7 +107,7 @@ impl Engine {
             solve_seconds,
             ..Default::default()
         };
-        let proposals = batch::proposals(&plan, &solution);
+        let proposals = batch::proposals(&plan, &solution, &scoring);
         if dry_run {
             for (demand_id, ps) in proposals {
                 let mut pairs: Vec<PlannedPair> = ps
@@ -141,10 +145,10 @@ impl Engine {
     /// candidates searched and scored in parallel on blocking threads, the
     /// offers they name read from the store once. The market is never held
     /// as objects: only the offers some demand can take, and the edges.
-    async fn build_plan(&self) -> Result<BatchPlan, EngineError> {
+    async fn build_plan(&self, scoring: &Scoring) -> Result<BatchPlan, EngineError> {
         let m = &self.config.matching;
         let options = BuildOptions {
-            weights: m.weights,
+            scoring: scoring.clone(),
             min_score: m.min_score,
             max_candidates: m.max_candidates,
             now: now_ms(),
@@ -181,24 +185,42 @@ impl Engine {
                     }
                 }
             }
+            // Each requester's signals once per page (their affinity reads
+            // their history when a recommender is active).
+            let mut signals: HashMap<String, Arc<PairSignals>> = HashMap::new();
+            for d in &demands {
+                if !signals.contains_key(&d.requester) {
+                    signals.insert(d.requester.clone(), Arc::new(self.pair_signals(&d.requester).await?));
+                }
+            }
+            let (options, scoring) = (options.clone(), scoring.clone());
             (builder, offers) = tokio::task::spawn_blocking(move || {
                 let scored: Vec<_> = demands
                     .par_iter()
                     .zip(&text)
-                    .map(|(d, t)| match t {
-                        Some(t) => {
-                            batch::score_candidates(d, t.keys().filter_map(|id| offers.get(id)), &options, Some(t))
+                    .map(|(d, t)| {
+                        let s = signals.get(&d.requester);
+                        let of = |o: &Offer| s.map(|s| s.of(o)).unwrap_or_default();
+                        match t {
+                            Some(t) => batch::score_candidates(
+                                d,
+                                t.keys().filter_map(|id| offers.get(id)),
+                                &options,
+                                Some(t),
+                                Some(&of),
+                            ),
+                            None => batch::score_candidates(
+                                d,
+                                offers.values().filter(|o| o.category == d.category),
+                                &options,
+                                None,
+                                Some(&of),
+                            ),
                         }
-                        None => batch::score_candidates(
-                            d,
-                            offers.values().filter(|o| o.category == d.category),
-                            &options,
-                            None,
-                        ),
                     })
                     .collect();
                 for (d, s) in demands.iter().zip(scored) {
-                    builder.add(d, s);
+                    builder.add(d, s, &scoring);
                 }
                 (builder, offers)
             })

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
+use wantloop_match::Scoring;
 use wantloop_ml::Classifier;
+use wantloop_ml::ranker::Ranker;
 use wantloop_ml::recommender::Recommender;
 use wantloop_search::{SearchError, SearchIndex};
 use wantloop_store::{IdemKey, ModelInfo, Outcome, SqlStore, Store, StoreError};
@@ -31,6 +33,8 @@ pub struct Engine {
     pub(crate) retraining: Arc<crate::retrain::RetrainLocks>,
     pub(crate) classifier: ModelSlot<Classifier>,
     pub(crate) recommender: ModelSlot<Recommender>,
+    pub(crate) ranker: ModelSlot<Arc<Ranker>>,
+    pub(crate) signals: crate::signals::SignalSnapshot,
     pub(crate) search: Arc<SearchIndex>,
     pub(crate) seams: Seams,
     /// This node's name in leases and logs.
@@ -96,6 +100,8 @@ impl Engine {
             retraining: Arc::default(),
             classifier: ModelSlot::default(),
             recommender: ModelSlot::default(),
+            ranker: ModelSlot::default(),
+            signals: Default::default(),
             search,
             seams,
             node_id: format!("node-{:016x}", rand::random::<u64>()).into(),
@@ -104,6 +110,7 @@ impl Engine {
             private_index,
         };
         engine.refresh_models().await?;
+        engine.refresh_signals().await?;
         Ok(engine)
     }
 
@@ -164,10 +171,23 @@ impl Engine {
         &self.recommender
     }
 
+    pub fn ranker(&self) -> &ModelSlot<Arc<Ranker>> {
+        &self.ranker
+    }
+
+    /// What scores matches now: the active ranker, else the v1 weights.
+    pub fn scoring(&self) -> Scoring {
+        match self.ranker.get() {
+            Some(l) => Scoring::Ranker { model: l.model.clone(), id: l.info.id },
+            None => Scoring::Weights(self.config.matching.weights),
+        }
+    }
+
     /// Brings every served model in step with the registry.
     pub async fn refresh_models(&self) -> Result<(), StoreError> {
         self.classifier.refresh(self.store.as_ref()).await?;
         self.recommender.refresh(self.store.as_ref()).await?;
+        self.ranker.refresh(self.store.as_ref()).await?;
         Ok(())
     }
 

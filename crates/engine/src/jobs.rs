@@ -39,6 +39,7 @@ impl Engine {
             tokio::spawn(follow_the_outbox(self.clone())),
             tokio::spawn(retention_sweeper(self.clone())),
             tokio::spawn(crate::cluster::heartbeats(self.clone())),
+            tokio::spawn(crate::signals::refresher(self.clone())),
         ];
         if self.seams.bus.durable() {
             handles.push(tokio::spawn(crate::relay::run(self.clone())));

@@ -22,6 +22,7 @@ mod jobs;
 pub mod match_jobs;
 mod matching;
 pub mod models;
+pub mod outcomes;
 mod ranked;
 pub mod recommend;
 pub mod relay;
@@ -29,6 +30,7 @@ pub mod retrain;
 pub mod ring;
 pub mod seams;
 mod search;
+pub mod signals;
 
 pub use allocate::{AllocationReport, PlannedPair};
 pub use config::{EngineConfig, IndexLocation, JobsConfig, MatchConfig, RetentionConfig};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use wantloop_core::time::now_ms;
 use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer};
 use wantloop_match::constraints::violation;
-use wantloop_match::{Scorer, TextScores, plan_for_demand};
+use wantloop_match::{Scorer, Scoring, TextScores, plan_for_demand};
 use wantloop_search::MatchHit;
 use wantloop_store::{DemandFilter, IdemKey, NewMatch, Outcome, Proposal, StoreError};
 
@@ -128,12 +128,16 @@ impl Engine {
         d: &Demand,
         now: i64,
         first: usize,
+        learned: bool,
         settled: impl Fn(&[Offer], &TextScores) -> bool,
     ) -> Result<(Vec<Offer>, Option<TextScores>), StoreError> {
         let Some(hits) = self.offer_hits(d) else { return Ok((self.store.candidate_offers(d).await?, None)) };
         let text = ranked::relative(&hits);
         let m = &self.config.matching;
         let ranked = ranked::rank_offers(d, &hits, &text, m.weights, now);
+        // A learned score reads signals the index does not hold: every hit's
+        // row is read (at most CANDIDATES_FROM_INDEX).
+        let first = if learned { ranked.len() } else { first };
         let read = |ids: Vec<i64>| async move { self.store.offers_by_ids(&ids).await };
         let offers = ranked::read_best(&ranked, first, read, |rows: &[Offer]| settled(rows, &text)).await?;
         Ok((offers, Some(text)))
@@ -146,10 +150,13 @@ impl Engine {
         let m = &self.config.matching;
         let now = now_ms();
         let open = d.open_units();
+        let scoring = self.scoring();
+        let v1 = Scoring::Weights(m.weights);
         // The plan takes offers best first until the demand's units are
-        // covered: rows that cover them settle it.
+        // covered: rows that cover them settle it (v1 order; a learned
+        // scorer reads every hit).
         let covered = |rows: &[Offer], text: &TextScores| {
-            let scorer = Scorer::new(&d, m.weights, now).with_text_scores(Some(text));
+            let scorer = Scorer::new(&d, &v1, now).with_text_scores(Some(text));
             let usable =
                 rows.iter().filter(|o| violation(&d, o).is_none() && scorer.score(&scorer.features(o)) >= m.min_score);
             usable.map(Offer::free_units).sum::<i64>() >= open
@@ -157,9 +164,12 @@ impl Engine {
         let (offers, text) = if d.status.is_terminal() {
             (Vec::new(), None)
         } else {
-            self.candidates(&d, now, spare(usize::try_from(open).unwrap_or(1).clamp(1, 16)), covered).await?
+            let first = spare(usize::try_from(open).unwrap_or(1).clamp(1, 16));
+            self.candidates(&d, now, first, scoring.is_learned(), covered).await?
         };
-        let plan = plan_for_demand(&d, &offers, m.weights, m.min_score, now, text.as_ref());
+        let signals = self.pair_signals(&d.requester).await?;
+        let of = |o: &Offer| signals.of(o);
+        let plan = plan_for_demand(&d, &offers, &scoring, m.min_score, now, text.as_ref(), Some(&of));
         let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
         self.store.propose_matches(demand_id, &proposals, idem).await
     }
@@ -180,14 +190,17 @@ impl Engine {
         let now = now_ms();
         let enough =
             |rows: &[Offer], _: &TextScores| rows.iter().filter(|o| violation(&d, o).is_none()).count() >= limit;
-        let (offers, text) = self.candidates(&d, now, spare(limit), enough).await?;
-        let scorer = Scorer::new(&d, self.config.matching.weights, now).with_text_scores(text.as_ref());
+        let scoring = self.scoring();
+        let (offers, text) = self.candidates(&d, now, spare(limit), scoring.is_learned(), enough).await?;
+        let signals = self.pair_signals(&d.requester).await?;
+        let of = |o: &Offer| signals.of(o);
+        let scorer = Scorer::new(&d, &scoring, now).with_text_scores(text.as_ref()).with_signals(Some(&of));
         let mut out: Vec<ScoredOffer> = offers
             .into_iter()
             .filter(|o| violation(&d, o).is_none())
             .map(|o| {
-                let features = scorer.features(&o);
-                ScoredOffer { score: scorer.score(&features), offer: o, features }
+                let (score, features) = scorer.scored(&o);
+                ScoredOffer { score, offer: o, features }
             })
             .collect();
         // Best first, as a match would propose them.
@@ -216,13 +229,16 @@ impl Engine {
         let o = self.store.get_offer(offer_id).await?;
         let fresh = self.fresh_index().await;
         let now = now_ms();
+        let scoring = self.scoring();
         let (demands, text) = match self.search.demands_for_offer(&o, DEMANDS_FROM_INDEX) {
             Ok(hits) => {
                 let text = ranked::relative(&hits);
                 let ranked = ranked::rank_demands(&o, &hits, &text, self.config.matching.weights, now);
                 let read = |ids: Vec<i64>| async move { self.store.demands_by_ids(&ids).await };
                 let enough = |rows: &[Demand]| rows.iter().filter(|d| serves(d, &o)).count() >= limit;
-                (ranked::read_best(&ranked, spare(limit), read, enough).await?, Some(text))
+                // A learned score reads signals the index does not hold: read every hit.
+                let first = if scoring.is_learned() { ranked.len() } else { spare(limit) };
+                (ranked::read_best(&ranked, first, read, enough).await?, Some(text))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "search for demands failed; scoring the newest of the category");
@@ -234,18 +250,22 @@ impl Engine {
                 (self.store.newest_demands(&filter, wantloop_store::Page::MAX_LIMIT).await?, None)
             }
         };
-        let mut out: Vec<ScoredDemand> = demands
-            .into_iter()
-            .filter(|d| serves(d, &o))
-            .map(|d| {
-                let own: Option<TextScores> =
-                    text.as_ref().map(|t| [(o.id, t.get(&d.id).copied().unwrap_or(0.0))].into_iter().collect());
-                let scorer = Scorer::new(&d, self.config.matching.weights, now).with_text_scores(own.as_ref());
-                let features = scorer.features(&o);
-                let score = scorer.score(&features);
-                ScoredDemand { demand: d, score, features }
-            })
-            .collect();
+        let mut out: Vec<ScoredDemand> = Vec::new();
+        let mut signals = std::collections::HashMap::new();
+        for d in demands.into_iter().filter(|d| serves(d, &o)) {
+            let own: Option<TextScores> =
+                text.as_ref().map(|t| [(o.id, t.get(&d.id).copied().unwrap_or(0.0))].into_iter().collect());
+            // Each requester has an affinity of their own: one bounded
+            // history read per requester (at most DEMANDS_FROM_INDEX).
+            if !signals.contains_key(&d.requester) {
+                signals.insert(d.requester.clone(), self.pair_signals(&d.requester).await?);
+            }
+            let signals = &signals[&d.requester];
+            let of = |o: &Offer| signals.of(o);
+            let scorer = Scorer::new(&d, &scoring, now).with_text_scores(own.as_ref()).with_signals(Some(&of));
+            let (score, features) = scorer.scored(&o);
+            out.push(ScoredDemand { demand: d, score, features });
+        }
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.demand.id.cmp(&b.demand.id)));
         out.truncate(limit);
         Ok((out, fresh))

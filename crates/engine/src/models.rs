@@ -5,11 +5,13 @@
 use std::sync::{Arc, RwLock};
 
 use wantloop_ml::Classifier;
+use wantloop_ml::ranker::Ranker;
 use wantloop_ml::recommender::Recommender;
 use wantloop_store::{ModelInfo, Store, StoreError};
 
 pub const CLASSIFIER: &str = "classifier";
 pub const RECOMMENDER: &str = "recommender";
+pub const RANKER: &str = "ranker";
 
 /// A model kind the registry can hold and this build can load.
 pub trait Servable: Sized + Send + Sync + 'static {
@@ -31,11 +33,23 @@ impl Servable for Recommender {
     }
 }
 
+/// A ranker is served only if it reads exactly the matcher's features; it
+/// is kept behind an `Arc` so a request's scorer holds it without a copy.
+impl Servable for Arc<Ranker> {
+    const KIND: &'static str = RANKER;
+    fn load(bytes: &[u8]) -> Result<Self, String> {
+        let model = Arc::new(Ranker::from_bytes(bytes).map_err(|e| e.to_string())?);
+        wantloop_match::Scoring::ranker(model.clone(), 0)?;
+        Ok(model)
+    }
+}
+
 /// Whether bytes registered under `kind` can be loaded by this build.
 pub(crate) fn check_loadable(kind: &str, bytes: &[u8]) -> Result<(), String> {
     match kind {
         CLASSIFIER => Classifier::load(bytes).map(|_| ()),
         RECOMMENDER => Recommender::load(bytes).map(|_| ()),
+        RANKER => <Arc<Ranker>>::load(bytes).map(|_| ()),
         _ => Ok(()),
     }
 }

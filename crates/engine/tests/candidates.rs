@@ -12,7 +12,7 @@ use wantloop_core::offer::OfferInput;
 use wantloop_core::{Demand, DemandStatus, Offer};
 use wantloop_engine::{Engine, EngineConfig, IndexLocation, indexer};
 use wantloop_match::constraints::violation;
-use wantloop_match::{Scorer, TextScores, plan_for_demand};
+use wantloop_match::{Scorer, Scoring, TextScores, plan_for_demand};
 use wantloop_store::testing::TestDb;
 use wantloop_store::{DemandFilter, OfferFilter, Page, Store};
 
@@ -87,6 +87,7 @@ async fn best_rows_answer_as_every_hit(db: &TestDb) {
     let engine = Engine::with_store(store.clone(), &config).await.unwrap();
     market(&engine, &mut StdRng::seed_from_u64(11)).await;
     let m = engine.matching().clone();
+    let v1 = Scoring::Weights(m.weights);
     let open = DemandFilter { status: Some(DemandStatus::Open), ..Default::default() };
     let demands = store.list_demands(&open, Page::first(Page::MAX_LIMIT)).await.unwrap();
     let (mut compared, mut partly_read) = (0, 0);
@@ -95,7 +96,7 @@ async fn best_rows_answer_as_every_hit(db: &TestDb) {
         let text = engine.text_scores(d).unwrap();
         let got = engine.candidates_for_demand(d.id, 5).await.unwrap();
         let now = wantloop_core::time::now_ms();
-        let scorer = Scorer::new(d, m.weights, now).with_text_scores(Some(&text));
+        let scorer = Scorer::new(d, &v1, now).with_text_scores(Some(&text));
         let mut want: Vec<(f64, i64, i64)> =
             every_hit(d, &offers, &text).iter().map(|o| (scorer.score(&scorer.features(o)), o.price, o.id)).collect();
         want.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -126,7 +127,7 @@ async fn best_rows_answer_as_every_hit(db: &TestDb) {
             .filter(|(d, _)| d.open_units() > 0 && violation(d, o).is_none())
             .map(|(d, t)| {
                 let own: TextScores = [(o.id, t)].into_iter().collect();
-                let scorer = Scorer::new(d, m.weights, now).with_text_scores(Some(&own));
+                let scorer = Scorer::new(d, &v1, now).with_text_scores(Some(&own));
                 (scorer.score(&scorer.features(o)), d.id)
             })
             .collect();
@@ -145,7 +146,7 @@ async fn best_rows_answer_as_every_hit(db: &TestDb) {
         let now = wantloop_core::time::now_ms();
         // A match proposes what the plan over every hit's row proposes.
         let rows = every_hit(d, &offers, &text);
-        let plan = plan_for_demand(d, &rows, m.weights, m.min_score, now, Some(&text));
+        let plan = plan_for_demand(d, &rows, &v1, m.min_score, now, Some(&text), None);
         let proposed = engine.match_demand(d.id, None).await.unwrap().done().unwrap();
         let got: Vec<(i64, i64)> = proposed.matches.iter().map(|x| (x.offer_id, x.units)).collect();
         let want: Vec<(i64, i64)> = plan.iter().map(|p| (p.offer_id, p.units)).collect();

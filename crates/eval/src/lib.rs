@@ -10,6 +10,7 @@ pub mod classifier;
 pub mod pairs;
 pub mod ranker;
 pub mod recommender;
+pub mod simulate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

@@ -11,7 +11,9 @@ pub mod constraints;
 pub mod plan;
 pub mod rules;
 pub mod score;
+pub mod scoring;
 
 pub use batch::{BatchPlan, Mode};
 pub use plan::{Proposal, plan_for_demand};
 pub use score::{Scorer, TextScores, Weights};
+pub use scoring::{Scoring, Signals};

@@ -3,7 +3,8 @@
 use wantloop_core::{Demand, FeatureScores, Offer};
 
 use crate::constraints::violation;
-use crate::score::{Scorer, TextScores, Weights};
+use crate::score::{Scorer, TextScores};
+use crate::scoring::{Scoring, Signals};
 
 /// A proposed allocation of `units` of an offer, with its explanation.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,24 +17,27 @@ pub struct Proposal {
 
 /// Ranks feasible offers by score (ties: cheaper, then older id) and takes them
 /// in order until the demand's open units are covered. Offers scoring below
-/// `min_score` are not proposed.
+/// `min_score` are not proposed (v1 weights only: a learned score has no fixed scale).
 pub fn plan_for_demand(
     d: &Demand,
     offers: &[Offer],
-    weights: Weights,
+    scoring: &Scoring,
     min_score: f64,
     now: i64,
     text_scores: Option<&TextScores>,
+    signals: Option<&dyn Fn(&Offer) -> Signals>,
 ) -> Vec<Proposal> {
-    let scorer = Scorer::new(d, weights, now).with_text_scores(text_scores);
+    let scorer = Scorer::new(d, scoring, now).with_text_scores(text_scores).with_signals(signals);
+    // A learned score has no fixed scale: the floor applies to the v1 weights.
+    let floor = if scoring.is_learned() { f64::NEG_INFINITY } else { min_score };
     let mut ranked: Vec<(f64, &Offer, FeatureScores)> = offers
         .iter()
         .filter(|o| violation(d, o).is_none())
         .map(|o| {
-            let f = scorer.features(o);
-            (scorer.score(&f), o, f)
+            let (score, f) = scorer.scored(o);
+            (score, o, f)
         })
-        .filter(|(s, _, _)| *s >= min_score)
+        .filter(|(s, _, _)| *s >= floor)
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.price.cmp(&b.1.price)).then(a.1.id.cmp(&b.1.id)));
     let mut open = d.open_units();
@@ -87,12 +91,16 @@ pub(crate) mod tests {
         }
     }
 
+    fn v1() -> Scoring {
+        Scoring::Weights(crate::Weights::default())
+    }
+
     #[test]
     fn fills_quantity_from_best_offers_and_skips_infeasible() {
         let d = demand(3, "alice", Some(50_000));
         let offers =
             vec![offer(1, "bob", 40_000), offer(2, "carol", 10_000), offer(3, "alice", 1), offer(4, "dan", 60_000)];
-        let p = plan_for_demand(&d, &offers, Weights::default(), 0.0, 0, None);
+        let p = plan_for_demand(&d, &offers, &v1(), 0.0, 0, None, None);
         let picked: Vec<(i64, i64)> = p.iter().map(|p| (p.offer_id, p.units)).collect();
         assert_eq!(picked, [(2, 2), (1, 1)]);
         assert!(p[0].score >= p[1].score);
@@ -102,8 +110,8 @@ pub(crate) mod tests {
     fn nothing_for_a_satisfied_demand_or_below_threshold() {
         let mut d = demand(1, "alice", None);
         let offers = vec![offer(1, "bob", 100)];
-        assert!(plan_for_demand(&d, &offers, Weights::default(), 2.0, 0, None).is_empty());
+        assert!(plan_for_demand(&d, &offers, &v1(), 2.0, 0, None, None).is_empty());
         d.matched_units = 1;
-        assert!(plan_for_demand(&d, &offers, Weights::default(), 0.0, 0, None).is_empty());
+        assert!(plan_for_demand(&d, &offers, &v1(), 0.0, 0, None, None).is_empty());
     }
 }

@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use wantloop_core::time::DAY_MS;
 use wantloop_core::{Demand, FeatureScores, GeoPoint, Offer};
 
+use crate::scoring::{Scoring, Signals};
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
     pub text: f64,
@@ -26,7 +28,9 @@ pub struct Scorer<'a> {
     demand: &'a Demand,
     /// Analysed on first use: with the index's text scores it is never needed.
     demand_tokens: std::cell::OnceCell<HashSet<String>>,
-    weights: Weights,
+    scoring: &'a Scoring,
+    /// The market's signals per offer (none: all zero).
+    signals: Option<&'a dyn Fn(&Offer) -> Signals>,
     now: i64,
     /// Text relevance per offer id from the search index (BM25 normalised per
     /// query); when present it replaces token overlap.
@@ -40,8 +44,21 @@ pub type TextScores = HashMap<i64, f64>;
 const FRESHNESS_HALF_LIFE_MS: f64 = 7.0 * DAY_MS as f64;
 
 impl<'a> Scorer<'a> {
-    pub fn new(demand: &'a Demand, weights: Weights, now: i64) -> Self {
-        Self { demand, demand_tokens: std::cell::OnceCell::new(), weights, now, text_scores: None }
+    pub fn new(demand: &'a Demand, scoring: &'a Scoring, now: i64) -> Self {
+        Self { demand, demand_tokens: std::cell::OnceCell::new(), scoring, signals: None, now, text_scores: None }
+    }
+
+    /// Reads the market's signals of each offer from `signals`.
+    pub fn with_signals(mut self, signals: Option<&'a dyn Fn(&Offer) -> Signals>) -> Self {
+        self.signals = signals;
+        self
+    }
+
+    /// The features of `o` with their explanation, and the score.
+    pub fn scored(&self, o: &Offer) -> (f64, FeatureScores) {
+        let mut f = self.features(o);
+        let score = self.scoring.score_explained(&mut f);
+        (score, f)
     }
 
     /// Uses the search index's relevance for the text feature.
@@ -68,11 +85,16 @@ impl<'a> Scorer<'a> {
                 offer_tokens,
             ),
         };
-        pair_features(DemandTerms::from(self.demand), OfferTerms::from(o), text, self.now)
+        let mut f = pair_features(DemandTerms::from(self.demand), OfferTerms::from(o), text, self.now);
+        f.category_confidence = self.demand.category_confidence;
+        if let Some(signals) = self.signals {
+            signals(o).apply(&mut f);
+        }
+        f
     }
 
     pub fn score(&self, f: &FeatureScores) -> f64 {
-        self.weights.score(f)
+        self.scoring.score(f)
     }
 }
 
@@ -128,7 +150,7 @@ pub fn pair_features(d: DemandTerms, o: OfferTerms, text: f64, now: i64) -> Feat
     };
     let age = (now - o.created_at).max(0) as f64;
     let freshness = 0.5f64.powf(age / FRESHNESS_HALF_LIFE_MS);
-    FeatureScores { text, price, distance, freshness, distance_km }
+    FeatureScores { text, price, distance, freshness, distance_km, ..FeatureScores::default() }
 }
 
 #[cfg(test)]
@@ -139,7 +161,8 @@ mod tests {
     #[test]
     fn relevant_cheap_near_fresh_offers_score_higher() {
         let d = demand(1, "alice", Some(40_000));
-        let s = Scorer::new(&d, Weights::default(), 1_000);
+        let v1 = Scoring::Weights(Weights::default());
+        let s = Scorer::new(&d, &v1, 1_000);
         let good = offer(1, "bob", 10_000);
         let mut pricey = good.clone();
         pricey.price = 39_000;

@@ -180,6 +180,10 @@ pub trait Store: Send + Sync {
     /// Outbox events with `id > after`, oldest first.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
     async fn stats(&self) -> Result<Stats, StoreError>;
+    /// Match counts per provider and status, and interaction counts per offer
+    /// (the most interacted-with first), each at most `limit` rows: two
+    /// grouped scans that a background task runs, never a request.
+    async fn market_counts(&self, limit: u32) -> Result<MarketCounts, StoreError>;
     /// Match events (`match.proposed`, …) at or after `since` per kind and
     /// bucket of `bucket_ms`: `(kind, bucket index, count)`.
     async fn match_timeline(&self, since: i64, bucket_ms: i64) -> Result<Vec<(String, i64, i64)>, StoreError>;

@@ -143,6 +143,24 @@ pub struct ExpirySummary {
     pub demands_expired: u64,
 }
 
+/// What the market's outcomes and interactions say about providers and
+/// offers, for the matcher's learned features (`Store::market_counts`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MarketCounts {
+    /// Per provider and match status: how many of the provider's matches.
+    pub provider_matches: Vec<(String, String, i64)>,
+    /// Per offer: interactions, ratings, and the sum of the ratings.
+    pub offer_interactions: Vec<OfferInteractions>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OfferInteractions {
+    pub offer_id: i64,
+    pub interactions: i64,
+    pub ratings: i64,
+    pub rating_sum: f64,
+}
+
 /// Counts by state, for the demo summary, `/v1/stats` and dashboards.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

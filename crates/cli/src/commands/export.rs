@@ -1,4 +1,5 @@
-//! `wantloop export demands|offers`: writes the import format back.
+//! `wantloop export demands|offers`: writes the import format back;
+//! `wantloop export features`: the matches' outcomes as ranking rows.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,17 +11,33 @@ use wantloop_core::time::now_ms;
 use wantloop_store::{DemandFilter, OfferFilter, Page};
 
 use crate::StoreArgs;
-use crate::records::{DemandRecord, Format, Kind, OfferRecord};
+use crate::records::{DemandRecord, Format, OfferRecord};
+
+/// What to export.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExportKind {
+    Demands,
+    Offers,
+    /// Matches with an outcome as learning-to-rank rows: the features each
+    /// was proposed with, and its graded label.
+    Features,
+}
 
 #[derive(clap::Args)]
 pub struct Args {
-    kind: Kind,
-    /// Output file (.csv or .jsonl); standard output when absent.
+    kind: ExportKind,
+    /// Output file (.csv or .jsonl; for features .tsv or .jsonl); standard output when absent.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Format for standard output.
     #[arg(long, value_parser = ["csv", "jsonl"], default_value = "csv")]
     format: String,
+    /// Features as JSON lines (one object per labelled match).
+    #[arg(long, conflicts_with = "tsv")]
+    json: bool,
+    /// Features as `qid<TAB>label<TAB>feature…` with a header (`wantloop eval ranker`'s format; the default).
+    #[arg(long)]
+    tsv: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -58,8 +75,49 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// Writes every labelled match; `qid` numbers the queries (one per demand,
+/// single proposals pooled per day), in time order.
+async fn export_features(engine: &wantloop_engine::Engine, args: &Args) -> anyhow::Result<ExitCode> {
+    let outcomes = engine.outcomes().await?;
+    let json = args.json || args.out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "jsonl"));
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    if !json {
+        writeln!(out, "qid\tlabel\t{}", wantloop_core::FeatureScores::NAMES.join("\t"))?;
+    }
+    for (qid, row) in outcomes.query_numbers() {
+        if json {
+            let features: serde_json::Map<String, serde_json::Value> = wantloop_core::FeatureScores::NAMES
+                .iter()
+                .zip(row.features.vector())
+                .map(|(n, v)| (n.to_string(), serde_json::json!(v)))
+                .collect();
+            let record = serde_json::json!({
+                "qid": qid, "demand_id": row.demand_id, "label": row.label, "match_id": row.match_id, "offer_id": row.offer_id,
+                "status": row.status, "rating": row.rating, "proposed_at": row.proposed_at,
+                "features": features, "scored_by": row.features.explanation.map(|e| e.model_id),
+            });
+            serde_json::to_writer(&mut out, &record)?;
+            out.write_all(b"\n")?;
+        } else {
+            let values: Vec<String> = row.features.vector().iter().map(|v| v.to_string()).collect();
+            writeln!(out, "{qid}\t{}\t{}", row.label, values.join("\t"))?;
+        }
+    }
+    out.flush()?;
+    eprintln!("exported {} labelled matches of {} demands", outcomes.rows(), outcomes.queries.len());
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let engine = args.store.open().await?;
+    if matches!(args.kind, ExportKind::Features) {
+        return export_features(&engine, &args).await;
+    }
     let store = engine.store();
     let format = match &args.out {
         Some(p) => Format::from_path(p)?,
@@ -77,7 +135,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut count = 0;
     let mut page = Page::first(Page::MAX_LIMIT);
     match args.kind {
-        Kind::Demands => loop {
+        ExportKind::Demands => loop {
             let rows = store.list_demands(&DemandFilter::default(), page).await?;
             let Some(last) = rows.last() else { break };
             page.after = last.id;
@@ -86,7 +144,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             count += rows.len();
         },
-        Kind::Offers => loop {
+        ExportKind::Offers => loop {
             let rows = store.list_offers(&OfferFilter::default(), page).await?;
             let Some(last) = rows.last() else { break };
             page.after = last.id;
@@ -95,6 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             count += rows.len();
         },
+        ExportKind::Features => unreachable!("handled above"),
     }
     sink.finish()?;
     out.flush()?;

@@ -7,4 +7,5 @@ pub mod keys;
 pub mod models;
 pub mod reindex;
 pub mod serve;
+pub mod simulate;
 pub mod train;

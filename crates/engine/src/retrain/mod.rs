@@ -8,6 +8,7 @@
 
 mod classifier;
 pub mod gate;
+mod ranker;
 mod recommender;
 
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub struct RetrainConfig {
     pub min_held_out_examples: usize,
     /// Held-out users (recommender) needed before a comparison decides.
     pub min_held_out_users: usize,
+    /// Held-out demands (ranker) needed before a comparison decides.
+    pub min_held_out_queries: usize,
     /// Versions of each kind kept besides the active one and the one before it.
     pub keep_versions: u32,
     pub train: TrainConfig,
@@ -91,6 +94,7 @@ impl Default for RetrainConfig {
             min_interval: Duration::from_secs(600),
             min_held_out_examples: 200,
             min_held_out_users: 50,
+            min_held_out_queries: 30,
             keep_versions: 10,
             train: TrainConfig::default(),
             interaction_weights: InteractionWeights::default(),
@@ -183,6 +187,11 @@ pub(crate) async fn scheduler(engine: Engine) {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "recommender retraining check failed"),
         }
+        match ranker::due(store.as_ref(), &config).await {
+            Ok(true) => report("ranker", engine.retrain_ranker_through(fenced.as_ref()).await),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "ranker retraining check failed"),
+        }
         match classifier::due(store.as_ref(), &config).await {
             Ok(true) => report("classifier", engine.retrain_classifier_through(fenced.as_ref()).await),
             Ok(false) => {}
@@ -249,11 +258,31 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Retrains the ranker now from every match with an outcome (see
+    /// `ranker.rs`) and serves it if it was activated.
+    pub async fn retrain_ranker(&self) -> Result<RetrainOutcome, EngineError> {
+        self.retrain_ranker_through(self.store.as_ref()).await
+    }
+
+    async fn retrain_ranker_through(&self, store: &dyn Store) -> Result<RetrainOutcome, EngineError> {
+        let _only =
+            self.retraining.ranker.try_lock().map_err(|_| EngineError::Busy("a ranker retrain is already running"))?;
+        let started = std::time::Instant::now();
+        let outcomes = self.outcomes().await?;
+        let out = ranker::retrain(store, outcomes, self.config.matching.weights, &self.config.retrain).await?;
+        metrics::histogram!("wantloop_training_seconds", "kind" => "ranker").record(started.elapsed().as_secs_f64());
+        self.refresh_models().await?;
+        Ok(out)
+    }
+}
+
 /// One lock per model kind: held for a whole run.
 #[derive(Default)]
 pub(crate) struct RetrainLocks {
     classifier: tokio::sync::Mutex<()>,
     recommender: tokio::sync::Mutex<()>,
+    ranker: tokio::sync::Mutex<()>,
 }
 
 /// Whether the newest version of `kind` is older than `interval` (or there is none).

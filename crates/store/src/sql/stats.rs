@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::{AnyPool, AssertSqlSafe};
 
 use crate::error::StoreError;
-use crate::model::Stats;
+use crate::model::{MarketCounts, OfferInteractions, Stats};
 
 async fn by_status(pool: &AnyPool, table: &str, value: &str) -> Result<BTreeMap<String, i64>, StoreError> {
     // CAST keeps PostgreSQL's SUM (NUMERIC) in a type the Any driver decodes.
@@ -46,4 +46,33 @@ pub(crate) async fn match_timeline(
     .fetch_all(pool)
     .await?;
     Ok(rows)
+}
+
+pub(crate) async fn market_counts(pool: &AnyPool, limit: u32) -> Result<MarketCounts, StoreError> {
+    let provider_matches: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT o.provider, m.status, CAST(COUNT(*) AS BIGINT) FROM matches m JOIN offers o ON o.id = m.offer_id \
+         GROUP BY o.provider, m.status ORDER BY o.provider, m.status LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    let rows: Vec<(i64, i64, i64, f64)> = sqlx::query_as(
+        "SELECT offer_id, CAST(COUNT(*) AS BIGINT) AS n, \
+         CAST(SUM(CASE WHEN kind = 'rate' THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN kind = 'rate' THEN value ELSE 0 END) AS DOUBLE PRECISION) \
+         FROM interactions GROUP BY offer_id ORDER BY n DESC, offer_id LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    let offer_interactions = rows
+        .into_iter()
+        .map(|(offer_id, interactions, ratings, rating_sum)| OfferInteractions {
+            offer_id,
+            interactions,
+            ratings,
+            rating_sum,
+        })
+        .collect();
+    Ok(MarketCounts { provider_matches, offer_interactions })
 }

@@ -400,6 +400,10 @@ impl Store for SqlStore {
         stats::collect(self.pool()).await
     }
 
+    async fn market_counts(&self, limit: u32) -> Result<MarketCounts, StoreError> {
+        stats::market_counts(self.pool(), limit.max(1)).await
+    }
+
     async fn match_timeline(&self, since: i64, bucket_ms: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
         stats::match_timeline(self.pool(), since, bucket_ms).await
     }
