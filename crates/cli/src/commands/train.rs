@@ -18,6 +18,30 @@ pub enum Target {
     Classifier(ClassifierArgs),
     /// The offer recommender, from the store's interactions or a file.
     Recommender(RecommenderArgs),
+    /// The match ranker, from the outcomes of the store's matches (time-slice check against what serves).
+    Ranker(RankerArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RankerArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+async fn train_ranker(a: RankerArgs) -> anyhow::Result<ExitCode> {
+    let engine = a.store.open().await?;
+    let o = engine.retrain_ranker().await?;
+    println!(
+        "trained ranker on {} labelled matches: NDCG@10 {:.4} on the newest demands ({}: {:.4}); registered as {} (id {}); {}",
+        o.examples,
+        o.score,
+        o.model.metrics["previous"].as_str().unwrap_or("what serves"),
+        o.previous_score.unwrap_or_default(),
+        o.model.tag(),
+        o.model.id,
+        if o.activated { "active".to_string() } else { format!("not activated: {}", o.decision.reason) }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -192,6 +216,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let a = match args.target {
         Target::Classifier(a) => a,
         Target::Recommender(r) => return train_recommender(r).await,
+        Target::Ranker(r) => return train_ranker(r).await,
     };
     let all = classifier::read_file(&a.train)?;
     // A registered model leaves out the store's fixed held-out tenth, so that
