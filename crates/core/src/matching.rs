@@ -155,6 +155,27 @@ impl FeatureValues {
     }
 }
 
+/// Features from their values: no distance in km, no explanation (a stored
+/// training row read back, as the retraining gate scores it).
+impl From<FeatureValues> for FeatureScores {
+    fn from(v: FeatureValues) -> Self {
+        Self {
+            text: v.text,
+            price: v.price,
+            distance: v.distance,
+            freshness: v.freshness,
+            distance_km: None,
+            category_confidence: v.category_confidence,
+            provider_fulfil_rate: v.provider_fulfil_rate,
+            provider_reject_rate: v.provider_reject_rate,
+            affinity: v.affinity,
+            popularity: v.popularity,
+            offer_rating: v.offer_rating,
+            explanation: None,
+        }
+    }
+}
+
 /// A score taken apart: `bias` + the sum of `contributions` = the score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use wantloop_core::{MatchStatus, Offer};
 use wantloop_match::Signals;
+use wantloop_match::scoring::PRIOR_RATING;
 use wantloop_ml::recommender::Recommender;
-use wantloop_store::{MarketCounts, StoreError};
+use wantloop_store::{MarketCounts, OfferInteractions, StoreError};
 
 use crate::Engine;
 use crate::models::Loaded;
@@ -23,12 +24,6 @@ use crate::models::Loaded;
 const MARKET_ROWS: u32 = 500_000;
 /// How often a serving node refreshes the snapshot.
 pub(crate) const REFRESH_EVERY: Duration = Duration::from_secs(60);
-/// Pseudo-outcomes and pseudo-ratings that smooth a newcomer's rates toward the prior.
-const PRIOR_WEIGHT: f64 = 5.0;
-/// A provider with no outcomes yet fulfils and fails this share each.
-const PRIOR_RATE: f64 = 0.5;
-/// The mean rating of a market without ratings.
-const PRIOR_RATING: f64 = 3.5;
 /// History read for a requester's affinity (as recommendations read).
 const HISTORY_LIMIT: u32 = 1_000;
 
@@ -42,9 +37,8 @@ struct ProviderOutcomes {
 #[derive(Debug, Default)]
 pub struct MarketSignals {
     providers: HashMap<String, ProviderOutcomes>,
-    offers: HashMap<i64, (f64, f64)>,
-    /// An offer without interactions: popularity 0, the market's mean rating.
-    default_rating: f64,
+    offers: HashMap<i64, OfferInteractions>,
+    mean_rating: f64,
 }
 
 impl MarketSignals {
@@ -60,30 +54,21 @@ impl MarketSignals {
             }
         }
         let (n, sum) = c.offer_interactions.iter().fold((0i64, 0.0), |(n, s), o| (n + o.ratings, s + o.rating_sum));
-        let mean = if n > 0 { sum / n as f64 } else { PRIOR_RATING };
-        let offers = c
-            .offer_interactions
-            .iter()
-            .map(|o| {
-                let rating = (o.rating_sum + PRIOR_WEIGHT * mean) / (o.ratings as f64 + PRIOR_WEIGHT) / 5.0;
-                (o.offer_id, ((1.0 + o.interactions as f64).ln(), rating))
-            })
-            .collect();
-        Self { providers, offers, default_rating: mean / 5.0 }
+        let mean_rating = if n > 0 { sum / n as f64 } else { PRIOR_RATING };
+        let offers = c.offer_interactions.into_iter().map(|o| (o.offer_id, o)).collect();
+        Self { providers, offers, mean_rating }
     }
 
     /// The offer's signals (affinity aside).
     fn of(&self, o: &Offer) -> Signals {
         let p = self.providers.get(&o.provider).copied().unwrap_or_default();
-        let smooth = |k: i64| (k as f64 + PRIOR_WEIGHT * PRIOR_RATE) / (p.total as f64 + PRIOR_WEIGHT);
-        let (popularity, offer_rating) = self.offers.get(&o.id).copied().unwrap_or((0.0, self.default_rating));
-        Signals {
-            provider_fulfil_rate: smooth(p.fulfilled),
-            provider_reject_rate: smooth(p.failed),
-            affinity: 0.0,
-            popularity,
-            offer_rating,
-        }
+        let i = self.offers.get(&o.id).copied().unwrap_or_default();
+        Signals::from_counts(
+            (p.fulfilled as f64, p.failed as f64, p.total as f64),
+            i.interactions as f64,
+            (i.rating_sum, i.ratings as f64),
+            self.mean_rating,
+        )
     }
 }
 
@@ -160,7 +145,6 @@ pub(crate) async fn refresher(engine: Engine) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wantloop_store::OfferInteractions;
 
     #[test]
     fn rates_and_ratings_are_smoothed_toward_the_prior() {

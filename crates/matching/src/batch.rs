@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use wantloop_alloc::{AllocError, Edge, Instance, Solution};
-use wantloop_core::{Demand, FeatureScores, Offer};
+use wantloop_core::{Demand, FeatureScores, FeatureValues, Offer};
 
 use crate::constraints::violation;
 use crate::plan::Proposal;
@@ -86,19 +86,21 @@ impl EdgeDetail {
     /// The features as kept (no explanation: see [`proposals`]).
     pub fn features(&self) -> FeatureScores {
         let s = self.signals.map(from_fixed);
+        let values = [
+            f64::from(self.text),
+            f64::from(self.price),
+            f64::from(self.distance),
+            f64::from(self.freshness),
+            s[0],
+            s[1],
+            s[2],
+            s[3],
+            s[4] * POPULARITY_RANGE,
+            s[5],
+        ];
         FeatureScores {
-            text: f64::from(self.text),
-            price: f64::from(self.price),
-            distance: f64::from(self.distance),
-            freshness: f64::from(self.freshness),
             distance_km: (!self.distance_km.is_nan()).then_some(f64::from(self.distance_km)),
-            category_confidence: s[0],
-            provider_fulfil_rate: s[1],
-            provider_reject_rate: s[2],
-            affinity: s[3],
-            popularity: s[4] * POPULARITY_RANGE,
-            offer_rating: s[5],
-            explanation: None,
+            ..FeatureValues::from_vector(&values).into()
         }
     }
 }

@@ -21,7 +21,37 @@ pub struct Signals {
     pub offer_rating: f64,
 }
 
+/// Pseudo-outcomes and pseudo-ratings that smooth a newcomer's rates and
+/// rating toward the prior, so one early outcome does not decide them.
+const PRIOR_WEIGHT: f64 = 5.0;
+/// A provider with no outcomes yet fulfils and fails this share each.
+const PRIOR_RATE: f64 = 0.5;
+/// The mean rating of a market without ratings.
+pub const PRIOR_RATING: f64 = 3.5;
+
 impl Signals {
+    /// The one definition of the market's signals from its counts, shared
+    /// by the engine and the replay (`wantloop simulate`): a provider's
+    /// `fulfilled` and `failed` (rejected or expired) shares of its `total`
+    /// matches, smoothed; the offer's popularity from its `interactions`;
+    /// its mean rating (`rating_sum` over `ratings`) shrunk toward the
+    /// market's `mean_rating`, over 5. Affinity is left at 0 for the caller.
+    pub fn from_counts(
+        (fulfilled, failed, total): (f64, f64, f64),
+        interactions: f64,
+        (rating_sum, ratings): (f64, f64),
+        mean_rating: f64,
+    ) -> Self {
+        let smooth = |k: f64| (k + PRIOR_WEIGHT * PRIOR_RATE) / (total + PRIOR_WEIGHT);
+        Self {
+            provider_fulfil_rate: smooth(fulfilled),
+            provider_reject_rate: smooth(failed),
+            affinity: 0.0,
+            popularity: (1.0 + interactions).ln(),
+            offer_rating: (rating_sum + PRIOR_WEIGHT * mean_rating) / (ratings + PRIOR_WEIGHT) / 5.0,
+        }
+    }
+
     pub fn apply(&self, f: &mut FeatureScores) {
         f.provider_fulfil_rate = self.provider_fulfil_rate;
         f.provider_reject_rate = self.provider_reject_rate;

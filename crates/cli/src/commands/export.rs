@@ -11,7 +11,7 @@ use wantloop_core::time::now_ms;
 use wantloop_store::{DemandFilter, OfferFilter, Page};
 
 use crate::StoreArgs;
-use crate::records::{DemandRecord, Format, OfferRecord};
+use crate::records::{DemandRecord, Format, Kind, OfferRecord};
 
 /// What to export.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -115,9 +115,11 @@ async fn export_features(engine: &wantloop_engine::Engine, args: &Args) -> anyho
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let engine = args.store.open().await?;
-    if matches!(args.kind, ExportKind::Features) {
-        return export_features(&engine, &args).await;
-    }
+    let records = match args.kind {
+        ExportKind::Features => return export_features(&engine, &args).await,
+        ExportKind::Demands => Kind::Demands,
+        ExportKind::Offers => Kind::Offers,
+    };
     let store = engine.store();
     let format = match &args.out {
         Some(p) => Format::from_path(p)?,
@@ -134,8 +136,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let now = now_ms();
     let mut count = 0;
     let mut page = Page::first(Page::MAX_LIMIT);
-    match args.kind {
-        ExportKind::Demands => loop {
+    match records {
+        Kind::Demands => loop {
             let rows = store.list_demands(&DemandFilter::default(), page).await?;
             let Some(last) = rows.last() else { break };
             page.after = last.id;
@@ -144,7 +146,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             count += rows.len();
         },
-        ExportKind::Offers => loop {
+        Kind::Offers => loop {
             let rows = store.list_offers(&OfferFilter::default(), page).await?;
             let Some(last) = rows.last() else { break };
             page.after = last.id;
@@ -153,7 +155,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             count += rows.len();
         },
-        ExportKind::Features => unreachable!("handled above"),
     }
     sink.finish()?;
     out.flush()?;

@@ -107,18 +107,5 @@ pub(super) async fn retrain(
 /// A feature row back as the matcher's features (for the v1 weights).
 fn features_of(x: &[f64]) -> FeatureScores {
     let v: [f64; FeatureScores::COUNT] = std::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
-    let f = wantloop_core::FeatureValues::from_vector(&v);
-    FeatureScores {
-        text: f.text,
-        price: f.price,
-        distance: f.distance,
-        freshness: f.freshness,
-        category_confidence: f.category_confidence,
-        provider_fulfil_rate: f.provider_fulfil_rate,
-        provider_reject_rate: f.provider_reject_rate,
-        affinity: f.affinity,
-        popularity: f.popularity,
-        offer_rating: f.offer_rating,
-        ..FeatureScores::default()
-    }
+    wantloop_core::FeatureValues::from_vector(&v).into()
 }

@@ -2,8 +2,8 @@
 //! ratings and the outcomes revealed to it since — and the product's
 //! features computed from that knowledge: the matcher's own feature function
 //! (`wantloop_match::score::pair_features`) and the signals the engine
-//! derives from outcomes and interactions (`wantloop_engine::signals`, with
-//! the same smoothing), with affinity from an EASE recommender fitted on the
+//! derives from outcomes and interactions (`Signals::from_counts`, the engine's
+//! one definition), with affinity from an EASE recommender fitted on the
 //! ratings the arm knows.
 
 use std::collections::{HashMap, HashSet};
@@ -11,13 +11,11 @@ use std::collections::{HashMap, HashSet};
 use wantloop_core::FeatureScores;
 use wantloop_match::Signals;
 use wantloop_match::score::{DemandTerms, OfferTerms, pair_features};
+use wantloop_match::scoring::PRIOR_RATING;
 use wantloop_ml::recommender::{self, Params, Recommender};
 
 use super::market::{GOOD_RATING, Rating};
 
-/// The engine's smoothing (`signals.rs`): pseudo-counts toward the prior.
-const PRIOR_WEIGHT: f64 = 5.0;
-const PRIOR_RATE: f64 = 0.5;
 /// EASE's regulariser for affinity (MovieLens-100K's tuned value, README).
 const EASE_LAMBDA: f64 = 400.0;
 
@@ -61,7 +59,7 @@ impl Knowledge {
             n += 1.0;
             sum += f64::from(r);
         }
-        let mean = if n > 0.0 { sum / n } else { 3.5 };
+        let mean = if n > 0.0 { sum / n } else { PRIOR_RATING };
         let model = with_affinity.then(|| {
             let pairs: Vec<(String, String)> =
                 self.ratings.iter().map(|(u, i, _)| (u.to_string(), i.to_string())).collect();
@@ -122,16 +120,12 @@ impl Snapshot {
         let mut f = pair_features(demand, offer, 1.0, now * 1000);
         f.category_confidence = 1.0;
         let (proposed, accepted) = self.outcomes.get(&item).copied().unwrap_or_default();
-        let smooth = |k: u32| (f64::from(k) + PRIOR_WEIGHT * PRIOR_RATE) / (f64::from(proposed) + PRIOR_WEIGHT);
         let (n, sum) = self.items.get(&item).copied().unwrap_or_default();
-        Signals {
-            provider_fulfil_rate: smooth(accepted),
-            provider_reject_rate: smooth(proposed - accepted),
-            affinity: self.affinity(user, item),
-            popularity: (1.0 + n).ln(),
-            offer_rating: (sum + PRIOR_WEIGHT * self.mean) / (n + PRIOR_WEIGHT) / 5.0,
-        }
-        .apply(&mut f);
+        let (proposed, accepted) = (f64::from(proposed), f64::from(accepted));
+        // Each rating is an interaction with the title.
+        let mut signals = Signals::from_counts((accepted, proposed - accepted, proposed), n, (sum, n), self.mean);
+        signals.affinity = self.affinity(user, item);
+        signals.apply(&mut f);
         f
     }
 }
