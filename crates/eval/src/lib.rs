@@ -7,6 +7,7 @@
 
 pub mod beir;
 pub mod classifier;
+pub mod images;
 pub mod pairs;
 pub mod ranker;
 pub mod recommender;
@@ -26,6 +27,8 @@ pub enum EvalError {
     Recommender(#[from] wantloop_ml::recommender::RecommenderError),
     #[error(transparent)]
     Ranker(#[from] wantloop_ml::ranker::RankerError),
+    #[error(transparent)]
+    Image(#[from] wantloop_image::ImageError),
 }
 
 /// Peak resident memory of this process, from /proc (Linux only).

@@ -20,6 +20,77 @@ pub enum Target {
     Search(SearchArgs),
     /// A learned ranker (LambdaMART), on `qid<TAB>label<TAB>feature…` train and test files.
     Ranker(RankerArgs),
+    /// Image retrieval on a folder with `labels.csv` (`path,object_id,…`): every image queries the rest.
+    Images(ImagesArgs),
+}
+
+/// Which visual features an image command uses.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ImageFeatures {
+    /// The network when its weights are installed (`models install image`), else hand-crafted.
+    Auto,
+    HandCrafted,
+    Learned,
+}
+
+#[derive(clap::Args)]
+pub struct ImageFeatureArgs {
+    #[arg(long, value_enum, default_value = "auto")]
+    features: ImageFeatures,
+    /// The network's weights file (default: the one installed in the data folder).
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+impl ImageFeatureArgs {
+    /// The weights file to use, or none for hand-crafted features.
+    pub fn model(&self, data_dir: &std::path::Path) -> anyhow::Result<Option<PathBuf>> {
+        let installed = || self.model.clone().or_else(|| wantloop_image::learned::installed(data_dir));
+        Ok(match self.features {
+            ImageFeatures::HandCrafted => None,
+            ImageFeatures::Auto => installed(),
+            ImageFeatures::Learned => Some(installed().ok_or_else(|| {
+                anyhow::anyhow!("no image model: run `wantloop models install image` or give --model")
+            })?),
+        })
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ImagesArgs {
+    /// Folder with `labels.csv` and the images it names.
+    #[arg(long)]
+    dir: PathBuf,
+    /// Choose the block weights on the first half of the objects and report them on the second.
+    #[arg(long)]
+    tune: bool,
+    #[command(flatten)]
+    features: ImageFeatureArgs,
+    /// Data folder holding the installed weights.
+    #[arg(long, env = "WANTLOOP_DATA_DIR", default_value = "./wantloop-data")]
+    data_dir: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+fn eval_images(a: ImagesArgs) -> anyhow::Result<ExitCode> {
+    let opt = wantloop_eval::images::Options { model: a.features.model(&a.data_dir)?, tune: a.tune };
+    let out = wantloop_eval::images::run(&a.dir, &opt)?;
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{} images: mAP {:.4}, P@10 {:.4} ({}); ANN recall@10 {:.4} at {:.0} queries/s, built in {:.3} s",
+            out["images"],
+            out["map"].as_f64().unwrap_or_default(),
+            out["p@10"].as_f64().unwrap_or_default(),
+            out["features"].as_str().unwrap_or_default(),
+            out["ann"]["recall@10"].as_f64().unwrap_or_default(),
+            out["ann"]["queries_per_second"].as_f64().unwrap_or_default(),
+            out["ann"]["build_seconds"].as_f64().unwrap_or_default(),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -209,6 +280,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Target::Recommender(r) => return tokio::task::block_in_place(|| eval_recommender(r)),
         Target::Search(s) => return tokio::task::block_in_place(|| eval_search(s)),
         Target::Ranker(r) => return tokio::task::block_in_place(|| eval_ranker(r)),
+        Target::Images(i) => return tokio::task::block_in_place(|| eval_images(i)),
     };
     let mut training = serde_json::Value::Null;
     let model = if let Some(path) = &a.model {

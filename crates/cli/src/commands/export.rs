@@ -21,6 +21,9 @@ pub enum ExportKind {
     /// Matches with an outcome as learning-to-rank rows: the features each
     /// was proposed with, and its graded label.
     Features,
+    /// The visual vectors of a labelled image folder (`--dir`), as a NumPy .npy file (`--out`), in
+    /// `labels.csv` order: for peers to index the same vectors.
+    ImageVectors,
 }
 
 #[derive(clap::Args)]
@@ -38,6 +41,11 @@ pub struct Args {
     /// Features as `qid<TAB>label<TAB>feature…` with a header (`wantloop eval ranker`'s format; the default).
     #[arg(long)]
     tsv: bool,
+    /// With image-vectors: the folder with `labels.csv`.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    #[command(flatten)]
+    image: super::eval::ImageFeatureArgs,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -113,13 +121,23 @@ async fn export_features(engine: &wantloop_engine::Engine, args: &Args) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
+fn export_image_vectors(args: &Args) -> anyhow::Result<ExitCode> {
+    let (Some(dir), Some(out)) = (&args.dir, &args.out) else {
+        anyhow::bail!("image-vectors needs --dir FOLDER and --out FILE.npy");
+    };
+    let n = wantloop_eval::images::export_vectors(dir, args.image.model(&args.store.data_dir)?.as_deref(), out)?;
+    eprintln!("exported {n} vectors to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let engine = args.store.open().await?;
     let records = match args.kind {
-        ExportKind::Features => return export_features(&engine, &args).await,
+        ExportKind::ImageVectors => return tokio::task::block_in_place(|| export_image_vectors(&args)),
+        ExportKind::Features => return export_features(&args.store.open().await?, &args).await,
         ExportKind::Demands => Kind::Demands,
         ExportKind::Offers => Kind::Offers,
     };
+    let engine = args.store.open().await?;
     let store = engine.store();
     let format = match &args.out {
         Some(p) => Format::from_path(p)?,

