@@ -9,6 +9,8 @@
 # Usage: .ci/schemathesis.sh [MIN_CASES]   (needs the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Image bodies for the image routes (raw bytes; see the hooks file).
+export SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$(pwd)/.ci${PYTHONPATH:+:$PYTHONPATH}"
 
 MIN_CASES="${1:-10000}"
 SCHEMATHESIS_VERSION=4.32.5

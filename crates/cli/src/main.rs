@@ -4,6 +4,7 @@
 
 mod commands;
 mod demo_data;
+mod demo_images;
 
 /// mimalloc instead of glibc's allocator: indexing, matching and serving
 /// allocate many small short-lived values across threads, where glibc's

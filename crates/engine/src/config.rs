@@ -25,6 +25,28 @@ pub struct EngineConfig {
     /// A read replica of the PostgreSQL store for list reads (`GET /v1/demands`,
     /// `/v1/offers`, `/v1/matches`, the review queue); `None`: the store.
     pub read_database_url: Option<String>,
+    pub images: ImageConfig,
+}
+
+/// Images: decoding limits, how many per offer or demand, and the
+/// pretrained network's weights (none: hand-crafted features).
+#[derive(Debug, Clone)]
+pub struct ImageConfig {
+    pub limits: wantloop_image::Limits,
+    pub max_per_owner: u32,
+    /// EfficientNet-Lite0's weights (`wantloop models install image`).
+    pub model: Option<PathBuf>,
+}
+
+impl ImageConfig {
+    /// Default limits, 8 images per owner, the network if installed under `data_dir`.
+    pub fn under(data_dir: &std::path::Path) -> Self {
+        Self {
+            limits: wantloop_image::Limits::default(),
+            max_per_owner: 8,
+            model: wantloop_image::learned::installed(data_dir),
+        }
+    }
 }
 
 impl EngineConfig {
@@ -38,6 +60,7 @@ impl EngineConfig {
             jobs: JobsConfig::default(),
             blobs: Some(data_dir.join("blobs").display().to_string()),
             read_database_url: None,
+            images: ImageConfig::under(data_dir),
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct Engine {
     pub(crate) ranker: ModelSlot<Arc<Ranker>>,
     pub(crate) signals: crate::signals::SignalSnapshot,
     pub(crate) search: Arc<SearchIndex>,
+    /// Offers' images by their visual vectors (`visual.rs`).
+    pub(crate) visual: Arc<crate::visual::VisualIndex>,
+    pub(crate) images: Arc<crate::images::Images>,
     pub(crate) seams: Seams,
     /// This node's name in leases and logs.
     pub(crate) node_id: Arc<str>,
@@ -92,6 +95,18 @@ impl Engine {
         let _ = tokio::task::spawn_blocking(wantloop_text::warm_up).await;
         let (search, private_index) = open_index(store.as_ref(), &config.index).await?;
         let search = Arc::new(search);
+        let extractor = match &config.images.model {
+            Some(path) => {
+                let path = path.clone();
+                let network = tokio::task::spawn_blocking(move || wantloop_image::learned::Network::load(&path))
+                    .await
+                    .map_err(|e| EngineError::Task(e.to_string()))??;
+                wantloop_image::Extractor::learned(Arc::new(network))
+            }
+            None => wantloop_image::Extractor::hand_crafted(),
+        };
+        let visual = Arc::new(crate::visual::VisualIndex::build(store.as_ref(), extractor.describe()).await?);
+        let images = Arc::new(crate::images::Images::new(extractor, config.images.limits, config.images.max_per_owner));
         let engine = Self {
             reads: store.clone(),
             store,
@@ -103,6 +118,8 @@ impl Engine {
             ranker: ModelSlot::default(),
             signals: Default::default(),
             search,
+            visual,
+            images,
             seams,
             node_id: format!("node-{:016x}", rand::random::<u64>()).into(),
             address: Arc::default(),

@@ -21,6 +21,9 @@ pub enum EngineError {
     /// A blocking task died (a panic inside training or solving).
     #[error("background task failed: {0}")]
     Task(String),
+    /// An uploaded or queried image was refused (format, size, damage).
+    #[error(transparent)]
+    Image(#[from] wantloop_image::ImageError),
     /// The same long job is already running; try again when it is done.
     #[error("{0}")]
     Busy(&'static str),

@@ -64,6 +64,12 @@ impl Index {
         Self { graph, len: vectors.len(), params }
     }
 
+    /// Adds `vector` as `id` (the next id: its position).
+    pub fn insert(&mut self, vector: &[f32], id: usize) {
+        self.graph.insert_slice((vector, id));
+        self.len += 1;
+    }
+
     /// Candidates kept while searching: more is slower and finds more.
     pub fn set_ef_search(&mut self, ef: usize) {
         self.params.ef_search = ef.max(1);

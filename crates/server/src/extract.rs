@@ -186,3 +186,64 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map_err(|e| ApiError::BadRequest { field: None, message: e.body_text() })
     }
 }
+
+/// The most bytes an image body may have; the decoder's limits apply after.
+pub const IMAGE_BODY_LIMIT: usize = 10 << 20;
+
+/// An image sent as the raw body, `Content-Type: image/png`, `image/jpeg`
+/// or `image/webp` (what the bytes are is checked when decoding).
+pub struct ImageBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ImageBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !["image/png", "image/jpeg", "image/webp"].contains(&ct.as_str()) {
+            return Err(ApiError::bad_field(
+                "Content-Type",
+                format!("an image must be sent as image/png, image/jpeg or image/webp, not {ct:?}"),
+            ));
+        }
+        // A declared length over the limit is refused before any byte is read.
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > IMAGE_BODY_LIMIT as u64) {
+            return Err(ApiError::TooLarge { limit: IMAGE_BODY_LIMIT });
+        }
+        let raw = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(inner) if inner.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::TooLarge { limit: IMAGE_BODY_LIMIT }
+            }
+            BytesRejection::FailedToBufferBody(inner) if timed_out(&inner) => ApiError::BodyTimeout,
+            other => ApiError::BadRequest { field: None, message: other.body_text() },
+        })?;
+        if raw.is_empty() {
+            return Err(ApiError::bad_field("image", "the body is empty: send the image's bytes"));
+        }
+        Ok(Self(raw))
+    }
+}
+
+/// `{id}` and `{position}` path segments (an owner's image).
+pub struct ImagePath {
+    pub id: i64,
+    pub position: i64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ImagePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((id, position)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_field("id", e.body_text()))?;
+        let positive = |field: &str, raw: &str| {
+            raw.parse::<i64>()
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| ApiError::bad_field(field, format!("must be a positive integer, got {raw:?}")))
+        };
+        Ok(Self { id: positive("id", &id)?, position: positive("position", &position)? })
+    }
+}

@@ -98,6 +98,7 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
                 (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
             }
             StoreError::RelistTooLarge { .. } => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+            StoreError::TooManyImages { .. } => (S::CONFLICT, "too-many-images", "Too many images"),
             _ => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         },
         ApiError::Engine(EngineError::Training(_) | EngineError::Classifier(_)) => {
@@ -105,6 +106,10 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         }
         ApiError::Engine(EngineError::ModelNotLoadable { .. }) => (S::BAD_REQUEST, "bad-request", "Malformed request"),
         ApiError::Engine(EngineError::Busy(_)) => (S::CONFLICT, "busy", "Already running"),
+        ApiError::Engine(EngineError::Image(wantloop_image::ImageError::TooManyBytes { .. })) => {
+            (S::PAYLOAD_TOO_LARGE, "too-large", "Image too large")
+        }
+        ApiError::Engine(EngineError::Image(_)) => (S::UNPROCESSABLE_ENTITY, "invalid-image", "Invalid image"),
         ApiError::Engine(
             EngineError::Alloc(_) | EngineError::Search(_) | EngineError::Seam(_) | EngineError::Task(_),
         )
@@ -120,6 +125,10 @@ fn field_errors(e: &ApiError) -> Vec<FieldError> {
         ApiError::Store(StoreError::RelistTooLarge { .. }) => one("relist.quantity", e.to_string()),
         ApiError::Store(StoreError::IdempotencyKeyReused(_)) => one("Idempotency-Key", e.to_string()),
         ApiError::Engine(EngineError::ModelNotLoadable { .. }) => one("id", e.to_string()),
+        ApiError::Engine(EngineError::Image(_)) | ApiError::Store(StoreError::TooManyImages { .. }) => {
+            one("image", e.to_string())
+        }
+        ApiError::Engine(EngineError::Store(StoreError::TooManyImages { .. })) => one("image", e.to_string()),
         ApiError::Unauthorized(m) => one("Authorization", m.clone()),
         _ => Vec::new(),
     }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use wantloop_core::{FeatureScores, KeyInput};
 use wantloop_server::{Access, Application, Limits};
 use wantloop_store::testing::TestDb;
-use wantloop_store::{NewMatch, Page, Store};
+use wantloop_store::{ImageOwner, NewImage, NewMatch, Page, Store};
 
 /// Who calls. `Bob` provides the fixture's offer and `Alice` requested its
 /// demand; `Zed` and `Yan` are a provider and a user of other parties.
@@ -69,6 +69,12 @@ fn may(method: &str, path: &str) -> Option<&'static [Who]> {
         ("get", "/v1/jobs/{id}") => REQUESTER,
         ("get", "/metrics") => &[Who::Admin, Who::Service],
         ("get" | "post", "/v1/keys") | ("post", "/v1/keys/{id}/revoke") => ADMIN,
+        ("post", "/v1/offers/{id}/images") | ("delete", "/v1/offers/{id}/images/{position}") => PROVIDER,
+        ("get", "/v1/offers/{id}/images" | "/v1/offers/{id}/images/{position}") => KEYED,
+        ("post", "/v1/demands/{id}/images") => REQUESTER,
+        ("get", "/v1/demands/{id}/images" | "/v1/demands/{id}/images/{position}") => REQUESTER,
+        ("delete", "/v1/demands/{id}/images/{position}") => REQUESTER,
+        ("post", "/v1/search/image") => KEYED,
         _ => panic!("{method} {path} is not in the access matrix: add who may call it"),
     };
     Some(who)
@@ -148,6 +154,22 @@ async fn make_rows(app: &App, keys: &Keys, model: i64, accepted: bool) -> Rows {
         ..Default::default()
     };
     let o = app.store.create_offer(&offer.parse().unwrap(), None).await.unwrap().done().unwrap();
+    // An image on each, for the image routes (position 1).
+    for (owner, owner_id) in [(ImageOwner::Offer, o.id), (ImageOwner::Demand, d.id)] {
+        let image = NewImage {
+            owner,
+            owner_id,
+            content_type: "image/png".into(),
+            width: 2,
+            height: 2,
+            sha256: "fixture".into(),
+            features: "fixture".into(),
+            vector: vec![1.0],
+            original: tiny_png(),
+            thumbnail: tiny_png(),
+        };
+        app.store.add_image(&image, 8).await.unwrap();
+    }
     let demand = d.id;
     let proposal = NewMatch { offer_id: o.id, units: 1, score: 0.5, features: FeatureScores::default(), ttl_ms: None };
     let p = app.store.propose_matches(demand, &[proposal], None).await.unwrap().done().unwrap();
@@ -180,7 +202,7 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         p if p.starts_with("/ui/") => "app.js".into(),
         _ => String::new(),
     };
-    let mut url = path.replace("{id}", &id).replace("{file}", &id);
+    let mut url = path.replace("{id}", &id).replace("{file}", &id).replace("{position}", "1");
     let body = match (method, path) {
         ("post", "/v1/demands") => Some(json!({"requester": "alice", "text": "想借一个电钻", "category": "tools"})),
         ("post", "/v1/offers") => {
@@ -197,8 +219,19 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         "/v1/models/retrain" => url.push_str("?kind=classifier"),
         _ => {}
     }
-    let method = if method == "get" { Method::GET } else { Method::POST };
+    let method = match method {
+        "get" => Method::GET,
+        "delete" => Method::DELETE,
+        _ => Method::POST,
+    };
     (method, url, body)
+}
+
+/// A 2 × 2 PNG.
+fn tiny_png() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(2, 2, image::Rgb([200, 40, 40])).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 /// What a refused request must leave as it was.
@@ -224,6 +257,8 @@ async fn keyed_app() -> (TestDb, App, Keys) {
 }
 
 async fn send(app: &App, token: Option<&str>, method: Method, url: &str, body: Option<Value>) -> reqwest::Response {
+    // The image routes take an image as the body.
+    let image_upload = method == Method::POST && (url.ends_with("/images") || url.starts_with("/v1/search/image"));
     let mut req = app.http.request(method, app.url(url));
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -231,7 +266,9 @@ async fn send(app: &App, token: Option<&str>, method: Method, url: &str, body: O
     if url.starts_with("/v1/allocate") || url.starts_with("/v1/models/retrain") {
         req = req.header("Prefer", "respond-async");
     }
-    if let Some(b) = body {
+    if image_upload {
+        req = req.header("content-type", "image/png").body(tiny_png());
+    } else if let Some(b) = body {
         req = req.json(&b);
     }
     req.send().await.unwrap()

@@ -85,6 +85,13 @@ pub(crate) async fn delete(blobs: &dyn ObjectStore, key: &str) {
 
 /// A fresh key for a model's bytes: unique, so a registration that fails
 /// after writing its object never overwrites another's.
+/// Keys for an image's original and thumbnail.
+pub(crate) fn image_keys(owner: &str, owner_id: i64) -> (String, String) {
+    let nonce = model_key("x");
+    let nonce = nonce.trim_start_matches("models/x/").trim_end_matches(".bin");
+    (format!("images/{owner}/{owner_id}/{nonce}"), format!("images/{owner}/{owner_id}/{nonce}.thumb.jpg"))
+}
+
 pub(crate) fn model_key(kind: &str) -> String {
     use sha2::Digest;
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -15,6 +15,9 @@ pub enum StoreError {
     /// A relisting asked for more units than the match fulfilled.
     #[error("relist.quantity {requested} exceeds the {available} fulfilled units")]
     RelistTooLarge { requested: i64, available: i64 },
+    /// An owner already has the most images it may have.
+    #[error("{entity} {id} already has {limit} images, the most it may have")]
+    TooManyImages { entity: &'static str, id: i64, limit: u32 },
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]

@@ -122,6 +122,27 @@ pub trait Store: Send + Sync {
     async fn prune_models(&self, kind: &str, keep: ModelRetention) -> Result<Vec<i64>, StoreError>;
     async fn active_model(&self, kind: &str) -> Result<Option<ModelInfo>, StoreError>;
 
+    /// Stores an image of an offer or demand, at most `limit` per owner: its
+    /// bytes first (in the object store, when one is configured), then its
+    /// row and `image.added` event.
+    async fn add_image(&self, image: &NewImage, limit: u32) -> Result<ImageInfo, StoreError>;
+    /// An owner's images, by position.
+    async fn images_of(&self, owner: ImageOwner, owner_id: i64) -> Result<Vec<ImageInfo>, StoreError>;
+    /// An image with its bytes, or its thumbnail's.
+    async fn image_bytes(
+        &self,
+        owner: ImageOwner,
+        owner_id: i64,
+        position: i64,
+        thumbnail: bool,
+    ) -> Result<(ImageInfo, Vec<u8>), StoreError>;
+    /// Deletes an image (its row and `image.deleted` event; its objects after
+    /// the commit).
+    async fn delete_image(&self, owner: ImageOwner, owner_id: i64, position: i64) -> Result<ImageInfo, StoreError>;
+    /// Images with `id > after`, oldest first, with their visual vectors (at
+    /// most 1,000): what a visual index is built from.
+    async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError>;
+
     /// Starts a job record (`running`); with a key, a repeat returns the job
     /// the first request started.
     async fn create_job(&self, kind: &str, idem: Option<&IdemKey>) -> Result<Outcome<Job>, StoreError>;

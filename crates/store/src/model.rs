@@ -395,3 +395,78 @@ pub struct NodeInfo {
     #[serde(default)]
     pub jobs: Vec<String>,
 }
+
+/// What an image belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImageOwner {
+    Offer,
+    Demand,
+}
+
+impl ImageOwner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Offer => "offer",
+            Self::Demand => "demand",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "offer" => Some(Self::Offer),
+            "demand" => Some(Self::Demand),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_row(s: &str) -> Result<Self, crate::StoreError> {
+        Self::parse(s).ok_or_else(|| crate::StoreError::Corrupt(format!("image owner {s:?}")))
+    }
+}
+
+/// An image to store: checked and measured by the caller (the engine).
+#[derive(Debug, Clone)]
+pub struct NewImage {
+    pub owner: ImageOwner,
+    pub owner_id: i64,
+    /// `image/png`, `image/jpeg` or `image/webp`.
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+    /// What made `vector` (the extractor's description), so vectors of
+    /// different extractors are never compared.
+    pub features: String,
+    pub vector: Vec<f32>,
+    pub original: Vec<u8>,
+    /// A JPEG at most 256 pixels a side.
+    pub thumbnail: Vec<u8>,
+}
+
+/// A stored image (without its bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageInfo {
+    pub id: i64,
+    pub owner: ImageOwner,
+    pub owner_id: i64,
+    /// 1, 2, … among the owner's images (`…/images/{position}`).
+    pub position: i64,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    /// Bytes of the original.
+    pub size: i64,
+    pub sha256: String,
+    pub features: String,
+    pub created_at: i64,
+}
+
+/// An image with its visual vector, for the visual index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageVector {
+    pub info: ImageInfo,
+    pub vector: Vec<f32>,
+}

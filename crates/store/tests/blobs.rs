@@ -127,3 +127,52 @@ fn an_unsupported_location_is_a_clear_error() {
     let want = if cfg!(feature = "s3") { "needs a bucket" } else { "no S3 support" };
     assert!(e.to_string().contains(want), "{e}");
 }
+
+async fn image_bytes_live_in_the_object_store(db: &TestDb) {
+    use wantloop_core::OfferInput;
+    use wantloop_store::{ImageOwner, NewImage};
+    let folder = tempfile::tempdir().unwrap();
+    let a = db.store.clone().with_blobs(open_blobs(&folder.path().display().to_string()).unwrap());
+    let input = OfferInput {
+        provider: "p".into(),
+        text: "a bicycle".into(),
+        category: "bicycles".into(),
+        ..Default::default()
+    };
+    let o = a.create_offer(&input.parse().unwrap(), None).await.unwrap().done().unwrap();
+    let image = |tag: u8| NewImage {
+        owner: ImageOwner::Offer,
+        owner_id: o.id,
+        content_type: "image/jpeg".into(),
+        width: 2,
+        height: 2,
+        sha256: "s".into(),
+        features: "f".into(),
+        vector: vec![1.0],
+        original: vec![tag; 100],
+        thumbnail: vec![tag; 5],
+    };
+    let first = a.add_image(&image(1), 1).await.unwrap();
+    assert_eq!(objects(folder.path()), 2, "the original and its thumbnail");
+    assert_eq!(a.image_bytes(ImageOwner::Offer, o.id, first.position, false).await.unwrap().1, vec![1u8; 100]);
+    assert_eq!(a.image_bytes(ImageOwner::Offer, o.id, first.position, true).await.unwrap().1, vec![1u8; 5]);
+    // Refused (over the limit): its objects are deleted again.
+    assert!(matches!(a.add_image(&image(2), 1).await, Err(StoreError::TooManyImages { .. })));
+    assert_eq!(objects(folder.path()), 2);
+    a.delete_image(ImageOwner::Offer, o.id, first.position).await.unwrap();
+    assert_eq!(objects(folder.path()), 0, "deleting an image deletes its objects");
+}
+
+#[tokio::test]
+async fn image_bytes_live_in_the_object_store_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    image_bytes_live_in_the_object_store(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn image_bytes_live_in_the_object_store_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else { return };
+    image_bytes_live_in_the_object_store(&db).await;
+    db.cleanup().await;
+}

@@ -70,6 +70,7 @@ conformance!(
     keys_are_stored_hashed_listed_and_revoked,
     writes_record_the_acting_key_in_their_events,
     matches_filter_by_party_on_either_side,
+    images_are_numbered_read_limited_and_deleted_with_events,
 );
 
 fn class(category: &str) -> Classification {
@@ -1185,4 +1186,69 @@ async fn matches_filter_by_party_on_either_side(s: S) {
     assert_eq!(ids("bob").await, vec![m1.id]);
     assert_eq!(ids("dave").await, vec![m2.id]);
     assert!(ids("nobody").await.is_empty());
+}
+
+fn new_image(owner: ImageOwner, owner_id: i64, tag: u8) -> NewImage {
+    NewImage {
+        owner,
+        owner_id,
+        content_type: "image/png".into(),
+        width: 4,
+        height: 3,
+        sha256: format!("{tag:064x}"),
+        features: "test".into(),
+        vector: vec![f32::from(tag), -1.5, 0.25],
+        original: vec![tag; 40],
+        thumbnail: vec![tag.wrapping_add(1); 10],
+    }
+}
+
+async fn images_are_numbered_read_limited_and_deleted_with_events(s: S) {
+    let o = offer(&s, "alice", 1).await;
+    let d = demand(&s, "bob", 1).await;
+    let before = s.last_event_id().await.unwrap();
+    let first = s.add_image(&new_image(ImageOwner::Offer, o.id, 1), 2).await.unwrap();
+    let second = s.add_image(&new_image(ImageOwner::Offer, o.id, 2), 2).await.unwrap();
+    assert_eq!((first.position, second.position), (1, 2));
+    assert_eq!((first.width, first.height, first.size), (4, 3, 40));
+    // The limit holds, and a refused image leaves nothing behind.
+    let e = s.add_image(&new_image(ImageOwner::Offer, o.id, 3), 2).await.unwrap_err();
+    assert!(matches!(e, StoreError::TooManyImages { limit: 2, .. }), "{e}");
+    let e = s.add_image(&new_image(ImageOwner::Offer, 999_999, 3), 2).await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound { entity: "offer", .. }), "{e}");
+    let on_demand = s.add_image(&new_image(ImageOwner::Demand, d.id, 7), 2).await.unwrap();
+    assert_eq!(on_demand.position, 1, "positions are per owner");
+    assert_eq!(s.images_of(ImageOwner::Offer, o.id).await.unwrap(), vec![first.clone(), second.clone()]);
+
+    let (info, bytes) = s.image_bytes(ImageOwner::Offer, o.id, 2, false).await.unwrap();
+    assert_eq!((info, bytes), (second.clone(), vec![2u8; 40]));
+    let (_, thumb) = s.image_bytes(ImageOwner::Offer, o.id, 2, true).await.unwrap();
+    assert_eq!(thumb, vec![3u8; 10]);
+    assert!(matches!(s.image_bytes(ImageOwner::Offer, o.id, 9, false).await, Err(StoreError::NotFound { .. })));
+
+    let vectors = s.image_vectors_after(0, 10).await.unwrap();
+    assert_eq!(vectors.iter().map(|v| v.info.id).collect::<Vec<_>>(), vec![first.id, second.id, on_demand.id]);
+    assert_eq!(vectors[1].vector, vec![2.0, -1.5, 0.25], "vectors round-trip exactly");
+    assert_eq!(s.image_vectors_after(first.id, 1).await.unwrap()[0].info.id, second.id);
+
+    // Deleting frees a place; positions are not reused while taken.
+    let gone = s.delete_image(ImageOwner::Offer, o.id, 1).await.unwrap();
+    assert_eq!(gone, first);
+    let third = s.add_image(&new_image(ImageOwner::Offer, o.id, 4), 2).await.unwrap();
+    assert_eq!(third.position, 3);
+    assert!(matches!(s.delete_image(ImageOwner::Offer, o.id, 1).await, Err(StoreError::NotFound { .. })));
+
+    let events = s.events_after(before, 100).await.unwrap();
+    let kinds: Vec<(&str, i64)> = events.iter().map(|e| (e.kind.as_str(), e.entity_id)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("image.added", first.id),
+            ("image.added", second.id),
+            ("image.added", on_demand.id),
+            ("image.deleted", first.id),
+            ("image.added", third.id)
+        ]
+    );
+    assert_eq!(events[0].entity, "image");
 }

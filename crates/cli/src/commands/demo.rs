@@ -43,6 +43,24 @@ pub struct Args {
     json: bool,
 }
 
+/// A generated picture for every offer of goods (`demo_images.rs`), so
+/// search by image works on the demo; returns how many.
+async fn add_pictures(engine: &Engine, seed: u64) -> anyhow::Result<usize> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x1a6e);
+    let offers = engine.store().all_offers(&Default::default()).await?;
+    let bar = progress(offers.len(), "pictures");
+    let mut added = 0;
+    for (i, o) in offers.iter().enumerate() {
+        if let Some(png) = crate::demo_images::picture(&o.category, &mut rng) {
+            engine.add_image(wantloop_store::ImageOwner::Offer, o.id, png).await?;
+            added += 1;
+        }
+        bar.set_position(i as u64 + 1);
+    }
+    bar.finish_and_clear();
+    Ok(added)
+}
+
 /// Removes the previous demo's database and index from `dir`.
 fn fresh_store(dir: &PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -244,6 +262,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     .rejected;
     bar.finish_and_clear();
     anyhow::ensure!(bad_offers + bad_demands == 0, "the generator produced invalid rows");
+    let pictures = add_pictures(&engine, args.seed).await?;
 
     let greedy = engine.allocate(Mode::Greedy, true).await?;
     let alloc = engine.allocate(Mode::Optimal, false).await?;
@@ -255,11 +274,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         let summary = serde_json::json!({
             "stats": stats, "feedback": reactions, "allocation": alloc, "classifier": classifier,
-            "greedy_objective": greedy.objective, "seconds": seconds, "keys": keys,
+            "greedy_objective": greedy.objective, "seconds": seconds, "keys": keys, "pictures": pictures,
         });
         println!("{summary}");
     } else {
         print_summary(&classifier, &stats, &reactions, greedy.objective, alloc.objective, &alloc, seconds);
+        println!("  pictures: {pictures} offers of goods have one (POST /v1/search/image finds them)");
         println!("admin key:  {}", keys.admin);
         println!("user key:   {}  (acts for {:?}, a requester of the demo)", keys.user, keys.user_party);
     }

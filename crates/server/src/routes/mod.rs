@@ -3,6 +3,7 @@
 
 mod demands;
 mod doc;
+mod images;
 mod keys;
 mod matches;
 mod models;
@@ -86,6 +87,19 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::me))
         .routes(routes!(ui::index))
         .routes(routes!(ui::asset))
+        .merge(image_routes())
+}
+
+/// The routes whose bodies are images: up to 10 MB instead of 64 KB (the
+/// inner limit is the one their extractor reads).
+fn image_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(images::offer_upload, images::offer_list))
+        .routes(routes!(images::offer_get, images::offer_delete))
+        .routes(routes!(images::demand_upload, images::demand_list))
+        .routes(routes!(images::demand_get, images::demand_delete))
+        .routes(routes!(images::search))
+        .layer(DefaultBodyLimit::max(crate::extract::IMAGE_BODY_LIMIT))
 }
 
 /// The OpenAPI document of every route, completed with the answers the

@@ -114,8 +114,11 @@ pub async fn for_user(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct SimilarQuery {
-    /// How many (1–1000, default 20).
+    /// How many (1–1000, default 20; 1–100 by image).
     k: Option<String>,
+    /// `image`: offers that look alike, by their images (source `image`,
+    /// score = cosine similarity); otherwise the recommender's.
+    by: Option<String>,
 }
 
 /// Available offers like this one (model item–item scores, else text).
@@ -127,8 +130,22 @@ pub async fn similar(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<SimilarQuery>,
 ) -> Result<Json<Vec<Recommended>>, ApiError> {
-    let k = parse_limit(q.k.as_deref()).map_err(|_| ApiError::bad_field("k", "must be an integer from 1 to 1000"))?;
-    let mut found = s.engine.similar(id, k).await?;
+    let mut found = match q.by.as_deref() {
+        Some("image") => {
+            let query = super::images::ImageSearchQuery { k: q.k.clone(), ..Default::default() };
+            let (filter, k) = super::images::visual_filter(&query, 20)?;
+            let hits = s.engine.similar_by_image(id, &filter, k).await?;
+            hits.into_iter()
+                .map(|h| Recommended { offer: h.offer, score: f64::from(h.similarity), source: "image".into() })
+                .collect()
+        }
+        None | Some("behaviour") => {
+            let k = parse_limit(q.k.as_deref())
+                .map_err(|_| ApiError::bad_field("k", "must be an integer from 1 to 1000"))?;
+            s.engine.similar(id, k).await?
+        }
+        Some(other) => return Err(ApiError::bad_field("by", format!("must be image or behaviour, not {other:?}"))),
+    };
     for r in &mut found {
         r.offer = privacy::offer(&caller, r.offer.clone());
     }

@@ -24,6 +24,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (11, "node_jobs", include_str!("../../migrations/sqlite/0011_node_jobs.sql")),
     (12, "api_keys", include_str!("../../migrations/sqlite/0012_api_keys.sql")),
     (13, "events_by_kind_time", include_str!("../../migrations/sqlite/0013_events_by_kind_time.sql")),
+    (14, "images", include_str!("../../migrations/sqlite/0014_images.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -39,6 +40,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "node_jobs", include_str!("../../migrations/postgres/0011_node_jobs.sql")),
     (12, "api_keys", include_str!("../../migrations/postgres/0012_api_keys.sql")),
     (13, "events_by_kind_time", include_str!("../../migrations/postgres/0013_events_by_kind_time.sql")),
+    (14, "images", include_str!("../../migrations/postgres/0014_images.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ mod cluster;
 mod demands;
 mod group;
 mod idempotency;
+mod images;
 mod interactions;
 mod jobs;
 mod keys;

@@ -9,8 +9,8 @@ use wantloop_core::{
 };
 
 use super::{
-    SqlStore, bulk, cluster, demands, interactions, jobs, keys, matches, models, offers, outbox, retention, review,
-    stats, write_tx,
+    SqlStore, bulk, cluster, demands, images, interactions, jobs, keys, matches, models, offers, outbox, retention,
+    review, stats, write_tx,
 };
 use crate::Store;
 use crate::error::StoreError;
@@ -210,6 +210,79 @@ impl Store for SqlStore {
                 ))),
             },
         }
+    }
+
+    async fn add_image(&self, image: &NewImage, limit: u32) -> Result<ImageInfo, StoreError> {
+        let replayed = || StoreError::Corrupt("a write without a key was replayed".into());
+        let Some(blobs) = self.blobs() else {
+            let out = write_tx!(self, None, |w| images::insert(w, image, images::Placement::InRow, limit).await)?;
+            return out.done().ok_or_else(replayed);
+        };
+        // The objects first, then the row that names them (as for models).
+        let (data, thumb) = crate::blobs::image_keys(image.owner.as_str(), image.owner_id);
+        crate::blobs::put(blobs.as_ref(), &data, image.original.clone()).await?;
+        crate::blobs::put(blobs.as_ref(), &thumb, image.thumbnail.clone()).await?;
+        let place = images::Placement::Stored { data: &data, thumb: &thumb };
+        let out = write_tx!(self, None, |w| images::insert(w, image, place, limit).await);
+        match out.and_then(|o| o.done().ok_or_else(replayed)) {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                // Refused before the commit (no owner, too many images): the
+                // objects go. After other failures the commit may have
+                // happened, so they stay, at worst orphans.
+                if matches!(
+                    e,
+                    StoreError::NotFound { .. } | StoreError::TooManyImages { .. } | StoreError::Fenced { .. }
+                ) {
+                    crate::blobs::delete(blobs.as_ref(), &data).await;
+                    crate::blobs::delete(blobs.as_ref(), &thumb).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn images_of(&self, owner: ImageOwner, owner_id: i64) -> Result<Vec<ImageInfo>, StoreError> {
+        images::of_owner(self.pool(), owner, owner_id).await
+    }
+
+    async fn image_bytes(
+        &self,
+        owner: ImageOwner,
+        owner_id: i64,
+        position: i64,
+        thumbnail: bool,
+    ) -> Result<(ImageInfo, Vec<u8>), StoreError> {
+        let (info, bytes) = images::bytes(self.pool(), owner, owner_id, position, thumbnail).await?;
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(key) => match self.blobs() {
+                Some(blobs) => crate::blobs::get(blobs.as_ref(), &key).await?,
+                None => {
+                    return Err(StoreError::Blob(format!(
+                        "image {}'s bytes are in an object store ({key}) and this store has none configured",
+                        info.id
+                    )));
+                }
+            },
+        };
+        Ok((info, bytes))
+    }
+
+    async fn delete_image(&self, owner: ImageOwner, owner_id: i64, position: i64) -> Result<ImageInfo, StoreError> {
+        let out = write_tx!(self, None, |w| images::delete(w, owner, owner_id, position).await)?;
+        let (gone, keys) =
+            out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))?;
+        if let Some(blobs) = self.blobs() {
+            for key in keys {
+                crate::blobs::delete(blobs.as_ref(), &key).await;
+            }
+        }
+        Ok(gone)
+    }
+
+    async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError> {
+        images::vectors_after(self.pool(), after, limit).await
     }
 
     async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError> {

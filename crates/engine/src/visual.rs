@@ -1,0 +1,252 @@
+//! This node's visual index: the vectors of offers' images in an HNSW graph,
+//! with what the filters need of each offer (category, price, free units,
+//! location). Built from the store's image rows at open, then kept current
+//! from the outbox (`image.added`, `image.deleted`, and offer and match
+//! events for the offers' state), as the text index is — so every node
+//! follows uploads and deletions made on any node, and a restart rebuilds it
+//! from the store. Filters run inside the graph search. Only vectors made
+//! by this node's extractor are indexed: vectors of other features (the
+//! network installed since, or removed) are not comparable.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use wantloop_core::{Event, GeoPoint, Offer, OfferStatus};
+use wantloop_image::ann::{Index, Params};
+use wantloop_store::{ImageInfo, ImageOwner, Store, StoreError};
+
+/// What a visual search keeps.
+#[derive(Debug, Clone, Default)]
+pub struct VisualFilter {
+    pub category: Option<String>,
+    pub max_price: Option<i64>,
+    /// Only offers with free units (the default for search).
+    pub available_only: bool,
+    pub near: Option<(GeoPoint, f64)>,
+    /// An offer never in the results (its own similar offers).
+    pub exclude_offer: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+struct OfferFacts {
+    category: String,
+    price: i64,
+    available: bool,
+    location: Option<GeoPoint>,
+}
+
+impl OfferFacts {
+    fn of(o: &Offer) -> Self {
+        Self {
+            category: o.category.clone(),
+            price: o.price,
+            available: o.status == OfferStatus::Available && o.free_units() > 0,
+            location: o.location,
+        }
+    }
+
+    fn passes(&self, offer_id: i64, f: &VisualFilter) -> bool {
+        f.exclude_offer != Some(offer_id)
+            && f.category.as_ref().is_none_or(|c| *c == self.category)
+            && f.max_price.is_none_or(|p| self.price <= p)
+            && (!f.available_only || self.available)
+            && f.near.is_none_or(|(at, km)| self.location.is_some_and(|l| l.distance_km(&at) <= km))
+    }
+}
+
+struct Slot {
+    image: ImageInfo,
+    vector: Vec<f32>,
+    deleted: bool,
+}
+
+struct State {
+    graph: Index,
+    slots: Vec<Slot>,
+    by_image: HashMap<i64, usize>,
+    by_offer: HashMap<i64, Vec<usize>>,
+    offers: HashMap<i64, OfferFacts>,
+    /// The outbox position applied.
+    cursor: i64,
+}
+
+/// A visual match: an offer, the image of it that matched and how well.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisualHit {
+    pub offer_id: i64,
+    pub position: i64,
+    pub similarity: f32,
+}
+
+pub struct VisualIndex {
+    features: String,
+    state: RwLock<State>,
+    applying: tokio::sync::Mutex<()>,
+}
+
+/// Image rows read per query while building.
+const PAGE: u32 = 1_000;
+/// Outbox events read per query while catching up.
+const EVENTS_PER_READ: u32 = 2_000;
+
+impl VisualIndex {
+    /// Builds the index of the store's offer images made by `features`.
+    pub async fn build(store: &dyn Store, features: String) -> Result<Self, StoreError> {
+        // The cursor first: events after it are applied on top, so nothing
+        // written during the build is missed (an image read twice is kept once).
+        let cursor = store.last_event_id().await?;
+        let mut slots = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.image_vectors_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.info.id;
+            slots.extend(
+                page.into_iter()
+                    .filter(|v| v.info.owner == ImageOwner::Offer && v.info.features == features)
+                    .map(|v| Slot { image: v.info, vector: v.vector, deleted: false }),
+            );
+        }
+        let mut offer_ids: Vec<i64> = slots.iter().map(|s| s.image.owner_id).collect();
+        offer_ids.sort_unstable();
+        offer_ids.dedup();
+        let mut offers = HashMap::new();
+        for chunk in offer_ids.chunks(PAGE as usize) {
+            for o in store.offers_by_ids(chunk).await? {
+                offers.insert(o.id, OfferFacts::of(&o));
+            }
+        }
+        let vectors: Vec<Vec<f32>> = slots.iter().map(|s| s.vector.clone()).collect();
+        let graph = Index::build(&vectors, Params::default());
+        let by_image = slots.iter().enumerate().map(|(i, s)| (s.image.id, i)).collect();
+        let mut by_offer: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, s) in slots.iter().enumerate() {
+            by_offer.entry(s.image.owner_id).or_default().push(i);
+        }
+        let index = Self {
+            features,
+            state: RwLock::new(State { graph, slots, by_image, by_offer, offers, cursor }),
+            applying: tokio::sync::Mutex::new(()),
+        };
+        index.catch_up(store).await?;
+        Ok(index)
+    }
+
+    /// Images indexed (deleted ones excluded).
+    pub fn len(&self) -> usize {
+        self.state.read().expect("visual index lock").by_image.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Applies the outbox events after the index's cursor.
+    pub async fn catch_up(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let _one_at_a_time = self.applying.lock().await;
+        let mut cursor = self.state.read().expect("visual index lock").cursor;
+        let mut applied = 0;
+        loop {
+            let events = store.events_after(cursor, EVENTS_PER_READ).await?;
+            let Some(last) = events.last().map(|e| e.id) else { break };
+            for e in &events {
+                self.apply(store, e).await?;
+            }
+            cursor = last;
+            applied += events.len();
+            self.state.write().expect("visual index lock").cursor = cursor;
+        }
+        Ok(applied)
+    }
+
+    async fn apply(&self, store: &dyn Store, e: &Event) -> Result<(), StoreError> {
+        match (e.entity.as_str(), e.kind.as_str()) {
+            ("image", "image.added") => {
+                let Ok(info) = serde_json::from_value::<ImageInfo>(e.payload.clone()) else { return Ok(()) };
+                if info.owner != ImageOwner::Offer || info.features != self.features {
+                    return Ok(());
+                }
+                if self.state.read().expect("visual index lock").by_image.contains_key(&info.id) {
+                    return Ok(());
+                }
+                // The vector is read from the row (events stay small); a
+                // row deleted since is skipped (its deletion follows).
+                let found = store.image_vectors_after(info.id - 1, 1).await?;
+                let Some(v) = found.into_iter().find(|v| v.info.id == info.id) else { return Ok(()) };
+                let known = self.state.read().expect("visual index lock").offers.contains_key(&info.owner_id);
+                let offer = match known {
+                    true => None,
+                    false => store.offers_by_ids(&[info.owner_id]).await?.into_iter().next(),
+                };
+                let mut s = self.state.write().expect("visual index lock");
+                if let Some(o) = offer {
+                    s.offers.insert(o.id, OfferFacts::of(&o));
+                }
+                let slot = s.slots.len();
+                s.graph.insert(&v.vector, slot);
+                s.by_image.insert(info.id, slot);
+                s.by_offer.entry(info.owner_id).or_default().push(slot);
+                s.slots.push(Slot { image: v.info, vector: v.vector, deleted: false });
+            }
+            ("image", "image.deleted") => {
+                let mut s = self.state.write().expect("visual index lock");
+                if let Some(slot) = s.by_image.remove(&e.entity_id) {
+                    s.slots[slot].deleted = true;
+                }
+            }
+            ("offer", _) => {
+                if let Ok(o) = serde_json::from_value::<Offer>(e.payload.clone()) {
+                    self.update_offer(&o);
+                }
+            }
+            ("match", _) => {
+                if let Some(o) = e.payload.get("offer").and_then(|v| serde_json::from_value::<Offer>(v.clone()).ok()) {
+                    self.update_offer(&o);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn update_offer(&self, o: &Offer) {
+        let mut s = self.state.write().expect("visual index lock");
+        if let Some(facts) = s.offers.get_mut(&o.id) {
+            *facts = OfferFacts::of(o);
+        }
+    }
+
+    /// The `k` offers whose images are nearest `query`, each by its nearest
+    /// image, among those `filter` keeps.
+    pub fn search(&self, query: &[f32], k: usize, filter: &VisualFilter) -> Vec<VisualHit> {
+        let s = self.state.read().expect("visual index lock");
+        let keep = |slot: usize| {
+            let x = &s.slots[slot];
+            !x.deleted && s.offers.get(&x.image.owner_id).is_some_and(|f| f.passes(x.image.owner_id, filter))
+        };
+        // An offer may have several images: ask for more, keep each offer's best.
+        let hits = s.graph.search(query, k.saturating_mul(4), Some(&keep));
+        let mut out: Vec<VisualHit> = Vec::with_capacity(k);
+        for h in hits {
+            let image = &s.slots[h.id].image;
+            if out.iter().all(|o| o.offer_id != image.owner_id) {
+                out.push(VisualHit { offer_id: image.owner_id, position: image.position, similarity: h.similarity });
+            }
+            if out.len() == k {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The vectors of an offer's indexed images.
+    pub fn vectors_of(&self, offer_id: i64) -> Vec<Vec<f32>> {
+        let s = self.state.read().expect("visual index lock");
+        let slots = s.by_offer.get(&offer_id).map(Vec::as_slice).unwrap_or_default();
+        slots.iter().map(|&i| &s.slots[i]).filter(|x| !x.deleted).map(|x| x.vector.clone()).collect()
+    }
+
+    pub fn features(&self) -> &str {
+        &self.features
+    }
+}

@@ -1,0 +1,179 @@
+//! Images through the engine: uploads measured and stored, refused ones
+//! leaving nothing, search by image with filters applied inside the index
+//! (checked against exact filtered search), deletions and other nodes'
+//! uploads followed, and the index rebuilt from the store after a restart.
+//! SQLite and, when configured, PostgreSQL.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use image::{ImageFormat, Rgb, RgbImage};
+use wantloop_core::offer::OfferInput;
+use wantloop_engine::visual::VisualFilter;
+use wantloop_engine::{Engine, EngineConfig, EngineError, IndexLocation};
+use wantloop_image::ImageError;
+use wantloop_store::testing::TestDb;
+use wantloop_store::{ImageOwner, Store};
+
+fn config(db: &TestDb) -> EngineConfig {
+    EngineConfig {
+        database_url: db.url.clone(),
+        index: IndexLocation::Memory,
+        blobs: None,
+        ..EngineConfig::embedded(std::path::Path::new("."))
+    }
+}
+
+async fn databases() -> Vec<TestDb> {
+    let mut dbs = vec![TestDb::sqlite().await.unwrap()];
+    dbs.extend(TestDb::postgres().await.unwrap());
+    dbs
+}
+
+async fn post_offer(store: &dyn Store, category: &str, price: i64) -> i64 {
+    let offer = OfferInput {
+        provider: "bob".into(),
+        text: "an item".into(),
+        category: category.into(),
+        price,
+        capacity: Some(1),
+        ..Default::default()
+    };
+    store.create_offer(&offer.parse().unwrap(), None).await.unwrap().done().unwrap().id
+}
+
+/// A picture: a shape of `hue` on a dark ground, moved by `shift`.
+fn picture(hue: usize, round: bool, shift: u32) -> Vec<u8> {
+    let colours = [[220, 40, 40], [40, 200, 60], [50, 80, 230], [230, 210, 40], [200, 60, 200], [40, 210, 210]];
+    let c = colours[hue % colours.len()];
+    let image = RgbImage::from_fn(96, 80, |x, y| {
+        let (dx, dy) = (x as f32 - 40.0 - shift as f32, y as f32 - 40.0);
+        let inside = if round { dx * dx + dy * dy < 500.0 } else { dx.abs() < 22.0 && dy.abs() < 14.0 };
+        if inside { Rgb(c) } else { Rgb([15, 15, 18]) }
+    });
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_by_image_filters_inside_the_index_and_follows_changes() {
+    for db in databases().await {
+        search_by_image_on(db).await;
+    }
+}
+
+async fn search_by_image_on(db: TestDb) {
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let engine = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+    // Twelve offers: six colours × round or square, two categories, rising prices.
+    let mut offers = Vec::new();
+    for i in 0..12usize {
+        let category = if i % 2 == 0 { "bicycles" } else { "furniture" };
+        let id = post_offer(store.as_ref(), category, 1_000 * (i as i64 + 1)).await;
+        let info = engine.add_image(ImageOwner::Offer, id, picture(i / 2, i % 2 == 0, 0)).await.unwrap();
+        assert_eq!((info.position, info.width, info.height, info.content_type.as_str()), (1, 96, 80, "image/png"));
+        offers.push(id);
+    }
+    // The same picture, moved: its offer first.
+    let hits = engine.search_by_image(picture(2, true, 6), &VisualFilter::default(), 5).await.unwrap();
+    assert_eq!(hits[0].offer.id, offers[4], "{hits:?}");
+    assert!(hits[0].similarity > 0.9 && hits.windows(2).all(|w| w[0].similarity >= w[1].similarity));
+
+    // Filters apply inside the search: the results equal exact search over
+    // the offers the filter keeps.
+    let filter = VisualFilter { category: Some("furniture".into()), max_price: Some(9_000), ..Default::default() };
+    let hits = engine.search_by_image(picture(2, true, 6), &filter, 3).await.unwrap();
+    assert_eq!(hits.len(), 3);
+    assert!(hits.iter().all(|h| h.offer.category == "furniture" && h.offer.price <= 9_000), "{hits:?}");
+    let exact =
+        exact_top(&engine, &offers, picture(2, true, 6), |o| o.category == "furniture" && o.price <= 9_000, 3).await;
+    assert_eq!(hits.iter().map(|h| h.offer.id).collect::<Vec<_>>(), exact);
+
+    // Similar offers by image: never itself; the same colour in the other shape is near.
+    let similar = engine.similar_by_image(offers[4], &VisualFilter::default(), 3).await.unwrap();
+    assert!(similar.iter().all(|h| h.offer.id != offers[4]));
+    assert_eq!(similar[0].offer.id, offers[5], "{similar:?}");
+
+    // A second node on the same store follows uploads and deletions.
+    let other = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+    let late = post_offer(store.as_ref(), "bicycles", 500).await;
+    engine.add_image(ImageOwner::Offer, late, picture(2, true, 3)).await.unwrap();
+    let first = |h: &[wantloop_engine::ImageHit]| h.first().map(|h| h.offer.id);
+    let seen = other.search_by_image(picture(2, true, 3), &VisualFilter::default(), 1).await.unwrap();
+    assert_eq!(first(&seen), Some(late));
+    engine.delete_image(ImageOwner::Offer, late, 1).await.unwrap();
+    let seen = other.search_by_image(picture(2, true, 3), &VisualFilter::default(), 1).await.unwrap();
+    assert_eq!(first(&seen), Some(offers[4]), "a deleted image is not found");
+
+    // A restart rebuilds the index from the store: the same answers.
+    let before = engine.search_by_image(picture(4, false, 2), &filter, 4).await.unwrap();
+    drop(engine);
+    let restarted = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+    assert_eq!(restarted.visual_index().await.unwrap().len(), 12);
+    let after = restarted.search_by_image(picture(4, false, 2), &filter, 4).await.unwrap();
+    let ids = |h: &[wantloop_engine::ImageHit]| h.iter().map(|h| (h.offer.id, h.image_position)).collect::<Vec<_>>();
+    assert_eq!(ids(&before), ids(&after));
+    db.cleanup().await;
+}
+
+/// The exact top `k` offers (each by its image) that `keep` accepts.
+async fn exact_top(
+    engine: &Engine,
+    offers: &[i64],
+    query: Vec<u8>,
+    keep: impl Fn(&wantloop_core::Offer) -> bool,
+    k: usize,
+) -> Vec<i64> {
+    let extractor = wantloop_image::Extractor::hand_crafted();
+    let q = extractor.extract(&wantloop_image::decode(&query, &Default::default()).unwrap()).unwrap();
+    let mut scored = Vec::new();
+    for id in offers {
+        let offer = engine.store().get_offer(*id).await.unwrap();
+        if !keep(&offer) {
+            continue;
+        }
+        let (_, bytes) = engine.image_bytes(ImageOwner::Offer, *id, 1, false).await.unwrap();
+        let v = extractor.extract(&wantloop_image::decode(&bytes, &Default::default()).unwrap()).unwrap();
+        scored.push((wantloop_image::ann::dot(&q, &v), *id));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(k).map(|(_, id)| id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_images_store_nothing() {
+    for db in databases().await {
+        let store: Arc<dyn Store> = Arc::new(db.store.clone());
+        let mut config = config(&db);
+        config.images.limits.max_pixels = 8_000; // above the 96 × 80 pictures
+        let engine = Engine::with_store(store.clone(), &config).await.unwrap();
+        let offer = post_offer(store.as_ref(), "bicycles", 100).await;
+        let before = store.last_event_id().await.unwrap();
+        let png = picture(0, true, 0);
+        let big = {
+            let mut out = Cursor::new(Vec::new());
+            RgbImage::new(120, 100).write_to(&mut out, ImageFormat::Png).unwrap();
+            out.into_inner()
+        };
+        type Expected = fn(&ImageError) -> bool;
+        let cases: Vec<(Vec<u8>, Expected)> = vec![
+            (png[..png.len() / 2].to_vec(), |e| matches!(e, ImageError::Corrupt(_))),
+            (b"GIF89a not really".to_vec(), |e| matches!(e, ImageError::UnsupportedFormat)),
+            (big, |e| matches!(e, ImageError::TooManyPixels { pixels: 12_000, limit: 8_000 })),
+        ];
+        for (bytes, expected) in cases {
+            match engine.add_image(ImageOwner::Offer, offer, bytes).await {
+                Err(EngineError::Image(e)) => assert!(expected(&e), "{e}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            engine.add_image(ImageOwner::Offer, 987_654, png).await,
+            Err(EngineError::Store(wantloop_store::StoreError::NotFound { .. }))
+        ));
+        assert!(engine.images_of(ImageOwner::Offer, offer).await.unwrap().is_empty());
+        assert_eq!(store.last_event_id().await.unwrap(), before, "no event either");
+        db.cleanup().await;
+    }
+}

@@ -1,0 +1,24 @@
+-- Images of offers and demands. The original and its thumbnail live in the
+-- object store when one is configured (the row keeps their keys), else in
+-- the row. `vector` is the visual vector (little-endian f32) made by
+-- `features`; positions number an owner's images from 1 and are not reused
+-- while an image holds them.
+CREATE TABLE images (
+    id BIGSERIAL PRIMARY KEY,
+    owner TEXT NOT NULL CHECK (owner IN ('offer', 'demand')),
+    owner_id BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    width BIGINT NOT NULL,
+    height BIGINT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    features TEXT NOT NULL,
+    vector BYTEA NOT NULL,
+    data BYTEA,
+    thumb BYTEA,
+    data_key TEXT,
+    thumb_key TEXT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (owner, owner_id, position)
+);
