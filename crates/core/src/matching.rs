@@ -113,6 +113,10 @@ pub struct FeatureScores {
     /// The offer's mean rating, shrunk to the market's mean, over 5.
     #[serde(default)]
     pub offer_rating: f64,
+    /// How alike the demand's images and the offer's look: the best cosine
+    /// of their visual vectors, floored at 0 (0 when either has none).
+    #[serde(default)]
+    pub visual: f64,
     /// Why the pair scored what it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
@@ -132,6 +136,8 @@ pub struct FeatureValues {
     pub affinity: f64,
     pub popularity: f64,
     pub offer_rating: f64,
+    #[serde(default)]
+    pub visual: f64,
 }
 
 impl FeatureValues {
@@ -147,6 +153,7 @@ impl FeatureValues {
             affinity: v[7],
             popularity: v[8],
             offer_rating: v[9],
+            visual: v[10],
         }
     }
 
@@ -171,6 +178,7 @@ impl From<FeatureValues> for FeatureScores {
             affinity: v.affinity,
             popularity: v.popularity,
             offer_rating: v.offer_rating,
+            visual: v.visual,
             explanation: None,
         }
     }
@@ -187,7 +195,7 @@ pub struct Explanation {
 }
 
 impl FeatureScores {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     /// The features a scorer reads, in the order of [`FeatureScores::vector`]:
     /// a learned ranker is trained on these names and refused if they differ.
     pub const NAMES: [&'static str; Self::COUNT] = [
@@ -201,6 +209,7 @@ impl FeatureScores {
         "affinity",
         "popularity",
         "offer_rating",
+        "visual",
     ];
 
     pub fn values(&self) -> FeatureValues {
@@ -215,6 +224,7 @@ impl FeatureScores {
             affinity: self.affinity,
             popularity: self.popularity,
             offer_rating: self.offer_rating,
+            visual: self.visual,
         }
     }
 
@@ -234,6 +244,7 @@ impl FeatureScores {
             v.affinity,
             v.popularity,
             v.offer_rating,
+            v.visual,
         ]
     }
 }

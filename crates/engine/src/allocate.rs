@@ -10,7 +10,7 @@ use wantloop_core::time::now_ms;
 use rayon::prelude::*;
 use std::sync::Arc;
 use wantloop_core::{DemandStatus, Offer};
-use wantloop_match::{Scoring, TextScores};
+use wantloop_match::{Scoring, Signals, TextScores};
 
 use crate::signals::PairSignals;
 use wantloop_match::batch::{self, BatchBuilder, BatchPlan, BuildOptions, Mode};
@@ -193,6 +193,7 @@ impl Engine {
                     signals.insert(d.requester.clone(), Arc::new(self.pair_signals(&d.requester).await?));
                 }
             }
+            let looks = self.demand_looks(&demands.iter().map(|d| d.id).collect::<Vec<_>>()).await?;
             let (options, scoring) = (options.clone(), scoring.clone());
             (builder, offers) = tokio::task::spawn_blocking(move || {
                 let scored: Vec<_> = demands
@@ -200,7 +201,10 @@ impl Engine {
                     .zip(&text)
                     .map(|(d, t)| {
                         let s = signals.get(&d.requester);
-                        let of = |o: &Offer| s.map(|s| s.of(o)).unwrap_or_default();
+                        let of = |o: &Offer| Signals {
+                            visual: looks.visual(d.id, o.id),
+                            ..s.map(|s| s.of(o)).unwrap_or_default()
+                        };
                         match t {
                             Some(t) => batch::score_candidates(
                                 d,

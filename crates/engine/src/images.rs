@@ -100,11 +100,8 @@ impl Engine {
     /// refused before anything is stored.
     pub async fn add_image(&self, owner: ImageOwner, owner_id: i64, bytes: Vec<u8>) -> Result<ImageInfo, EngineError> {
         // The owner first: no decoding for an offer that is not there.
-        match owner {
-            ImageOwner::Offer => drop(self.store.get_offer(owner_id).await?),
-            ImageOwner::Demand => drop(self.store.get_demand(owner_id).await?),
-        }
-        let sha256 = hex_digest(&bytes);
+        self.owner_exists(owner, owner_id).await?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
         let (prepared, original) =
             self.image_work(move |extractor, limits| prepare(&bytes, limits, extractor).map(|p| (p, bytes))).await?;
         let image = NewImage {
@@ -122,12 +119,18 @@ impl Engine {
         Ok(self.store.add_image(&image, self.images.max_per_owner).await?)
     }
 
+    /// An owner's images; an unknown owner is `NotFound`, not an empty list.
     pub async fn images_of(&self, owner: ImageOwner, owner_id: i64) -> Result<Vec<ImageInfo>, EngineError> {
+        self.owner_exists(owner, owner_id).await?;
+        Ok(self.store.images_of(owner, owner_id).await?)
+    }
+
+    async fn owner_exists(&self, owner: ImageOwner, owner_id: i64) -> Result<(), EngineError> {
         match owner {
             ImageOwner::Offer => drop(self.store.get_offer(owner_id).await?),
             ImageOwner::Demand => drop(self.store.get_demand(owner_id).await?),
         }
-        Ok(self.store.images_of(owner, owner_id).await?)
+        Ok(())
     }
 
     pub async fn image_bytes(
@@ -212,8 +215,4 @@ impl Engine {
             })
             .collect())
     }
-}
-
-fn hex_digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use wantloop_core::time::now_ms;
 use wantloop_core::{Demand, DemandStatus, FeatureScores, Offer};
 use wantloop_match::constraints::violation;
-use wantloop_match::{Scorer, Scoring, TextScores, plan_for_demand};
+use wantloop_match::{Scorer, Scoring, Signals, TextScores, plan_for_demand};
 use wantloop_search::MatchHit;
 use wantloop_store::{DemandFilter, IdemKey, NewMatch, Outcome, Proposal, StoreError};
 
@@ -168,7 +168,8 @@ impl Engine {
             self.candidates(&d, now, first, scoring.is_learned(), covered).await?
         };
         let signals = self.pair_signals(&d.requester).await?;
-        let of = |o: &Offer| signals.of(o);
+        let looks = self.demand_looks(&[d.id]).await?;
+        let of = |o: &Offer| Signals { visual: looks.visual(d.id, o.id), ..signals.of(o) };
         let plan = plan_for_demand(&d, &offers, &scoring, m.min_score, now, text.as_ref(), Some(&of));
         let proposals: Vec<NewMatch> = plan.into_iter().map(|p| self.to_new_match(p)).collect();
         self.store.propose_matches(demand_id, &proposals, idem).await
@@ -193,7 +194,8 @@ impl Engine {
         let scoring = self.scoring();
         let (offers, text) = self.candidates(&d, now, spare(limit), scoring.is_learned(), enough).await?;
         let signals = self.pair_signals(&d.requester).await?;
-        let of = |o: &Offer| signals.of(o);
+        let looks = self.demand_looks(&[d.id]).await?;
+        let of = |o: &Offer| Signals { visual: looks.visual(d.id, o.id), ..signals.of(o) };
         let scorer = Scorer::new(&d, &scoring, now).with_text_scores(text.as_ref()).with_signals(Some(&of));
         let mut out: Vec<ScoredOffer> = offers
             .into_iter()
@@ -252,6 +254,7 @@ impl Engine {
         };
         let mut out: Vec<ScoredDemand> = Vec::new();
         let mut signals = std::collections::HashMap::new();
+        let looks = self.demand_looks(&demands.iter().map(|d| d.id).collect::<Vec<_>>()).await?;
         for d in demands.into_iter().filter(|d| serves(d, &o)) {
             let own: Option<TextScores> =
                 text.as_ref().map(|t| [(o.id, t.get(&d.id).copied().unwrap_or(0.0))].into_iter().collect());
@@ -261,7 +264,7 @@ impl Engine {
                 signals.insert(d.requester.clone(), self.pair_signals(&d.requester).await?);
             }
             let signals = &signals[&d.requester];
-            let of = |o: &Offer| signals.of(o);
+            let of = |o: &Offer| Signals { visual: looks.visual(d.id, o.id), ..signals.of(o) };
             let scorer = Scorer::new(&d, &scoring, now).with_text_scores(own.as_ref()).with_signals(Some(&of));
             let (score, features) = scorer.scored(&o);
             out.push(ScoredDemand { demand: d, score, features });

@@ -250,3 +250,45 @@ impl VisualIndex {
         &self.features
     }
 }
+
+/// Demands' visual vectors, to compare with offers' images: the visual
+/// matching feature (`FeatureScores::visual`).
+#[derive(Clone, Default)]
+pub struct DemandLooks {
+    by_demand: HashMap<i64, Vec<Vec<f32>>>,
+    index: Option<std::sync::Arc<VisualIndex>>,
+}
+
+impl DemandLooks {
+    /// The best cosine between demand `demand_id`'s images and offer
+    /// `offer_id`'s, floored at 0; 0 when either has none.
+    pub fn visual(&self, demand_id: i64, offer_id: i64) -> f64 {
+        let (Some(queries), Some(index)) = (self.by_demand.get(&demand_id), &self.index) else { return 0.0 };
+        let offer = index.vectors_of(offer_id);
+        let best = queries
+            .iter()
+            .flat_map(|q| offer.iter().map(move |v| wantloop_image::ann::dot(q, v)))
+            .fold(0.0f32, f32::max);
+        f64::from(best)
+    }
+}
+
+impl crate::Engine {
+    /// The visual vectors of these demands' images (made by this node's
+    /// features), with the offers' index caught up.
+    pub(crate) async fn demand_looks(&self, demands: &[i64]) -> Result<DemandLooks, StoreError> {
+        let mut by_demand: HashMap<i64, Vec<Vec<f32>>> = HashMap::new();
+        for chunk in demands.chunks(1000) {
+            for v in self.store.image_vectors_of(ImageOwner::Demand, chunk).await? {
+                if v.info.features == self.visual.features() {
+                    by_demand.entry(v.info.owner_id).or_default().push(v.vector);
+                }
+            }
+        }
+        if by_demand.is_empty() {
+            return Ok(DemandLooks::default());
+        }
+        self.visual.catch_up(self.store.as_ref()).await?;
+        Ok(DemandLooks { by_demand, index: Some(self.visual.clone()) })
+    }
+}

@@ -177,3 +177,45 @@ async fn refused_images_store_nothing() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demand_with_an_image_gets_the_visual_feature_both_ways() {
+    for db in databases().await {
+        let store: Arc<dyn Store> = Arc::new(db.store.clone());
+        let engine = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+        let alike = post_offer(store.as_ref(), "bicycles", 1_000).await;
+        let unlike = post_offer(store.as_ref(), "bicycles", 1_000).await;
+        let bare = post_offer(store.as_ref(), "bicycles", 1_000).await;
+        engine.add_image(ImageOwner::Offer, alike, picture(2, true, 0)).await.unwrap();
+        engine.add_image(ImageOwner::Offer, unlike, picture(3, false, 0)).await.unwrap();
+        let demand = wantloop_core::DemandInput {
+            requester: "alice".into(),
+            text: "an item".into(),
+            category: Some("bicycles".into()),
+            ..Default::default()
+        };
+        let class = wantloop_store::Classification::given("bicycles");
+        let d = store.create_demand(&demand.parse().unwrap(), &class, None).await.unwrap().done().unwrap();
+        let visual_of = |c: &[wantloop_engine::ScoredOffer], id: i64| {
+            c.iter().find(|s| s.offer.id == id).map(|s| s.features.visual).unwrap()
+        };
+        // Without an image on the demand, no offer gets a visual score.
+        let before = engine.candidates_for_demand(d.id, 10).await.unwrap();
+        assert!([alike, unlike, bare].iter().all(|id| visual_of(&before, *id) == 0.0));
+        engine.add_image(ImageOwner::Demand, d.id, picture(2, true, 5)).await.unwrap();
+        let after = engine.candidates_for_demand(d.id, 11).await.unwrap();
+        let (a, u, b) = (visual_of(&after, alike), visual_of(&after, unlike), visual_of(&after, bare));
+        // Mostly the same dark ground: the unlike picture is still fairly near.
+        assert!(a > 0.95 && a > u + 0.1, "alike {a}, unlike {u}");
+        assert_eq!(b, 0.0, "an offer without images");
+        // The reverse question sees the same pair alike, and a match keeps it.
+        let reverse = engine.demands_for_offer(alike, 10).await.unwrap();
+        let r = reverse.iter().find(|s| s.demand.id == d.id).unwrap().features.visual;
+        assert!((r - a).abs() < 1e-9, "{r} vs {a}");
+        let proposed = engine.match_demand(d.id, None).await.unwrap().done().unwrap();
+        let m = &proposed.matches[0];
+        let stored = store.get_match(m.id).await.unwrap();
+        assert!((stored.features.visual - visual_of(&after, m.offer_id)).abs() < 1e-9);
+        db.cleanup().await;
+    }
+}

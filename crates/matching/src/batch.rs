@@ -34,7 +34,7 @@ pub struct BatchPlan {
 /// million demands has tens of millions of edges. The v1 features and the
 /// score keep single precision; the market's signals, all in [0, 1] but
 /// popularity (a logarithm, below 64), keep 16-bit fixed point (resolution
-/// 1.5e-5, popularity 1e-3). 36 bytes instead of 104 in double precision.
+/// 1.5e-5, popularity 1e-3). 38 bytes instead of 112 in double precision.
 #[derive(Debug, Clone, Copy)]
 pub struct EdgeDetail {
     score: f32,
@@ -45,8 +45,8 @@ pub struct EdgeDetail {
     /// NaN when either side has no location.
     distance_km: f32,
     /// category confidence, provider fulfil and reject rates, affinity,
-    /// popularity / 64, offer rating.
-    signals: [u16; 6],
+    /// popularity / 64, offer rating, visual similarity.
+    signals: [u16; 7],
 }
 
 const POPULARITY_RANGE: f64 = 64.0;
@@ -75,6 +75,7 @@ impl EdgeDetail {
                 to_fixed(f.affinity),
                 to_fixed(f.popularity / POPULARITY_RANGE),
                 to_fixed(f.offer_rating),
+                to_fixed(f.visual),
             ],
         }
     }
@@ -97,6 +98,7 @@ impl EdgeDetail {
             s[3],
             s[4] * POPULARITY_RANGE,
             s[5],
+            s[6],
         ];
         FeatureScores {
             distance_km: (!self.distance_km.is_nan()).then_some(f64::from(self.distance_km)),
@@ -309,9 +311,11 @@ mod tests {
             affinity: 0.42,
             popularity: 7.3,
             provider_reject_rate: 0.2,
+            visual: 0.83,
             ..FeatureScores::default()
         };
         let back = EdgeDetail::new(0.61, &f).features();
+        assert!((back.visual - 0.83).abs() < 2e-5);
         assert_eq!(back.distance_km, Some(12.5));
         assert!((back.affinity - 0.42).abs() < 2e-5 && (back.popularity - 7.3).abs() < 1e-3);
         assert!((back.provider_reject_rate - 0.2).abs() < 2e-5 && back.offer_rating == 0.0);

@@ -19,6 +19,8 @@ pub struct Signals {
     pub affinity: f64,
     pub popularity: f64,
     pub offer_rating: f64,
+    /// The demand's images against the offer's (see `FeatureScores::visual`).
+    pub visual: f64,
 }
 
 /// Pseudo-outcomes and pseudo-ratings that smooth a newcomer's rates and
@@ -49,6 +51,7 @@ impl Signals {
             affinity: 0.0,
             popularity: (1.0 + interactions).ln(),
             offer_rating: (rating_sum + PRIOR_WEIGHT * mean_rating) / (ratings + PRIOR_WEIGHT) / 5.0,
+            visual: 0.0,
         }
     }
 
@@ -58,6 +61,7 @@ impl Signals {
         f.affinity = self.affinity;
         f.popularity = self.popularity;
         f.offer_rating = self.offer_rating;
+        f.visual = self.visual;
     }
 }
 

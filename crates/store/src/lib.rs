@@ -142,6 +142,9 @@ pub trait Store: Send + Sync {
     /// Images with `id > after`, oldest first, with their visual vectors (at
     /// most 1,000): what a visual index is built from.
     async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError>;
+    /// The images of these owners (at most 1,000 ids) with their visual
+    /// vectors: a demand's images for the visual matching feature.
+    async fn image_vectors_of(&self, owner: ImageOwner, owner_ids: &[i64]) -> Result<Vec<ImageVector>, StoreError>;
 
     /// Starts a job record (`running`); with a key, a repeat returns the job
     /// the first request started.

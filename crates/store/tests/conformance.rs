@@ -1230,6 +1230,10 @@ async fn images_are_numbered_read_limited_and_deleted_with_events(s: S) {
     assert_eq!(vectors.iter().map(|v| v.info.id).collect::<Vec<_>>(), vec![first.id, second.id, on_demand.id]);
     assert_eq!(vectors[1].vector, vec![2.0, -1.5, 0.25], "vectors round-trip exactly");
     assert_eq!(s.image_vectors_after(first.id, 1).await.unwrap()[0].info.id, second.id);
+    let of_demands = s.image_vectors_of(ImageOwner::Demand, &[d.id, 999_999]).await.unwrap();
+    assert_eq!(of_demands.iter().map(|v| v.info.id).collect::<Vec<_>>(), vec![on_demand.id]);
+    assert_eq!(of_demands[0].vector, vec![7.0, -1.5, 0.25]);
+    assert!(s.image_vectors_of(ImageOwner::Offer, &[]).await.unwrap().is_empty());
 
     // Deleting frees a place; positions are not reused while taken.
     let gone = s.delete_image(ImageOwner::Offer, o.id, 1).await.unwrap();

@@ -170,6 +170,24 @@ pub(crate) async fn delete(
     Ok((gone, keys))
 }
 
+/// The images of these owners with their vectors, by owner and position.
+pub(crate) async fn vectors_of(pool: &AnyPool, owner: ImageOwner, ids: &[i64]) -> Result<Vec<ImageVector>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = &ids[..ids.len().min(1000)];
+    // Ids are integers: inlined, they cannot inject anything.
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT {COLS}, vector FROM images WHERE owner = $1 AND owner_id IN ({}) ORDER BY owner_id, position",
+        list.join(", ")
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(owner.as_str()).fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| Ok(ImageVector { info: info(r)?, vector: vector(&r.try_get::<Vec<u8>, _>("vector")?)? }))
+        .collect()
+}
+
 /// Images with `id > after`, oldest first, with their vectors.
 pub(crate) async fn vectors_after(pool: &AnyPool, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError> {
     let sql = format!("SELECT {COLS}, vector FROM images WHERE id > $1 ORDER BY id LIMIT {}", limit.clamp(1, 1000));

@@ -285,6 +285,10 @@ impl Store for SqlStore {
         images::vectors_after(self.pool(), after, limit).await
     }
 
+    async fn image_vectors_of(&self, owner: ImageOwner, owner_ids: &[i64]) -> Result<Vec<ImageVector>, StoreError> {
+        images::vectors_of(self.pool(), owner, owner_ids).await
+    }
+
     async fn activate_model(&self, id: i64, idem: Option<&IdemKey>) -> Result<Outcome<ModelInfo>, StoreError> {
         write_tx!(self, idem, |w| {
             models::activate(w, id, &Activation::OPERATOR)
