@@ -190,9 +190,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 /// The most bytes an image body may have; the decoder's limits apply after.
 pub const IMAGE_BODY_LIMIT: usize = 10 << 20;
 
-/// An image sent as the raw body, `Content-Type: image/png`, `image/jpeg`
-/// or `image/webp` (what the bytes are is checked when decoding).
+/// An image sent as the raw body (`Content-Type: image/png`, `image/jpeg`
+/// or `image/webp`), or as the part named `image` of a
+/// `multipart/form-data` body (an HTML form's upload). What the bytes are
+/// is checked when decoding.
 pub struct ImageBody(pub Bytes);
+
+/// The `image` part of a multipart body.
+async fn image_part<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let mut form = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::bad_field("Content-Type", e.body_text()))?;
+    let too_large = |e: axum::extract::multipart::MultipartError| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge { limit: IMAGE_BODY_LIMIT },
+        _ => ApiError::bad_field("image", e.body_text()),
+    };
+    while let Some(field) = form.next_field().await.map_err(too_large)? {
+        if field.name() == Some("image") {
+            return field.bytes().await.map_err(too_large);
+        }
+    }
+    Err(ApiError::bad_field("image", "the form has no part named image"))
+}
 
 impl<S: Send + Sync> FromRequest<S> for ImageBody {
     type Rejection = ApiError;
@@ -200,10 +219,11 @@ impl<S: Send + Sync> FromRequest<S> for ImageBody {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if !["image/png", "image/jpeg", "image/webp"].contains(&ct.as_str()) {
+        let multipart = ct == "multipart/form-data";
+        if !multipart && !["image/png", "image/jpeg", "image/webp"].contains(&ct.as_str()) {
             return Err(ApiError::bad_field(
                 "Content-Type",
-                format!("an image must be sent as image/png, image/jpeg or image/webp, not {ct:?}"),
+                format!("send the image as image/png, image/jpeg, image/webp or multipart/form-data, not {ct:?}"),
             ));
         }
         // A declared length over the limit is refused before any byte is read.
@@ -211,13 +231,17 @@ impl<S: Send + Sync> FromRequest<S> for ImageBody {
         if declared.is_some_and(|n| n > IMAGE_BODY_LIMIT as u64) {
             return Err(ApiError::TooLarge { limit: IMAGE_BODY_LIMIT });
         }
-        let raw = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(inner) if inner.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::TooLarge { limit: IMAGE_BODY_LIMIT }
-            }
-            BytesRejection::FailedToBufferBody(inner) if timed_out(&inner) => ApiError::BodyTimeout,
-            other => ApiError::BadRequest { field: None, message: other.body_text() },
-        })?;
+        let raw = if multipart {
+            image_part(req, state).await?
+        } else {
+            Bytes::from_request(req, state).await.map_err(|e| match e {
+                BytesRejection::FailedToBufferBody(inner) if inner.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::TooLarge { limit: IMAGE_BODY_LIMIT }
+                }
+                BytesRejection::FailedToBufferBody(inner) if timed_out(&inner) => ApiError::BodyTimeout,
+                other => ApiError::BadRequest { field: None, message: other.body_text() },
+            })?
+        };
         if raw.is_empty() {
             return Err(ApiError::bad_field("image", "the body is empty: send the image's bytes"));
         }

@@ -62,7 +62,28 @@ macro_rules! both {
     };
 }
 
-both!(upload_serve_search_and_delete, bad_images_are_problems_that_store_nothing);
+both!(upload_serve_search_and_delete, bad_images_are_problems_that_store_nothing, html_forms_upload_as_multipart);
+
+async fn html_forms_upload_as_multipart(db: &TestDb) {
+    let app = boot(db).await;
+    let id = offer(&app, "bicycles", 100).await;
+    let path = app.url(&format!("/v1/offers/{id}/images"));
+    let image = png([30, 200, 60], false, 48);
+    let part = reqwest::multipart::Part::bytes(image.clone()).file_name("photo.png").mime_str("image/png").unwrap();
+    let form = reqwest::multipart::Form::new().text("note", "ignored").part("image", part);
+    let r = app.http.post(&path).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app.http.get(app.url(&format!("/v1/offers/{id}/images/1"))).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap().to_vec(), image, "the part's bytes, as sent");
+    // A form without an `image` part names the field.
+    let form = reqwest::multipart::Form::new().text("photo", "not here");
+    let r = app.http.post(&path).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "image", "{problem}");
+    let (_, list) = app.get(&format!("/v1/offers/{id}/images")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
 
 async fn upload_serve_search_and_delete(db: &TestDb) {
     let app = boot(db).await;

@@ -25,6 +25,14 @@ use crate::problem::{ApiError, Problem};
 #[allow(dead_code)] // only its schema is used: the bodies are raw bytes
 pub struct ImageBytes(Vec<u8>);
 
+/// An HTML form's upload: the image as the part named `image`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only its schema is used: the extractor reads the part
+pub struct ImageForm {
+    #[schema(value_type = String, format = Binary)]
+    image: Vec<u8>,
+}
+
 /// The caller may change (and, for demands, see) this owner's images.
 async fn check_owner(s: &AppState, caller: &Caller, owner: ImageOwner, id: i64) -> Result<(), ApiError> {
     let party = match owner {
@@ -62,7 +70,7 @@ async fn bytes(s: &AppState, owner: ImageOwner, p: &ImagePath, q: &ImageQuery) -
 /// Add an image to an offer (the raw bytes as the body).
 #[utoipa::path(post, path = "/v1/offers/{id}/images", tag = "offers", security(("bearer" = ["admin", "service", "provider"])),
     params(("id" = i64, Path)),
-    request_body(content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"))),
+    request_body(content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"), (ImageForm = "multipart/form-data"))),
     responses((status = 201, body = ImageInfo), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn offer_upload(
@@ -109,7 +117,7 @@ pub async fn offer_delete(
 /// Add an image to a demand ("one like this").
 #[utoipa::path(post, path = "/v1/demands/{id}/images", tag = "demands", security(("bearer" = ["admin", "service", "user"])),
     params(("id" = i64, Path)),
-    request_body(content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"))),
+    request_body(content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"), (ImageForm = "multipart/form-data"))),
     responses((status = 201, body = ImageInfo), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn demand_upload(
@@ -223,7 +231,7 @@ pub fn visual_filter(q: &ImageSearchQuery, default_k: usize) -> Result<(VisualFi
 /// Offers whose images look like the one sent (the raw bytes as the body), best first.
 #[utoipa::path(post, path = "/v1/search/image", tag = "search", security(("bearer" = ["admin", "service", "provider", "user"])),
     params(ImageSearchQuery),
-    request_body(content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"))),
+    request_body(content((ImageBytes = "image/png"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/webp"), (ImageForm = "multipart/form-data"))),
     responses((status = 200, body = Vec<ImageHit>), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn search(
     State(s): State<AppState>,
