@@ -95,16 +95,11 @@ impl Engine {
         let _ = tokio::task::spawn_blocking(wantloop_text::warm_up).await;
         let (search, private_index) = open_index(store.as_ref(), &config.index).await?;
         let search = Arc::new(search);
-        let extractor = match &config.images.model {
-            Some(path) => {
-                let path = path.clone();
-                let network = tokio::task::spawn_blocking(move || wantloop_image::learned::Network::load(&path))
-                    .await
-                    .map_err(|e| EngineError::Task(e.to_string()))??;
-                wantloop_image::Extractor::learned(Arc::new(network))
-            }
-            None => wantloop_image::Extractor::hand_crafted(),
-        };
+        let weights = config.images.model.clone();
+        let extractor =
+            tokio::task::spawn_blocking(move || wantloop_image::Extractor::from_weights(weights.as_deref()))
+                .await
+                .map_err(|e| EngineError::Task(e.to_string()))??;
         let visual = Arc::new(crate::visual::VisualIndex::build(store.as_ref(), extractor.describe()).await?);
         let images = Arc::new(crate::images::Images::new(extractor, config.images.limits, config.images.max_per_owner));
         let engine = Self {

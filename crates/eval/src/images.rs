@@ -15,7 +15,6 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use wantloop_image::ann::{self, Index, Params};
 use wantloop_image::features::{Blocks, Weights};
-use wantloop_image::learned::Network;
 use wantloop_image::{Extractor, Limits};
 
 use crate::EvalError;
@@ -56,10 +55,7 @@ pub fn read_labels(dir: &Path) -> Result<Labelled, EvalError> {
 /// The extractor for `model` (the network's weights file), or the
 /// hand-crafted one.
 pub fn extractor(model: Option<&Path>) -> Result<Extractor, EvalError> {
-    Ok(match model {
-        Some(path) => Extractor::learned(std::sync::Arc::new(Network::load(path)?)),
-        None => Extractor::hand_crafted(),
-    })
+    Ok(Extractor::from_weights(model)?)
 }
 
 /// Every image's blocks, in parallel.

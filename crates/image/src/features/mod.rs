@@ -102,6 +102,15 @@ impl Extractor {
         Self { network: Some(network), weights: Weights::LEARNED }
     }
 
+    /// The network's extractor when `weights` names its file, else the
+    /// hand-crafted one: the one choice the engine and the evaluation share.
+    pub fn from_weights(weights: Option<&std::path::Path>) -> Result<Self, ImageError> {
+        Ok(match weights {
+            Some(path) => Self::learned(Arc::new(Network::load(path)?)),
+            None => Self::hand_crafted(),
+        })
+    }
+
     pub fn with_weights(mut self, weights: Weights) -> Self {
         self.weights = weights;
         self

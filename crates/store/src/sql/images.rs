@@ -33,6 +33,11 @@ pub(crate) fn vector_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+/// A row selected with `{COLS}, vector`.
+fn with_vector(row: &AnyRow) -> Result<ImageVector, StoreError> {
+    Ok(ImageVector { info: info(row)?, vector: vector(&row.try_get::<Vec<u8>, _>("vector")?)? })
+}
+
 fn vector(bytes: &[u8]) -> Result<Vec<f32>, StoreError> {
     if !bytes.len().is_multiple_of(4) {
         return Err(StoreError::Corrupt(format!("an image vector of {} bytes", bytes.len())));
@@ -183,16 +188,12 @@ pub(crate) async fn vectors_of(pool: &AnyPool, owner: ImageOwner, ids: &[i64]) -
         list.join(", ")
     );
     let rows = sqlx::query(AssertSqlSafe(sql)).bind(owner.as_str()).fetch_all(pool).await?;
-    rows.iter()
-        .map(|r| Ok(ImageVector { info: info(r)?, vector: vector(&r.try_get::<Vec<u8>, _>("vector")?)? }))
-        .collect()
+    rows.iter().map(with_vector).collect()
 }
 
 /// Images with `id > after`, oldest first, with their vectors.
 pub(crate) async fn vectors_after(pool: &AnyPool, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError> {
     let sql = format!("SELECT {COLS}, vector FROM images WHERE id > $1 ORDER BY id LIMIT {}", limit.clamp(1, 1000));
     let rows = sqlx::query(AssertSqlSafe(sql)).bind(after).fetch_all(pool).await?;
-    rows.iter()
-        .map(|r| Ok(ImageVector { info: info(r)?, vector: vector(&r.try_get::<Vec<u8>, _>("vector")?)? }))
-        .collect()
+    rows.iter().map(with_vector).collect()
 }
