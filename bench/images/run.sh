@@ -53,7 +53,7 @@ for s in ("coil-100-obj1-50", "coil-20"):
         h = {c["ef"]: c for c in peers["hnswlib"]["curve"]}
         for c in ours["ann"]["curve"]:
             p = h[c["ef"]]
-            print(f"   ef {c['ef']:>2}: hnsw_rs recall {c['recall@10']:.4f} at {c['queries_per_second']:.0f} q/s; "
+            print(f"   ef {c['ef']:>2}: wantloop recall {c['recall@10']:.4f} at {c['queries_per_second']:.0f} q/s; "
                   f"hnswlib {p['recall@10']:.4f} at {p['queries_per_second']:.0f} q/s ({c['queries_per_second'] / p['queries_per_second']:.2f}x)")
-        print(f"   build: hnsw_rs {ours['ann']['build_seconds']:.3f} s, hnswlib {peers['hnswlib']['build_seconds']:.3f} s")
+        print(f"   build: wantloop {ours['ann']['build_seconds']:.3f} s, hnswlib {peers['hnswlib']['build_seconds']:.3f} s")
 PY

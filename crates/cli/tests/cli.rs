@@ -309,7 +309,20 @@ async fn a_restarted_node_catches_its_search_index_up() {
     let client = reqwest::Client::new();
     let (mut child, base) = serve(dir.path(), &[]);
     let offer = json!({"provider": "p", "text": "九成新电钻", "category": "tools", "price": 100});
-    assert_eq!(client.post(format!("{base}/v1/offers")).json(&offer).send().await.unwrap().status(), 201);
+    let created = client.post(format!("{base}/v1/offers")).json(&offer).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let picture = {
+        let img = image::RgbImage::from_fn(64, 48, |x, _| image::Rgb([(x * 4) as u8, 120, 30]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        png.into_inner()
+    };
+    let upload = |body: Vec<u8>, url: String| client.post(url).header("content-type", "image/png").body(body).send();
+    assert_eq!(upload(picture.clone(), format!("{base}/v1/offers/{id}/images")).await.unwrap().status(), 201);
+    // A search by image catches the node's visual index up, which saves it.
+    let r = upload(picture.clone(), format!("{base}/v1/search/image")).await.unwrap();
+    assert_eq!(r.status(), 200);
     child.kill().unwrap();
     child.wait().unwrap();
     // While the node is down, another writer adds an offer.
@@ -323,11 +336,18 @@ async fn a_restarted_node_catches_its_search_index_up() {
     let r: Value =
         client.get(format!("{base}/v1/search?q=%E6%A2%AF%E5%AD%90")).send().await.unwrap().json().await.unwrap();
     assert_eq!(r["total"], 1, "{r}");
+    // The visual index was saved beside the search index and answers after the restart.
+    assert!(dir.path().join("search.visual").is_file());
+    let r: Value =
+        upload(picture, format!("{base}/v1/search/image?available=false")).await.unwrap().json().await.unwrap();
+    assert_eq!(r[0]["offer"]["id"], id, "{r}");
     child.kill().unwrap();
     child.wait().unwrap();
-    let out = wantloop(&["reindex", "--data-dir", data]);
+    let out = wantloop(&["reindex", "--images", "--data-dir", data]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("indexed 2 offers and demands"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("re-vectorised 0 of 1 images"), "{stdout}");
+    assert!(stdout.contains("indexed 2 offers and demands"), "{stdout}");
 }
 
 #[test]

@@ -32,7 +32,20 @@ fn eval_prints_ranking_metrics_and_beats_popularity() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = write_split(dir.path());
     let run = |model: &str| -> Value {
-        let out = wantloop(&["eval", "recommender", "--train", &train, "--test", &test, "--model", model, "--json"]);
+        // A generous budget: what is tried must not depend on how busy the machine is.
+        let out = wantloop(&[
+            "eval",
+            "recommender",
+            "--train",
+            &train,
+            "--test",
+            &test,
+            "--model",
+            model,
+            "--budget-seconds",
+            "60",
+            "--json",
+        ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };

@@ -100,7 +100,13 @@ impl Engine {
             tokio::task::spawn_blocking(move || wantloop_image::Extractor::from_weights(weights.as_deref()))
                 .await
                 .map_err(|e| EngineError::Task(e.to_string()))??;
-        let visual = Arc::new(crate::visual::VisualIndex::build(store.as_ref(), extractor.describe()).await?);
+        // The graph's snapshot lives beside a search index on disk that this
+        // process owns (a private copy's owner keeps its own).
+        let snapshot = match &config.index {
+            IndexLocation::Dir(dir) if !private_index => Some(dir.with_extension("visual")),
+            _ => None,
+        };
+        let visual = Arc::new(crate::visual::VisualIndex::open(store.as_ref(), extractor.describe(), snapshot).await?);
         let images = Arc::new(crate::images::Images::new(extractor, config.images.limits, config.images.max_per_owner));
         let engine = Self {
             reads: store.clone(),

@@ -84,7 +84,7 @@ pub struct ImageHit {
 
 impl Engine {
     /// Runs CPU-bound image work off the async workers, a few at a time.
-    async fn image_work<T: Send + 'static>(
+    pub(crate) async fn image_work<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Extractor, &Limits) -> Result<T, ImageError> + Send + 'static,
     ) -> Result<T, EngineError> {
@@ -150,6 +150,14 @@ impl Engine {
         position: i64,
     ) -> Result<ImageInfo, EngineError> {
         Ok(self.store.delete_image(owner, owner_id, position).await?)
+    }
+
+    /// Catches the visual index up and writes its snapshot: at shutdown, so
+    /// the next start loads the current graph.
+    pub async fn save_visual_index(&self) -> Result<(), EngineError> {
+        self.visual.catch_up(self.store.as_ref()).await?;
+        self.visual.save().await;
+        Ok(())
     }
 
     /// This node's visual index, caught up with the outbox.

@@ -28,11 +28,13 @@ mod ranked;
 pub mod recommend;
 pub mod relay;
 pub mod retrain;
+mod revectorise;
 pub mod ring;
 pub mod seams;
 mod search;
 pub mod signals;
 pub mod visual;
+mod visual_snapshot;
 
 pub use allocate::{AllocationReport, PlannedPair};
 pub use config::{EngineConfig, ImageConfig, IndexLocation, JobsConfig, MatchConfig, RetentionConfig};
@@ -43,3 +45,4 @@ pub use intake::{CategoryScore, ClassifyResult};
 pub use jobs::{Jobs, LEASE_CAP, LeaderTurn};
 pub use matching::{ScoredDemand, ScoredOffer};
 pub use retrain::{InteractionWeights, RetrainConfig, RetrainOutcome};
+pub use revectorise::RevectorReport;

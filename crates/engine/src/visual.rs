@@ -1,15 +1,21 @@
 //! This node's visual index: the vectors of offers' images in an HNSW graph,
 //! with what the filters need of each offer (category, price, free units,
 //! location). Built from the store's image rows at open, then kept current
-//! from the outbox (`image.added`, `image.deleted`, and offer and match
-//! events for the offers' state), as the text index is — so every node
-//! follows uploads and deletions made on any node, and a restart rebuilds it
-//! from the store. Filters run inside the graph search. Only vectors made
-//! by this node's extractor are indexed: vectors of other features (the
-//! network installed since, or removed) are not comparable.
+//! from the outbox (`image.added`, `image.deleted`, `image.revectored`, and
+//! offer and match events for the offers' state), as the text index is — so
+//! every node follows uploads and deletions made on any node. Where the
+//! search index is on disk, the graph is saved beside it
+//! (`visual_snapshot.rs`) and a restart loads it and applies the events
+//! since; otherwise, or when the snapshot cannot be trusted, it is rebuilt
+//! from the store. Filters run inside the graph search. Only vectors made by
+//! this node's extractor are indexed: vectors of other features (the network
+//! installed since, or removed) are not comparable until `wantloop reindex
+//! --images` re-vectorises them.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use wantloop_core::{Event, GeoPoint, Offer, OfferStatus};
 use wantloop_image::ann::{Index, Params};
@@ -54,20 +60,51 @@ impl OfferFacts {
     }
 }
 
-struct Slot {
-    image: ImageInfo,
-    vector: Vec<f32>,
-    deleted: bool,
+/// An indexed image; its vector is the graph's node at the same position.
+pub(crate) struct Slot {
+    pub image: ImageInfo,
+    pub deleted: bool,
 }
 
-struct State {
-    graph: Index,
-    slots: Vec<Slot>,
+pub(crate) struct State {
+    pub graph: Index,
+    pub slots: Vec<Slot>,
     by_image: HashMap<i64, usize>,
     by_offer: HashMap<i64, Vec<usize>>,
     offers: HashMap<i64, OfferFacts>,
     /// The outbox position applied.
-    cursor: i64,
+    pub cursor: i64,
+}
+
+impl State {
+    /// The state of `slots` over `graph` at `cursor`, with the facts of
+    /// their offers read from the store.
+    async fn assemble(store: &dyn Store, graph: Index, slots: Vec<Slot>, cursor: i64) -> Result<Self, StoreError> {
+        let mut offer_ids: Vec<i64> = slots.iter().map(|s| s.image.owner_id).collect();
+        offer_ids.sort_unstable();
+        offer_ids.dedup();
+        let mut offers = HashMap::new();
+        for chunk in offer_ids.chunks(PAGE as usize) {
+            for o in store.offers_by_ids(chunk).await? {
+                offers.insert(o.id, OfferFacts::of(&o));
+            }
+        }
+        let by_image = slots.iter().enumerate().filter(|(_, s)| !s.deleted).map(|(i, s)| (s.image.id, i)).collect();
+        let mut by_offer: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, s) in slots.iter().enumerate() {
+            by_offer.entry(s.image.owner_id).or_default().push(i);
+        }
+        Ok(Self { graph, slots, by_image, by_offer, offers, cursor })
+    }
+}
+
+/// Where an index came from at open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Loaded from its snapshot, then caught up.
+    Snapshot,
+    /// Built from the store's image rows.
+    Store,
 }
 
 /// A visual match: an offer, the image of it that matched and how well.
@@ -82,7 +119,14 @@ pub struct VisualIndex {
     features: String,
     state: RwLock<State>,
     applying: tokio::sync::Mutex<()>,
+    origin: Origin,
+    /// Where the snapshot is kept, and when it was last written.
+    snapshot: Option<PathBuf>,
+    saved: std::sync::Mutex<Option<Instant>>,
 }
+
+/// Image changes are written to the snapshot at most this often.
+const SAVE_EVERY: Duration = Duration::from_secs(30);
 
 /// Image rows read per query while building.
 const PAGE: u32 = 1_000;
@@ -90,8 +134,35 @@ const PAGE: u32 = 1_000;
 const EVENTS_PER_READ: u32 = 2_000;
 
 impl VisualIndex {
-    /// Builds the index of the store's offer images made by `features`.
-    pub async fn build(store: &dyn Store, features: String) -> Result<Self, StoreError> {
+    /// The index of the store's offer images made by `features`: loaded
+    /// from `snapshot` when it holds one that can be trusted, else built
+    /// from the store (and saved there).
+    pub async fn open(store: &dyn Store, features: String, snapshot: Option<PathBuf>) -> Result<Self, StoreError> {
+        let loaded = match &snapshot {
+            Some(path) => crate::visual_snapshot::load(store, path, &features).await?,
+            None => None,
+        };
+        let (state, origin) = match loaded {
+            Some((graph, slots, cursor)) => (State::assemble(store, graph, slots, cursor).await?, Origin::Snapshot),
+            None => (Self::build_state(store, &features).await?, Origin::Store),
+        };
+        let index = Self {
+            features,
+            state: RwLock::new(state),
+            applying: tokio::sync::Mutex::new(()),
+            origin,
+            snapshot,
+            saved: std::sync::Mutex::new(None),
+        };
+        let applied = index.catch_up(store).await?;
+        if origin == Origin::Store || applied > 0 {
+            index.save().await;
+        }
+        Ok(index)
+    }
+
+    /// Builds the state from the store's image rows made by `features`.
+    async fn build_state(store: &dyn Store, features: &str) -> Result<State, StoreError> {
         // The cursor first: events after it are applied on top, so nothing
         // written during the build is missed (an image read twice is kept once).
         let cursor = store.last_event_id().await?;
@@ -101,35 +172,30 @@ impl VisualIndex {
             let page = store.image_vectors_after(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.info.id;
-            slots.extend(
-                page.into_iter()
-                    .filter(|v| v.info.owner == ImageOwner::Offer && v.info.features == features)
-                    .map(|v| Slot { image: v.info, vector: v.vector, deleted: false }),
-            );
+            slots.extend(page.into_iter().filter(|v| v.info.owner == ImageOwner::Offer && v.info.features == features));
         }
-        let mut offer_ids: Vec<i64> = slots.iter().map(|s| s.image.owner_id).collect();
-        offer_ids.sort_unstable();
-        offer_ids.dedup();
-        let mut offers = HashMap::new();
-        for chunk in offer_ids.chunks(PAGE as usize) {
-            for o in store.offers_by_ids(chunk).await? {
-                offers.insert(o.id, OfferFacts::of(&o));
-            }
-        }
-        let vectors: Vec<Vec<f32>> = slots.iter().map(|s| s.vector.clone()).collect();
+        let vectors: Vec<Vec<f32>> = slots.iter().map(|v| v.vector.clone()).collect();
         let graph = Index::build(&vectors, Params::default());
-        let by_image = slots.iter().enumerate().map(|(i, s)| (s.image.id, i)).collect();
-        let mut by_offer: HashMap<i64, Vec<usize>> = HashMap::new();
-        for (i, s) in slots.iter().enumerate() {
-            by_offer.entry(s.image.owner_id).or_default().push(i);
-        }
-        let index = Self {
-            features,
-            state: RwLock::new(State { graph, slots, by_image, by_offer, offers, cursor }),
-            applying: tokio::sync::Mutex::new(()),
+        let slots = slots.into_iter().map(|v| Slot { image: v.info, deleted: false }).collect();
+        State::assemble(store, graph, slots, cursor).await
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// Writes the snapshot (when the index has a place for one); a failure
+    /// is logged, as the store can always rebuild the index.
+    pub async fn save(&self) {
+        let Some(path) = &self.snapshot else { return };
+        let bytes = {
+            let s = self.state.read().expect("visual index lock");
+            crate::visual_snapshot::encode(&self.features, &s)
         };
-        index.catch_up(store).await?;
-        Ok(index)
+        match crate::visual_snapshot::write(path, &bytes).await {
+            Ok(()) => *self.saved.lock().expect("visual save lock") = Some(Instant::now()),
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot save the visual index"),
+        }
     }
 
     /// Images indexed (deleted ones excluded).
@@ -146,23 +212,37 @@ impl VisualIndex {
         let _one_at_a_time = self.applying.lock().await;
         let mut cursor = self.state.read().expect("visual index lock").cursor;
         let mut applied = 0;
+        let mut images = 0;
         loop {
             let events = store.events_after(cursor, EVENTS_PER_READ).await?;
             let Some(last) = events.last().map(|e| e.id) else { break };
             for e in &events {
                 self.apply(store, e).await?;
             }
+            images += events.iter().filter(|e| e.entity == "image").count();
             cursor = last;
             applied += events.len();
             self.state.write().expect("visual index lock").cursor = cursor;
+        }
+        let due = self.saved.lock().expect("visual save lock").is_none_or(|at| at.elapsed() >= SAVE_EVERY);
+        if images > 0 && due {
+            self.save().await;
         }
         Ok(applied)
     }
 
     async fn apply(&self, store: &dyn Store, e: &Event) -> Result<(), StoreError> {
         match (e.entity.as_str(), e.kind.as_str()) {
-            ("image", "image.added") => {
+            ("image", kind @ ("image.added" | "image.revectored")) => {
                 let Ok(info) = serde_json::from_value::<ImageInfo>(e.payload.clone()) else { return Ok(()) };
+                if kind == "image.revectored" {
+                    // Its old vector goes; the new one comes in below if it
+                    // is of this index's features.
+                    let mut s = self.state.write().expect("visual index lock");
+                    if let Some(slot) = s.by_image.remove(&info.id) {
+                        s.slots[slot].deleted = true;
+                    }
+                }
                 if info.owner != ImageOwner::Offer || info.features != self.features {
                     return Ok(());
                 }
@@ -186,7 +266,7 @@ impl VisualIndex {
                 s.graph.insert(&v.vector, slot);
                 s.by_image.insert(info.id, slot);
                 s.by_offer.entry(info.owner_id).or_default().push(slot);
-                s.slots.push(Slot { image: v.info, vector: v.vector, deleted: false });
+                s.slots.push(Slot { image: v.info, deleted: false });
             }
             ("image", "image.deleted") => {
                 let mut s = self.state.write().expect("visual index lock");
@@ -243,7 +323,7 @@ impl VisualIndex {
     pub fn vectors_of(&self, offer_id: i64) -> Vec<Vec<f32>> {
         let s = self.state.read().expect("visual index lock");
         let slots = s.by_offer.get(&offer_id).map(Vec::as_slice).unwrap_or_default();
-        slots.iter().map(|&i| &s.slots[i]).filter(|x| !x.deleted).map(|x| x.vector.clone()).collect()
+        slots.iter().filter(|&&i| !s.slots[i].deleted).map(|&i| s.graph.vector_of(i).to_vec()).collect()
     }
 
     pub fn features(&self) -> &str {

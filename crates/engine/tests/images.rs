@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use image::{ImageFormat, Rgb, RgbImage};
 use wantloop_core::offer::OfferInput;
-use wantloop_engine::visual::VisualFilter;
+use wantloop_engine::visual::{Origin, VisualFilter};
 use wantloop_engine::{Engine, EngineConfig, EngineError, IndexLocation};
 use wantloop_image::ImageError;
 use wantloop_store::testing::TestDb;
@@ -114,6 +114,135 @@ async fn search_by_image_on(db: TestDb) {
     let after = restarted.search_by_image(picture(4, false, 2), &filter, 4).await.unwrap();
     let ids = |h: &[wantloop_engine::ImageHit]| h.iter().map(|h| (h.offer.id, h.image_position)).collect::<Vec<_>>();
     assert_eq!(ids(&before), ids(&after));
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_loads_the_saved_graph_and_applies_what_happened_since() {
+    for db in databases().await {
+        snapshot_on(db).await;
+    }
+}
+
+async fn snapshot_on(db: TestDb) {
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let on_disk = EngineConfig { index: IndexLocation::Dir(dir.path().join("search")), ..config(&db) };
+    let engine = Engine::with_store(store.clone(), &on_disk).await.unwrap();
+    assert_eq!(engine.visual_index().await.unwrap().origin(), Origin::Store, "nothing saved yet");
+    let mut offers = Vec::new();
+    for i in 0..8usize {
+        let id = post_offer(store.as_ref(), "bicycles", 1_000).await;
+        engine.add_image(ImageOwner::Offer, id, picture(i / 2, i % 2 == 0, 0)).await.unwrap();
+        offers.push(id);
+    }
+    let index = engine.visual_index().await.unwrap();
+    assert_eq!(index.len(), 8);
+    index.save().await;
+    assert!(dir.path().join("search.visual").is_file());
+    drop(engine);
+
+    // While the node is down another one adds an image and deletes one.
+    let other = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+    let late = post_offer(store.as_ref(), "bicycles", 500).await;
+    other.add_image(ImageOwner::Offer, late, picture(5, true, 3)).await.unwrap();
+    other.delete_image(ImageOwner::Offer, offers[0], 1).await.unwrap();
+
+    let restarted = Engine::with_store(store.clone(), &on_disk).await.unwrap();
+    let index = restarted.visual_index().await.unwrap();
+    assert_eq!(index.origin(), Origin::Snapshot);
+    assert_eq!(index.len(), 8, "seven saved, one added since");
+    let top = |hits: Vec<wantloop_engine::ImageHit>| hits.first().map(|h| h.offer.id);
+    let found = restarted.search_by_image(picture(5, true, 3), &VisualFilter::default(), 1).await.unwrap();
+    assert_eq!(top(found), Some(late));
+    let found = restarted.search_by_image(picture(0, true, 0), &VisualFilter::default(), 8).await.unwrap();
+    assert!(found.iter().all(|h| h.offer.id != offers[0]), "the deletion since is applied");
+    assert_eq!(found.len(), 8);
+    let found = restarted.search_by_image(picture(3, false, 0), &VisualFilter::default(), 1).await.unwrap();
+    assert_eq!(top(found), Some(offers[7]), "a saved image is found");
+    drop(restarted);
+
+    // A damaged snapshot is rebuilt from the store, with the same answers.
+    let path = dir.path().join("search.visual");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 100;
+    bytes.truncate(at);
+    std::fs::write(&path, &bytes).unwrap();
+    let rebuilt = Engine::with_store(store.clone(), &on_disk).await.unwrap();
+    let index = rebuilt.visual_index().await.unwrap();
+    assert_eq!((index.origin(), index.len()), (Origin::Store, 8));
+    let found = rebuilt.search_by_image(picture(5, true, 3), &VisualFilter::default(), 1).await.unwrap();
+    assert_eq!(top(found), Some(late));
+    drop(rebuilt);
+
+    // A snapshot of another database (ahead of this store) is not used.
+    let fresh = TestDb::sqlite().await.unwrap();
+    let fresh_store: Arc<dyn Store> = Arc::new(fresh.store.clone());
+    let elsewhere =
+        Engine::with_store(fresh_store, &EngineConfig { database_url: fresh.url.clone(), ..on_disk.clone() })
+            .await
+            .unwrap();
+    let index = elsewhere.visual_index().await.unwrap();
+    assert_eq!((index.origin(), index.len()), (Origin::Store, 0));
+    drop(elsewhere);
+    fresh.cleanup().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_of_other_features_are_revectorised_and_followed() {
+    for db in databases().await {
+        revectorise_on(db).await;
+    }
+}
+
+async fn revectorise_on(db: TestDb) {
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let engine = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+    let other = Engine::with_store(store.clone(), &config(&db)).await.unwrap();
+    let mut offers = Vec::new();
+    for i in 0..4usize {
+        let id = post_offer(store.as_ref(), "bicycles", 1_000).await;
+        engine.add_image(ImageOwner::Offer, id, picture(i, true, 0)).await.unwrap();
+        offers.push(id);
+    }
+    let top = |hits: Vec<wantloop_engine::ImageHit>| hits.first().map(|h| h.offer.id);
+    // Two images as if stored before the network was installed (another
+    // features' vectors), one of them with an original that no longer decodes.
+    let images = store.images_of(ImageOwner::Offer, offers[2]).await.unwrap();
+    store.set_image_vector(images[0].id, "older features", &[1.0, 0.0]).await.unwrap();
+    let broken = post_offer(store.as_ref(), "bicycles", 1_000).await;
+    let new_image = wantloop_store::NewImage {
+        owner: ImageOwner::Offer,
+        owner_id: broken,
+        content_type: "image/png".into(),
+        width: 1,
+        height: 1,
+        sha256: "0".repeat(64),
+        features: "older features".into(),
+        vector: vec![0.0, 1.0],
+        original: b"not a picture".to_vec(),
+        thumbnail: Vec::new(),
+    };
+    store.add_image(&new_image, 8).await.unwrap();
+    for node in [&engine, &other] {
+        let hits = node.search_by_image(picture(2, true, 0), &VisualFilter::default(), 8).await.unwrap();
+        assert_eq!(hits.len(), 3, "vectors of other features are not indexed");
+        assert!(hits.iter().all(|h| h.offer.id != offers[2]));
+    }
+
+    let report = engine.revectorise_images(&|_| {}).await.unwrap();
+    assert_eq!(
+        report,
+        wantloop_engine::RevectorReport { checked: 5, revectored: 1, failed: 1 },
+        "the four of this node's features are left, the broken one counted"
+    );
+    for node in [&engine, &other] {
+        let hits = node.search_by_image(picture(2, true, 0), &VisualFilter::default(), 1).await.unwrap();
+        assert_eq!(top(hits), Some(offers[2]), "every node follows the new vector");
+    }
+    let again = engine.revectorise_images(&|_| {}).await.unwrap();
+    assert_eq!((again.revectored, again.failed), (0, 1), "a second pass has nothing new to do");
     db.cleanup().await;
 }
 

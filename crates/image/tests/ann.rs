@@ -69,3 +69,45 @@ fn an_empty_index_answers_nothing() {
     assert!(index.is_empty());
     assert!(index.search(&[1.0, 0.0], 5, None).is_empty());
 }
+
+#[test]
+fn inserts_after_the_build_are_found() {
+    let data = vectors(2000, 32);
+    let mut index = Index::build(&data[..1000], Params::default());
+    for (id, v) in data.iter().enumerate().skip(1000) {
+        index.insert(v, id);
+    }
+    assert_eq!(index.len(), 2000);
+    let r = recall(&index, &data, None);
+    assert!(r >= 0.97, "recall@10 {r}");
+    // Grown one insert at a time from nothing.
+    let mut grown = Index::build(&[], Params::default());
+    for (id, v) in data.iter().enumerate().take(500) {
+        grown.insert(v, id);
+    }
+    let r = recall(&grown, &data[..500], None);
+    assert!(r >= 0.97, "recall@10 {r}");
+}
+
+#[test]
+fn a_saved_index_loads_with_the_same_answers() {
+    let data = vectors(1500, 32);
+    let index = Index::build(&data, Params::default());
+    let mut bytes = Vec::new();
+    index.save(&mut bytes).unwrap();
+    let loaded = Index::load(&mut bytes.as_slice()).unwrap();
+    assert_eq!(loaded.len(), index.len());
+    for q in data.iter().step_by(50) {
+        assert_eq!(loaded.search(q, 10, None), index.search(q, 10, None));
+    }
+    // A damaged or truncated file is an error, not a panic.
+    assert!(Index::load(&mut &bytes[..bytes.len() - 3]).is_err());
+    let mut wrong = bytes.clone();
+    wrong[0] = b'X';
+    assert!(Index::load(&mut wrong.as_slice()).is_err());
+    // A count beyond its list's slots.
+    let mut bad_count = bytes.clone();
+    let base = 8 + 5 * 8 + 4 + 1 + 1500 + 1500 * 32 * 4;
+    bad_count[base..base + 4].copy_from_slice(&1000u32.to_le_bytes());
+    assert!(Index::load(&mut bad_count.as_slice()).is_err());
+}

@@ -127,19 +127,23 @@ impl Application {
         &self.engine
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests; the
-    /// engine's background jobs run meanwhile.
+    /// Serves until `shutdown` resolves, then drains in-flight requests and
+    /// saves the visual index; the engine's background jobs run meanwhile.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let jobs = self.engine.start_jobs();
         let workers = match_queue::start_workers(&self.engine);
+        let engine = self.engine.clone();
         let app =
             routes::router(self.engine, self.limits, self.access).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         workers.iter().for_each(tokio::task::JoinHandle::abort);
         drop(jobs);
+        if let Err(e) = engine.save_visual_index().await {
+            tracing::warn!(error = %e, "cannot save the visual index at shutdown");
+        }
         result.map_err(ServerError::from)
     }
 }

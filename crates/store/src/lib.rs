@@ -139,6 +139,10 @@ pub trait Store: Send + Sync {
     /// Deletes an image (its row and `image.deleted` event; its objects after
     /// the commit).
     async fn delete_image(&self, owner: ImageOwner, owner_id: i64, position: i64) -> Result<ImageInfo, StoreError>;
+    /// Replaces an image's visual vector and the name of the features that
+    /// made it (re-vectorising after the network is installed), with an
+    /// `image.revectored` event so every node's visual index follows.
+    async fn set_image_vector(&self, id: i64, features: &str, vector: &[f32]) -> Result<ImageInfo, StoreError>;
     /// Images with `id > after`, oldest first, with their visual vectors (at
     /// most 1,000): what a visual index is built from.
     async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError>;

@@ -1242,6 +1242,14 @@ async fn images_are_numbered_read_limited_and_deleted_with_events(s: S) {
     assert_eq!(third.position, 3);
     assert!(matches!(s.delete_image(ImageOwner::Offer, o.id, 1).await, Err(StoreError::NotFound { .. })));
 
+    // Re-vectorised: the new features and vector, everything else kept.
+    let revectored = s.set_image_vector(second.id, "other features", &[0.5, 0.5]).await.unwrap();
+    assert_eq!(revectored, ImageInfo { features: "other features".into(), ..second.clone() });
+    let now = s.image_vectors_of(ImageOwner::Offer, &[o.id]).await.unwrap();
+    assert_eq!((now[0].info.features.as_str(), now[0].vector.clone()), ("other features", vec![0.5, 0.5]));
+    let e = s.set_image_vector(first.id, "x", &[1.0]).await.unwrap_err();
+    assert!(matches!(e, StoreError::NotFound { entity: "image", .. }), "{e}");
+
     let events = s.events_after(before, 100).await.unwrap();
     let kinds: Vec<(&str, i64)> = events.iter().map(|e| (e.kind.as_str(), e.entity_id)).collect();
     assert_eq!(
@@ -1251,7 +1259,8 @@ async fn images_are_numbered_read_limited_and_deleted_with_events(s: S) {
             ("image.added", second.id),
             ("image.added", on_demand.id),
             ("image.deleted", first.id),
-            ("image.added", third.id)
+            ("image.added", third.id),
+            ("image.revectored", second.id)
         ]
     );
     assert_eq!(events[0].entity, "image");

@@ -1,4 +1,6 @@
-//! `wantloop reindex`: rebuilds this node's search index from the store.
+//! `wantloop reindex [--images]`: rebuilds this node's search index from the
+//! store; with `--images`, first gives stored images made by other visual
+//! features (before `models install image`) vectors of this node's.
 
 use std::process::ExitCode;
 
@@ -6,6 +8,10 @@ use crate::StoreArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// Also re-vectorise stored images made by other visual features (after
+    /// `wantloop models install image`), so search and matching by image see them.
+    #[arg(long)]
+    images: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -18,6 +24,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         "the search index {} is in use by another process (a running `wantloop serve`?); stop it first",
         dir.display()
     );
+    if args.images {
+        let bar = indicatif::ProgressBar::new_spinner();
+        let report =
+            engine.revectorise_images(&|n| bar.set_message(format!("re-vectorising images: {n} looked at"))).await?;
+        bar.finish_and_clear();
+        println!(
+            "re-vectorised {} of {} images with {}{}",
+            report.revectored,
+            report.checked,
+            engine.visual_index().await?.features(),
+            match report.failed {
+                0 => String::new(),
+                n => format!(" ({n} no longer decode and keep their old vectors)"),
+            }
+        );
+    }
     let stats = engine.store().stats().await?;
     let total: i64 = stats.offers.values().sum::<i64>() + stats.demands.values().sum::<i64>();
     let bar = super::import::progress(total.max(0) as usize, "indexing");

@@ -1,7 +1,7 @@
 //! Image rows: an owner's images in order, their bytes (in the row or under
 //! object-store keys), and their visual vectors for the index. Adding and
-//! deleting write `image.added` / `image.deleted` events, so every node's
-//! visual index follows.
+//! deleting write `image.added` / `image.deleted` events (re-vectorising
+//! `image.revectored`), so every node's visual index follows.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
@@ -173,6 +173,31 @@ pub(crate) async fn delete(
     sqlx::query("DELETE FROM images WHERE id = $1").bind(gone.id).execute(&mut *w.tx).await?;
     outbox::emit(w, "image.deleted", "image", gone.id, &gone).await?;
     Ok((gone, keys))
+}
+
+pub(crate) async fn set_vector(
+    w: &mut WriteTx,
+    id: i64,
+    features: &str,
+    vector: &[f32],
+) -> Result<ImageInfo, StoreError> {
+    let changed = sqlx::query("UPDATE images SET features = $1, vector = $2 WHERE id = $3")
+        .bind(features)
+        .bind(vector_bytes(vector))
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound { entity: "image", id });
+    }
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLS} FROM images WHERE id = $1")))
+        .bind(id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+    let updated = info(&row)?;
+    outbox::emit(w, "image.revectored", "image", id, &updated).await?;
+    Ok(updated)
 }
 
 /// The images of these owners with their vectors, by owner and position.

@@ -281,6 +281,11 @@ impl Store for SqlStore {
         Ok(gone)
     }
 
+    async fn set_image_vector(&self, id: i64, features: &str, vector: &[f32]) -> Result<ImageInfo, StoreError> {
+        let out = write_tx!(self, None, |w| images::set_vector(w, id, features, vector).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
     async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError> {
         images::vectors_after(self.pool(), after, limit).await
     }
