@@ -230,6 +230,26 @@ async fn demo_runs_the_whole_loop_without_overbooking() {
         assert_eq!(token.id, key.id);
         assert_eq!(store.key_with_hash(key.id).await.unwrap().unwrap().1, token.secret_hash());
     }
+
+    // Synonyms and the other language (the bundled dictionary): each way of
+    // asking for a bicycle finds every bicycle, written in either language.
+    let engine = wantloop_engine::Engine::open(&wantloop_engine::EngineConfig::embedded(&data)).await.unwrap();
+    let bicycles: Vec<_> = offers.iter().filter(|o| o.category == "bicycles").collect();
+    let chinese = |text: &str| text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let in_chinese = bicycles.iter().filter(|o| chinese(&o.text)).count();
+    assert!(in_chinese > 0 && in_chinese < bicycles.len(), "the demo has bicycles in both languages");
+    for q in ["bike", "自行车", "单车", "山地车"] {
+        let request = wantloop_search::SearchRequest {
+            q: q.into(),
+            kind: Some(wantloop_search::Kind::Offer),
+            limit: 500,
+            ..Default::default()
+        };
+        let r = engine.search(&request).await.unwrap();
+        let found = r.hits.iter().filter(|h| h.category == "bicycles").count();
+        assert_eq!(found, bicycles.len(), "{q}: every bicycle");
+        assert_eq!(r.hits[0].category, "bicycles", "{q}: a bicycle first");
+    }
 }
 
 #[test]

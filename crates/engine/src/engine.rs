@@ -95,6 +95,11 @@ impl Engine {
         let _ = tokio::task::spawn_blocking(wantloop_text::warm_up).await;
         let (search, private_index) = open_index(store.as_ref(), &config.index).await?;
         let search = Arc::new(search);
+        // The operators' synonyms on top of the bundled ones; later versions
+        // arrive as events.
+        if let Some(list) = store.current_synonyms().await? {
+            crate::synonyms::apply(&search, &list);
+        }
         let weights = config.images.model.clone();
         let extractor =
             tokio::task::spawn_blocking(move || wantloop_image::Extractor::from_weights(weights.as_deref()))

@@ -24,6 +24,9 @@ pub enum EngineError {
     /// An uploaded or queried image was refused (format, size, damage).
     #[error(transparent)]
     Image(#[from] wantloop_image::ImageError),
+    /// A synonym list that does not parse (the line and why).
+    #[error(transparent)]
+    Synonyms(#[from] wantloop_search::SynonymError),
     /// The same long job is already running; try again when it is done.
     #[error("{0}")]
     Busy(&'static str),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use wantloop_core::{Demand, Event, Offer};
 use wantloop_search::{SearchError, SearchIndex};
-use wantloop_store::{Store, StoreError};
+use wantloop_store::{Store, StoreError, SynonymList};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
@@ -44,6 +44,10 @@ fn apply(index: &SearchIndex, e: &Event) -> Result<(), SearchError> {
                 index.upsert_demand(&d)?;
             }
         }
+        "synonyms" => match serde_json::from_value::<SynonymList>(e.payload.clone()) {
+            Ok(list) => crate::synonyms::apply(index, &list),
+            Err(err) => undecodable("synonyms", err),
+        },
         "match" => {
             for (key, is_offer) in [("offer", true), ("demand", false)] {
                 let Some(v) = e.payload.get(key) else { continue };

@@ -33,6 +33,7 @@ pub mod ring;
 pub mod seams;
 mod search;
 pub mod signals;
+mod synonyms;
 pub mod visual;
 mod visual_snapshot;
 
@@ -46,3 +47,4 @@ pub use jobs::{Jobs, LEASE_CAP, LeaderTurn};
 pub use matching::{ScoredDemand, ScoredOffer};
 pub use retrain::{InteractionWeights, RetrainConfig, RetrainOutcome};
 pub use revectorise::RevectorReport;
+pub use synonyms::{MAX_SYNONYMS_BYTES, SynonymsInForce};

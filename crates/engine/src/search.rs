@@ -1,7 +1,8 @@
 //! Searching offers and demands through the engine: the index answers, and the
 //! cache seam keeps hot results. A cached entry's key carries the index
-//! cursor it was computed at, so a commit makes every older entry unreachable
-//! (no stale answer after a write this node has indexed).
+//! cursor it was computed at and the synonym list's version, so a commit or a
+//! new list makes every older entry unreachable (no stale answer after a
+//! write this node has indexed).
 
 use std::time::Duration;
 
@@ -14,7 +15,8 @@ const SEARCH_TTL: Duration = Duration::from_secs(600);
 
 impl Engine {
     pub async fn search(&self, r: &SearchRequest) -> Result<SearchResults, EngineError> {
-        let key = format!("search:{}:{}", self.search.cursor(), r.cache_key());
+        // The synonyms' version too: a new list changes answers without a commit.
+        let key = format!("search:{}:{}:{}", self.search.cursor(), self.search.synonyms_version(), r.cache_key());
         if let Some(bytes) = self.seams.cache.get(&key).await
             && let Ok(hit) = serde_json::from_slice::<SearchResults>(&bytes)
         {

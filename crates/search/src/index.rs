@@ -21,6 +21,7 @@ use crate::listed::{ListedPool, MAX_LISTED};
 use crate::query::{MATCH_QUERY_POSTINGS, QueryBuilder, QueryWeights, weighted_clauses};
 use crate::reach::{PriceRule, Reach, WithinReach};
 use crate::request::{Hit, Kind, SearchRequest, SearchResults};
+use crate::synonyms::Synonyms;
 use crate::upkeep::{UpkeepThread, on_lowered_thread};
 use crate::{SearchError, analyzer, cells, newest, pool};
 
@@ -66,6 +67,10 @@ pub struct SearchIndex {
     /// The last committed cursor, kept here so a read does not load the metas file.
     cursor: AtomicI64,
     weights: QueryWeights,
+    /// Applied to every query this index builds (`synonyms.rs`); swapped
+    /// whole when an operator changes the list.
+    /// The operators' list version it includes (0: the bundled one alone).
+    synonyms: std::sync::RwLock<(i64, Arc<Synonyms>)>,
     /// The analysis of the documents in the index (older ones: terms that do
     /// not match today's queries); becomes the current one when cleared.
     analysis: AtomicU32,
@@ -114,6 +119,7 @@ impl SearchIndex {
             f,
             cursor: AtomicI64::new(cursor),
             weights: QueryWeights::default(),
+            synonyms: std::sync::RwLock::new((0, Arc::new(Synonyms::bundled()))),
             analysis: AtomicU32::new(analysis),
             applying: tokio::sync::Mutex::new(()),
             undecodable: std::sync::atomic::AtomicU64::new(0),
@@ -172,7 +178,30 @@ impl SearchIndex {
     }
 
     pub(crate) fn builder(&self) -> QueryBuilder<'_> {
-        QueryBuilder { index: &self.index, fields: self.f, weights: self.weights }
+        QueryBuilder { index: &self.index, fields: self.f, weights: self.weights, synonyms: self.synonyms() }
+    }
+
+    /// The synonyms queries are expanded with (the bundled bilingual
+    /// dictionary until [`SearchIndex::set_synonyms`]).
+    pub fn synonyms(&self) -> Arc<Synonyms> {
+        self.synonyms.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// The version of the operators' list in force (0: none).
+    pub fn synonyms_version(&self) -> i64 {
+        self.synonyms.read().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Replaces the synonyms every query from now on is expanded with, if
+    /// `version` is not older than the one in force (an old event replayed
+    /// after a newer list was loaded changes nothing); answers whether it did.
+    pub fn set_synonyms(&self, version: i64, synonyms: Synonyms) -> bool {
+        let mut current = self.synonyms.write().unwrap_or_else(|e| e.into_inner());
+        if version < current.0 {
+            return false;
+        }
+        *current = (version, Arc::new(synonyms));
+        true
     }
 
     /// Sets the most postings a matcher lists its pool from (default

@@ -21,6 +21,7 @@ mod pool;
 pub mod query;
 mod reach;
 mod request;
+pub mod synonyms;
 mod upkeep;
 
 pub use columns::MatchHit;
@@ -28,6 +29,7 @@ pub use index::{MAX_DEPTH, SearchIndex};
 pub use plain::PlainSearcher;
 pub use reach::Reach;
 pub use request::{Hit, Kind, Near, SearchRequest, SearchResults};
+pub use synonyms::{SynonymError, Synonyms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

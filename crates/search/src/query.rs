@@ -21,6 +21,7 @@ use tantivy::{Index, Term};
 
 use crate::SearchError;
 use crate::fields::Fields;
+use crate::synonyms::{EXPANSION_WEIGHT, Synonyms};
 
 /// Most distinct terms a bag takes from one field: bounds the work of a query
 /// whatever the length of its text.
@@ -187,6 +188,7 @@ pub(crate) struct QueryBuilder<'a> {
     pub index: &'a Index,
     pub fields: Fields,
     pub weights: QueryWeights,
+    pub synonyms: std::sync::Arc<Synonyms>,
 }
 
 impl QueryBuilder<'_> {
@@ -206,20 +208,62 @@ impl QueryBuilder<'_> {
     }
 
     /// Each term of `text` in the words and bigram fields (and the title, for
-    /// plain documents) as an optional, weighted clause.
-    pub fn bag(&self, text: &str) -> Result<Clauses, SearchError> {
-        let f = self.fields;
-        let w = self.weights;
-        let mut clauses: Clauses = Vec::new();
-        for (field, weight) in [(f.text, w.words), (f.bigrams, w.bigrams), (f.title, w.title)] {
-            if weight <= 0.0 {
+    /// plain documents) with its field's weight, then the terms of its
+    /// synonyms' expansions (at most [`MAX_TERMS_PER_FIELD`] more).
+    fn weighted_terms(&self, text: &str, fields: &[(Field, f32)]) -> Result<Vec<(Term, f32)>, SearchError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for &(field, weight) in fields {
+            for term in self.terms(field, text)? {
+                if seen.insert(term.clone()) {
+                    out.push((term, weight));
+                }
+            }
+        }
+        // Each expansion's terms share half the weight its source phrase
+        // has in the literal query: bigrams weigh 4× words, so without this
+        // an English word expanded into Chinese would outrank itself.
+        let mut added = 0;
+        for (from, to) in self.synonyms.expansions_from(text) {
+            let mut source = 0.0;
+            let mut terms: Vec<Term> = Vec::new();
+            for &(field, weight) in fields {
+                source += weight * self.terms(field, &from)?.len() as f32;
+                // A single character of a synonym (车 of 单车) is recall
+                // noise the literal query already has, not a meaning.
+                terms.extend(
+                    self.terms(field, &to)?.into_iter().filter(|t| {
+                        t.value().as_str().is_some_and(|t| t.chars().nth(1).is_some()) && !seen.contains(t)
+                    }),
+                );
+            }
+            if terms.is_empty() {
                 continue;
             }
-            for term in self.terms(field, text)? {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                let q = if (weight - 1.0).abs() > f32::EPSILON { Box::new(BoostQuery::new(q, weight)) } else { q };
-                clauses.push((Occur::Should, q));
+            let each = source * EXPANSION_WEIGHT / terms.len() as f32;
+            for term in terms {
+                if added < MAX_TERMS_PER_FIELD && seen.insert(term.clone()) {
+                    out.push((term, each));
+                    added += 1;
+                }
             }
+        }
+        Ok(out)
+    }
+
+    fn bag_fields(&self) -> Vec<(Field, f32)> {
+        let (f, w) = (self.fields, self.weights);
+        [(f.text, w.words), (f.bigrams, w.bigrams), (f.title, w.title)].into_iter().filter(|(_, w)| *w > 0.0).collect()
+    }
+
+    /// Each term of `text` and of its synonyms' expansions (see
+    /// `weighted_terms`) as an optional, weighted clause.
+    pub fn bag(&self, text: &str) -> Result<Clauses, SearchError> {
+        let mut clauses: Clauses = Vec::new();
+        for (term, weight) in self.weighted_terms(text, &self.bag_fields())? {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            let q = if (weight - 1.0).abs() > f32::EPSILON { Box::new(BoostQuery::new(q, weight)) } else { q };
+            clauses.push((Occur::Should, q));
         }
         Ok(clauses)
     }
@@ -235,18 +279,14 @@ impl QueryBuilder<'_> {
         text: &str,
         budget: u64,
     ) -> Result<Vec<(Term, f32)>, SearchError> {
-        let f = self.fields;
-        let w = self.weights;
+        let (f, w) = (self.fields, self.weights);
+        let fields: Vec<(Field, f32)> =
+            [(f.text, w.words), (f.bigrams, w.bigrams)].into_iter().filter(|(_, w)| *w > 0.0).collect();
         let mut scored: Vec<(u64, f32, Term)> = Vec::new();
-        for (field, weight) in [(f.text, w.words), (f.bigrams, w.bigrams)] {
-            if weight <= 0.0 {
-                continue;
-            }
-            for term in self.terms(field, text)? {
-                let df = stats.doc_freq(&term)?;
-                if df > 0 {
-                    scored.push((df, weight, term));
-                }
+        for (term, weight) in self.weighted_terms(text, &fields)? {
+            let df = stats.doc_freq(&term)?;
+            if df > 0 {
+                scored.push((df, weight, term));
             }
         }
         scored.sort_by_key(|(df, _, _)| *df);

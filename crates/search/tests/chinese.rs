@@ -3,7 +3,7 @@
 //! negative queries, filters, facets, commits and malformed queries.
 
 use wantloop_core::{GeoPoint, Offer};
-use wantloop_search::{Kind, MAX_DEPTH, Near, SearchIndex, SearchRequest};
+use wantloop_search::{Kind, MAX_DEPTH, Near, SearchIndex, SearchRequest, Synonyms};
 
 fn offer(id: i64, text: &str, category: &str, price: i64) -> Offer {
     Offer {
@@ -14,7 +14,15 @@ fn offer(id: i64, text: &str, category: &str, price: i64) -> Offer {
     }
 }
 
+/// The offers, searched literally (the analyser and the query syntax alone).
 fn index() -> SearchIndex {
+    let idx = with_synonyms();
+    idx.set_synonyms(0, Synonyms::none());
+    idx
+}
+
+/// The offers with the bundled bilingual dictionary, as the product searches.
+fn with_synonyms() -> SearchIndex {
     let idx = SearchIndex::in_memory().unwrap();
     let docs = [
         (1, "待处理的二手山地自行车，九成新", "bicycles", 30_000),
@@ -37,6 +45,36 @@ fn ids(idx: &SearchIndex, q: &str) -> Vec<i64> {
     let mut v: Vec<i64> = idx.search(&r).unwrap().hits.iter().map(|h| h.id).collect();
     v.sort();
     v
+}
+
+#[test]
+fn synonyms_find_the_other_words_and_language_below_the_literal_ones() {
+    let idx = with_synonyms();
+    let bikes = [1, 3, 6, 7];
+    for q in ["bike", "bicycles"] {
+        assert_eq!(ids(&idx, q), bikes, "{q}");
+    }
+    // Chinese queries keep their literal characters' recall too (单 of 简单).
+    for q in ["自行车", "单车", "山地车"] {
+        let found = ids(&idx, q);
+        assert!(bikes.iter().all(|b| found.contains(b)), "{q}: {found:?}");
+    }
+    // A literal match ranks above one through a synonym.
+    let ranked = |q: &str| {
+        let r = SearchRequest { q: q.into(), limit: 20, ..Default::default() };
+        idx.search(&r).unwrap().hits.iter().map(|h| h.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ranked("bike")[0], 7);
+    assert_ne!(ranked("自行车")[0], 7);
+    assert!(bikes.contains(&ranked("山地车")[0]));
+    // An operator's list on top; an older version never replaces a newer one.
+    assert!(ids(&idx, "宜家").contains(&2) && !ids(&idx, "宜家").contains(&5));
+    let own = Synonyms::bundled().and(&Synonyms::parse("宜家 => 小说").unwrap());
+    assert!(idx.set_synonyms(2, own));
+    assert!(ids(&idx, "宜家").contains(&5));
+    assert!(!idx.set_synonyms(1, Synonyms::none()), "version 1 is older than 2");
+    assert!(ids(&idx, "宜家").contains(&5));
+    assert_eq!(idx.synonyms_version(), 2);
 }
 
 #[test]

@@ -75,6 +75,7 @@ fn may(method: &str, path: &str) -> Option<&'static [Who]> {
         ("get", "/v1/demands/{id}/images" | "/v1/demands/{id}/images/{position}") => REQUESTER,
         ("delete", "/v1/demands/{id}/images/{position}") => REQUESTER,
         ("post", "/v1/search/image") => KEYED,
+        ("get", "/v1/synonyms" | "/v1/synonyms/versions" | "/v1/synonyms/expand") | ("put", "/v1/synonyms") => ADMIN,
         _ => panic!("{method} {path} is not in the access matrix: add who may call it"),
     };
     Some(who)
@@ -212,6 +213,7 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         ("post", "/v1/classify") => Some(json!({"text": "想买一辆折叠自行车"})),
         ("post", "/v1/review/demands/{id}") => Some(json!({"category": "bicycles"})),
         ("post", "/v1/keys") => Some(json!({"role": "user", "party": "carol"})),
+        ("put", "/v1/synonyms") => Some(json!({"rules": "单车, 自行车"})),
         _ => None,
     };
     match path {
@@ -222,6 +224,7 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
     let method = match method {
         "get" => Method::GET,
         "delete" => Method::DELETE,
+        "put" => Method::PUT,
         _ => Method::POST,
     };
     (method, url, body)

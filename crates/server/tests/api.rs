@@ -56,7 +56,51 @@ api_tests!(
     cold_start_and_no_model_still_answer,
     interactions_reject_bad_input,
     search_follows_the_outbox,
+    synonyms_are_checked_versioned_and_change_search,
 );
+
+async fn synonyms_are_checked_versioned_and_change_search(app: App) {
+    app.post("/v1/offers", offer_body("bob", "铝合金梯子", 100, 1)).await;
+    let total = |q: &'static str| {
+        let app = &app;
+        async move { app.get(&format!("/v1/search?q={q}&kind=offer")).await.1["total"].as_i64().unwrap() }
+    };
+    // Search follows the outbox: wait until the offer is indexed.
+    wait_until(|| async { total("%E6%A2%AF%E5%AD%90").await == 1 }).await; // 梯子
+    assert_eq!(total("stepladder").await, 0);
+    let put = |rules: &str| app.http.put(app.url("/v1/synonyms")).json(&json!({"rules": rules})).send();
+
+    // A bad line: 422 naming the field and the line, nothing saved.
+    let r = put("a, b\nlonely\n").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "rules", "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("line 2"), "{problem}");
+    assert_eq!(app.get("/v1/synonyms").await.1["list"], Value::Null);
+
+    // A one-way rule applies to search at once.
+    let r = put("stepladder => 梯子\n").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(total("stepladder").await, 1);
+    let (_, expanded) = app.get("/v1/synonyms/expand?q=stepladder").await;
+    assert_eq!(expanded["expansions"], json!(["梯子"]));
+    let (_, in_force) = app.get("/v1/synonyms").await;
+    assert_eq!(in_force["list"]["version"], first["version"]);
+    assert_eq!(in_force["rules"].as_i64(), in_force["bundled_rules"].as_i64().map(|b| b + 1));
+
+    // A new version replaces it; both are kept, newest first.
+    let second: Value = put("").await.unwrap().json().await.unwrap();
+    assert!(second["version"].as_i64() > first["version"].as_i64());
+    assert_eq!(total("stepladder").await, 0, "no stale cached answer");
+    let (_, versions) = app.get("/v1/synonyms/versions").await;
+    assert_eq!(
+        versions.as_array().unwrap().iter().map(|v| v["version"].clone()).collect::<Vec<_>>(),
+        vec![second["version"].clone(), first["version"].clone()]
+    );
+    let (status, _) = app.get("/v1/synonyms/versions?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
 
 fn offer_body(provider: &str, text: &str, price: i64, capacity: i64) -> Value {
     json!({"provider": provider, "text": text, "category": "bicycles", "price": price,

@@ -150,6 +150,14 @@ pub trait Store: Send + Sync {
     /// vectors: a demand's images for the visual matching feature.
     async fn image_vectors_of(&self, owner: ImageOwner, owner_ids: &[i64]) -> Result<Vec<ImageVector>, StoreError>;
 
+    /// Saves a new version of the synonym list (already checked), with a
+    /// `synonyms.changed` event carrying it, so every node's index follows.
+    async fn save_synonyms(&self, rules: &str, author: Option<&str>) -> Result<SynonymList, StoreError>;
+    /// The synonym list in force (the newest version), if one was saved.
+    async fn current_synonyms(&self) -> Result<Option<SynonymList>, StoreError>;
+    /// Saved versions, newest first, at most `limit` (rules included).
+    async fn synonym_versions(&self, limit: u32) -> Result<Vec<SynonymList>, StoreError>;
+
     /// Starts a job record (`running`); with a key, a repeat returns the job
     /// the first request started.
     async fn create_job(&self, kind: &str, idem: Option<&IdemKey>) -> Result<Outcome<Job>, StoreError>;

@@ -445,6 +445,19 @@ pub struct NewImage {
     pub thumbnail: Vec<u8>,
 }
 
+/// A version of the operators' synonym list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SynonymList {
+    /// 1, 2, … in the order they were saved; the newest is in force.
+    pub version: i64,
+    /// The list in the synonyms-file format (`a, b, c` or `a => b` a line).
+    pub rules: String,
+    /// Who saved it (the API key's name), when known.
+    pub author: Option<String>,
+    pub created_at: i64,
+}
+
 /// A stored image (without its bytes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -71,6 +71,7 @@ conformance!(
     writes_record_the_acting_key_in_their_events,
     matches_filter_by_party_on_either_side,
     images_are_numbered_read_limited_and_deleted_with_events,
+    synonym_lists_are_versioned_with_events,
 );
 
 fn class(category: &str) -> Classification {
@@ -1201,6 +1202,30 @@ fn new_image(owner: ImageOwner, owner_id: i64, tag: u8) -> NewImage {
         original: vec![tag; 40],
         thumbnail: vec![tag.wrapping_add(1); 10],
     }
+}
+
+async fn synonym_lists_are_versioned_with_events(s: S) {
+    assert_eq!(s.current_synonyms().await.unwrap(), None);
+    let before = s.last_event_id().await.unwrap();
+    let first = s.save_synonyms("单车, 自行车\n", Some("ops")).await.unwrap();
+    let second = s.save_synonyms("山地车 => 自行车\n", None).await.unwrap();
+    assert!(second.version > first.version);
+    assert_eq!((first.rules.as_str(), first.author.as_deref()), ("单车, 自行车\n", Some("ops")));
+    assert_eq!(s.current_synonyms().await.unwrap(), Some(second.clone()));
+    assert_eq!(s.synonym_versions(10).await.unwrap(), vec![second.clone(), first.clone()]);
+    assert_eq!(s.synonym_versions(1).await.unwrap(), vec![second.clone()]);
+    let events = s.events_after(before, 10).await.unwrap();
+    let kinds: Vec<(&str, &str, i64)> =
+        events.iter().map(|e| (e.kind.as_str(), e.entity.as_str(), e.entity_id)).collect();
+    assert_eq!(
+        kinds,
+        vec![("synonyms.changed", "synonyms", first.version), ("synonyms.changed", "synonyms", second.version)]
+    );
+    assert_eq!(
+        serde_json::from_value::<SynonymList>(events[1].payload.clone()).unwrap(),
+        second,
+        "the event carries the list"
+    );
 }
 
 async fn images_are_numbered_read_limited_and_deleted_with_events(s: S) {

@@ -11,6 +11,7 @@ mod offers;
 mod recommend;
 mod review;
 mod search;
+mod synonyms;
 mod system;
 mod ui;
 
@@ -85,6 +86,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::create, keys::list))
         .routes(routes!(keys::revoke))
         .routes(routes!(keys::me))
+        .routes(routes!(synonyms::current, synonyms::save))
+        .routes(routes!(synonyms::versions))
+        .routes(routes!(synonyms::expand))
         .routes(routes!(ui::index))
         .routes(routes!(ui::asset))
         .merge(image_routes())

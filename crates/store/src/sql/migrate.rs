@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (12, "api_keys", include_str!("../../migrations/sqlite/0012_api_keys.sql")),
     (13, "events_by_kind_time", include_str!("../../migrations/sqlite/0013_events_by_kind_time.sql")),
     (14, "images", include_str!("../../migrations/sqlite/0014_images.sql")),
+    (15, "synonyms", include_str!("../../migrations/sqlite/0015_synonyms.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -41,6 +42,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (12, "api_keys", include_str!("../../migrations/postgres/0012_api_keys.sql")),
     (13, "events_by_kind_time", include_str!("../../migrations/postgres/0013_events_by_kind_time.sql")),
     (14, "images", include_str!("../../migrations/postgres/0014_images.sql")),
+    (15, "synonyms", include_str!("../../migrations/postgres/0015_synonyms.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

@@ -26,6 +26,7 @@ mod review;
 mod rows;
 mod stats;
 mod store_impl;
+mod synonyms;
 
 /// Runs `$body` (an expression using the write transaction `$w`) as one
 /// idempotent write: a repeat of a finished request replays its stored response;

@@ -10,7 +10,7 @@ use wantloop_core::{
 
 use super::{
     SqlStore, bulk, cluster, demands, images, interactions, jobs, keys, matches, models, offers, outbox, retention,
-    review, stats, write_tx,
+    review, stats, synonyms, write_tx,
 };
 use crate::Store;
 use crate::error::StoreError;
@@ -284,6 +284,19 @@ impl Store for SqlStore {
     async fn set_image_vector(&self, id: i64, features: &str, vector: &[f32]) -> Result<ImageInfo, StoreError> {
         let out = write_tx!(self, None, |w| images::set_vector(w, id, features, vector).await)?;
         out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn save_synonyms(&self, rules: &str, author: Option<&str>) -> Result<SynonymList, StoreError> {
+        let out = write_tx!(self, None, |w| synonyms::save(w, rules, author).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn current_synonyms(&self) -> Result<Option<SynonymList>, StoreError> {
+        Ok(synonyms::newest(self.pool(), 1).await?.into_iter().next())
+    }
+
+    async fn synonym_versions(&self, limit: u32) -> Result<Vec<SynonymList>, StoreError> {
+        synonyms::newest(self.pool(), limit).await
     }
 
     async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError> {
