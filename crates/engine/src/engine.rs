@@ -112,6 +112,7 @@ impl Engine {
             _ => None,
         };
         let visual = Arc::new(crate::visual::VisualIndex::open(store.as_ref(), extractor.describe(), snapshot).await?);
+        visual.spawn_saver();
         let images = Arc::new(crate::images::Images::new(extractor, config.images.limits, config.images.max_per_owner));
         let engine = Self {
             reads: store.clone(),

@@ -14,8 +14,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use wantloop_core::{Event, GeoPoint, Offer, OfferStatus};
 use wantloop_image::ann::{Index, Params};
@@ -120,12 +121,14 @@ pub struct VisualIndex {
     state: RwLock<State>,
     applying: tokio::sync::Mutex<()>,
     origin: Origin,
-    /// Where the snapshot is kept, and when it was last written.
+    /// Where the snapshot is kept.
     snapshot: Option<PathBuf>,
-    saved: std::sync::Mutex<Option<Instant>>,
+    /// Images changed since the snapshot was written.
+    changed: AtomicBool,
 }
 
-/// Image changes are written to the snapshot at most this often.
+/// Image changes are written to the snapshot at most this often, by a
+/// background task (`spawn_saver`), never on a request's path.
 const SAVE_EVERY: Duration = Duration::from_secs(30);
 
 /// Image rows read per query while building.
@@ -152,7 +155,7 @@ impl VisualIndex {
             applying: tokio::sync::Mutex::new(()),
             origin,
             snapshot,
-            saved: std::sync::Mutex::new(None),
+            changed: AtomicBool::new(false),
         };
         let applied = index.catch_up(store).await?;
         if origin == Origin::Store || applied > 0 {
@@ -192,10 +195,30 @@ impl VisualIndex {
             let s = self.state.read().expect("visual index lock");
             crate::visual_snapshot::encode(&self.features, &s)
         };
-        match crate::visual_snapshot::write(path, &bytes).await {
-            Ok(()) => *self.saved.lock().expect("visual save lock") = Some(Instant::now()),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot save the visual index"),
+        if let Err(e) = crate::visual_snapshot::write(path, &bytes).await {
+            tracing::warn!(path = %path.display(), error = %e, "cannot save the visual index");
+            self.changed.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Starts the task that writes the snapshot every [`SAVE_EVERY`] while
+    /// images change; it ends with the index.
+    pub fn spawn_saver(self: &Arc<Self>) {
+        if self.snapshot.is_none() {
+            return;
+        }
+        let index = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAVE_EVERY);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(index) = index.upgrade() else { break };
+                if index.changed.swap(false, Ordering::Relaxed) {
+                    index.save().await;
+                }
+            }
+        });
     }
 
     /// Images indexed (deleted ones excluded).
@@ -224,9 +247,8 @@ impl VisualIndex {
             applied += events.len();
             self.state.write().expect("visual index lock").cursor = cursor;
         }
-        let due = self.saved.lock().expect("visual save lock").is_none_or(|at| at.elapsed() >= SAVE_EVERY);
-        if images > 0 && due {
-            self.save().await;
+        if images > 0 {
+            self.changed.store(true, Ordering::Relaxed);
         }
         Ok(applied)
     }
@@ -336,7 +358,7 @@ impl VisualIndex {
 #[derive(Clone, Default)]
 pub struct DemandLooks {
     by_demand: HashMap<i64, Vec<Vec<f32>>>,
-    index: Option<std::sync::Arc<VisualIndex>>,
+    index: Option<Arc<VisualIndex>>,
 }
 
 impl DemandLooks {
