@@ -126,6 +126,8 @@ enum Command {
     Models(commands::models::Args),
     /// Rebuild the search index from the store.
     Reindex(commands::reindex::Args),
+    /// Show, set or try the operators' synonym list (applied to search and matching).
+    Synonyms(commands::synonyms::Args),
     /// Create, list or revoke API keys.
     Keys(commands::keys::Args),
     /// Replay the loop on logged ratings: v1 weights, frozen and retrained rankers, random, upper bound.
@@ -169,6 +171,7 @@ fn main() -> ExitCode {
             Command::Eval(a) => commands::eval::run(a).await,
             Command::Models(a) => commands::models::run(a).await,
             Command::Reindex(a) => commands::reindex::run(a).await,
+            Command::Synonyms(a) => commands::synonyms::run(a).await,
             Command::Keys(a) => commands::keys::run(a).await,
             Command::Simulate(a) => tokio::task::block_in_place(|| commands::simulate::run(a)),
         }

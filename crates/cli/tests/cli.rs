@@ -423,3 +423,27 @@ fn boolean_settings_read_as_people_write_them() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-retrain"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn synonyms_are_set_shown_and_tried_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "梯子, ladder\nlonely\n").unwrap();
+    let out = wantloop(&["synonyms", "set", bad.to_str().unwrap(), "--data-dir", data]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "# ours\nstepladder => 梯子\n").unwrap();
+    let out = wantloop(&["synonyms", "set", good.to_str().unwrap(), "--data-dir", data]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("saved version 1"));
+    let out = wantloop(&["synonyms", "expand", "a stepladder", "--data-dir", data]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "梯子\n");
+    let out = wantloop(&["synonyms", "show", "--json", "--data-dir", data]);
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["list"]["version"], 1);
+    assert_eq!(shown["list"]["author"], "cli");
+}

@@ -9,4 +9,5 @@ pub mod models;
 pub mod reindex;
 pub mod serve;
 pub mod simulate;
+pub mod synonyms;
 pub mod train;
