@@ -1,7 +1,8 @@
 //! Images through the engine: uploads measured and stored, refused ones
 //! leaving nothing, search by image with filters applied inside the index
 //! (checked against exact filtered search), deletions and other nodes'
-//! uploads followed, and the index rebuilt from the store after a restart.
+//! uploads followed, the index rebuilt from the store or loaded from its
+//! snapshot after a restart, and images of other features re-vectorised.
 //! SQLite and, when configured, PostgreSQL.
 
 use std::io::Cursor;
