@@ -6,23 +6,13 @@
 use rand::prelude::*;
 use rand::rngs::StdRng;
 
+use wantloop_engine::graph::gazetteer::{self, CITIES, City};
+
 use crate::records::{DemandRecord, OfferRecord};
 
-struct City {
-    zh: &'static str,
-    en: &'static str,
-    lat: f64,
-    lon: f64,
-}
-
-const CITIES: &[City] = &[
-    City { zh: "杭州", en: "Hangzhou", lat: 30.2741, lon: 120.1551 },
-    City { zh: "上海", en: "Shanghai", lat: 31.2304, lon: 121.4737 },
-    City { zh: "北京", en: "Beijing", lat: 39.9042, lon: 116.4074 },
-    City { zh: "深圳", en: "Shenzhen", lat: 22.5431, lon: 114.0579 },
-    City { zh: "成都", en: "Chengdu", lat: 30.5728, lon: 104.0668 },
-    City { zh: "南京", en: "Nanjing", lat: 32.0603, lon: 118.7969 },
-];
+/// The demo's six cities: the first six of the assistant's gazetteer, so
+/// that the market's places and the cities questions name are the same.
+const DEMO_CITIES: usize = 6;
 
 /// One category: its items in both languages, a price range in yuan, and
 /// whether it is a service (many units, no condition).
@@ -184,7 +174,7 @@ fn near(rng: &mut StdRng, c: &City, km: f64) -> (f64, f64) {
 
 /// City weights: bigger markets get more posts.
 fn pick_city(rng: &mut StdRng) -> &'static City {
-    let w = [30, 25, 20, 12, 8, 5];
+    let w: [u32; DEMO_CITIES] = [30, 25, 20, 12, 8, 5];
     let mut x = rng.random_range(0..w.iter().sum::<u32>());
     for (i, wi) in w.iter().enumerate() {
         if x < *wi {
@@ -209,7 +199,10 @@ pub fn generate(offers: usize, demands: usize, seed: u64) -> DemoData {
             let text = if chinese {
                 format!("{}提供{}，经验丰富，周末可约，每次{}元", city.zh, zh, yuan)
             } else {
-                format!("Experienced {en} in {}, weekends available, {yuan} yuan per session", city.en)
+                format!(
+                    "Experienced {en} in {}, weekends available, {yuan} yuan per session",
+                    gazetteer::name(city, "en")
+                )
             };
             (None, text)
         } else {
@@ -217,7 +210,7 @@ pub fn generate(offers: usize, demands: usize, seed: u64) -> DemoData {
             let text = if chinese {
                 format!("出{}{}，{}自提，价格{}元", czh, zh, city.zh, yuan)
             } else {
-                format!("Selling a {en}, {cen}, pick up in {}, {yuan} yuan", city.en)
+                format!("Selling a {en}, {cen}, pick up in {}, {yuan} yuan", gazetteer::name(city, "en"))
             };
             (Some(slug.to_string()), text)
         };
@@ -253,9 +246,9 @@ pub fn generate(offers: usize, demands: usize, seed: u64) -> DemoData {
             (true, 0) => format!("想买一个二手{zh}，预算{budget}元，在{}", city.zh),
             (true, 1) => format!("求{zh}，{}附近，{budget}元以内", city.zh),
             (true, _) => format!("急需{zh}，最好{}能自提，预算{budget}元", city.zh),
-            (false, 0) => format!("Looking for a {en} in {}, budget {budget} yuan", city.en),
-            (false, 1) => format!("Need a {en} near {}, up to {budget} yuan", city.en),
-            (false, _) => format!("Want a second-hand {en}, {} area, max {budget} yuan", city.en),
+            (false, 0) => format!("Looking for a {en} in {}, budget {budget} yuan", gazetteer::name(city, "en")),
+            (false, 1) => format!("Need a {en} near {}, up to {budget} yuan", gazetteer::name(city, "en")),
+            (false, _) => format!("Want a second-hand {en}, {} area, max {budget} yuan", gazetteer::name(city, "en")),
         };
         let priority = ["low", "normal", "normal", "normal", "high", "urgent"][rng.random_range(0..6)];
         let requester = if i % 7 == 0 { format!("person{}", i % SHARED_PEOPLE) } else { format!("user{i}") };

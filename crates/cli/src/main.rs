@@ -128,6 +128,8 @@ enum Command {
     Reindex(commands::reindex::Args),
     /// Show, set or try the operators' synonym list (applied to search and matching).
     Synonyms(commands::synonyms::Args),
+    /// Ask the assistant a question (answered from the FAQ, or refused).
+    Ask(commands::ask::Args),
     /// Create, list or revoke API keys.
     Keys(commands::keys::Args),
     /// Replay the loop on logged ratings: v1 weights, frozen and retrained rankers, random, upper bound.
@@ -173,6 +175,7 @@ fn main() -> ExitCode {
             Command::Reindex(a) => commands::reindex::run(a).await,
             Command::Synonyms(a) => commands::synonyms::run(a).await,
             Command::Keys(a) => commands::keys::run(a).await,
+            Command::Ask(a) => commands::ask::run(a).await,
             Command::Simulate(a) => tokio::task::block_in_place(|| commands::simulate::run(a)),
         }
     });

@@ -250,6 +250,73 @@ async fn demo_runs_the_whole_loop_without_overbooking() {
         assert_eq!(found, bicycles.len(), "{q}: every bicycle");
         assert_eq!(r.hits[0].category, "bicycles", "{q}: a bicycle first");
     }
+
+    // The assistant works on the demo out of the box: the FAQ about
+    // wantloop, and the market graph with the store's own count.
+    assert!(summary["faq_entries"].as_i64().unwrap() >= 80, "{summary}");
+    let a = engine.ask("提议的匹配多久失效？", None).await.unwrap();
+    assert!(a.answered && a.answer.contains("48"), "{a:?}");
+    let hangzhou = wantloop_core::GeoPoint { lat: 30.2741, lon: 120.1551 };
+    let available_bikes = offers
+        .iter()
+        .filter(|o| o.category == "bicycles" && o.status.as_str() == "available")
+        .filter(|o| o.location.is_some_and(|p| p.distance_km(&hangzhou) <= 50.0))
+        .count();
+    let a = engine.ask("杭州有多少辆可用的二手自行车？", None).await.unwrap();
+    match &a.source {
+        Some(wantloop_engine::ask::AnswerSource::Graph { facts, .. }) => {
+            assert_eq!(facts["count"], available_bikes, "{a:?}")
+        }
+        other => panic!("not from the graph: {other:?}"),
+    }
+}
+
+#[test]
+fn the_assistant_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let faq = dir.path().join("faq.csv");
+    std::fs::write(
+        &faq,
+        "entry,lang,question,answer\n\
+         expiry,zh,提议的匹配多久失效？,48 小时后失效。\n\
+         expiry,zh,匹配多长时间会过期,\n\
+         broken,xx,q,a\n",
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    let out = wantloop(&["import", "faq", faq.to_str().unwrap(), "--data-dir", d]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a refused line fails the import");
+    assert!(err.contains("line 4") && err.contains("lang"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 FAQ entries"));
+    let out = wantloop(&["ask", "匹配多长时间会过期？", "--json", "--data-dir", d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((a["answered"].as_bool(), a["answer"].as_str()), (Some(true), Some("48 小时后失效。")), "{a}");
+    let out = wantloop(&["ask", "", "--data-dir", d]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("question") && err.trim().lines().count() == 1, "{err}");
+
+    // The end-to-end set of the demo: FAQ answers, graph answers and refusals.
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo");
+    let out = wantloop(&[
+        "eval",
+        "ask",
+        "--faq",
+        &format!("{demo}/faq.jsonl"),
+        "--questions",
+        &format!("{demo}/ask-test.jsonl"),
+        "--validation",
+        &format!("{demo}/ask-validation.jsonl"),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lexical = &r["lexical"]["default"];
+    // Refusing everything scores 0.2 here and answering everything about 0.55.
+    assert!(lexical["accuracy"].as_f64().unwrap() >= 0.55, "{r}");
+    assert!(lexical["refused_right"].as_f64().unwrap() >= 0.5, "{r}");
 }
 
 #[test]

@@ -34,6 +34,9 @@ pub struct Engine {
     pub(crate) classifier: ModelSlot<Classifier>,
     pub(crate) recommender: ModelSlot<Recommender>,
     pub(crate) ranker: ModelSlot<Arc<Ranker>>,
+    pub(crate) paraphrase: ModelSlot<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>,
+    /// The FAQ as this node last loaded it (`ask.rs`).
+    pub(crate) assistant: Arc<crate::ask::Assistant>,
     pub(crate) signals: crate::signals::SignalSnapshot,
     pub(crate) search: Arc<SearchIndex>,
     /// Offers' images by their visual vectors (`visual.rs`).
@@ -123,6 +126,8 @@ impl Engine {
             classifier: ModelSlot::default(),
             recommender: ModelSlot::default(),
             ranker: ModelSlot::default(),
+            paraphrase: ModelSlot::default(),
+            assistant: Arc::default(),
             signals: Default::default(),
             search,
             visual,
@@ -212,6 +217,7 @@ impl Engine {
         self.classifier.refresh(self.store.as_ref()).await?;
         self.recommender.refresh(self.store.as_ref()).await?;
         self.ranker.refresh(self.store.as_ref()).await?;
+        self.paraphrase.refresh(self.store.as_ref()).await?;
         Ok(())
     }
 

@@ -27,6 +27,9 @@ pub enum EngineError {
     /// A synonym list that does not parse (the line and why).
     #[error(transparent)]
     Synonyms(#[from] wantloop_search::SynonymError),
+    /// An input that failed its checks, naming the field.
+    #[error(transparent)]
+    Invalid(#[from] wantloop_core::ValidationError),
     /// The same long job is already running; try again when it is done.
     #[error("{0}")]
     Busy(&'static str),

@@ -11,11 +11,15 @@
 //! from it and can be rebuilt.
 
 mod allocate;
+pub mod ask;
 mod cached;
 pub mod cluster;
 mod config;
 mod engine;
 mod error;
+pub mod faq;
+pub mod faq_file;
+pub mod graph;
 mod images;
 pub mod indexer;
 mod intake;

@@ -12,6 +12,7 @@ use wantloop_store::{ModelInfo, Store, StoreError};
 pub const CLASSIFIER: &str = "classifier";
 pub const RECOMMENDER: &str = "recommender";
 pub const RANKER: &str = "ranker";
+pub const PARAPHRASE: &str = "paraphrase";
 
 /// A model kind the registry can hold and this build can load.
 pub trait Servable: Sized + Send + Sync + 'static {
@@ -44,12 +45,21 @@ impl Servable for Arc<Ranker> {
     }
 }
 
+/// The assistant's paraphrase scorer, shared by concurrent questions.
+impl Servable for Arc<wantloop_ml::paraphrase::ParaphraseScorer> {
+    const KIND: &'static str = PARAPHRASE;
+    fn load(bytes: &[u8]) -> Result<Self, String> {
+        wantloop_ml::paraphrase::ParaphraseScorer::from_bytes(bytes).map(Arc::new).map_err(|e| e.to_string())
+    }
+}
+
 /// Whether bytes registered under `kind` can be loaded by this build.
 pub(crate) fn check_loadable(kind: &str, bytes: &[u8]) -> Result<(), String> {
     match kind {
         CLASSIFIER => Classifier::load(bytes).map(|_| ()),
         RECOMMENDER => Recommender::load(bytes).map(|_| ()),
         RANKER => <Arc<Ranker>>::load(bytes).map(|_| ()),
+        PARAPHRASE => <Arc<wantloop_ml::paraphrase::ParaphraseScorer>>::load(bytes).map(|_| ()),
         _ => Ok(()),
     }
 }

@@ -9,6 +9,7 @@ pub mod beir;
 pub mod classifier;
 pub mod images;
 pub mod pairs;
+pub mod qmatch;
 pub mod ranker;
 pub mod recommender;
 pub mod simulate;
@@ -29,6 +30,8 @@ pub enum EvalError {
     Ranker(#[from] wantloop_ml::ranker::RankerError),
     #[error(transparent)]
     Image(#[from] wantloop_image::ImageError),
+    #[error(transparent)]
+    Paraphrase(#[from] wantloop_ml::paraphrase::ParaphraseError),
 }
 
 /// Peak resident memory of this process, from /proc (Linux only).

@@ -7,6 +7,7 @@
 
 pub mod classifier;
 pub mod metrics;
+pub mod paraphrase;
 pub mod ranker;
 pub mod recommender;
 

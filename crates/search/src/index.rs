@@ -660,6 +660,23 @@ impl SearchIndex {
         let hits: Vec<Hit> = hits.into_iter().skip(r.offset).take(limit).collect();
         Ok(SearchResults { total: total - usize::from(exclude.is_some()), hits, facets })
     }
+
+    /// The prices of every document `r` matches (its text, filters and
+    /// circle; not `more_like`, `limit` or `offset`), ascending.
+    pub fn prices(&self, r: &SearchRequest) -> Result<Vec<i64>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut clauses = vec![(Occur::Must, self.builder().user_query(&r.q)?)];
+        clauses.extend(self.filters(r));
+        let query = BooleanQuery::new(clauses);
+        let (reach, price) = Self::admission(r);
+        let columns = self.columns(&searcher);
+        let prices = searcher.search_with_statistics_provider(
+            &query,
+            &WithinReach { reach, price, columns: &columns, inner: crate::prices::Prices { columns: &columns } },
+            &self.doc_freqs.on(&searcher),
+        )?;
+        Ok(prices)
+    }
 }
 
 #[cfg(test)]

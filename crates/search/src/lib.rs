@@ -18,6 +18,7 @@ mod listed;
 mod newest;
 mod plain;
 mod pool;
+mod prices;
 pub mod query;
 mod reach;
 mod request;

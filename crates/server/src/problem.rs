@@ -107,6 +107,7 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         ApiError::Engine(EngineError::ModelNotLoadable { .. }) => (S::BAD_REQUEST, "bad-request", "Malformed request"),
         ApiError::Engine(EngineError::Busy(_)) => (S::CONFLICT, "busy", "Already running"),
         ApiError::Engine(EngineError::Synonyms(_)) => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+        ApiError::Engine(EngineError::Invalid(_)) => (S::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
         ApiError::Engine(EngineError::Image(wantloop_image::ImageError::TooManyBytes { .. })) => {
             (S::PAYLOAD_TOO_LARGE, "too-large", "Image too large")
         }
@@ -131,6 +132,7 @@ fn field_errors(e: &ApiError) -> Vec<FieldError> {
         }
         ApiError::Engine(EngineError::Store(StoreError::TooManyImages { .. })) => one("image", e.to_string()),
         ApiError::Engine(EngineError::Synonyms(_)) => one("rules", e.to_string()),
+        ApiError::Engine(EngineError::Invalid(v)) => v.0.clone(),
         ApiError::Unauthorized(m) => one("Authorization", m.clone()),
         _ => Vec::new(),
     }

@@ -76,6 +76,9 @@ fn may(method: &str, path: &str) -> Option<&'static [Who]> {
         ("delete", "/v1/demands/{id}/images/{position}") => REQUESTER,
         ("post", "/v1/search/image") => KEYED,
         ("get", "/v1/synonyms" | "/v1/synonyms/versions" | "/v1/synonyms/expand") | ("put", "/v1/synonyms") => ADMIN,
+        ("post", "/v1/ask") => KEYED,
+        ("get" | "post", "/v1/faq") | ("get" | "delete", "/v1/faq/{id}") | ("post", "/v1/faq/import") => ADMIN,
+        ("get", "/v1/ask/questions") | ("post", "/v1/ask/questions/{id}" | "/v1/graph/triples") => ADMIN,
         _ => panic!("{method} {path} is not in the access matrix: add who may call it"),
     };
     Some(who)
@@ -129,6 +132,8 @@ struct Rows {
     job: i64,
     model: i64,
     spare_key: i64,
+    faq: i64,
+    asked: i64,
 }
 
 async fn make_rows(app: &App, keys: &Keys, model: i64, accepted: bool) -> Rows {
@@ -186,7 +191,22 @@ async fn make_rows(app: &App, keys: &Keys, model: i64, accepted: bool) -> Rows {
         .id;
     let spare = KeyInput { role: "user".into(), party: Some("spare".into()), name: None };
     let spare_key = app.store.create_key(&spare.parse().unwrap()).await.unwrap().0.id;
-    Rows { demand, offer: o.id, matched, job, model, spare_key }
+    let entry = wantloop_store::NewFaqEntry {
+        key: format!("fixture-{demand}"),
+        lang: "zh".into(),
+        questions: vec!["怎么发布需求？".into()],
+        answer: "用 POST /v1/demands。".into(),
+    };
+    let faq = app.store.save_faq_entries(&[entry]).await.unwrap()[0].id;
+    let question = wantloop_store::NewAskedQuestion {
+        question: "天气怎么样".into(),
+        lang: "zh".into(),
+        outcome: "refused".into(),
+        confidence: 0.0,
+        best_entry: None,
+    };
+    let asked = app.store.log_question(&question).await.unwrap().id;
+    Rows { demand, offer: o.id, matched, job, model, spare_key, faq, asked }
 }
 
 /// The request a caller sends to `method path` over `rows`: always about
@@ -200,6 +220,8 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         p if p.starts_with("/v1/models/") => r.model.to_string(),
         p if p.starts_with("/v1/keys/") => r.spare_key.to_string(),
         p if p.starts_with("/v1/users/") => "alice".into(),
+        p if p.starts_with("/v1/faq/") => r.faq.to_string(),
+        p if p.starts_with("/v1/ask/questions/") => r.asked.to_string(),
         p if p.starts_with("/ui/") => "app.js".into(),
         _ => String::new(),
     };
@@ -214,6 +236,15 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         ("post", "/v1/review/demands/{id}") => Some(json!({"category": "bicycles"})),
         ("post", "/v1/keys") => Some(json!({"role": "user", "party": "carol"})),
         ("put", "/v1/synonyms") => Some(json!({"rules": "单车, 自行车"})),
+        ("post", "/v1/ask") => Some(json!({"question": "怎么发布需求？"})),
+        ("post", "/v1/faq") => Some(
+            json!({"entries": [{"entry": "post", "lang": "en", "questions": ["how to post?"], "answer": "POST /v1/demands."}]}),
+        ),
+        ("post", "/v1/faq/import") => {
+            Some(json!({"name": "faq.csv", "text": "entry,lang,question,answer\nx,en,q?,a.\n"}))
+        }
+        ("post", "/v1/ask/questions/{id}") => Some(json!({"entry": r.faq})),
+        ("post", "/v1/graph/triples") => Some(json!({"text": "wantloop,license,Apache-2.0"})),
         _ => None,
     };
     match path {

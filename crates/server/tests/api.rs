@@ -57,7 +57,80 @@ api_tests!(
     interactions_reject_bad_input,
     search_follows_the_outbox,
     synonyms_are_checked_versioned_and_change_search,
+    the_assistant_answers_refuses_and_keeps_questions,
 );
+
+async fn the_assistant_answers_refuses_and_keeps_questions(app: App) {
+    // Import: the good entries saved, the bad line numbered.
+    let text = "{\"entry\":\"expiry\",\"lang\":\"zh\",\"questions\":[\"提议的匹配多久失效？\",\"匹配多长时间会过期\"],\"answer\":\"48 小时。\"}\n\
+                {\"entry\":\"bad\",\"lang\":\"fr\",\"questions\":[\"q\"],\"answer\":\"a\"}\n\
+                {\"entry\":\"reject\",\"lang\":\"en\",\"questions\":[\"what happens if I reject a match?\"],\"answer\":\"The unit goes back to the offer.\"}\n";
+    let (s, import) = app.post("/v1/faq/import", json!({"name": "faq.jsonl", "text": text})).await;
+    assert_eq!(s, StatusCode::OK, "{import}");
+    assert_eq!(import["saved"], 2);
+    assert_eq!(import["errors"][0]["line"], 2, "{import}");
+
+    let (s, a) = app.post("/v1/ask", json!({"question": "提议的匹配多久失效？"})).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(
+        (a["answered"].as_bool(), a["answer"].as_str(), a["lang"].as_str()),
+        (Some(true), Some("48 小时。"), Some("zh"))
+    );
+    assert_eq!(a["source"]["kind"], "faq");
+    assert_eq!(a["source"]["key"], "expiry");
+    let (_, a) = app.post("/v1/ask", json!({"question": "Who won the world cup?", "lang": "en"})).await;
+    assert_eq!(
+        (a["answered"].as_bool(), a["answer"].as_str()),
+        (Some(false), Some("Sorry, I can't answer that.")),
+        "{a}"
+    );
+    let kept = a["logged"].as_i64().expect("kept for the operator");
+
+    // The operator sees it and answers it.
+    let (_, open) = app.get("/v1/ask/questions").await;
+    assert!(open["items"].as_array().unwrap().iter().any(|q| q["id"] == kept), "{open}");
+    let (_, entries) = app.get("/v1/faq").await;
+    let reject = entries["items"].as_array().unwrap().iter().find(|e| e["key"] == "reject").unwrap()["id"].clone();
+    let (s, resolved) = app.post(&format!("/v1/ask/questions/{kept}"), json!({"entry": reject})).await;
+    assert_eq!(s, StatusCode::OK, "{resolved}");
+    let (_, done) = app.get("/v1/ask/questions?resolved=true").await;
+    assert_eq!(done["items"][0]["chosen_entry"], reject);
+    let (s, p) = app.post(&format!("/v1/ask/questions/{kept}"), json!({"entry": 999999})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entry")), "{p}");
+
+    // Bad input: problem+json naming the field; nothing kept.
+    for (body, field) in [
+        (json!({"question": ""}), "question"),
+        (json!({"question": "q".repeat(501)}), "question"),
+        (json!({"question": "hi", "lang": "fr"}), "lang"),
+    ] {
+        let r = app.http.post(app.url("/v1/ask")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    let (s, p) =
+        app.post("/v1/faq", json!({"entries": [{"entry": "x", "lang": "zh", "questions": [], "answer": "a"}]})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("questions")), "{p}");
+
+    // Facts for the graph: bad lines numbered, good ones answered.
+    let (s, t) = app.post("/v1/graph/triples", json!({"text": "wantloop,许可证,Apache-2.0\nonly,two\n"})).await;
+    assert_eq!((s, t["added"].as_i64(), t["errors"][0]["line"].as_i64()), (StatusCode::OK, Some(1), Some(2)), "{t}");
+    let (_, a) = app.post("/v1/ask", json!({"question": "wantloop 的许可证是什么？"})).await;
+    assert_eq!(
+        (a["source"]["kind"].as_str(), a["answer"].as_str()),
+        (Some("graph"), Some("wantloop的许可证是Apache-2.0。")),
+        "{a}"
+    );
+
+    // Deleting an entry: gone, and a second delete is 404.
+    let id = entries["items"][0]["id"].as_i64().unwrap();
+    let r = app.http.delete(app.url(&format!("/v1/faq/{id}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app.http.delete(app.url(&format!("/v1/faq/{id}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
 
 async fn synonyms_are_checked_versioned_and_change_search(app: App) {
     app.post("/v1/offers", offer_body("bob", "铝合金梯子", 100, 1)).await;

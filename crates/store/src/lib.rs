@@ -158,6 +158,26 @@ pub trait Store: Send + Sync {
     /// Saved versions, newest first, at most `limit` (rules included).
     async fn synonym_versions(&self, limit: u32) -> Result<Vec<SynonymList>, StoreError>;
 
+    /// Inserts or replaces (by key and language) FAQ entries, already
+    /// checked, in one transaction with one `faq.changed` event.
+    async fn save_faq_entries(&self, entries: &[NewFaqEntry]) -> Result<Vec<FaqEntry>, StoreError>;
+    /// Deletes an FAQ entry (with a `faq.changed` event); false if there was none.
+    async fn delete_faq_entry(&self, id: i64) -> Result<bool, StoreError>;
+    /// FAQ entries by id after `after`, at most `limit`.
+    async fn faq_entries(&self, after: i64, limit: u32) -> Result<Vec<FaqEntry>, StoreError>;
+    async fn faq_entry(&self, id: i64) -> Result<Option<FaqEntry>, StoreError>;
+    /// Keeps a question the assistant refused or was unsure of.
+    async fn log_question(&self, question: &NewAskedQuestion) -> Result<AskedQuestion, StoreError>;
+    /// Logged questions by id after `after`: open ones, or resolved ones.
+    async fn asked_questions(&self, resolved: bool, after: i64, limit: u32) -> Result<Vec<AskedQuestion>, StoreError>;
+    /// Records the entry that answers a logged question (`None`: no such question).
+    async fn resolve_question(&self, id: i64, entry: i64) -> Result<Option<AskedQuestion>, StoreError>;
+    /// Adds knowledge-graph triples (those not stored yet), with one
+    /// `triples.changed` event; returns how many were new.
+    async fn save_triples(&self, triples: &[Triple]) -> Result<usize, StoreError>;
+    /// The stored triples, oldest first, at most `limit`.
+    async fn triples(&self, limit: u32) -> Result<Vec<Triple>, StoreError>;
+
     /// Starts a job record (`running`); with a key, a repeat returns the job
     /// the first request started.
     async fn create_job(&self, kind: &str, idem: Option<&IdemKey>) -> Result<Outcome<Job>, StoreError>;

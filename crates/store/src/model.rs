@@ -483,3 +483,63 @@ pub struct ImageVector {
     pub info: ImageInfo,
     pub vector: Vec<f32>,
 }
+
+/// An FAQ entry in one language: several phrasings of a question, one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FaqEntry {
+    pub id: i64,
+    /// Names the entry across languages and imports.
+    pub key: String,
+    /// `zh` or `en`.
+    pub lang: String,
+    pub questions: Vec<String>,
+    pub answer: String,
+    pub updated_at: i64,
+}
+
+/// An FAQ entry to store (checked by the engine); replaces the entry with the same key and language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewFaqEntry {
+    pub key: String,
+    pub lang: String,
+    pub questions: Vec<String>,
+    pub answer: String,
+}
+
+/// A question the assistant refused or was unsure of, kept for the operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AskedQuestion {
+    pub id: i64,
+    pub question: String,
+    pub lang: String,
+    /// `refused` or `low_confidence`.
+    pub outcome: String,
+    pub confidence: f64,
+    /// The entry the assistant found closest, if any.
+    pub best_entry: Option<i64>,
+    /// The operator's answer: the entry that answers it.
+    pub chosen_entry: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A question to keep for the operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAskedQuestion {
+    pub question: String,
+    pub lang: String,
+    pub outcome: String,
+    pub confidence: f64,
+    pub best_entry: Option<i64>,
+}
+
+/// A fact of the assistant's knowledge graph: `subject —relation→ object`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Triple {
+    pub subject: String,
+    pub relation: String,
+    pub object: String,
+}

@@ -21,6 +21,9 @@ use wantloop_store::{MatchFilter, NewModel, Stats, Store};
 use super::import::{BATCH_ROWS, progress, store_demands, store_offers};
 use crate::demo_data::generate;
 
+/// The demo's FAQ about wantloop itself, written for the product.
+pub const DEMO_FAQ: &str = include_str!("../../demo/faq.jsonl");
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Folder for the demo store; its previous demo database is replaced.
@@ -263,6 +266,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     anyhow::ensure!(bad_offers + bad_demands == 0, "the generator produced invalid rows");
     let pictures = add_pictures(&engine, args.seed).await?;
+    // The assistant's FAQ about wantloop itself (`POST /v1/ask`).
+    let faq = engine.import_faq("faq.jsonl", DEMO_FAQ).await?;
+    anyhow::ensure!(faq.errors.is_empty(), "the demo FAQ has bad lines: {:?}", faq.errors);
 
     let greedy = engine.allocate(Mode::Greedy, true).await?;
     let alloc = engine.allocate(Mode::Optimal, false).await?;
@@ -275,11 +281,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         let summary = serde_json::json!({
             "stats": stats, "feedback": reactions, "allocation": alloc, "classifier": classifier,
             "greedy_objective": greedy.objective, "seconds": seconds, "keys": keys, "pictures": pictures,
+            "faq_entries": faq.saved,
         });
         println!("{summary}");
     } else {
         print_summary(&classifier, &stats, &reactions, greedy.objective, alloc.objective, &alloc, seconds);
         println!("  pictures: {pictures} offers of goods have one (POST /v1/search/image finds them)");
+        println!(
+            "  FAQ     : {} entries in Chinese and English (POST /v1/ask, or `wantloop ask \"提议的匹配多久失效？\"`)",
+            faq.saved
+        );
         println!("admin key:  {}", keys.admin);
         println!("user key:   {}  (acts for {:?}, a requester of the demo)", keys.user, keys.user_party);
     }

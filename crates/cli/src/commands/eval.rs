@@ -22,6 +22,47 @@ pub enum Target {
     Ranker(RankerArgs),
     /// Image retrieval on a folder with `labels.csv` (`path,object_id,…`): every image queries the rest.
     Images(ImagesArgs),
+    /// Question matching on `sentence1,sentence2,label` pair files: the paraphrase scorer trained on
+    /// --train, its pair classification and FAQ retrieval measured on --test.
+    Qmatch(QmatchArgs),
+    /// The assistant end to end: FAQ questions answered from the right entry, others refused.
+    Ask(super::eval_ask::AskArgs),
+}
+
+#[derive(clap::Args)]
+pub struct QmatchArgs {
+    /// Labelled pairs the scorer learns from (and its threshold and re-ranking weight are chosen on).
+    #[arg(long)]
+    train: PathBuf,
+    /// Labelled pairs it is measured on.
+    #[arg(long)]
+    test: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+fn eval_qmatch(a: QmatchArgs) -> anyhow::Result<ExitCode> {
+    let r = wantloop_eval::qmatch::run(&a.train, &a.test)?;
+    if a.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "pairs: accuracy {:.4}, F1 {:.4}, AUC {:.4} (threshold {:.3}); retrieval over {} entries, {} queries: \
+             top-1 {:.4}, MRR@10 {:.4} (BM25 alone {:.4} / {:.4}); own sentence2 only: top-1 {:.4}",
+            r.pairs.accuracy,
+            r.pairs.f1,
+            r.pairs.auc,
+            r.pairs.threshold,
+            r.retrieval.entries,
+            r.retrieval.queries,
+            r.retrieval.any.top1,
+            r.retrieval.any.mrr_10,
+            r.retrieval.bm25_any.top1,
+            r.retrieval.bm25_any.mrr_10,
+            r.retrieval.own.top1,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Which visual features an image command uses.
@@ -281,6 +322,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Target::Search(s) => return tokio::task::block_in_place(|| eval_search(s)),
         Target::Ranker(r) => return tokio::task::block_in_place(|| eval_ranker(r)),
         Target::Images(i) => return tokio::task::block_in_place(|| eval_images(i)),
+        Target::Qmatch(q) => return tokio::task::block_in_place(|| eval_qmatch(q)),
+        Target::Ask(a) => return super::eval_ask::eval_ask(a).await,
     };
     let mut training = serde_json::Value::Null;
     let model = if let Some(path) = &a.model {

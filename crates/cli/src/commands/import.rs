@@ -32,7 +32,7 @@ pub const BATCH_ROWS: usize = 25_000;
 #[derive(clap::Args)]
 pub struct Args {
     /// What the file holds.
-    kind: Kind,
+    kind: ImportKind,
     /// A .csv (header row) or .jsonl file.
     file: PathBuf,
     /// The file's character encoding (utf-8, gbk, gb18030, utf-16le, …);
@@ -50,6 +50,48 @@ pub struct Args {
     writers: Option<u32>,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+/// What an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    Demands,
+    Offers,
+    /// The assistant's FAQ: JSON lines `{"entry","lang","questions","answer"}` or CSV `entry,lang,question,answer`.
+    Faq,
+    /// Facts of the assistant's knowledge graph: CSV `subject,relation,object` (header optional).
+    Triples,
+}
+
+/// `wantloop import triples FILE`: good rows stored, each bad line reported
+/// with its number; a non-zero exit if any line was refused.
+async fn import_triples(args: Args) -> anyhow::Result<ExitCode> {
+    let mut decoded = encoding::open(&args.file, args.encoding.as_deref(), |f| Box::new(f) as Box<dyn Read + Send>)?;
+    let mut text = String::new();
+    decoded.reader.read_to_string(&mut text)?;
+    let engine = args.store.open().await?;
+    let out = engine.import_triples(&text).await?;
+    for e in &out.errors {
+        eprintln!("line {}: {}", e.line, e.reason);
+    }
+    println!("imported {} new triples from {}, rejected {} lines", out.added, args.file.display(), out.errors.len());
+    Ok(if out.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `wantloop import faq FILE`: good entries saved, each bad line reported
+/// with its number; a non-zero exit if any line was refused.
+async fn import_faq(args: Args) -> anyhow::Result<ExitCode> {
+    let mut decoded = encoding::open(&args.file, args.encoding.as_deref(), |f| Box::new(f) as Box<dyn Read + Send>)?;
+    let mut text = String::new();
+    decoded.reader.read_to_string(&mut text)?;
+    let engine = args.store.open().await?;
+    let name = args.file.to_string_lossy().to_lowercase();
+    let out = engine.import_faq(&name, &text).await?;
+    for e in &out.errors {
+        eprintln!("line {}: {}", e.line, e.reason);
+    }
+    println!("imported {} FAQ entries from {}, rejected {} lines", out.saved, args.file.display(), out.errors.len());
+    Ok(if out.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 pub fn progress(len: usize, what: &str) -> ProgressBar {
@@ -268,6 +310,12 @@ pub async fn store_offers(
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let kind = match args.kind {
+        ImportKind::Faq => return import_faq(args).await,
+        ImportKind::Triples => return import_triples(args).await,
+        ImportKind::Demands => Kind::Demands,
+        ImportKind::Offers => Kind::Offers,
+    };
     let format = Format::from_path(&args.file)?;
     let len = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bar = file_progress(len);
@@ -279,7 +327,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let described = decoded.describe();
     let reader = decoded.reader;
-    let what = format!("{:?}", args.kind).to_lowercase();
+    let what = format!("{kind:?}").to_lowercase();
     let started = Instant::now();
     let report = |line: u64, e: &str| bar.suspend(|| eprintln!("line {line}: {e}"));
     let tick = |t: &Tally| {
@@ -287,7 +335,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         bar.set_message(format!("{what}: {} stored, {} rejected, {rate:.0} rows/s", t.stored, t.rejected));
     };
     let batching = (args.batch_rows as usize, args.writers.map(|w| w as usize));
-    let (tally, engine) = match args.kind {
+    let (tally, engine) = match kind {
         Kind::Demands => {
             let rows = rows::<DemandRecord>(reader, format)?;
             let engine = args.store.open().await?;

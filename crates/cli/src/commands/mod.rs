@@ -1,6 +1,8 @@
 pub mod allocate;
+pub mod ask;
 pub mod demo;
 pub mod eval;
+mod eval_ask;
 pub mod export;
 pub mod import;
 pub mod install;

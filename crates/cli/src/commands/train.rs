@@ -20,6 +20,44 @@ pub enum Target {
     Recommender(RecommenderArgs),
     /// The match ranker, from the outcomes of the store's matches (time-slice check against what serves).
     Ranker(RankerArgs),
+    /// The assistant's paraphrase scorer: from the FAQ's own phrasings, the operators' answers, and --pairs.
+    Paraphrase(ParaphraseArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ParaphraseArgs {
+    /// More labelled pairs, `sentence1,sentence2,label` (the BQ corpus CSV format).
+    #[arg(long)]
+    pairs: Option<PathBuf>,
+    /// Make the new scorer active (it is anyway when none is).
+    #[arg(long)]
+    activate: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+async fn train_paraphrase(a: ParaphraseArgs) -> anyhow::Result<ExitCode> {
+    let extra = match &a.pairs {
+        Some(path) => wantloop_eval::qmatch::read(path)?,
+        None => Vec::new(),
+    };
+    let engine = a.store.open().await?;
+    let t = engine.train_paraphrase(extra, a.activate).await?;
+    println!(
+        "trained paraphrase scorer on {} pairs ({} from the FAQ, {} from operators, {} from --pairs) in {:.1} s: \
+         out-of-fold accuracy {:.4}, threshold {:.3}; registered as {} (id {}){}",
+        t.report.pairs,
+        t.faq_pairs,
+        t.operator_pairs,
+        t.extra_pairs,
+        t.report.seconds,
+        t.report.out_of_fold_accuracy,
+        t.report.threshold,
+        t.model.tag(),
+        t.model.id,
+        if t.activated { ", active" } else { "" }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -217,6 +255,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Target::Classifier(a) => a,
         Target::Recommender(r) => return train_recommender(r).await,
         Target::Ranker(r) => return train_ranker(r).await,
+        Target::Paraphrase(p) => return train_paraphrase(p).await,
     };
     let all = classifier::read_file(&a.train)?;
     // A registered model leaves out the store's fixed held-out tenth, so that

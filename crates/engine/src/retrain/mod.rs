@@ -8,6 +8,7 @@
 
 mod classifier;
 pub mod gate;
+mod paraphrase;
 mod ranker;
 mod recommender;
 
@@ -21,6 +22,7 @@ use wantloop_store::{Activation, ModelInfo, ModelRetention, Store};
 
 pub use classifier::{BASE_SOURCE_PREFIX, is_held_out, keep_as_base};
 pub use gate::{Comparison, Decision};
+pub use paraphrase::ParaphraseTraining;
 
 use crate::{Engine, EngineError};
 

@@ -27,7 +27,7 @@ impl Default for FeatureConfig {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-fn fnv(ns: u8, parts: &[&str]) -> u64 {
+pub(crate) fn fnv(ns: u8, parts: &[&str]) -> u64 {
     let mut h = FNV_OFFSET ^ u64::from(ns);
     h = h.wrapping_mul(FNV_PRIME);
     for (i, p) in parts.iter().enumerate() {

@@ -13,6 +13,7 @@ mod model;
 mod train;
 
 pub use data::{LabelledText, parse, read_file};
+pub(crate) use features::fnv;
 pub use features::{FeatureConfig, Features, fingerprint};
 pub use model::{Classifier, Prediction};
 pub use train::{TrainConfig, TrainReport, train};

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, the OpenAPI document that describes them, and the
 //! layers every request passes (tracing span, panic guard, body limit).
 
+mod ask;
 mod demands;
 mod doc;
 mod images;
@@ -39,7 +40,7 @@ use crate::{AppState, BODY_LIMIT_BYTES, MAX_RUNNING_JOBS};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "wantloop", description = "Demand-satisfaction engine: demands, offers, matches, allocation."),
-    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "models"), (name = "keys"), (name = "system"), (name = "ui")),
+    tags((name = "demands"), (name = "offers"), (name = "matches"), (name = "classification"), (name = "recommendations"), (name = "search"), (name = "assistant"), (name = "models"), (name = "keys"), (name = "system"), (name = "ui")),
     security(("bearer" = []))
 )]
 struct ApiDoc;
@@ -89,6 +90,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(synonyms::current, synonyms::save))
         .routes(routes!(synonyms::versions))
         .routes(routes!(synonyms::expand))
+        .routes(routes!(ask::ask))
+        .routes(routes!(ask::list, ask::save))
+        .routes(routes!(ask::get, ask::delete))
+        .routes(routes!(ask::import))
+        .routes(routes!(ask::questions))
+        .routes(routes!(ask::resolve))
+        .routes(routes!(ask::triples))
         .routes(routes!(ui::index))
         .routes(routes!(ui::asset))
         .merge(image_routes())

@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (13, "events_by_kind_time", include_str!("../../migrations/sqlite/0013_events_by_kind_time.sql")),
     (14, "images", include_str!("../../migrations/sqlite/0014_images.sql")),
     (15, "synonyms", include_str!("../../migrations/sqlite/0015_synonyms.sql")),
+    (16, "faq", include_str!("../../migrations/sqlite/0016_faq.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -43,6 +44,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (13, "events_by_kind_time", include_str!("../../migrations/postgres/0013_events_by_kind_time.sql")),
     (14, "images", include_str!("../../migrations/postgres/0014_images.sql")),
     (15, "synonyms", include_str!("../../migrations/postgres/0015_synonyms.sql")),
+    (16, "faq", include_str!("../../migrations/postgres/0016_faq.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {

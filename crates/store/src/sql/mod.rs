@@ -9,6 +9,7 @@ mod bulk;
 mod checkpoint;
 mod cluster;
 mod demands;
+mod faq;
 mod group;
 mod idempotency;
 mod images;

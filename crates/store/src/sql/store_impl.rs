@@ -9,8 +9,8 @@ use wantloop_core::{
 };
 
 use super::{
-    SqlStore, bulk, cluster, demands, images, interactions, jobs, keys, matches, models, offers, outbox, retention,
-    review, stats, synonyms, write_tx,
+    SqlStore, bulk, cluster, demands, faq, images, interactions, jobs, keys, matches, models, offers, outbox,
+    retention, review, stats, synonyms, write_tx,
 };
 use crate::Store;
 use crate::error::StoreError;
@@ -297,6 +297,47 @@ impl Store for SqlStore {
 
     async fn synonym_versions(&self, limit: u32) -> Result<Vec<SynonymList>, StoreError> {
         synonyms::newest(self.pool(), limit).await
+    }
+
+    async fn save_faq_entries(&self, entries: &[NewFaqEntry]) -> Result<Vec<FaqEntry>, StoreError> {
+        let out = write_tx!(self, None, |w| faq::upsert(w, entries).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn delete_faq_entry(&self, id: i64) -> Result<bool, StoreError> {
+        let out = write_tx!(self, None, |w| faq::delete(w, id).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn faq_entries(&self, after: i64, limit: u32) -> Result<Vec<FaqEntry>, StoreError> {
+        faq::list(self.pool(), after, limit).await
+    }
+
+    async fn faq_entry(&self, id: i64) -> Result<Option<FaqEntry>, StoreError> {
+        faq::get(self.pool(), id).await
+    }
+
+    async fn log_question(&self, question: &NewAskedQuestion) -> Result<AskedQuestion, StoreError> {
+        let out = write_tx!(self, None, |w| faq::log(w, question).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn asked_questions(&self, resolved: bool, after: i64, limit: u32) -> Result<Vec<AskedQuestion>, StoreError> {
+        faq::asked_list(self.pool(), resolved, after, limit).await
+    }
+
+    async fn resolve_question(&self, id: i64, entry: i64) -> Result<Option<AskedQuestion>, StoreError> {
+        let out = write_tx!(self, None, |w| faq::resolve(w, id, entry).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn save_triples(&self, triples: &[Triple]) -> Result<usize, StoreError> {
+        let out = write_tx!(self, None, |w| faq::save_triples(w, triples).await)?;
+        out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
+    }
+
+    async fn triples(&self, limit: u32) -> Result<Vec<Triple>, StoreError> {
+        faq::triples(self.pool(), limit).await
     }
 
     async fn image_vectors_after(&self, after: i64, limit: u32) -> Result<Vec<ImageVector>, StoreError> {

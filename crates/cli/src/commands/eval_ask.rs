@@ -1,0 +1,199 @@
+//! `wantloop eval ask`: the assistant end to end, through the engine's own
+//! `ask` on a throwaway store holding the given FAQ. Each question of a JSONL
+//! file (`{"question", "lang", "expect"}`, `expect` an entry key or
+//! `refuse`, or `graph` for the market's knowledge graph) is correct when
+//! answered from the expected source, or refused
+//! when it should be. Run twice: with the lexical scorer (no model), then
+//! with a paraphrase scorer trained on the FAQ (and `--pairs`). Thresholds
+//! are chosen on `--validation` questions, never on the measured ones.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use wantloop_engine::ask::{AskOptions, LEXICAL_THRESHOLD};
+use wantloop_engine::{Engine, EngineConfig, IndexLocation};
+
+#[derive(clap::Args)]
+pub struct AskArgs {
+    /// The FAQ (JSON lines or CSV, as `import faq` reads).
+    #[arg(long)]
+    faq: PathBuf,
+    /// Questions measured: `{"question", "lang", "expect"}` a line.
+    #[arg(long)]
+    questions: PathBuf,
+    /// Questions the thresholds are chosen on (same format, other questions).
+    #[arg(long)]
+    validation: Option<PathBuf>,
+    /// More labelled pairs for the paraphrase scorer (`sentence1,sentence2,label`).
+    #[arg(long)]
+    pairs: Option<PathBuf>,
+    /// Offers of the generated market (the demo's) the graph's questions are asked about.
+    #[arg(long, default_value_t = 400)]
+    market_offers: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Deserialize)]
+struct Question {
+    question: String,
+    lang: Option<String>,
+    expect: String,
+}
+
+/// One asked question: the best entry's key and its confidence.
+struct Asked {
+    expect: String,
+    lang: String,
+    best: Option<String>,
+    confidence: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Figures {
+    threshold: f64,
+    accuracy: f64,
+    /// Answerable questions answered from the right entry.
+    answered_right: f64,
+    /// Questions to refuse that were refused.
+    refused_right: f64,
+    /// Answerable questions whose best entry is right, whatever the threshold.
+    top1: f64,
+    per_language: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct ScorerReport {
+    scorer: String,
+    /// At the threshold the product uses.
+    default: Figures,
+    /// At the threshold most accurate on --validation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validated: Option<Figures>,
+}
+
+fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}", path.display(), i + 1)))
+        .collect()
+}
+
+async fn ask_all(engine: &Engine, questions: &[Question]) -> anyhow::Result<Vec<Asked>> {
+    let options = AskOptions { threshold: Some(0.0), keep: false };
+    let mut out = Vec::with_capacity(questions.len());
+    for q in questions {
+        let a = engine.ask_with(&q.question, q.lang.as_deref(), &options).await?;
+        let best = match &a.source {
+            Some(wantloop_engine::ask::AnswerSource::Faq { key, .. }) => Some(key.clone()),
+            Some(wantloop_engine::ask::AnswerSource::Graph { .. }) => Some("graph".to_string()),
+            None => None,
+        };
+        out.push(Asked { expect: q.expect.clone(), lang: a.lang, best, confidence: a.confidence });
+    }
+    Ok(out)
+}
+
+fn correct(a: &Asked, threshold: f64) -> bool {
+    let answered = a.best.is_some() && a.confidence >= threshold;
+    if a.expect == "refuse" { !answered } else { answered && a.best.as_deref() == Some(a.expect.as_str()) }
+}
+
+fn figures(asked: &[Asked], threshold: f64) -> Figures {
+    let share = |v: Vec<bool>| v.iter().filter(|x| **x).count() as f64 / v.len().max(1) as f64;
+    let answerable: Vec<&Asked> = asked.iter().filter(|a| a.expect != "refuse").collect();
+    let mut per_language = BTreeMap::new();
+    for lang in ["zh", "en"] {
+        per_language.insert(
+            lang.to_string(),
+            share(asked.iter().filter(|a| a.lang == lang).map(|a| correct(a, threshold)).collect()),
+        );
+    }
+    Figures {
+        threshold,
+        accuracy: share(asked.iter().map(|a| correct(a, threshold)).collect()),
+        answered_right: share(answerable.iter().map(|a| correct(a, threshold)).collect()),
+        refused_right: share(asked.iter().filter(|a| a.expect == "refuse").map(|a| correct(a, threshold)).collect()),
+        top1: share(answerable.iter().map(|a| a.best.as_deref() == Some(a.expect.as_str())).collect()),
+        per_language,
+    }
+}
+
+/// The threshold (in steps of 0.01) most accurate on `asked`; the middle of the best run.
+fn choose(asked: &[Asked]) -> f64 {
+    let scores: Vec<(f64, usize)> = (0..=100)
+        .map(|i| {
+            let t = f64::from(i) / 100.0;
+            (t, asked.iter().filter(|a| correct(a, t)).count())
+        })
+        .collect();
+    let best = scores.iter().map(|s| s.1).max().unwrap_or(0);
+    let run: Vec<f64> = scores.iter().filter(|s| s.1 == best).map(|s| s.0).collect();
+    run[run.len() / 2]
+}
+
+async fn report(engine: &Engine, a: &AskArgs, scorer: String, default: f64) -> anyhow::Result<ScorerReport> {
+    let measured = ask_all(engine, &read_questions(&a.questions)?).await?;
+    let validated = match &a.validation {
+        Some(v) => {
+            let t = choose(&ask_all(engine, &read_questions(v)?).await?);
+            Some(figures(&measured, t))
+        }
+        None => None,
+    };
+    Ok(ScorerReport { scorer, default: figures(&measured, default), validated })
+}
+
+pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let config = EngineConfig { index: IndexLocation::Memory, ..EngineConfig::embedded(dir.path()) };
+    let engine = Engine::open(&config).await.context("cannot open a throwaway engine")?;
+    let text = std::fs::read_to_string(&a.faq).with_context(|| format!("cannot read {}", a.faq.display()))?;
+    let imported = engine.import_faq(&a.faq.to_string_lossy().to_lowercase(), &text).await?;
+    if let Some(e) = imported.errors.first() {
+        anyhow::bail!("{}:{}: {}", a.faq.display(), e.line, e.reason);
+    }
+    // A generated market (the demo's generator), for the graph's questions.
+    let market = crate::demo_data::generate(a.market_offers, 0, 7);
+    let rows = market.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o)));
+    let stored =
+        super::import::store_offers(&engine, rows, (super::import::BATCH_ROWS, None), &|_, _| {}, &|_| {}).await;
+    anyhow::ensure!(stored.rejected == 0, "the market generator produced invalid rows");
+    let lexical = report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?;
+    let extra = match &a.pairs {
+        Some(p) => wantloop_eval::qmatch::read(p)?,
+        None => Vec::new(),
+    };
+    let trained = engine.train_paraphrase(extra, true).await?;
+    let paraphrase = report(&engine, &a, trained.model.tag(), trained.report.threshold).await?;
+    let out = serde_json::json!({
+        "faq_entries": imported.saved,
+        "scorer_training": trained.report,
+        "lexical": lexical,
+        "paraphrase": paraphrase,
+    });
+    if a.json {
+        println!("{out}");
+    } else {
+        for r in [&lexical, &paraphrase] {
+            let f = r.validated.as_ref().unwrap_or(&r.default);
+            println!(
+                "{}: accuracy {:.3} at threshold {:.2} (answered right {:.3}, refused right {:.3}, top-1 {:.3}); at the default {:.2}: {:.3}",
+                r.scorer,
+                f.accuracy,
+                f.threshold,
+                f.answered_right,
+                f.refused_right,
+                f.top1,
+                r.default.threshold,
+                r.default.accuracy
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
