@@ -213,9 +213,13 @@ impl Engine {
         let threshold = options.threshold.unwrap_or(threshold);
         let ranked = {
             let (faq, lang, question) = (faq.clone(), lang.clone(), question.clone());
-            tokio::task::spawn_blocking(move || rank(&faq, &question, &lang, scorer.as_ref().map(|s| &*s.model)))
-                .await
-                .map_err(|e| EngineError::Task(e.to_string()))?
+            let synonyms = self.search.synonyms();
+            tokio::task::spawn_blocking(move || {
+                let expansions = synonyms.expansions(&question);
+                rank(&faq, &question, &expansions, &lang, scorer.as_ref().map(|s| &*s.model))
+            })
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
         };
         let confidence = ranked.first().map_or(0.0, |s| s.confidence);
         let answered = !ranked.is_empty() && confidence >= threshold;
@@ -328,16 +332,24 @@ impl Engine {
 }
 
 /// Entries for a question in BM25 order, each with its confidence and the
-/// phrasing closest to the question. Confidence: with a scorer, its
+/// phrasing closest to the question. The candidates are found with the
+/// question and its synonyms (the search's list: 单车 also finds 自行车);
+/// the confidence is of the question as asked: with a scorer, its
 /// probability for the best phrasing; without one, the share of the
 /// question's words (idf-weighted) the entry covers.
 fn rank(
     faq: &FaqState,
     question: &str,
+    expansions: &[String],
     lang: &str,
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
 ) -> Vec<Suggestion> {
     let query = Analysed::of(question);
+    let wider = if expansions.is_empty() {
+        query.clone()
+    } else {
+        Analysed::of(&format!("{question}\n{}", expansions.join("\n")))
+    };
     let has_lang = faq.entries.iter().any(|e| e.lang == lang);
     let skip = |d: usize| has_lang && faq.entries[d].lang != lang;
     let overlap = |p: &Analysed| {
@@ -345,7 +357,7 @@ fn rank(
         q.iter().filter(|t| p.binary_search(t).is_ok()).count()
     };
     faq.index
-        .search(&query, CANDIDATES, &skip)
+        .search(&wider, CANDIDATES, &skip)
         .into_iter()
         .map(|hit| {
             let entry = &faq.entries[hit.document];

@@ -129,6 +129,8 @@ pub struct RetentionConfig {
     pub finished_jobs: Option<Duration>,
     /// Jobs still running this long after they started are marked failed.
     pub abandoned_jobs: Option<Duration>,
+    /// Questions the assistant kept that no operator answered.
+    pub open_questions: Option<Duration>,
     /// A consumer (a node's persistent index) silent this long no longer holds
     /// events back; it rebuilds when it returns.
     pub consumer_ttl: Duration,
@@ -144,6 +146,7 @@ impl Default for RetentionConfig {
             interactions: None,
             finished_jobs: Some(Duration::from_secs(7 * DAY)),
             abandoned_jobs: Some(Duration::from_secs(DAY)),
+            open_questions: Some(Duration::from_secs(90 * DAY)),
             consumer_ttl: Duration::from_secs(7 * DAY),
         }
     }

@@ -229,6 +229,7 @@ async fn retention_sweeper(engine: Engine) {
             interactions_trained_through: trained_through,
             finished_jobs: ms(r.finished_jobs),
             abandoned_jobs: ms(r.abandoned_jobs),
+            open_questions: ms(r.open_questions),
             consumer_ttl: r.consumer_ttl.as_millis() as i64,
         };
         match store.prune(&policy).await {
@@ -240,6 +241,7 @@ async fn retention_sweeper(engine: Engine) {
                 abandoned_jobs = p.abandoned_jobs,
                 job_runs = p.job_runs,
                 nodes = p.nodes,
+                open_questions = p.open_questions,
                 "retention pruned old rows"
             ),
             Ok(_) => {}

@@ -59,6 +59,14 @@ impl Phrase {
 struct Rule {
     from: Vec<Phrase>,
     to: Vec<Phrase>,
+    /// `Some("zh")`/`Some("en")`: only for texts in that language (a text
+    /// with Chinese characters is Chinese); `None`: for every text.
+    lang: Option<&'static str>,
+}
+
+/// The language a text is read in for language-tagged rules.
+fn language(text: &str) -> &'static str {
+    if text.chars().any(is_cjk) { "zh" } else { "en" }
 }
 
 /// A parsed synonyms list.
@@ -79,8 +87,9 @@ impl Synonyms {
     }
 
     /// Reads a synonyms file: one rule a line, `a, b, c` (each finds the
-    /// others) or `a, b => c, d` (one way); `#` comments and blank lines
-    /// skipped. An error names the first bad line.
+    /// others) or `a, b => c, d` (one way), optionally after `zh:` or `en:`
+    /// to apply it to texts in that language only; `#` comments and blank
+    /// lines skipped. An error names the first bad line.
     pub fn parse(text: &str) -> Result<Self, SynonymError> {
         let mut rules = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -98,6 +107,11 @@ impl Synonyms {
             if rules.len() >= MAX_RULES {
                 return Err(bad(&format!("more than {MAX_RULES} rules")));
             }
+            let (lang, line) = match (line.strip_prefix("zh:"), line.strip_prefix("en:")) {
+                (Some(rest), _) => (Some("zh"), rest.trim()),
+                (_, Some(rest)) => (Some("en"), rest.trim()),
+                _ => (None, line),
+            };
             let side = |s: &str| -> Result<Vec<Phrase>, SynonymError> {
                 let mut phrases = Vec::new();
                 for p in s.split(',').map(str::trim) {
@@ -123,14 +137,14 @@ impl Synonyms {
                     if to.contains("=>") {
                         return Err(bad("more than one =>"));
                     }
-                    rules.push(Rule { from: side(from)?, to: side(to)? });
+                    rules.push(Rule { from: side(from)?, to: side(to)?, lang });
                 }
                 None => {
                     let group = side(line)?;
                     if group.len() < 2 {
                         return Err(bad("a group needs at least two phrases (or use a => b)"));
                     }
-                    rules.push(Rule { from: group.clone(), to: group });
+                    rules.push(Rule { from: group.clone(), to: group, lang });
                 }
             }
         }
@@ -165,9 +179,10 @@ impl Synonyms {
         }
         let text = wantloop_text::normalise(text);
         let words = latin_words(&text);
+        let lang = language(&text);
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for rule in &self.rules {
+        for rule in self.rules.iter().filter(|r| r.lang.is_none_or(|l| l == lang)) {
             let Some(from) = rule.from.iter().find(|p| p.occurs_in(&text, &words)) else { continue };
             for p in &rule.to {
                 if out.len() >= MAX_EXPANSIONS {
@@ -211,6 +226,23 @@ mod tests {
         assert!(s.expansions("mountain").is_empty(), "a phrase matches whole");
         assert!(s.expansions("bikeshed").is_empty(), "English matches whole words");
         assert!(s.expansions("沙发").is_empty());
+    }
+
+    #[test]
+    fn language_tagged_rules_apply_to_texts_in_their_language() {
+        let s = Synonyms::parse(
+            "en: bike => 自行车
+zh: 单车 => 自行车
+pram, stroller
+zh:	童车 => 婴儿车
+",
+        )
+        .unwrap();
+        assert_eq!(s.expansions("cheap bike"), vec!["自行车"]);
+        assert_eq!(s.expansions("求单车"), vec!["自行车"]);
+        assert_eq!(s.expansions("一辆 bike"), Vec::<String>::new(), "a Chinese text takes no English-only rule");
+        assert_eq!(s.expansions("a pram"), vec!["stroller"], "untagged rules apply to all");
+        assert_eq!(s.expansions("童车"), vec!["婴儿车"]);
     }
 
     #[test]

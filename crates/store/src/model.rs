@@ -339,6 +339,9 @@ pub struct RetentionPolicy {
     /// A job still `running` this long after it started is marked failed
     /// (its node died, or it hangs): a poller gets an answer.
     pub abandoned_jobs: Option<i64>,
+    /// Questions the assistant kept that no operator answered (answered ones
+    /// are training pairs and stay).
+    pub open_questions: Option<i64>,
     /// A consumer not seen for this long no longer holds events back (it must
     /// rebuild when it returns).
     pub consumer_ttl: i64,
@@ -356,6 +359,8 @@ pub struct PruneReport {
     pub job_runs: u64,
     /// Nodes not seen for longer than `consumer_ttl`.
     pub nodes: u64,
+    /// Kept questions no operator answered.
+    pub open_questions: u64,
 }
 
 /// A lease and the fencing token its holder was granted. A store made

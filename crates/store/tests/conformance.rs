@@ -72,6 +72,7 @@ conformance!(
     matches_filter_by_party_on_either_side,
     images_are_numbered_read_limited_and_deleted_with_events,
     synonym_lists_are_versioned_with_events,
+    the_assistants_faq_questions_and_triples,
 );
 
 fn class(category: &str) -> Classification {
@@ -1226,6 +1227,64 @@ async fn synonym_lists_are_versioned_with_events(s: S) {
         second,
         "the event carries the list"
     );
+}
+
+async fn the_assistants_faq_questions_and_triples(s: S) {
+    let entry = |key: &str, lang: &str, answer: &str| NewFaqEntry {
+        key: key.into(),
+        lang: lang.into(),
+        questions: vec!["怎么发布需求？".into(), "如何发需求".into()],
+        answer: answer.into(),
+    };
+    let before = s.last_event_id().await.unwrap();
+    let saved = s.save_faq_entries(&[entry("post", "zh", "a"), entry("post", "en", "b")]).await.unwrap();
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0].questions, vec!["怎么发布需求？", "如何发需求"]);
+    // The same key and language replaces the entry, keeping its id.
+    let replaced = s.save_faq_entries(&[entry("post", "zh", "c")]).await.unwrap();
+    assert_eq!((replaced[0].id, replaced[0].answer.as_str()), (saved[0].id, "c"));
+    assert_eq!(s.faq_entries(0, 10).await.unwrap().len(), 2);
+    assert_eq!(s.faq_entries(saved[0].id, 10).await.unwrap(), vec![saved[1].clone()]);
+    assert_eq!(s.faq_entry(saved[1].id).await.unwrap(), Some(saved[1].clone()));
+    assert!(s.delete_faq_entry(saved[1].id).await.unwrap());
+    assert!(!s.delete_faq_entry(saved[1].id).await.unwrap());
+    assert_eq!(s.faq_entry(saved[1].id).await.unwrap(), None);
+    // One event a save or deletion; none for a deletion of nothing.
+    let kinds: Vec<String> = s.events_after(before, 10).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["faq.changed", "faq.changed", "faq.changed"]);
+    assert_eq!(s.last_event_id_of(&["faq.changed"]).await.unwrap(), s.last_event_id().await.unwrap());
+
+    // Kept questions: open until the operator answers.
+    let ask = |q: &str| NewAskedQuestion {
+        question: q.into(),
+        lang: "zh".into(),
+        outcome: "refused".into(),
+        confidence: 0.1,
+        best_entry: Some(saved[0].id),
+    };
+    let a = s.log_question(&ask("天气怎么样")).await.unwrap();
+    let b = s.log_question(&ask("怎么发需求呀")).await.unwrap();
+    assert_eq!(s.asked_questions(false, 0, 10).await.unwrap(), vec![a.clone(), b.clone()]);
+    let resolved = s.resolve_question(b.id, saved[0].id).await.unwrap().unwrap();
+    assert_eq!(resolved.chosen_entry, Some(saved[0].id));
+    assert!(resolved.resolved_at.is_some());
+    assert_eq!(s.resolve_question(999_999, saved[0].id).await.unwrap(), None);
+    assert_eq!(s.asked_questions(false, 0, 10).await.unwrap(), vec![a.clone()]);
+    assert_eq!(s.asked_questions(true, 0, 10).await.unwrap(), vec![resolved.clone()]);
+    // Retention drops old open questions, never answered ones (training pairs).
+    let later = a.created_at + 10_000;
+    let policy = RetentionPolicy { now: later, open_questions: Some(1_000), ..Default::default() };
+    assert_eq!(s.prune(&policy).await.unwrap().open_questions, 1);
+    assert!(s.asked_questions(false, 0, 10).await.unwrap().is_empty());
+    assert_eq!(s.asked_questions(true, 0, 10).await.unwrap(), vec![resolved]);
+
+    // Triples: stored once, with one event per import that added any.
+    let t = |o: &str| Triple { subject: "wantloop".into(), relation: "license".into(), object: o.into() };
+    assert_eq!(s.save_triples(&[t("Apache-2.0"), t("Apache-2.0"), t("MIT")]).await.unwrap(), 2);
+    let mark = s.last_event_id().await.unwrap();
+    assert_eq!(s.save_triples(&[t("MIT")]).await.unwrap(), 0);
+    assert_eq!(s.last_event_id().await.unwrap(), mark, "nothing new, no event");
+    assert_eq!(s.triples(10).await.unwrap(), vec![t("Apache-2.0"), t("MIT")]);
 }
 
 async fn images_are_numbered_read_limited_and_deleted_with_events(s: S) {

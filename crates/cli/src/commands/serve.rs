@@ -187,6 +187,9 @@ pub struct RetentionArgs {
     /// Finished jobs are kept this long (days).
     #[arg(long, env = "WANTLOOP_RETAIN_JOBS_DAYS", default_value_t = 7.0)]
     retain_jobs_days: f64,
+    /// Questions the assistant kept that no operator answered are kept this long (days; 0: forever).
+    #[arg(long, env = "WANTLOOP_RETAIN_QUESTIONS_DAYS", default_value_t = 90.0)]
+    retain_questions_days: f64,
     /// A job still running this long (its node stopped, or it hangs) is marked failed (hours; 0: never).
     #[arg(long, env = "WANTLOOP_JOB_TIMEOUT_HOURS", default_value_t = 24.0)]
     job_timeout_hours: f64,
@@ -205,6 +208,7 @@ impl RetentionArgs {
             interactions: age("retain-interactions-days", self.retain_interactions_days, 86_400.0)?,
             finished_jobs: age("retain-jobs-days", self.retain_jobs_days, 86_400.0)?,
             abandoned_jobs: age("job-timeout-hours", self.job_timeout_hours, 3_600.0)?,
+            open_questions: age("retain-questions-days", self.retain_questions_days, 86_400.0)?,
             ..RetentionConfig::default()
         })
     }

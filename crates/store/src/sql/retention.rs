@@ -50,6 +50,11 @@ pub(crate) async fn prune(store: &SqlStore, p: &RetentionPolicy) -> Result<Prune
             Batch::Rows { table: "job_runs", key: "started_at", condition: "started_at < $1", value: p.now - age };
         report.job_runs = in_batches(store, runs).await?;
     }
+    if let Some(age) = p.open_questions {
+        let condition = "resolved_at IS NULL AND created_at < $1";
+        let rows = Batch::Rows { table: "asked_questions", key: "id", condition, value: p.now - age };
+        report.open_questions = in_batches(store, rows).await?;
+    }
     // A node gone for longer than a consumer may be is no longer listed.
     let gone = Batch::Rows { table: "nodes", key: "id", condition: "last_seen < $1", value: p.now - p.consumer_ttl };
     report.nodes = in_batches(store, gone).await?;
