@@ -1,7 +1,8 @@
-//! The assistant behind `POST /v1/ask`: a question is matched to the FAQ's
-//! phrasings (BM25 candidates in its language, re-scored by the paraphrase
-//! scorer when one is active) and answered only when the best phrasing
-//! clears the threshold; otherwise it says it cannot answer, suggests the
+//! The assistant behind `POST /v1/ask`: a question goes to the market graph
+//! when a pattern fits (`graph/`), else to the FAQ: entries in BM25 order
+//! in its language, the first one's confidence from the paraphrase scorer
+//! when one is active (else from how much of the question it covers), and
+//! answered only when that confidence clears the threshold; otherwise it says it cannot answer, suggests the
 //! closest questions, and keeps the question for the operator, whose choice
 //! of entry becomes labelled pairs for the scorer's next training.
 //!
@@ -101,15 +102,17 @@ struct FaqState {
 /// This node's copy of the FAQ.
 #[derive(Default)]
 pub struct Assistant {
-    /// The imported triples, with the newest `triples.changed` event when loaded.
-    pub(crate) triples: RwLock<Option<(i64, Arc<Vec<wantloop_store::Triple>>)>>,
+    /// The imported triples as last loaded.
+    pub(crate) triples: RwLock<Option<Arc<crate::graph::triples::Facts>>>,
+    pub(crate) reload_triples: tokio::sync::Mutex<()>,
     faq: RwLock<Option<Arc<FaqState>>>,
     reload: tokio::sync::Mutex<()>,
 }
 
 /// `zh` when the text has Chinese characters, else `en`.
 pub fn detect_language(text: &str) -> &'static str {
-    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) { "zh" } else { "en" }
+    let cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c);
+    if text.chars().any(cjk) { "zh" } else { "en" }
 }
 
 fn check_question(question: &str, lang: Option<&str>) -> Result<(String, String), ValidationError> {
@@ -201,7 +204,16 @@ impl Engine {
         options: &AskOptions,
     ) -> Result<Answer, EngineError> {
         let (question, lang) = check_question(question, lang)?;
-        if let Some(answer) = self.graph_answer(&question, &lang).await? {
+        // The graph first, also about an item it knows only by its words: on
+        // the demo's validation questions, asking the FAQ first for those
+        // answered price questions from FAQ entries about money (0.644
+        // accuracy against 0.667). The cost: "押金多少钱" gets a price range
+        // if an offer's text names a deposit.
+        let known = self.triples_state().await?;
+        let is_subject = |s: &str| !known.about(s).is_empty();
+        if let Some(q) = crate::graph::parse::parse(&wantloop_text::normalise(&question), &is_subject)
+            && let Some(answer) = self.graph_answer(&q, &lang, &known).await?
+        {
             return Ok(answer);
         }
         let faq = self.faq_state().await?;
@@ -256,16 +268,14 @@ impl Engine {
         Ok(Answer { answered, answer, lang, source, confidence, threshold, alternatives, scorer: scorer_name, logged })
     }
 
-    /// The graph's answer, when a question pattern fits and the graph knows.
-    async fn graph_answer(&self, question: &str, lang: &str) -> Result<Option<Answer>, EngineError> {
-        let triples = self.triples_state().await?;
-        let subjects: std::collections::HashSet<String> =
-            triples.iter().map(|t| wantloop_text::normalise(&t.subject).trim().to_string()).collect();
-        let is_subject = |s: &str| subjects.contains(wantloop_text::normalise(s).trim());
-        let Some(query) = crate::graph::parse::parse(&wantloop_text::normalise(question), &is_subject) else {
-            return Ok(None);
-        };
-        let Some(g) = crate::graph::answer(self, &query, lang, &triples).await? else { return Ok(None) };
+    /// The graph's answer to a question pattern, when the graph knows.
+    async fn graph_answer(
+        &self,
+        query: &crate::graph::parse::GraphQuery,
+        lang: &str,
+        known: &crate::graph::triples::Facts,
+    ) -> Result<Option<Answer>, EngineError> {
+        let Some(g) = crate::graph::answer(self, query, lang, known).await? else { return Ok(None) };
         Ok(Some(Answer {
             answered: true,
             answer: g.text,

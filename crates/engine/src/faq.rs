@@ -2,6 +2,8 @@
 //! imported and managed by operators, stored with a `faq.changed` event that
 //! tells every node's assistant to reload them (`ask.rs`).
 
+use std::collections::HashSet;
+
 use wantloop_core::ValidationError;
 use wantloop_store::{FaqEntry, NewFaqEntry};
 
@@ -44,8 +46,12 @@ pub fn check_entry(mut e: NewFaqEntry) -> Result<NewFaqEntry, ValidationError> {
     if e.answer.is_empty() || e.answer.chars().count() > MAX_ANSWER_CHARS {
         return Err(ValidationError::one("answer", format!("1 to {MAX_ANSWER_CHARS} characters")));
     }
-    if e.questions.iter().chain([&e.answer, &e.key]).any(|t| t.chars().any(|c| c.is_control() && c != '\n')) {
+    let control = |t: &String| t.chars().any(|c| c.is_control() && c != '\n');
+    if e.questions.iter().any(control) {
         return Err(ValidationError::one("questions", "control characters are not allowed"));
+    }
+    if control(&e.answer) {
+        return Err(ValidationError::one("answer", "control characters are not allowed"));
     }
     Ok(e)
 }
@@ -63,12 +69,17 @@ impl Engine {
     /// Saves checked entries (replacing those with the same key and language).
     pub async fn save_faq_entries(&self, entries: Vec<NewFaqEntry>) -> Result<Vec<FaqEntry>, EngineError> {
         let entries = entries.into_iter().map(check_entry).collect::<Result<Vec<_>, _>>()?;
-        let existing = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32 + 1).await?;
-        let new = entries.iter().filter(|e| !existing.iter().any(|x| x.key == e.key && x.lang == e.lang)).count();
-        if existing.len() + new > MAX_FAQ_ENTRIES {
+        let existing: HashSet<(String, String)> =
+            self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32 + 1).await?.into_iter().map(|x| (x.key, x.lang)).collect();
+        let new: HashSet<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.lang.as_str()))
+            .filter(|(k, l)| !existing.contains(&(k.to_string(), l.to_string())))
+            .collect();
+        if existing.len() + new.len() > MAX_FAQ_ENTRIES {
             return Err(ValidationError::one(
                 "entries",
-                format!("the FAQ would hold {} entries; at most {MAX_FAQ_ENTRIES}", existing.len() + new),
+                format!("the FAQ would hold {} entries; at most {MAX_FAQ_ENTRIES}", existing.len() + new.len()),
             )
             .into());
         }
@@ -119,5 +130,6 @@ mod tests {
         assert_eq!(field(entry("k", "en", &[], "a")), "questions");
         assert_eq!(field(entry("k", "en", &[&"长".repeat(301)], "a")), "questions");
         assert_eq!(field(entry("k", "en", &["q"], " ")), "answer");
+        assert_eq!(field(entry("k", "en", &["q"], "a\u{7}b")), "answer");
     }
 }

@@ -35,7 +35,7 @@ struct JsonEntry {
 /// Parses a file by its name's extension (`.jsonl`/`.json` or `.csv`).
 pub fn parse_faq(name: &str, text: &str) -> ParsedFaq {
     let text = text.trim_start_matches('\u{feff}');
-    if name.ends_with(".csv") { parse_csv(text) } else { parse_jsonl(text) }
+    if name.to_lowercase().ends_with(".csv") { parse_csv(text) } else { parse_jsonl(text) }
 }
 
 fn parse_jsonl(text: &str) -> ParsedFaq {
@@ -87,7 +87,8 @@ fn parse_csv(text: &str) -> ParsedFaq {
             out.errors.push(FaqLineError { line, reason: format!("want 4 fields, found {}", row.len()) });
             continue;
         }
-        let key = (row[0].trim().to_string(), row[1].trim().to_string());
+        // Grouped as they will be stored: "EN" and "en" rows are one entry.
+        let key = (row[0].trim().to_string(), row[1].trim().to_ascii_lowercase());
         let group = groups.entry(key).or_insert_with(|| (line, Vec::new(), None));
         let answer = row[3].trim();
         if !answer.is_empty() {
@@ -145,6 +146,8 @@ mod tests {
         assert_eq!(p.entries[0].questions.len(), 2);
         // The entry without an answer (its first line, 4) and the second answer (5), the short row (6).
         assert_eq!(p.errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![4, 5, 6], "{:?}", p.errors);
+        let mixed = parse_faq("FAQ.CSV", "entry,lang,question,answer\nk,EN,q one?,a.\nk,en,q two?,\n");
+        assert_eq!((mixed.entries.len(), mixed.entries[0].questions.len()), (1, 2), "{mixed:?}");
         let bad_header = parse_faq("faq.csv", "a,b\n1,2\n");
         assert_eq!(bad_header.errors[0].line, 1);
     }

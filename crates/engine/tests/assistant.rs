@@ -182,7 +182,10 @@ async fn graph_on(db: &TestDb) {
     assert_eq!(graph_facts(&a)["count"], bikes_in_hangzhou, "{a:?}");
     assert!(a.answer.contains(&format!("{bikes_in_hangzhou} 个")), "{}", a.answer);
     let a = engine.ask("How many bikes are available in Shanghai?", None).await.unwrap();
-    let in_shanghai = all.iter().filter(|o| o.category == "bicycles" && near(o, shanghai)).count();
+    let in_shanghai = all
+        .iter()
+        .filter(|o| o.category == "bicycles" && o.status == OfferStatus::Available && near(o, shanghai))
+        .count();
     assert_eq!(graph_facts(&a)["count"], in_shanghai);
 
     // Cribs, not every baby item: 120, 300 and 450 yuan.
@@ -194,6 +197,21 @@ async fn graph_on(db: &TestDb) {
         "{a:?}"
     );
     assert!(a.answer.contains("120 元") && a.answer.contains("450 元"), "{}", a.answer);
+    // A whole category's range, from the index's price column: the store's numbers.
+    let mut bike_prices: Vec<i64> = all
+        .iter()
+        .filter(|o| o.category == "bicycles" && o.status == OfferStatus::Available && near(o, hangzhou))
+        .map(|o| o.price)
+        .collect();
+    bike_prices.sort_unstable();
+    let a = engine.ask("杭州的自行车一般多少钱？", None).await.unwrap();
+    let f = graph_facts(&a);
+    let lower_median = bike_prices[(bike_prices.len() - 1) / 2];
+    assert_eq!(
+        (f["count"].as_u64(), f["min"].as_i64(), f["median"].as_i64(), f["max"].as_i64()),
+        (Some(bike_prices.len() as u64), bike_prices.first().copied(), Some(lower_median), bike_prices.last().copied()),
+        "{a:?}"
+    );
 
     // An offer's attributes from its row; an unknown offer said so.
     let a = engine.ask(&format!("who provides offer {}?", offers[9].id), None).await.unwrap();
@@ -224,4 +242,7 @@ async fn graph_on(db: &TestDb) {
     // What the graph does not know goes to the FAQ (empty here: refused).
     let a = engine.ask("发布需求要多少钱？", None).await.unwrap();
     assert!(!a.answered && a.source.is_none(), "{a:?}");
+    // A number without an attribute word is no offer question.
+    let a = engine.ask("杭州有多少个2号自行车？", None).await.unwrap();
+    assert!(!matches!(&a.source, Some(AnswerSource::Graph { query, .. }) if query.starts_with("offer")), "{a:?}");
 }

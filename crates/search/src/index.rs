@@ -661,9 +661,10 @@ impl SearchIndex {
         Ok(SearchResults { total: total - usize::from(exclude.is_some()), hits, facets })
     }
 
-    /// The prices of every document `r` matches (its text, filters and
-    /// circle; not `more_like`, `limit` or `offset`), ascending.
-    pub fn prices(&self, r: &SearchRequest) -> Result<Vec<i64>, SearchError> {
+    /// The prices of the documents `r` matches (its text, filters and
+    /// circle; not `more_like`, `limit` or `offset`): count, range and a
+    /// bounded sample (see `prices.rs`).
+    pub fn prices(&self, r: &SearchRequest) -> Result<crate::PriceSample, SearchError> {
         let searcher = self.reader.searcher();
         let mut clauses = vec![(Occur::Must, self.builder().user_query(&r.q)?)];
         clauses.extend(self.filters(r));

@@ -19,6 +19,7 @@ mod newest;
 mod plain;
 mod pool;
 mod prices;
+pub use prices::PriceSample;
 pub mod query;
 mod reach;
 mod request;

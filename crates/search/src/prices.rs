@@ -1,12 +1,27 @@
-//! The prices of every document a search matches, for the assistant's
-//! price ranges ("婴儿床一般多少钱？"): read from the decoded price column
-//! (`columns.rs`) with one array read per match, so a range over a whole
-//! category costs what counting it costs.
+//! The prices of the documents a search matches, for the assistant's price
+//! ranges ("婴儿床一般多少钱？"): read from the decoded price column
+//! (`columns.rs`) with one array read per match. Count, minimum and maximum
+//! are exact; the prices kept for the median are bounded: past
+//! [`MAX_KEPT`] a segment keeps every second one and halves how often it
+//! keeps the next (a systematic sample in document order).
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::columns::SegmentColumns;
+
+/// Prices one segment keeps at most.
+pub const MAX_KEPT: usize = 65_536;
+
+/// What a price range is computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PriceSample {
+    pub count: usize,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// Ascending; all the prices when `count` ≤ [`MAX_KEPT`], else a sample.
+    pub kept: Vec<i64>,
+}
 
 pub struct Prices<'c> {
     /// The searcher's, by segment ordinal.
@@ -15,11 +30,14 @@ pub struct Prices<'c> {
 
 pub struct PricesSegment {
     columns: SegmentColumns,
-    prices: Vec<i64>,
+    sample: PriceSample,
+    /// Keep one price in `stride`.
+    stride: usize,
+    seen: usize,
 }
 
 impl Collector for Prices<'_> {
-    type Fruit = Vec<i64>;
+    type Fruit = PriceSample;
     type Child = PricesSegment;
 
     fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<PricesSegment> {
@@ -27,30 +45,50 @@ impl Collector for Prices<'_> {
             Some(c) => c.clone(),
             None => SegmentColumns::open(segment),
         };
-        Ok(PricesSegment { columns, prices: Vec::new() })
+        Ok(PricesSegment { columns, sample: PriceSample::default(), stride: 1, seen: 0 })
     }
 
     fn requires_scoring(&self) -> bool {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<i64>>) -> tantivy::Result<Vec<i64>> {
-        let mut all: Vec<i64> = fruits.into_iter().flatten().collect();
-        all.sort_unstable();
+    fn merge_fruits(&self, fruits: Vec<PriceSample>) -> tantivy::Result<PriceSample> {
+        let mut all = PriceSample::default();
+        for f in fruits {
+            all.count += f.count;
+            all.min = all.min.into_iter().chain(f.min).min();
+            all.max = all.max.into_iter().chain(f.max).max();
+            all.kept.extend(f.kept);
+        }
+        all.kept.sort_unstable();
         Ok(all)
     }
 }
 
 impl SegmentCollector for PricesSegment {
-    type Fruit = Vec<i64>;
+    type Fruit = PriceSample;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(p) = self.columns.price(doc) {
-            self.prices.push(p);
+        let Some(p) = self.columns.price(doc) else { return };
+        let s = &mut self.sample;
+        s.count += 1;
+        s.min = Some(s.min.map_or(p, |m| m.min(p)));
+        s.max = Some(s.max.map_or(p, |m| m.max(p)));
+        self.seen += 1;
+        if self.seen.is_multiple_of(self.stride) {
+            s.kept.push(p);
+            if s.kept.len() >= MAX_KEPT {
+                let mut i = 0usize;
+                s.kept.retain(|_| {
+                    i += 1;
+                    i.is_multiple_of(2)
+                });
+                self.stride *= 2;
+            }
         }
     }
 
-    fn harvest(self) -> Vec<i64> {
-        self.prices
+    fn harvest(self) -> PriceSample {
+        self.sample
     }
 }

@@ -541,7 +541,7 @@ pub struct NewAskedQuestion {
 }
 
 /// A fact of the assistant's knowledge graph: `subject —relation→ object`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Triple {
     pub subject: String,

@@ -150,14 +150,15 @@ fn offer_answer(o: &Offer, attribute: OfferAttribute, lang: &str) -> (String, se
     }
 }
 
-fn norm(s: &str) -> String {
-    wantloop_text::normalise(s).chars().filter(|c| !c.is_whitespace()).collect()
-}
+use super::triples::{Facts, normalised as norm};
+
+/// Objects a fact answer lists at most.
+const MAX_OBJECTS: usize = 20;
 
 /// Objects of `subject —relation→`, the relation matched exactly or as a part.
-pub(crate) fn facts<'t>(triples: &'t [Triple], subject: &str, relation: &str) -> Vec<&'t Triple> {
-    let (s, r) = (norm(subject), norm(relation));
-    let about: Vec<&Triple> = triples.iter().filter(|t| norm(&t.subject) == s).collect();
+pub(crate) fn facts<'t>(known: &'t Facts, subject: &str, relation: &str) -> Vec<&'t Triple> {
+    let r = norm(relation);
+    let about: Vec<&Triple> = known.about(subject).iter().collect();
     let exact: Vec<&Triple> = about.iter().copied().filter(|t| norm(&t.relation) == r).collect();
     if !exact.is_empty() {
         return exact;
@@ -171,13 +172,15 @@ pub(crate) fn facts<'t>(triples: &'t [Triple], subject: &str, relation: &str) ->
 /// Hits read for a question about an item (the index's deepest page).
 const ITEM_HITS: usize = 1_000;
 
-/// The offers `r` finds whose own text names `item`: the index's phrase
-/// match also admits texts with the item's words apart (婴儿床 would count a
+/// The offers in any state and place whose own text names `item` (the
+/// caller keeps the available ones in the city): the index's phrase match
+/// also admits texts with the item's words apart (婴儿床 would count a
 /// 婴儿推车), so its hits are read back and kept only if their text has the
 /// item as written. Bounded by the first [`ITEM_HITS`] hits; the flag says
 /// whether there were more.
 async fn item_offers(engine: &Engine, r: &SearchRequest, item: &str) -> Result<(Vec<Offer>, bool), EngineError> {
-    let found = engine.search(&SearchRequest { limit: ITEM_HITS, ..r.clone() }).await?;
+    let any = SearchRequest { status: None, near: None, limit: ITEM_HITS, ..r.clone() };
+    let found = engine.search(&any).await?;
     let ids: Vec<i64> = found.hits.iter().map(|h| h.id).collect();
     let wanted = norm(item);
     let offers = engine.store.offers_by_ids(&ids).await?;
@@ -191,7 +194,7 @@ pub(crate) async fn answer(
     engine: &Engine,
     query: &GraphQuery,
     lang: &str,
-    triples: &[Triple],
+    known: &Facts,
 ) -> Result<Option<GraphAnswer>, EngineError> {
     let zh = lang == "zh";
     match query {
@@ -217,11 +220,11 @@ pub(crate) async fn answer(
             }))
         }
         GraphQuery::Fact { subject, relation } => {
-            let found = facts(triples, subject, relation);
+            let found = facts(known, subject, relation);
             if found.is_empty() {
                 return Ok(None);
             }
-            let objects: Vec<&str> = found.iter().map(|t| t.object.as_str()).collect();
+            let objects: Vec<&str> = found.iter().take(MAX_OBJECTS).map(|t| t.object.as_str()).collect();
             let (s, r) = (&found[0].subject, &found[0].relation);
             let text = if zh {
                 format!("{s}的{r}是{}。", objects.join("、"))
@@ -235,16 +238,25 @@ pub(crate) async fn answer(
             }))
         }
         GraphQuery::Count { what, city } | GraphQuery::Prices { what, city } => {
-            crate::indexer::catch_up(engine.store.as_ref(), &engine.search).await?;
+            // The index as of this question (concurrent questions share one catch-up).
+            let target = engine.store.last_event_id().await?;
+            crate::indexer::catch_up_to(engine.store.as_ref(), &engine.search, target).await?;
             let r = request(what, *city);
             let items = match what {
                 Subject::Item(item) => {
+                    let (named, capped) = item_offers(engine, &r, item).await?;
                     // An item no offer names in any state is not a market question.
-                    let any_state = SearchRequest { status: None, near: None, ..r.clone() };
-                    if item_offers(engine, &any_state, item).await?.0.is_empty() {
+                    if named.is_empty() {
                         return Ok(None);
                     }
-                    Some(item_offers(engine, &r, item).await?)
+                    let available = |o: &Offer| o.status == OfferStatus::Available;
+                    let in_city = |o: &Offer| {
+                        city.is_none_or(|c| {
+                            o.location
+                                .is_some_and(|p| p.distance_km(&GeoPoint { lat: c.lat, lon: c.lon }) <= CITY_RADIUS_KM)
+                        })
+                    };
+                    Some((named.into_iter().filter(|o| available(o) && in_city(o)).collect::<Vec<_>>(), capped))
                 }
                 _ => None,
             };
@@ -275,11 +287,16 @@ pub(crate) async fn answer(
                     facts: serde_json::json!({ "count": n }),
                 }));
             }
-            let prices = match items {
+            let sample = match items {
                 Some((offers, _)) => {
-                    let mut p: Vec<i64> = offers.iter().map(|o| o.price).collect();
-                    p.sort_unstable();
-                    p
+                    let mut kept: Vec<i64> = offers.iter().map(|o| o.price).collect();
+                    kept.sort_unstable();
+                    wantloop_search::PriceSample {
+                        count: kept.len(),
+                        min: kept.first().copied(),
+                        max: kept.last().copied(),
+                        kept,
+                    }
                 }
                 None => {
                     let index = engine.search.clone();
@@ -290,7 +307,7 @@ pub(crate) async fn answer(
                 }
             };
             let query = describe("prices of", &r, *city);
-            let Some((&min, &max)) = prices.first().zip(prices.last()) else {
+            let (Some(min), Some(max)) = (sample.min, sample.max) else {
                 let text = if zh {
                     format!("{place_zh}目前没有可用的{name}报价，没有价格可以参考。")
                 } else {
@@ -298,8 +315,9 @@ pub(crate) async fn answer(
                 };
                 return Ok(Some(GraphAnswer { text, query, facts: serde_json::json!({ "count": 0 }) }));
             };
-            let median = prices[prices.len() / 2];
-            let n = prices.len();
+            // The lower median: a price some offer asks.
+            let median = sample.kept.get(sample.kept.len().saturating_sub(1) / 2).copied().unwrap_or(min);
+            let n = sample.count;
             let text = if zh {
                 format!(
                     "{place_zh}目前 {n} 个可用的{name}报价{note}，价格从 {} 元到 {} 元，中位数 {} 元。",

@@ -306,8 +306,9 @@ fn fact(text: &str) -> Option<(String, String)> {
 /// The graph query a normalised question asks, if any; `is_subject` says
 /// whether the imported triples know a subject.
 pub fn parse(text: &str, is_subject: &dyn Fn(&str) -> bool) -> Option<GraphQuery> {
-    if let Some(id) = offer_id(text) {
-        let attribute = ATTRIBUTES.iter().find(|(_, words)| any_of(text, words)).map(|(a, _)| *a)?;
+    if let Some(id) = offer_id(text)
+        && let Some(attribute) = ATTRIBUTES.iter().find(|(_, words)| any_of(text, words)).map(|(a, _)| *a)
+    {
         return Some(GraphQuery::Offer { id, attribute });
     }
     if let Some((subject, relation)) = fact(text)

@@ -3,6 +3,7 @@
 //! and the good ones kept; every node reloads them when the store's newest
 //! `triples.changed` event is not the one it loaded at.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use wantloop_store::Triple;
@@ -68,12 +69,39 @@ pub fn parse_triples(text: &str) -> (Vec<Triple>, Vec<FaqLineError>) {
     (good, bad)
 }
 
+/// The triples by their subject, normalised as questions are.
+pub struct Facts {
+    /// The newest `triples.changed` event when loaded.
+    pub(crate) version: i64,
+    pub(crate) by_subject: HashMap<String, Vec<Triple>>,
+}
+
+impl Facts {
+    fn new(version: i64, triples: Vec<Triple>) -> Self {
+        let mut by_subject: HashMap<String, Vec<Triple>> = HashMap::new();
+        for t in triples {
+            by_subject.entry(normalised(&t.subject)).or_default().push(t);
+        }
+        Self { version, by_subject }
+    }
+
+    pub(crate) fn about(&self, subject: &str) -> &[Triple] {
+        self.by_subject.get(&normalised(subject)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// How subjects and relations are compared: normalised, without spaces.
+pub(crate) fn normalised(s: &str) -> String {
+    wantloop_text::normalise(s).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 impl Engine {
     /// Imports a triples file: good rows stored, bad lines reported.
     pub async fn import_triples(&self, text: &str) -> Result<TripleImport, EngineError> {
         let (good, errors) = parse_triples(text);
-        let stored = self.store.triples(MAX_TRIPLES as u32 + 1).await?.len();
-        if stored + good.len() > MAX_TRIPLES {
+        let stored: HashSet<Triple> = self.store.triples(MAX_TRIPLES as u32 + 1).await?.into_iter().collect();
+        let new: HashSet<&Triple> = good.iter().filter(|t| !stored.contains(*t)).collect();
+        if stored.len() + new.len() > MAX_TRIPLES {
             return Err(wantloop_core::ValidationError::one(
                 "triples",
                 format!("the graph would hold more than {MAX_TRIPLES} triples"),
@@ -84,20 +112,24 @@ impl Engine {
         Ok(TripleImport { added, errors })
     }
 
-    /// The imported triples as this node last loaded them, reloaded when they changed.
-    pub(crate) async fn triples_state(&self) -> Result<Arc<Vec<Triple>>, EngineError> {
+    /// The imported triples as this node last loaded them, reloaded (by one
+    /// request at a time) when they changed.
+    pub(crate) async fn triples_state(&self) -> Result<Arc<Facts>, EngineError> {
         let version = self.store.last_event_id_of(&["triples.changed"]).await?;
-        let current = || self.assistant.triples.read().ok().and_then(|g| g.clone());
-        if let Some((v, t)) = current()
-            && v == version
-        {
-            return Ok(t);
+        let current = || self.assistant.triples.read().ok().and_then(|g| g.clone()).filter(|f| f.version == version);
+        if let Some(f) = current() {
+            return Ok(f);
         }
-        let loaded = Arc::new(self.store.triples(MAX_TRIPLES as u32).await?);
+        let _one_reload = self.assistant.reload_triples.lock().await;
+        if let Some(f) = current() {
+            return Ok(f);
+        }
+        let triples = self.store.triples(MAX_TRIPLES as u32).await?;
+        let facts = Arc::new(Facts::new(version, triples));
         if let Ok(mut g) = self.assistant.triples.write() {
-            *g = Some((version, loaded.clone()));
+            *g = Some(facts.clone());
         }
-        Ok(loaded)
+        Ok(facts)
     }
 }
 
