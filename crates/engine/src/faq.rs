@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use wantloop_core::ValidationError;
 use wantloop_store::{FaqEntry, NewFaqEntry};
 
-use crate::faq_file::{FaqLineError, parse_faq};
+use crate::faq_file::{LineError, parse_faq};
 use crate::{Engine, EngineError};
 
 /// Most entries an FAQ may hold (each node keeps all of them in memory).
@@ -62,7 +62,7 @@ pub fn check_entry(mut e: NewFaqEntry) -> Result<NewFaqEntry, ValidationError> {
 pub struct FaqImport {
     pub saved: usize,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
-    pub errors: Vec<FaqLineError>,
+    pub errors: Vec<LineError>,
 }
 
 impl Engine {

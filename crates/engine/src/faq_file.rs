@@ -10,9 +10,9 @@ use wantloop_store::NewFaqEntry;
 
 use crate::faq::check_entry;
 
-/// A line that was not imported, and why.
+/// A line of an imported file (FAQ, triples) that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FaqLineError {
+pub struct LineError {
     pub line: usize,
     pub reason: String,
 }
@@ -20,7 +20,7 @@ pub struct FaqLineError {
 #[derive(Debug, Default)]
 pub struct ParsedFaq {
     pub entries: Vec<NewFaqEntry>,
-    pub errors: Vec<FaqLineError>,
+    pub errors: Vec<LineError>,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +51,7 @@ fn parse_jsonl(text: &str) -> ParsedFaq {
         });
         match parsed {
             Ok(e) => out.entries.push(e),
-            Err(reason) => out.errors.push(FaqLineError { line, reason }),
+            Err(reason) => out.errors.push(LineError { line, reason }),
         }
     }
     out
@@ -66,7 +66,7 @@ fn parse_csv(text: &str) -> ParsedFaq {
     match reader.headers() {
         Ok(h) if h.iter().map(str::trim).eq(["entry", "lang", "question", "answer"]) => {}
         _ => {
-            out.errors.push(FaqLineError { line: 1, reason: "the header must be entry,lang,question,answer".into() });
+            out.errors.push(LineError { line: 1, reason: "the header must be entry,lang,question,answer".into() });
             return out;
         }
     }
@@ -79,12 +79,12 @@ fn parse_csv(text: &str) -> ParsedFaq {
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
-                out.errors.push(FaqLineError { line, reason: e.to_string() });
+                out.errors.push(LineError { line, reason: e.to_string() });
                 continue;
             }
         };
         if row.len() != 4 {
-            out.errors.push(FaqLineError { line, reason: format!("want 4 fields, found {}", row.len()) });
+            out.errors.push(LineError { line, reason: format!("want 4 fields, found {}", row.len()) });
             continue;
         }
         // Grouped as they will be stored: "EN" and "en" rows are one entry.
@@ -95,7 +95,7 @@ fn parse_csv(text: &str) -> ParsedFaq {
             match &group.2 {
                 Some(a) if a != answer => {
                     let reason = "a second, different answer for the same entry".into();
-                    out.errors.push(FaqLineError { line, reason });
+                    out.errors.push(LineError { line, reason });
                     continue;
                 }
                 _ => group.2 = Some(answer.to_string()),
@@ -107,7 +107,7 @@ fn parse_csv(text: &str) -> ParsedFaq {
         let entry = NewFaqEntry { key, lang, questions, answer: answer.unwrap_or_default() };
         match check_entry(entry) {
             Ok(e) => out.entries.push(e),
-            Err(v) => out.errors.push(FaqLineError { line, reason: v.to_string() }),
+            Err(v) => out.errors.push(LineError { line, reason: v.to_string() }),
         }
     }
     out.errors.sort_by_key(|e| e.line);

@@ -63,12 +63,19 @@ pub enum ImportKind {
     Triples,
 }
 
-/// `wantloop import triples FILE`: good rows stored, each bad line reported
-/// with its number; a non-zero exit if any line was refused.
-async fn import_triples(args: Args) -> anyhow::Result<ExitCode> {
+/// A small file (an FAQ, triples) read whole and decoded to UTF-8 as the
+/// record imports decode theirs.
+fn whole_file(args: &Args) -> anyhow::Result<String> {
     let mut decoded = encoding::open(&args.file, args.encoding.as_deref(), |f| Box::new(f) as Box<dyn Read + Send>)?;
     let mut text = String::new();
     decoded.reader.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// `wantloop import triples FILE`: good rows stored, each bad line reported
+/// with its number; a non-zero exit if any line was refused.
+async fn import_triples(args: Args) -> anyhow::Result<ExitCode> {
+    let text = whole_file(&args)?;
     let engine = args.store.open().await?;
     let out = engine.import_triples(&text).await?;
     for e in &out.errors {
@@ -81,9 +88,7 @@ async fn import_triples(args: Args) -> anyhow::Result<ExitCode> {
 /// `wantloop import faq FILE`: good entries saved, each bad line reported
 /// with its number; a non-zero exit if any line was refused.
 async fn import_faq(args: Args) -> anyhow::Result<ExitCode> {
-    let mut decoded = encoding::open(&args.file, args.encoding.as_deref(), |f| Box::new(f) as Box<dyn Read + Send>)?;
-    let mut text = String::new();
-    decoded.reader.read_to_string(&mut text)?;
+    let text = whole_file(&args)?;
     let engine = args.store.open().await?;
     let name = args.file.to_string_lossy().to_lowercase();
     let out = engine.import_faq(&name, &text).await?;

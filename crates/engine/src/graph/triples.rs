@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use wantloop_store::Triple;
 
-use crate::faq_file::FaqLineError;
+use crate::faq_file::LineError;
 use crate::{Engine, EngineError};
 
 /// Most triples the graph holds (each node keeps them in memory).
@@ -21,12 +21,12 @@ pub struct TripleImport {
     /// Triples not stored before.
     pub added: usize,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
-    pub errors: Vec<FaqLineError>,
+    pub errors: Vec<LineError>,
 }
 
 /// One triple a line (a field may be quoted; a quoted line break is not
 /// supported, so line numbers are the file's).
-pub fn parse_triples(text: &str) -> (Vec<Triple>, Vec<FaqLineError>) {
+pub fn parse_triples(text: &str) -> (Vec<Triple>, Vec<LineError>) {
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
         let line = i + 1;
@@ -37,7 +37,7 @@ pub fn parse_triples(text: &str) -> (Vec<Triple>, Vec<FaqLineError>) {
         let row = match reader.records().next() {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
-                bad.push(FaqLineError { line, reason: e.to_string() });
+                bad.push(LineError { line, reason: e.to_string() });
                 continue;
             }
             None => continue,
@@ -58,7 +58,7 @@ pub fn parse_triples(text: &str) -> (Vec<Triple>, Vec<FaqLineError>) {
             None
         };
         match reason {
-            Some(reason) => bad.push(FaqLineError { line, reason }),
+            Some(reason) => bad.push(LineError { line, reason }),
             None => good.push(Triple {
                 subject: fields[0].to_string(),
                 relation: fields[1].to_string(),
