@@ -14,9 +14,9 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use wantloop_core::ValidationError;
 use wantloop_ml::paraphrase::{Analysed, LabelledPair, LexicalIndex, Tokenisation};
-use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion};
+use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion, PhrasingRule, ResolvedQuestion};
 
-use crate::faq::{LANGUAGES, MAX_FAQ_ENTRIES};
+use crate::faq::{LANGUAGES, MAX_FAQ_ENTRIES, MAX_QUESTION_CHARS as MAX_PHRASING_CHARS, MAX_QUESTIONS};
 use crate::{Engine, EngineError};
 
 pub const MAX_QUESTION_CHARS: usize = 500;
@@ -300,11 +300,20 @@ impl Engine {
     }
 
     /// The operator's answer to a kept question: the entry that answers it.
-    pub async fn resolve_question(&self, id: i64, entry: i64) -> Result<Option<AskedQuestion>, EngineError> {
+    /// With `add_phrasing` the question also becomes one of the entry's
+    /// phrasings (same language, within the FAQ's bounds), so every node
+    /// answers it, and questions worded like it, from then on.
+    pub async fn resolve_question(
+        &self,
+        id: i64,
+        entry: i64,
+        add_phrasing: bool,
+    ) -> Result<Option<ResolvedQuestion>, EngineError> {
         if self.store.faq_entry(entry).await?.is_none() {
             return Err(ValidationError::one("entry", format!("there is no FAQ entry {entry}")).into());
         }
-        Ok(self.store.resolve_question(id, entry).await?)
+        let rule = add_phrasing.then_some(PhrasingRule { max_phrasings: MAX_QUESTIONS, max_chars: MAX_PHRASING_CHARS });
+        Ok(self.store.resolve_question(id, entry, rule).await?)
     }
 
     /// Training pairs from the operators' answers: the question against its
@@ -320,7 +329,8 @@ impl Engine {
             for q in &page {
                 let Some(chosen) = q.chosen_entry else { continue };
                 if let Some(e) = self.store.faq_entry(chosen).await? {
-                    pairs.extend(e.questions.iter().map(|p| LabelledPair {
+                    // Skipping the phrasing the answer itself added.
+                    pairs.extend(e.questions.iter().filter(|p| p.trim() != q.question.trim()).map(|p| LabelledPair {
                         a: q.question.clone(),
                         b: p.clone(),
                         label: true,

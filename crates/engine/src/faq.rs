@@ -12,8 +12,8 @@ use crate::{Engine, EngineError};
 
 /// Most entries an FAQ may hold (each node keeps all of them in memory).
 pub const MAX_FAQ_ENTRIES: usize = 10_000;
-const MAX_QUESTIONS: usize = 20;
-const MAX_QUESTION_CHARS: usize = 300;
+pub(crate) const MAX_QUESTIONS: usize = 20;
+pub(crate) const MAX_QUESTION_CHARS: usize = 300;
 const MAX_ANSWER_CHARS: usize = 4_000;
 const MAX_KEY_CHARS: usize = 80;
 pub const LANGUAGES: [&str; 2] = ["zh", "en"];

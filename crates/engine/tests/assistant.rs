@@ -78,8 +78,10 @@ async fn faq_on(db: &TestDb) {
     // labelled pairs (its phrasings positive) for the next training.
     let entries = engine.faq_entries(0, 1_000).await.unwrap();
     let post = entries.iter().find(|e| e.key == "post-demand" && e.lang == "zh").unwrap();
-    assert!(matches!(engine.resolve_question(kept, 999_999).await, Err(EngineError::Invalid(_))));
-    let resolved = engine.resolve_question(kept, post.id).await.unwrap().unwrap();
+    assert!(matches!(engine.resolve_question(kept, 999_999, false).await, Err(EngineError::Invalid(_))));
+    let resolved = engine.resolve_question(kept, post.id, false).await.unwrap().unwrap();
+    assert!(!resolved.phrasing_added);
+    let resolved = resolved.question;
     assert_eq!(resolved.chosen_entry, Some(post.id));
     assert!(!engine.asked_questions(false, 0, 100).await.unwrap().iter().any(|q| q.id == kept));
     let pairs = engine.operator_pairs().await.unwrap();
@@ -87,6 +89,23 @@ async fn faq_on(db: &TestDb) {
 
     // Another node follows a change made through this one.
     let other = Engine::with_store(store.clone(), &config(db)).await.unwrap();
+
+    // An answer that adds the question to the entry's phrasings: asked
+    // again, on either node, it is answered from that entry.
+    let unsure = "我要买个二手冰箱，求购信息在哪发";
+    let before = engine.ask(unsure, None).await.unwrap();
+    assert!(!before.answered, "{before:?}");
+    let kept = before.logged.expect("kept for the operator");
+    let added = engine.resolve_question(kept, post.id, true).await.unwrap().unwrap();
+    assert!(added.phrasing_added);
+    for node in [&engine, &other] {
+        let a = node.ask(unsure, None).await.unwrap();
+        assert_eq!((a.answered, faq_key(&a)), (true, Some("post-demand")), "{a:?}");
+    }
+    let grown = engine.operator_pairs().await.unwrap();
+    assert!(grown.iter().all(|p| p.a != p.b), "no pair of a question with itself");
+    // Both answers' questions against the grown entry, less the added phrasing itself.
+    assert_eq!(grown.iter().filter(|p| p.label).count(), 2 * post.questions.len() + 1);
     assert_ne!(faq_key(&other.ask("wantloop 的吉祥物叫什么名字？", None).await.unwrap()), Some("mascot"));
     engine
         .save_faq_entries(vec![NewFaqEntry {
@@ -106,7 +125,7 @@ async fn faq_on(db: &TestDb) {
     // A trained scorer serves when activated.
     let trained = engine.train_paraphrase(Vec::new(), true).await.unwrap();
     assert!(trained.activated);
-    assert_eq!(trained.operator_pairs, pairs.len());
+    assert_eq!(trained.operator_pairs, grown.len());
     let a = engine.ask("提议的匹配多久失效？", None).await.unwrap();
     assert_eq!((a.answered, faq_key(&a)), (true, Some("proposal-expiry")), "{a:?}");
     assert!(a.scorer.starts_with("paraphrase"), "{}", a.scorer);

@@ -93,6 +93,9 @@ async fn the_assistant_answers_refuses_and_keeps_questions(app: App) {
     let reject = entries["items"].as_array().unwrap().iter().find(|e| e["key"] == "reject").unwrap()["id"].clone();
     let (s, resolved) = app.post(&format!("/v1/ask/questions/{kept}"), json!({"entry": reject})).await;
     assert_eq!(s, StatusCode::OK, "{resolved}");
+    assert_eq!((&resolved["chosen_entry"], &resolved["phrasing_added"]), (&reject, &json!(true)), "{resolved}");
+    let (_, entry) = app.get(&format!("/v1/faq/{reject}")).await;
+    assert_eq!(entry["questions"][1], "Who won the world cup?", "the answer grew the entry: {entry}");
     let (_, done) = app.get("/v1/ask/questions?resolved=true").await;
     assert_eq!(done["items"][0]["chosen_entry"], reject);
     let (s, p) = app.post(&format!("/v1/ask/questions/{kept}"), json!({"entry": 999999})).await;

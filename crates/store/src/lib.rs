@@ -170,8 +170,15 @@ pub trait Store: Send + Sync {
     async fn log_question(&self, question: &NewAskedQuestion) -> Result<AskedQuestion, StoreError>;
     /// Logged questions by id after `after`: open ones, or resolved ones.
     async fn asked_questions(&self, resolved: bool, after: i64, limit: u32) -> Result<Vec<AskedQuestion>, StoreError>;
-    /// Records the entry that answers a logged question (`None`: no such question).
-    async fn resolve_question(&self, id: i64, entry: i64) -> Result<Option<AskedQuestion>, StoreError>;
+    /// Records the entry that answers a logged question (`None`: no such
+    /// question) and, under `add`, adds the question to the entry's phrasings
+    /// in the same transaction (with a `faq.changed` event).
+    async fn resolve_question(
+        &self,
+        id: i64,
+        entry: i64,
+        add: Option<PhrasingRule>,
+    ) -> Result<Option<ResolvedQuestion>, StoreError>;
     /// Adds knowledge-graph triples (those not stored yet), with one
     /// `triples.changed` event; returns how many were new.
     async fn save_triples(&self, triples: &[Triple]) -> Result<usize, StoreError>;

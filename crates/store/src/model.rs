@@ -512,6 +512,25 @@ pub struct NewFaqEntry {
     pub answer: String,
 }
 
+/// When an operator's answer also teaches the FAQ: the question becomes a
+/// phrasing of the chosen entry if it is in the entry's language, at most
+/// `max_chars` long, new to it, and the entry holds fewer than `max_phrasings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhrasingRule {
+    pub max_phrasings: usize,
+    pub max_chars: usize,
+}
+
+/// An operator's answer as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolvedQuestion {
+    #[serde(flatten)]
+    pub question: AskedQuestion,
+    /// The question was added to the chosen entry's phrasings.
+    pub phrasing_added: bool,
+}
+
 /// A question the assistant refused or was unsure of, kept for the operator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

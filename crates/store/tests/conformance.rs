@@ -1265,18 +1265,43 @@ async fn the_assistants_faq_questions_and_triples(s: S) {
     let a = s.log_question(&ask("天气怎么样")).await.unwrap();
     let b = s.log_question(&ask("怎么发需求呀")).await.unwrap();
     assert_eq!(s.asked_questions(false, 0, 10).await.unwrap(), vec![a.clone(), b.clone()]);
-    let resolved = s.resolve_question(b.id, saved[0].id).await.unwrap().unwrap();
+    let rule = PhrasingRule { max_phrasings: 20, max_chars: 300 };
+    let before = s.faq_entry(saved[0].id).await.unwrap().unwrap();
+    let changes = s.last_event_id_of(&["faq.changed"]).await.unwrap();
+    let answer = s.resolve_question(b.id, saved[0].id, Some(rule)).await.unwrap().unwrap();
+    assert!(answer.phrasing_added);
+    let resolved = answer.question;
     assert_eq!(resolved.chosen_entry, Some(saved[0].id));
     assert!(resolved.resolved_at.is_some());
-    assert_eq!(s.resolve_question(999_999, saved[0].id).await.unwrap(), None);
+    let after = s.faq_entry(saved[0].id).await.unwrap().unwrap();
+    assert_eq!(after.questions.len(), before.questions.len() + 1);
+    assert_eq!(after.questions.last().map(String::as_str), Some("怎么发需求呀"));
+    assert!(s.last_event_id_of(&["faq.changed"]).await.unwrap() > changes, "every node reloads the grown entry");
+    // Answered again: the phrasing is not added twice.
+    let again = s.resolve_question(b.id, saved[0].id, Some(rule)).await.unwrap().unwrap();
+    assert!(!again.phrasing_added);
+    assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
+    // Not grown: when full, too long, in another language, or without the rule.
+    let c = s.log_question(&ask("发需求要钱吗")).await.unwrap();
+    let full = PhrasingRule { max_phrasings: after.questions.len(), max_chars: 300 };
+    let short = PhrasingRule { max_phrasings: 20, max_chars: 3 };
+    for rule in [Some(full), Some(short), None] {
+        assert!(!s.resolve_question(c.id, saved[0].id, rule).await.unwrap().unwrap().phrasing_added);
+    }
+    let d = s.log_question(&NewAskedQuestion { lang: "en".into(), ..ask("how do I post") }).await.unwrap();
+    assert!(!s.resolve_question(d.id, saved[0].id, Some(rule)).await.unwrap().unwrap().phrasing_added);
+    assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
+    assert_eq!(s.resolve_question(999_999, saved[0].id, Some(rule)).await.unwrap(), None);
     assert_eq!(s.asked_questions(false, 0, 10).await.unwrap(), vec![a.clone()]);
-    assert_eq!(s.asked_questions(true, 0, 10).await.unwrap(), vec![resolved.clone()]);
+    let answered = s.asked_questions(true, 0, 10).await.unwrap();
+    assert_eq!(answered.iter().map(|q| q.id).collect::<Vec<_>>(), [b.id, c.id, d.id]);
+    assert_eq!(answered[0].chosen_entry, resolved.chosen_entry);
     // Retention drops old open questions, never answered ones (training pairs).
     let later = a.created_at + 10_000;
     let policy = RetentionPolicy { now: later, open_questions: Some(1_000), ..Default::default() };
     assert_eq!(s.prune(&policy).await.unwrap().open_questions, 1);
     assert!(s.asked_questions(false, 0, 10).await.unwrap().is_empty());
-    assert_eq!(s.asked_questions(true, 0, 10).await.unwrap(), vec![resolved]);
+    assert_eq!(s.asked_questions(true, 0, 10).await.unwrap(), answered);
 
     // Triples: stored once, with one event per import that added any.
     let t = |o: &str| Triple { subject: "wantloop".into(), relation: "license".into(), object: o.into() };

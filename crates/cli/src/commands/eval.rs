@@ -37,12 +37,16 @@ pub struct QmatchArgs {
     /// Labelled pairs it is measured on.
     #[arg(long)]
     test: PathBuf,
+    /// Also train the re-ranker on pairs mined from the training file's own
+    /// retrieval: its N closest BM25 neighbours per sentence (0: off).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=100))]
+    mined: u16,
     #[arg(long)]
     json: bool,
 }
 
 fn eval_qmatch(a: QmatchArgs) -> anyhow::Result<ExitCode> {
-    let r = wantloop_eval::qmatch::run(&a.train, &a.test)?;
+    let r = wantloop_eval::qmatch::run(&a.train, &a.test, usize::from(a.mined))?;
     if a.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {

@@ -46,6 +46,7 @@ struct Question {
 
 /// One asked question: the best entry's key and its confidence.
 struct Asked {
+    question: String,
     expect: String,
     lang: String,
     best: Option<String>,
@@ -73,6 +74,19 @@ struct ScorerReport {
     /// At the threshold most accurate on --validation.
     #[serde(skip_serializing_if = "Option::is_none")]
     validated: Option<Figures>,
+    /// The validation questions answered wrongly at the chosen threshold, to
+    /// see what the FAQ or the synonym list lacks (never the measured ones:
+    /// reading those would tune on the test).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    validation_misses: Vec<Miss>,
+}
+
+#[derive(Debug, Serialize)]
+struct Miss {
+    question: String,
+    expect: String,
+    got: Option<String>,
+    confidence: f64,
 }
 
 fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
@@ -94,7 +108,13 @@ async fn ask_all(engine: &Engine, questions: &[Question]) -> anyhow::Result<Vec<
             Some(wantloop_engine::ask::AnswerSource::Graph { .. }) => Some("graph".to_string()),
             None => None,
         };
-        out.push(Asked { expect: q.expect.clone(), lang: a.lang, best, confidence: a.confidence });
+        out.push(Asked {
+            question: q.question.clone(),
+            expect: q.expect.clone(),
+            lang: a.lang,
+            best,
+            confidence: a.confidence,
+        });
     }
     Ok(out)
 }
@@ -139,32 +159,76 @@ fn choose(asked: &[Asked]) -> f64 {
 
 async fn report(engine: &Engine, a: &AskArgs, scorer: String, default: f64) -> anyhow::Result<ScorerReport> {
     let measured = ask_all(engine, &read_questions(&a.questions)?).await?;
-    let validated = match &a.validation {
+    let (validated, validation_misses) = match &a.validation {
         Some(v) => {
-            let t = choose(&ask_all(engine, &read_questions(v)?).await?);
-            Some(figures(&measured, t))
+            let asked = ask_all(engine, &read_questions(v)?).await?;
+            let t = choose(&asked);
+            let misses = asked
+                .into_iter()
+                .filter(|q| !correct(q, t))
+                .map(|q| Miss { question: q.question, expect: q.expect, got: q.best, confidence: q.confidence })
+                .collect();
+            (Some(figures(&measured, t)), misses)
         }
-        None => None,
+        None => (None, Vec::new()),
     };
-    Ok(ScorerReport { scorer, default: figures(&measured, default), validated })
+    Ok(ScorerReport { scorer, default: figures(&measured, default), validated, validation_misses })
 }
 
-pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
-    let dir = tempfile::tempdir()?;
-    let config = EngineConfig { index: IndexLocation::Memory, ..EngineConfig::embedded(dir.path()) };
+/// A throwaway engine holding the FAQ and a generated market (the demo's
+/// generator, for the graph's questions); returns the entries saved.
+async fn open_engine(a: &AskArgs, dir: &Path) -> anyhow::Result<(Engine, usize)> {
+    let config = EngineConfig { index: IndexLocation::Memory, ..EngineConfig::embedded(dir) };
     let engine = Engine::open(&config).await.context("cannot open a throwaway engine")?;
     let text = std::fs::read_to_string(&a.faq).with_context(|| format!("cannot read {}", a.faq.display()))?;
     let imported = engine.import_faq(&a.faq.to_string_lossy().to_lowercase(), &text).await?;
     if let Some(e) = imported.errors.first() {
         anyhow::bail!("{}:{}: {}", a.faq.display(), e.line, e.reason);
     }
-    // A generated market (the demo's generator), for the graph's questions.
     let market = crate::demo_data::generate(a.market_offers, 0, 7);
     let rows = market.offers.into_iter().enumerate().map(|(i, o)| (i as u64 + 1, Ok(o)));
     let stored =
         super::import::store_offers(&engine, rows, (super::import::BATCH_ROWS, None), &|_, _| {}, &|_| {}).await;
     anyhow::ensure!(stored.rejected == 0, "the market generator produced invalid rows");
+    Ok((engine, imported.saved))
+}
+
+/// The loop an operator closes: the validation questions are asked as
+/// people would ask them (kept when refused or unsure), the operator answers
+/// each kept one that an entry answers (its label), adding it to the entry's
+/// phrasings; then the measured questions are asked. On an engine of its
+/// own, so the other figures are untouched.
+async fn after_operator(a: &AskArgs, validation: &Path) -> anyhow::Result<(usize, ScorerReport)> {
+    let dir = tempfile::tempdir()?;
+    let (engine, _) = open_engine(a, dir.path()).await?;
+    let entries = engine.faq_entries(0, 1_000).await?;
+    let keep = AskOptions { threshold: None, keep: true };
+    let mut added = 0;
+    for q in read_questions(validation)? {
+        let asked = engine.ask_with(&q.question, q.lang.as_deref(), &keep).await?;
+        let Some(kept) = asked.logged else { continue };
+        let Some(entry) = entries.iter().find(|e| e.key == q.expect && e.lang == asked.lang) else { continue };
+        let resolved = engine.resolve_question(kept, entry.id, true).await?;
+        added += usize::from(resolved.is_some_and(|r| r.phrasing_added));
+    }
+    let measured = ask_all(&engine, &read_questions(&a.questions)?).await?;
+    let report = ScorerReport {
+        scorer: "lexical, after the operator answered the kept validation questions".into(),
+        default: figures(&measured, LEXICAL_THRESHOLD),
+        validated: None,
+        validation_misses: Vec::new(),
+    };
+    Ok((added, report))
+}
+
+pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let (engine, saved) = open_engine(&a, dir.path()).await?;
     let lexical = report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?;
+    let operator = match &a.validation {
+        Some(v) => Some(after_operator(&a, v).await?),
+        None => None,
+    };
     let extra = match &a.pairs {
         Some(p) => wantloop_eval::qmatch::read(p)?,
         None => Vec::new(),
@@ -172,10 +236,11 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
     let trained = engine.train_paraphrase(extra, true).await?;
     let paraphrase = report(&engine, &a, trained.model.tag(), trained.report.threshold).await?;
     let out = serde_json::json!({
-        "faq_entries": imported.saved,
+        "faq_entries": saved,
         "scorer_training": trained.report,
         "lexical": lexical,
         "paraphrase": paraphrase,
+        "after_operator": operator.as_ref().map(|(added, r)| serde_json::json!({"phrasings_added": added, "report": r})),
     });
     if a.json {
         println!("{out}");
@@ -192,6 +257,12 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
                 f.top1,
                 r.default.threshold,
                 r.default.accuracy
+            );
+        }
+        if let Some((added, r)) = &operator {
+            println!(
+                "{} ({added} phrasings added): accuracy {:.3} at {:.2}",
+                r.scorer, r.default.accuracy, r.default.threshold
             );
         }
     }

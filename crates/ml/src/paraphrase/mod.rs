@@ -10,6 +10,7 @@
 
 mod dense;
 mod lbfgs;
+mod mined;
 mod model;
 mod retrieval;
 mod sparse;
@@ -17,6 +18,7 @@ mod stats;
 mod tokens;
 mod train;
 
+pub use mined::mine_pairs;
 pub use model::PairScore;
 pub use retrieval::{LexicalIndex, Retrieved};
 pub use tokens::{Analysed, Tokenisation};

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use wantloop_engine::ask::Answer;
 use wantloop_engine::faq::FaqImport;
 use wantloop_engine::graph::TripleImport;
-use wantloop_store::{AskedQuestion, FaqEntry, NewFaqEntry, StoreError};
+use wantloop_store::{AskedQuestion, FaqEntry, NewFaqEntry, ResolvedQuestion, StoreError};
 
 use crate::AppState;
 use crate::extract::{ApiQuery, IdPath, JsonBody};
@@ -156,17 +156,25 @@ pub async fn questions(
 pub struct ResolveInput {
     /// The FAQ entry that answers the question.
     pub entry: i64,
+    /// Also make the question one of the entry's phrasings (when in its
+    /// language, at most 300 characters, and the entry has fewer than 20).
+    #[serde(default = "yes")]
+    pub add_phrasing: bool,
 }
 
-/// The operator's answer to a kept question: a labelled pair for the scorer's next training.
+fn yes() -> bool {
+    true
+}
+
+/// The operator's answer to a kept question: a labelled pair for the scorer's next training and, by default, a new phrasing of the entry.
 #[utoipa::path(post, path = "/v1/ask/questions/{id}", tag = "assistant", security(("bearer" = ["admin"])), params(("id" = i64, Path)),
-    request_body = ResolveInput, responses((status = 200, body = AskedQuestion), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    request_body = ResolveInput, responses((status = 200, body = ResolvedQuestion), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn resolve(
     State(s): State<AppState>,
     IdPath(id): IdPath,
     body: JsonBody<ResolveInput>,
-) -> Result<Json<AskedQuestion>, ApiError> {
-    let resolved = s.engine.resolve_question(id, body.value.entry).await?;
+) -> Result<Json<ResolvedQuestion>, ApiError> {
+    let resolved = s.engine.resolve_question(id, body.value.entry, body.value.add_phrasing).await?;
     Ok(Json(resolved.ok_or(ApiError::Store(StoreError::NotFound { entity: "asked question", id }))?))
 }
 

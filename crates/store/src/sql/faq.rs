@@ -9,7 +9,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use super::{WriteTx, outbox};
 use crate::error::StoreError;
-use crate::model::{AskedQuestion, FaqEntry, NewAskedQuestion, NewFaqEntry, Triple};
+use crate::model::{AskedQuestion, FaqEntry, NewAskedQuestion, NewFaqEntry, PhrasingRule, ResolvedQuestion, Triple};
 
 const ENTRY_COLS: &str = "id, entry_key, lang, questions, answer, updated_at";
 const ASKED_COLS: &str = "id, question, lang, outcome, confidence, best_entry, chosen_entry, resolved_at, created_at";
@@ -125,12 +125,69 @@ pub(crate) async fn asked_list(
     rows.iter().map(asked).collect()
 }
 
-/// Records the operator's answer to a logged question.
-pub(crate) async fn resolve(w: &mut WriteTx, id: i64, entry: i64) -> Result<Option<AskedQuestion>, StoreError> {
+/// Records the operator's answer to a logged question and, under `add`,
+/// makes the question a phrasing of the chosen entry.
+pub(crate) async fn resolve(
+    w: &mut WriteTx,
+    id: i64,
+    entry: i64,
+    add: Option<PhrasingRule>,
+) -> Result<Option<ResolvedQuestion>, StoreError> {
     let sql =
         format!("UPDATE asked_questions SET chosen_entry = $1, resolved_at = $2 WHERE id = $3 RETURNING {ASKED_COLS}");
     let row = sqlx::query(AssertSqlSafe(sql)).bind(entry).bind(w.now).bind(id).fetch_optional(&mut *w.tx).await?;
-    row.as_ref().map(asked).transpose()
+    let Some(question) = row.as_ref().map(asked).transpose()? else { return Ok(None) };
+    let phrasing_added = match add {
+        Some(rule) => add_phrasing(w, entry, &question, rule).await?,
+        None => false,
+    };
+    Ok(Some(ResolvedQuestion { question, phrasing_added }))
+}
+
+/// Appends the question to the entry's phrasings by compare-and-set on the
+/// stored list, so two operators' answers at once both land: on PostgreSQL
+/// the second UPDATE waits for the first and then matches no row, and is
+/// tried again on the list as it now is (SQLite runs one writer at a time).
+/// Hand-written rather than a JSON-array append in SQL: the two dialects
+/// spell that differently, and the checks need the list anyway.
+async fn add_phrasing(
+    w: &mut WriteTx,
+    entry: i64,
+    question: &AskedQuestion,
+    rule: PhrasingRule,
+) -> Result<bool, StoreError> {
+    let text = question.question.trim();
+    for _ in 0..5 {
+        let sql = "SELECT lang, questions FROM faq_entries WHERE id = $1";
+        let Some(row) = sqlx::query(sql).bind(entry).fetch_optional(&mut *w.tx).await? else { return Ok(false) };
+        let (lang, stored): (String, String) = (row.try_get("lang")?, row.try_get("questions")?);
+        let mut questions: Vec<String> =
+            serde_json::from_str(&stored).map_err(|e| StoreError::Corrupt(format!("faq entry questions: {e}")))?;
+        let fits = lang == question.lang
+            && !text.is_empty()
+            && text.chars().count() <= rule.max_chars
+            && questions.len() < rule.max_phrasings
+            && !questions.iter().any(|q| q == text);
+        if !fits {
+            return Ok(false);
+        }
+        questions.push(text.to_string());
+        let grown = serde_json::to_string(&questions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let done =
+            sqlx::query("UPDATE faq_entries SET questions = $1, updated_at = $2 WHERE id = $3 AND questions = $4")
+                .bind(grown)
+                .bind(w.now)
+                .bind(entry)
+                .bind(stored)
+                .execute(&mut *w.tx)
+                .await?;
+        if done.rows_affected() == 1 {
+            outbox::emit(w, "faq.changed", "faq", entry, &Changed { saved: 1, deleted: 0 }).await?;
+            return Ok(true);
+        }
+    }
+    // The entry kept changing under us: the answer stands, without the phrasing (the reply says so).
+    Ok(false)
 }
 
 /// Stores triples not stored yet, with one `triples.changed` event; returns how many were new.

@@ -326,8 +326,13 @@ impl Store for SqlStore {
         faq::asked_list(self.pool(), resolved, after, limit).await
     }
 
-    async fn resolve_question(&self, id: i64, entry: i64) -> Result<Option<AskedQuestion>, StoreError> {
-        let out = write_tx!(self, None, |w| faq::resolve(w, id, entry).await)?;
+    async fn resolve_question(
+        &self,
+        id: i64,
+        entry: i64,
+        add: Option<PhrasingRule>,
+    ) -> Result<Option<ResolvedQuestion>, StoreError> {
+        let out = write_tx!(self, None, |w| faq::resolve(w, id, entry, add).await)?;
         out.done().ok_or_else(|| StoreError::Corrupt("a write without a key was replayed".into()))
     }
 
