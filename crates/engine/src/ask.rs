@@ -16,7 +16,7 @@ use wantloop_core::ValidationError;
 use wantloop_ml::paraphrase::{Analysed, LabelledPair, LexicalIndex, Tokenisation};
 use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion, PhrasingRule, ResolvedQuestion};
 
-use crate::faq::{LANGUAGES, MAX_FAQ_ENTRIES, MAX_QUESTION_CHARS as MAX_PHRASING_CHARS, MAX_QUESTIONS};
+use crate::faq::{LANGUAGES, MAX_FAQ_ENTRIES, MAX_PHRASING_CHARS, MAX_PHRASINGS};
 use crate::{Engine, EngineError};
 
 pub const MAX_QUESTION_CHARS: usize = 500;
@@ -301,8 +301,8 @@ impl Engine {
 
     /// The operator's answer to a kept question: the entry that answers it.
     /// With `add_phrasing` the question also becomes one of the entry's
-    /// phrasings (same language, within the FAQ's bounds), so every node
-    /// answers it, and questions worded like it, from then on.
+    /// phrasings (same language, within the FAQ's bounds), which every node
+    /// then matches it against.
     pub async fn resolve_question(
         &self,
         id: i64,
@@ -312,7 +312,7 @@ impl Engine {
         if self.store.faq_entry(entry).await?.is_none() {
             return Err(ValidationError::one("entry", format!("there is no FAQ entry {entry}")).into());
         }
-        let rule = add_phrasing.then_some(PhrasingRule { max_phrasings: MAX_QUESTIONS, max_chars: MAX_PHRASING_CHARS });
+        let rule = add_phrasing.then_some(PhrasingRule { max_phrasings: MAX_PHRASINGS, max_chars: MAX_PHRASING_CHARS });
         Ok(self.store.resolve_question(id, entry, rule).await?)
     }
 
@@ -328,9 +328,12 @@ impl Engine {
             after = last.id;
             for q in &page {
                 let Some(chosen) = q.chosen_entry else { continue };
-                if let Some(e) = self.store.faq_entry(chosen).await? {
-                    // Skipping the phrasing the answer itself added.
-                    pairs.extend(e.questions.iter().filter(|p| p.trim() != q.question.trim()).map(|p| LabelledPair {
+                // A question the answer made a phrasing of the entry is
+                // already paired with the others by the FAQ's own pairs.
+                if let Some(e) = self.store.faq_entry(chosen).await?
+                    && !e.questions.iter().any(|p| p.trim() == q.question.trim())
+                {
+                    pairs.extend(e.questions.iter().map(|p| LabelledPair {
                         a: q.question.clone(),
                         b: p.clone(),
                         label: true,

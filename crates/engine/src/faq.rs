@@ -12,8 +12,8 @@ use crate::{Engine, EngineError};
 
 /// Most entries an FAQ may hold (each node keeps all of them in memory).
 pub const MAX_FAQ_ENTRIES: usize = 10_000;
-pub(crate) const MAX_QUESTIONS: usize = 20;
-pub(crate) const MAX_QUESTION_CHARS: usize = 300;
+pub(crate) const MAX_PHRASINGS: usize = 20;
+pub(crate) const MAX_PHRASING_CHARS: usize = 300;
 const MAX_ANSWER_CHARS: usize = 4_000;
 const MAX_KEY_CHARS: usize = 80;
 pub const LANGUAGES: [&str; 2] = ["zh", "en"];
@@ -32,14 +32,15 @@ pub fn check_entry(mut e: NewFaqEntry) -> Result<NewFaqEntry, ValidationError> {
         return Err(ValidationError::one("lang", format!("{:?} is not one of zh, en", e.lang)));
     }
     e.questions = e.questions.iter().map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
-    e.questions.dedup();
-    if e.questions.is_empty() || e.questions.len() > MAX_QUESTIONS {
-        return Err(ValidationError::one("questions", format!("1 to {MAX_QUESTIONS} non-empty phrasings")));
+    let mut seen = HashSet::new();
+    e.questions.retain(|q| seen.insert(q.clone()));
+    if e.questions.is_empty() || e.questions.len() > MAX_PHRASINGS {
+        return Err(ValidationError::one("questions", format!("1 to {MAX_PHRASINGS} non-empty phrasings")));
     }
-    if let Some(q) = e.questions.iter().find(|q| q.chars().count() > MAX_QUESTION_CHARS) {
+    if let Some(q) = e.questions.iter().find(|q| q.chars().count() > MAX_PHRASING_CHARS) {
         return Err(ValidationError::one(
             "questions",
-            format!("{:?}… is longer than {MAX_QUESTION_CHARS} characters", q.chars().take(20).collect::<String>()),
+            format!("{:?}… is longer than {MAX_PHRASING_CHARS} characters", q.chars().take(20).collect::<String>()),
         ));
     }
     e.answer = e.answer.trim().to_string();
@@ -124,6 +125,8 @@ mod tests {
         let ok = check_entry(entry(" post ", "ZH", &[" 怎么发布需求？ ", ""], " 答案 ")).unwrap();
         assert_eq!((ok.key.as_str(), ok.lang.as_str(), ok.answer.as_str()), ("post", "zh", "答案"));
         assert_eq!(ok.questions, vec!["怎么发布需求？"]);
+        let repeated = check_entry(entry("k", "zh", &["甲", "乙", "甲 "], "a")).unwrap();
+        assert_eq!(repeated.questions, vec!["甲", "乙"], "a repeated phrasing is kept once, wherever it is");
         let field = |e: NewFaqEntry| check_entry(e).unwrap_err().0[0].field.clone();
         assert_eq!(field(entry("a b", "zh", &["q"], "a")), "entry");
         assert_eq!(field(entry("k", "fr", &["q"], "a")), "lang");

@@ -1292,9 +1292,24 @@ async fn the_assistants_faq_questions_and_triples(s: S) {
     assert!(!s.resolve_question(d.id, saved[0].id, Some(rule)).await.unwrap().unwrap().phrasing_added);
     assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
     assert_eq!(s.resolve_question(999_999, saved[0].id, Some(rule)).await.unwrap(), None);
+    // A corrected answer moves the phrasing to the entry now chosen.
+    let cancel = s.save_faq_entries(&[entry("cancel", "zh", "x")]).await.unwrap().remove(0);
+    let e = s.log_question(&ask("需求不要了怎么办")).await.unwrap();
+    assert!(s.resolve_question(e.id, saved[0].id, Some(rule)).await.unwrap().unwrap().phrasing_added);
+    assert!(s.resolve_question(e.id, cancel.id, Some(rule)).await.unwrap().unwrap().phrasing_added);
+    assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
+    assert_eq!(s.faq_entry(cancel.id).await.unwrap().unwrap().questions.last().unwrap(), "需求不要了怎么办");
+    // Two answers at once growing one entry: both phrasings land.
+    let (f, g) =
+        (s.log_question(&ask("发需求在哪里")).await.unwrap(), s.log_question(&ask("需求去哪发")).await.unwrap());
+    let (x, y) =
+        tokio::join!(s.resolve_question(f.id, cancel.id, Some(rule)), s.resolve_question(g.id, cancel.id, Some(rule)));
+    assert!(x.unwrap().unwrap().phrasing_added && y.unwrap().unwrap().phrasing_added);
+    let grown = s.faq_entry(cancel.id).await.unwrap().unwrap().questions;
+    assert!(grown.contains(&"发需求在哪里".to_string()) && grown.contains(&"需求去哪发".to_string()), "{grown:?}");
     assert_eq!(s.asked_questions(false, 0, 10).await.unwrap(), vec![a.clone()]);
     let answered = s.asked_questions(true, 0, 10).await.unwrap();
-    assert_eq!(answered.iter().map(|q| q.id).collect::<Vec<_>>(), [b.id, c.id, d.id]);
+    assert_eq!(answered.iter().map(|q| q.id).collect::<Vec<_>>(), [b.id, c.id, d.id, e.id, f.id, g.id]);
     assert_eq!(answered[0].chosen_entry, resolved.chosen_entry);
     // Retention drops old open questions, never answered ones (training pairs).
     let later = a.created_at + 10_000;

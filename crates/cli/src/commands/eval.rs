@@ -37,8 +37,8 @@ pub struct QmatchArgs {
     /// Labelled pairs it is measured on.
     #[arg(long)]
     test: PathBuf,
-    /// Also train the re-ranker on pairs mined from the training file's own
-    /// retrieval: its N closest BM25 neighbours per sentence (0: off).
+    /// Also train the re-ranker on negatives mined from the training file's
+    /// own retrieval: each sentence's N closest BM25 neighbours (0: off).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=100))]
     mined: u16,
     #[arg(long)]

@@ -15,6 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use wantloop_engine::ask::{AskOptions, LEXICAL_THRESHOLD};
 use wantloop_engine::{Engine, EngineConfig, IndexLocation};
+use wantloop_store::FaqEntry;
 
 #[derive(clap::Args)]
 pub struct AskArgs {
@@ -85,7 +86,10 @@ struct ScorerReport {
 struct Miss {
     question: String,
     expect: String,
+    /// What the assistant did: an entry key, `graph`, or `refuse`.
     got: Option<String>,
+    /// The closest entry, whatever the threshold.
+    closest: Option<String>,
     confidence: f64,
 }
 
@@ -166,7 +170,13 @@ async fn report(engine: &Engine, a: &AskArgs, scorer: String, default: f64) -> a
             let misses = asked
                 .into_iter()
                 .filter(|q| !correct(q, t))
-                .map(|q| Miss { question: q.question, expect: q.expect, got: q.best, confidence: q.confidence })
+                .map(|q| Miss {
+                    got: if q.confidence >= t { q.best } else { Some("refuse".into()) },
+                    closest: q.best,
+                    question: q.question,
+                    expect: q.expect,
+                    confidence: q.confidence,
+                })
                 .collect();
             (Some(figures(&measured, t)), misses)
         }
@@ -201,7 +211,14 @@ async fn open_engine(a: &AskArgs, dir: &Path) -> anyhow::Result<(Engine, usize)>
 async fn after_operator(a: &AskArgs, validation: &Path) -> anyhow::Result<(usize, ScorerReport)> {
     let dir = tempfile::tempdir()?;
     let (engine, _) = open_engine(a, dir.path()).await?;
-    let entries = engine.faq_entries(0, 1_000).await?;
+    let mut entries: Vec<FaqEntry> = Vec::new();
+    loop {
+        let page = engine.faq_entries(entries.last().map_or(0, |e| e.id), 1_000).await?;
+        if page.is_empty() {
+            break;
+        }
+        entries.extend(page);
+    }
     let keep = AskOptions { threshold: None, keep: true };
     let mut added = 0;
     for q in read_questions(validation)? {

@@ -1,18 +1,20 @@
 //! Pairs mined from retrieval: labelled pairs teach the scorer the confusions
 //! their annotators chose, not the ones BM25 makes. For every sentence with a
 //! positive partner, its closest BM25 neighbours among the file's sentences
-//! become pairs: positive when the file pairs them positively, skipped when
-//! only a chain of positive pairs joins them (likely the same question, not
-//! labelled so), negative otherwise (unlabelled neighbours are taken as
-//! different questions, the rule the retrieval evaluation scores by).
+//! become negative pairs, unless the file pairs them already or a chain of
+//! positive pairs joins them (likely the same question, not labelled so):
+//! unlabelled neighbours are taken as different questions, the rule the
+//! retrieval evaluation scores by. (Every positive neighbour is a pair the
+//! file holds, so mining adds negatives only.)
 
 use std::collections::{HashMap, HashSet};
 
 use super::LabelledPair;
 use super::retrieval::LexicalIndex;
 
-/// The mined pairs of `pairs`, without those already in it (either order).
-pub fn mine_pairs(pairs: &[LabelledPair], per_sentence: usize) -> Vec<LabelledPair> {
+/// The negative pairs mined from `neighbours` BM25 neighbours of each
+/// sentence, without those already in `pairs` (either order).
+pub fn mine_pairs(pairs: &[LabelledPair], neighbours: usize) -> Vec<LabelledPair> {
     use rayon::prelude::*;
     let mut ids: HashMap<&str, usize> = HashMap::new();
     let mut texts: Vec<String> = Vec::new();
@@ -27,35 +29,32 @@ pub fn mine_pairs(pairs: &[LabelledPair], per_sentence: usize) -> Vec<LabelledPa
         }
         ends.push((end[0], end[1], p.label));
     }
-    let mut partners: HashMap<usize, HashSet<usize>> = HashMap::new();
+    let mut paired: HashSet<usize> = HashSet::new();
     let mut known: HashSet<(usize, usize)> = HashSet::new();
     for &(a, b, label) in &ends {
         known.insert((a.min(b), a.max(b)));
         if label && a != b {
-            partners.entry(a).or_default().insert(b);
-            partners.entry(b).or_default().insert(a);
+            paired.extend([a, b]);
         }
     }
     let component = positive_components(texts.len(), &ends);
     let index = LexicalIndex::build(&texts);
-    let mut queries: Vec<usize> = partners.keys().copied().collect();
+    let mut queries: Vec<usize> = paired.into_iter().collect();
     queries.sort_unstable();
-    let found: Vec<(usize, usize, bool)> = queries
+    let found: Vec<(usize, usize)> = queries
         .par_iter()
         .flat_map_iter(|&q| {
-            let gold = &partners[&q];
             index
-                .search(index.document(q), per_sentence, &|d| d == q)
+                .search(index.document(q), neighbours, &|d| d == q || component[d] == component[q])
                 .into_iter()
-                .filter(|hit| gold.contains(&hit.document) || component[hit.document] != component[q])
-                .map(move |hit| (q, hit.document, gold.contains(&hit.document)))
+                .map(move |hit| (q, hit.document))
                 .collect::<Vec<_>>()
         })
         .collect();
     let mut mined = Vec::new();
-    for (a, b, label) in found {
+    for (a, b) in found {
         if known.insert((a.min(b), a.max(b))) {
-            mined.push(LabelledPair { a: texts[a].clone(), b: texts[b].clone(), label });
+            mined.push(LabelledPair { a: texts[a].clone(), b: texts[b].clone(), label: false });
         }
     }
     mined
@@ -97,6 +96,6 @@ mod tests {
         assert!(find("怎么还款", "如何还款").is_none(), "a known pair is not mined again");
         assert!(find("怎么还款", "还款方式有哪些").is_none(), "joined by a chain of positives: skipped");
         assert_eq!(find("怎么还款", "怎么借款").map(|m| m.label), Some(false));
-        assert!(mined.iter().all(|m| m.a != m.b));
+        assert!(mined.iter().all(|m| m.a != m.b && !m.label));
     }
 }

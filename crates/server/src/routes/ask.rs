@@ -157,7 +157,8 @@ pub struct ResolveInput {
     /// The FAQ entry that answers the question.
     pub entry: i64,
     /// Also make the question one of the entry's phrasings (when in its
-    /// language, at most 300 characters, and the entry has fewer than 20).
+    /// language, at most 300 characters, new to it, and the entry has fewer
+    /// than 20); a corrected answer moves it from the entry chosen before.
     #[serde(default = "yes")]
     pub add_phrasing: bool,
 }
@@ -166,7 +167,8 @@ fn yes() -> bool {
     true
 }
 
-/// The operator's answer to a kept question: a labelled pair for the scorer's next training and, by default, a new phrasing of the entry.
+/// The operator's answer to a kept question: labelled pairs for the scorer's
+/// next training and, by default, a new phrasing of the entry.
 #[utoipa::path(post, path = "/v1/ask/questions/{id}", tag = "assistant", security(("bearer" = ["admin"])), params(("id" = i64, Path)),
     request_body = ResolveInput, responses((status = 200, body = ResolvedQuestion), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn resolve(

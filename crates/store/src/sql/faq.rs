@@ -126,56 +126,74 @@ pub(crate) async fn asked_list(
 }
 
 /// Records the operator's answer to a logged question and, under `add`,
-/// makes the question a phrasing of the chosen entry.
+/// makes the question a phrasing of the chosen entry. A corrected answer
+/// (another entry than before) first takes the question out of the earlier
+/// entry's phrasings, so one question never stands for two answers.
 pub(crate) async fn resolve(
     w: &mut WriteTx,
     id: i64,
     entry: i64,
     add: Option<PhrasingRule>,
 ) -> Result<Option<ResolvedQuestion>, StoreError> {
+    let earlier: Option<Option<i64>> = sqlx::query("SELECT chosen_entry FROM asked_questions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .map(|row| row.try_get("chosen_entry"))
+        .transpose()?;
+    let Some(earlier) = earlier else { return Ok(None) };
     let sql =
         format!("UPDATE asked_questions SET chosen_entry = $1, resolved_at = $2 WHERE id = $3 RETURNING {ASKED_COLS}");
     let row = sqlx::query(AssertSqlSafe(sql)).bind(entry).bind(w.now).bind(id).fetch_optional(&mut *w.tx).await?;
     let Some(question) = row.as_ref().map(asked).transpose()? else { return Ok(None) };
+    let text = question.question.trim().to_string();
+    if let Some(old) = earlier.filter(|old| *old != entry) {
+        edit_phrasings(w, old, |_, questions| {
+            let kept: Vec<String> = questions.iter().filter(|q| **q != text).cloned().collect();
+            (kept.len() < questions.len() && !kept.is_empty()).then_some(kept)
+        })
+        .await?;
+    }
     let phrasing_added = match add {
-        Some(rule) => add_phrasing(w, entry, &question, rule).await?,
+        Some(rule) => {
+            edit_phrasings(w, entry, |lang, questions| {
+                let fits = lang == question.lang
+                    && !text.is_empty()
+                    && text.chars().count() <= rule.max_chars
+                    && questions.len() < rule.max_phrasings
+                    && !questions.contains(&text);
+                fits.then(|| questions.iter().cloned().chain([text.clone()]).collect())
+            })
+            .await?
+        }
         None => false,
     };
     Ok(Some(ResolvedQuestion { question, phrasing_added }))
 }
 
-/// Appends the question to the entry's phrasings by compare-and-set on the
-/// stored list, so two operators' answers at once both land: on PostgreSQL
-/// the second UPDATE waits for the first and then matches no row, and is
-/// tried again on the list as it now is (SQLite runs one writer at a time).
-/// Hand-written rather than a JSON-array append in SQL: the two dialects
-/// spell that differently, and the checks need the list anyway.
-async fn add_phrasing(
+/// Replaces an entry's phrasings with what `edit` makes of them (`None`:
+/// leave them), by compare-and-set on the stored list, with a `faq.changed`
+/// event; true when changed. Two operators' answers at once both land: on
+/// PostgreSQL the second UPDATE waits for the first, then matches no row,
+/// and is tried again on the list as it now is (SQLite runs one writer at a
+/// time). Hand-written rather than a JSON-array update in SQL: the two
+/// dialects spell that differently, and the checks need the list anyway.
+async fn edit_phrasings(
     w: &mut WriteTx,
     entry: i64,
-    question: &AskedQuestion,
-    rule: PhrasingRule,
+    edit: impl Fn(&str, &[String]) -> Option<Vec<String>>,
 ) -> Result<bool, StoreError> {
-    let text = question.question.trim();
     for _ in 0..5 {
         let sql = "SELECT lang, questions FROM faq_entries WHERE id = $1";
         let Some(row) = sqlx::query(sql).bind(entry).fetch_optional(&mut *w.tx).await? else { return Ok(false) };
         let (lang, stored): (String, String) = (row.try_get("lang")?, row.try_get("questions")?);
-        let mut questions: Vec<String> =
+        let questions: Vec<String> =
             serde_json::from_str(&stored).map_err(|e| StoreError::Corrupt(format!("faq entry questions: {e}")))?;
-        let fits = lang == question.lang
-            && !text.is_empty()
-            && text.chars().count() <= rule.max_chars
-            && questions.len() < rule.max_phrasings
-            && !questions.iter().any(|q| q == text);
-        if !fits {
-            return Ok(false);
-        }
-        questions.push(text.to_string());
-        let grown = serde_json::to_string(&questions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let Some(edited) = edit(&lang, &questions) else { return Ok(false) };
+        let edited = serde_json::to_string(&edited).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let done =
             sqlx::query("UPDATE faq_entries SET questions = $1, updated_at = $2 WHERE id = $3 AND questions = $4")
-                .bind(grown)
+                .bind(edited)
                 .bind(w.now)
                 .bind(entry)
                 .bind(stored)
@@ -186,7 +204,8 @@ async fn add_phrasing(
             return Ok(true);
         }
     }
-    // The entry kept changing under us: the answer stands, without the phrasing (the reply says so).
+    // The entry kept changing under us: the answer stands, the phrasings as
+    // they are (the reply's `phrasing_added` says so).
     Ok(false)
 }
 
