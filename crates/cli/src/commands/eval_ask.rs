@@ -171,7 +171,7 @@ async fn report(engine: &Engine, a: &AskArgs, scorer: String, default: f64) -> a
                 .into_iter()
                 .filter(|q| !correct(q, t))
                 .map(|q| Miss {
-                    got: if q.confidence >= t { q.best } else { Some("refuse".into()) },
+                    got: if q.confidence >= t { q.best.clone() } else { Some("refuse".into()) },
                     closest: q.best,
                     question: q.question,
                     expect: q.expect,
