@@ -86,7 +86,7 @@ pub struct AskOptions {
     pub keep: bool,
 }
 
-struct FaqState {
+pub(crate) struct FaqState {
     /// The newest `faq.changed` event when loaded.
     version: i64,
     entries: Vec<FaqEntry>,
@@ -97,6 +97,15 @@ struct FaqState {
     index: LexicalIndex,
     /// Per entry, its phrasings analysed, for the paraphrase scorer.
     phrasings: Vec<Vec<Analysed>>,
+}
+
+impl FaqState {
+    pub(crate) fn build(version: i64, entries: Vec<FaqEntry>) -> Self {
+        let documents: Vec<String> =
+            entries.iter().map(|e| format!("{}\n{}", e.questions.join("\n"), e.answer)).collect();
+        let phrasings = entries.iter().map(|e| e.questions.iter().map(|q| Analysed::of(q)).collect()).collect();
+        FaqState { version, index: LexicalIndex::build(&documents), entries, phrasings }
+    }
 }
 
 /// This node's copy of the FAQ.
@@ -175,14 +184,9 @@ impl Engine {
             return Ok(s);
         }
         let entries = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
-        let state = tokio::task::spawn_blocking(move || {
-            let documents: Vec<String> =
-                entries.iter().map(|e| format!("{}\n{}", e.questions.join("\n"), e.answer)).collect();
-            let phrasings = entries.iter().map(|e| e.questions.iter().map(|q| Analysed::of(q)).collect()).collect();
-            FaqState { version, index: LexicalIndex::build(&documents), entries, phrasings }
-        })
-        .await
-        .map_err(|e| EngineError::Task(e.to_string()))?;
+        let state = tokio::task::spawn_blocking(move || FaqState::build(version, entries))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?;
         let state = Arc::new(state);
         if let Ok(mut g) = self.assistant.faq.write() {
             *g = Some(state.clone());
@@ -223,16 +227,7 @@ impl Engine {
             None => ("lexical".to_string(), LEXICAL_THRESHOLD),
         };
         let threshold = options.threshold.unwrap_or(threshold);
-        let ranked = {
-            let (faq, lang, question) = (faq.clone(), lang.clone(), question.clone());
-            let synonyms = self.search.synonyms();
-            tokio::task::spawn_blocking(move || {
-                let expansions = synonyms.expansions(&question);
-                rank(&faq, &question, &expansions, &lang, scorer.as_ref().map(|s| &*s.model))
-            })
-            .await
-            .map_err(|e| EngineError::Task(e.to_string()))?
-        };
+        let ranked = self.ranked(&faq, &question, &lang, scorer).await?;
         let confidence = ranked.first().map_or(0.0, |s| s.confidence);
         let answered = !ranked.is_empty() && confidence >= threshold;
         let refusal = if lang == "zh" { REFUSAL_ZH } else { REFUSAL_EN };
@@ -268,6 +263,33 @@ impl Engine {
         Ok(Answer { answered, answer, lang, source, confidence, threshold, alternatives, scorer: scorer_name, logged })
     }
 
+    /// The FAQ entries closest to a question, best first, with their
+    /// confidence whatever the threshold, and nothing kept: what an
+    /// operator picks the right entry from.
+    pub async fn closest_entries(&self, question: &str, lang: Option<&str>) -> Result<Vec<Suggestion>, EngineError> {
+        let (question, lang) = check_question(question, lang)?;
+        let faq = self.faq_state().await?;
+        self.ranked(&faq, &question, &lang, self.paraphrase.get()).await
+    }
+
+    /// [`rank`] off the async workers, with the search's synonyms.
+    async fn ranked(
+        &self,
+        faq: &Arc<FaqState>,
+        question: &str,
+        lang: &str,
+        scorer: Option<Arc<crate::models::Loaded<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>>>,
+    ) -> Result<Vec<Suggestion>, EngineError> {
+        let (faq, lang, question) = (faq.clone(), lang.to_string(), question.to_string());
+        let synonyms = self.search.synonyms();
+        tokio::task::spawn_blocking(move || {
+            let expansions = synonyms.expansions(&question);
+            rank(&faq, &question, &expansions, &lang, scorer.as_ref().map(|s| &*s.model))
+        })
+        .await
+        .map_err(|e| EngineError::Task(e.to_string()))
+    }
+
     /// The graph's answer to a question pattern, when the graph knows.
     async fn graph_answer(
         &self,
@@ -299,59 +321,84 @@ impl Engine {
         Ok(self.store.asked_questions(resolved, after, limit.clamp(1, 1_000)).await?)
     }
 
-    /// The operator's answer to a kept question: the entry that answers it.
-    /// With `add_phrasing` the question also becomes one of the entry's
-    /// phrasings (same language, within the FAQ's bounds), which every node
-    /// then matches it against.
+    /// The operator's answer to a kept question: the entry that answers it,
+    /// or `None` when no entry does (refusing it was right). With
+    /// `add_phrasing` the question also becomes one of the entry's phrasings
+    /// (same language, within the FAQ's bounds), which every node then
+    /// matches it against.
     pub async fn resolve_question(
         &self,
         id: i64,
-        entry: i64,
+        entry: Option<i64>,
         add_phrasing: bool,
     ) -> Result<Option<ResolvedQuestion>, EngineError> {
-        if self.store.faq_entry(entry).await?.is_none() {
+        if let Some(entry) = entry
+            && self.store.faq_entry(entry).await?.is_none()
+        {
             return Err(ValidationError::one("entry", format!("there is no FAQ entry {entry}")).into());
         }
         let rule = add_phrasing.then_some(PhrasingRule { max_phrasings: MAX_PHRASINGS, max_chars: MAX_PHRASING_CHARS });
         Ok(self.store.resolve_question(id, entry, rule).await?)
     }
 
-    /// Training pairs from the operators' answers: the question against its
-    /// chosen entry's phrasings (paraphrases) and against the phrasings of the
-    /// entry the assistant had found closest, when that was another (not).
+    /// Training pairs from the operators' answers (see [`answer_pairs`]).
     pub async fn operator_pairs(&self) -> Result<Vec<LabelledPair>, EngineError> {
-        let mut pairs = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.asked_questions(true, after, 1_000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for q in &page {
-                let Some(chosen) = q.chosen_entry else { continue };
-                // A question the answer made a phrasing of the entry is
-                // already paired with the others by the FAQ's own pairs.
-                if let Some(e) = self.store.faq_entry(chosen).await?
-                    && !e.questions.iter().any(|p| p.trim() == q.question.trim())
-                {
-                    pairs.extend(e.questions.iter().map(|p| LabelledPair {
-                        a: q.question.clone(),
-                        b: p.clone(),
-                        label: true,
-                    }));
-                }
-                if let Some(best) = q.best_entry.filter(|b| *b != chosen)
-                    && let Some(e) = self.store.faq_entry(best).await?
-                {
-                    pairs.extend(e.questions.iter().map(|p| LabelledPair {
-                        a: q.question.clone(),
-                        b: p.clone(),
-                        label: false,
-                    }));
-                }
-            }
-        }
-        Ok(pairs)
+        let answered = self.answered_questions().await?;
+        let entries = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
+        Ok(answer_pairs(&answered, &entries))
     }
+
+    /// Every question an operator answered (with an entry or none), by id.
+    pub(crate) async fn answered_questions(&self) -> Result<Vec<AskedQuestion>, EngineError> {
+        let mut all = Vec::new();
+        loop {
+            let after = all.last().map_or(0, |q: &AskedQuestion| q.id);
+            let page = self.store.asked_questions(true, after, 1_000).await?;
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+        }
+    }
+}
+
+/// Training pairs from the operators' answers: the question against its
+/// chosen entry's phrasings (paraphrases) and against the phrasings of the
+/// entry the assistant had found closest, when that was another or none
+/// answers it (not).
+pub(crate) fn answer_pairs(answered: &[AskedQuestion], entries: &[FaqEntry]) -> Vec<LabelledPair> {
+    let by_id: std::collections::HashMap<i64, &FaqEntry> = entries.iter().map(|e| (e.id, e)).collect();
+    let mut pairs = Vec::new();
+    let with = |q: &AskedQuestion, e: &FaqEntry, label: bool| {
+        e.questions.iter().map(move |p| LabelledPair { a: q.question.clone(), b: p.clone(), label }).collect::<Vec<_>>()
+    };
+    for q in answered {
+        if let Some(e) = q.chosen_entry.and_then(|c| by_id.get(&c))
+            // A question the answer made a phrasing of the entry is
+            // already paired with the others by the FAQ's own pairs.
+            && !e.questions.iter().any(|p| p.trim() == q.question.trim())
+        {
+            pairs.extend(with(q, e, true));
+        }
+        if let Some(e) = q.best_entry.filter(|b| Some(*b) != q.chosen_entry).and_then(|b| by_id.get(&b)) {
+            pairs.extend(with(q, e, false));
+        }
+    }
+    pairs
+}
+
+/// What the FAQ answers `question` with, under `scorer` (else the lexical
+/// confidence) at `threshold`: the entry, or `None` when it refuses.
+pub(crate) fn faq_answer(
+    faq: &FaqState,
+    question: &str,
+    expansions: &[String],
+    lang: &str,
+    scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
+    threshold: f64,
+) -> Option<i64> {
+    let ranked = rank(faq, question, expansions, lang, scorer);
+    ranked.first().filter(|best| best.confidence >= threshold).map(|best| best.entry)
 }
 
 /// Entries for a question in BM25 order, each with its confidence and the

@@ -78,8 +78,8 @@ async fn faq_on(db: &TestDb) {
     // labelled pairs (its phrasings positive) for the next training.
     let entries = engine.faq_entries(0, 1_000).await.unwrap();
     let post = entries.iter().find(|e| e.key == "post-demand" && e.lang == "zh").unwrap();
-    assert!(matches!(engine.resolve_question(kept, 999_999, false).await, Err(EngineError::Invalid(_))));
-    let resolved = engine.resolve_question(kept, post.id, false).await.unwrap().unwrap();
+    assert!(matches!(engine.resolve_question(kept, Some(999_999), false).await, Err(EngineError::Invalid(_))));
+    let resolved = engine.resolve_question(kept, Some(post.id), false).await.unwrap().unwrap();
     assert!(!resolved.phrasing_added);
     let resolved = resolved.question;
     assert_eq!(resolved.chosen_entry, Some(post.id));
@@ -96,7 +96,7 @@ async fn faq_on(db: &TestDb) {
     let before = engine.ask(unsure, None).await.unwrap();
     assert!(!before.answered, "{before:?}");
     let kept = before.logged.expect("kept for the operator");
-    let added = engine.resolve_question(kept, post.id, true).await.unwrap().unwrap();
+    let added = engine.resolve_question(kept, Some(post.id), true).await.unwrap().unwrap();
     assert!(added.phrasing_added);
     for node in [&engine, &other] {
         let a = node.ask(unsure, None).await.unwrap();

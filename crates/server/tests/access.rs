@@ -77,7 +77,9 @@ fn may(method: &str, path: &str) -> Option<&'static [Who]> {
         ("post", "/v1/search/image") => KEYED,
         ("get", "/v1/synonyms" | "/v1/synonyms/versions" | "/v1/synonyms/expand") | ("put", "/v1/synonyms") => ADMIN,
         ("post", "/v1/ask") => KEYED,
-        ("get" | "post", "/v1/faq") | ("get" | "delete", "/v1/faq/{id}") | ("post", "/v1/faq/import") => ADMIN,
+        ("get" | "post", "/v1/faq")
+        | ("get" | "delete", "/v1/faq/{id}")
+        | ("post", "/v1/faq/import" | "/v1/faq/closest") => ADMIN,
         ("get", "/v1/ask/questions") | ("post", "/v1/ask/questions/{id}" | "/v1/graph/triples") => ADMIN,
         _ => panic!("{method} {path} is not in the access matrix: add who may call it"),
     };
@@ -236,7 +238,7 @@ fn request(method: &str, path: &str, r: &Rows) -> (Method, String, Option<Value>
         ("post", "/v1/review/demands/{id}") => Some(json!({"category": "bicycles"})),
         ("post", "/v1/keys") => Some(json!({"role": "user", "party": "carol"})),
         ("put", "/v1/synonyms") => Some(json!({"rules": "单车, 自行车"})),
-        ("post", "/v1/ask") => Some(json!({"question": "怎么发布需求？"})),
+        ("post", "/v1/ask" | "/v1/faq/closest") => Some(json!({"question": "怎么发布需求？"})),
         ("post", "/v1/faq") => Some(
             json!({"entries": [{"entry": "post", "lang": "en", "questions": ["how to post?"], "answer": "POST /v1/demands."}]}),
         ),

@@ -86,8 +86,19 @@ async fn the_assistant_answers_refuses_and_keeps_questions(app: App) {
     );
     let kept = a["logged"].as_i64().expect("kept for the operator");
 
+    // The closest entries, whatever the threshold, and nothing kept.
+    let (s, closest) = app.post("/v1/faq/closest", json!({"question": "if I reject a match what happens"})).await;
+    assert_eq!(s, StatusCode::OK, "{closest}");
+    assert_eq!(closest[0]["key"], "reject", "{closest}");
+    assert!(closest.as_array().unwrap().iter().all(|c| c["key"] != "expiry"), "other languages left out: {closest}");
+    let (_, zh) = app.post("/v1/faq/closest", json!({"question": "匹配什么时候过期"})).await;
+    assert_eq!(zh[0]["key"], "expiry", "{zh}");
+    let (s, p) = app.post("/v1/faq/closest", json!({"question": "？"})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("question")), "{p}");
+
     // The operator sees it and answers it.
     let (_, open) = app.get("/v1/ask/questions").await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 1, "/v1/faq/closest keeps nothing: {open}");
     assert!(open["items"].as_array().unwrap().iter().any(|q| q["id"] == kept), "{open}");
     let (_, entries) = app.get("/v1/faq").await;
     let reject = entries["items"].as_array().unwrap().iter().find(|e| e["key"] == "reject").unwrap()["id"].clone();
@@ -98,8 +109,20 @@ async fn the_assistant_answers_refuses_and_keeps_questions(app: App) {
     assert_eq!(entry["questions"][1], "Who won the world cup?", "the answer grew the entry: {entry}");
     let (_, done) = app.get("/v1/ask/questions?resolved=true").await;
     assert_eq!(done["items"][0]["chosen_entry"], reject);
-    let (s, p) = app.post(&format!("/v1/ask/questions/{kept}"), json!({"entry": 999999})).await;
-    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entry")), "{p}");
+    for body in [json!({"entry": 999999}), json!({"add_phrasing": false})] {
+        let (s, p) = app.post(&format!("/v1/ask/questions/{kept}"), body).await;
+        assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entry")), "{p}");
+    }
+    // The scorer retrained on demand: two one-phrasing entries in two
+    // languages give no pair of each label, which is a clear 422.
+    let (s, r) = app.post_empty("/v1/models/retrain?kind=paraphrase").await;
+    assert_eq!((s, r["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/training")), "{r}");
+
+    // Corrected: no entry answers it; the phrasing leaves the entry.
+    let (s, none) = app.post(&format!("/v1/ask/questions/{kept}"), json!({"entry": null})).await;
+    assert_eq!((s, &none["chosen_entry"], &none["phrasing_added"]), (StatusCode::OK, &json!(null), &json!(false)));
+    let (_, entry) = app.get(&format!("/v1/faq/{reject}")).await;
+    assert_eq!(entry["questions"].as_array().unwrap().len(), 1, "{entry}");
 
     // Bad input: problem+json naming the field; nothing kept.
     for (body, field) in [

@@ -1,8 +1,9 @@
 //! The dashboard in a real browser: headless Chromium driven over WebDriver
 //! (Debian's `chromium` and `chromium-driver`) against the real server with
 //! keys. An operator logs in, sees the overview agree with `/v1/stats`,
-//! labels a demand in the review queue, rolls a model back, matches a demand
-//! and runs a batch allocation; each step is checked through the API too.
+//! labels a demand in the review queue, rolls a model back, matches a demand,
+//! runs a batch allocation and answers a question the assistant refused;
+//! each step is checked through the API too.
 //!
 //! Skips with a notice when `chromedriver` is missing, unless
 //! `WANTLOOP_REQUIRE_BROWSER` is set (as `.ci/run` does after installing it).
@@ -264,6 +265,39 @@ async fn an_operator_steers_the_loop_from_the_dashboard() {
     assert_eq!(after - before, proposed);
     shot(&c, "allocation").await;
 
+    // A question the assistant refused, answered on the Questions page with
+    // one of its closest entries: it leaves the open list, becomes a phrasing,
+    // and is answered the next time it is asked.
+    let faq = json!({"entries": [{"entry": "post", "lang": "zh", "questions": ["怎么发布需求？"], "answer": "在首页点“发布需求”。"}]});
+    let saved: Value =
+        app.http.post(app.url("/v1/faq")).bearer_auth(&admin).json(&faq).send().await.unwrap().json().await.unwrap();
+    let entry = saved[0]["id"].as_i64().unwrap_or_else(|| panic!("{saved}"));
+    let question = "需求发出去以后别人能看到我的电话吗";
+    let ask = |key: String| {
+        let (http, url) = (app.http.clone(), app.url("/v1/ask"));
+        async move {
+            let r = http.post(url).bearer_auth(key).json(&json!({"question": question})).send().await.unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let refused = ask(user.clone()).await;
+    assert_eq!(refused["answered"], false, "{refused}");
+    let kept = refused["logged"].as_i64().unwrap_or_else(|| panic!("{refused}"));
+    c.goto(&app.url("/ui#/questions")).await.unwrap();
+    let row = format!("tr[data-question='{kept}']");
+    let choice = c.wait().for_element(Locator::Css(&format!("{row} button[data-entry='{entry}']"))).await.unwrap();
+    shot(&c, "questions").await;
+    choice.click().await.unwrap();
+    eventually("the answered question leaves the list", || async { c.find(Locator::Css(&row)).await.is_err() }).await;
+    let done = api(&app, &admin, "/v1/ask/questions?resolved=true").await;
+    assert_eq!(done["items"][0]["chosen_entry"], entry, "{done}");
+    let grown = api(&app, &admin, &format!("/v1/faq/{entry}")).await;
+    assert_eq!(grown["questions"][1], question, "{grown}");
+    let answered = ask(user.clone()).await;
+    assert_eq!((&answered["answered"], &answered["source"]["entry"]), (&json!(true), &json!(entry)), "{answered}");
+    c.goto(&app.url("/ui#/questions?resolved=true")).await.unwrap();
+    assert_eq!(text_of(&c, &format!("{row} .chosen")).await, entry.to_string());
+
     // Demands found by search, and the overview again for its picture.
     c.goto(&app.url("/ui#/demands?q=自行车")).await.unwrap();
     eventually("search results", || async { text_of(&c, "#demands-rows").await.contains("自行车") }).await;
@@ -304,6 +338,7 @@ async fn pictures_of_a_running_server() {
         ("demands", "#/demands?q=自行车".to_string(), "#demands-rows tr"),
         ("demand", format!("#/demands/{}", open["items"][0]["id"]), "#candidates tr"),
         ("review", "#/review".to_string(), "h1"),
+        ("questions", "#/questions".to_string(), "h1"),
         ("models", "#/models".to_string(), "#model-rows tr"),
         ("allocation", "#/allocate".to_string(), "#run-allocation"),
     ];

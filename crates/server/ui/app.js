@@ -345,6 +345,60 @@ async function reviewPage() {
   );
 }
 
+async function questionsPage() {
+  const query = new URLSearchParams(location.hash.split("?")[1] || "");
+  const resolved = query.get("resolved") === "true";
+  const cursor = query.get("cursor");
+  const page = await api("GET", `/v1/ask/questions?limit=50${resolved ? "&resolved=true" : ""}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+  const addPhrasing = el("input", { id: "add-phrasing", type: "checkbox", checked: true });
+  const body = el("tbody", { id: "question-rows" });
+  const row = async (q) => {
+    const closest = await api("POST", "/v1/faq/closest", { question: q.question, lang: q.lang });
+    const tr = el("tr", { "data-question": String(q.id) });
+    const chosen = el("td", { class: "chosen" }, q.chosen_entry === null ? "none" : String(q.chosen_entry));
+    const answer = async (entry) => {
+      try {
+        const r = await api("POST", `/v1/ask/questions/${q.id}`, { entry, add_phrasing: addPhrasing.checked });
+        if (resolved) chosen.textContent = r.chosen_entry === null ? "none" : String(r.chosen_entry);
+        else tr.remove();
+        toast(entry === null ? `question ${q.id}: no entry answers it` : `question ${q.id} answered with entry ${entry}${r.phrasing_added ? "; now one of its phrasings" : ""}`);
+      } catch (err) {
+        toast(err.message);
+      }
+    };
+    const other = el("input", { class: "entry-id", placeholder: "entry id", size: 8, inputmode: "numeric" });
+    other.addEventListener("keydown", (e) => e.key === "Enter" && /^\d+$/.test(other.value) && answer(Number(other.value)));
+    const choice = (s) =>
+      el("button", { class: "label", type: "button", "data-entry": String(s.entry), title: s.question, on: { click: () => answer(s.entry) } }, `${s.key} (${(s.confidence * 100).toFixed(0)}%)`);
+    tr.append(
+      el("td", {}, q.question),
+      el("td", {}, q.lang),
+      el("td", {}, `${q.outcome.replace("_", " ")} (${(q.confidence * 100).toFixed(0)}%)`),
+      el("td", {}, when(q.created_at)),
+      resolved ? chosen : "",
+      el("td", {}, closest.slice(0, 5).map(choice), other, el("button", { class: "none", type: "button", on: { click: () => answer(null) } }, "none answers it")),
+    );
+    return tr;
+  };
+  body.append(...(await Promise.all(page.items.map(row))));
+  const heads = ["question", "lang", "kept as", "asked", ...(resolved ? ["answered with"] : []), "answer with entry"];
+  return el(
+    "section",
+    {},
+    el("h1", {}, "Questions"),
+    el(
+      "p",
+      { class: "muted" },
+      "Questions the assistant refused or was unsure of. Pick the entry that answers one (its closest entries, with their confidence; hover for the phrasing matched), or type an entry id, or say that none answers it (refusing was right); each answer is labelled data for the paraphrase scorer. ",
+      resolved ? el("a", { href: "#/questions" }, "Open questions") : el("a", { href: "#/questions?resolved=true", id: "show-answered" }, "Answered questions"),
+    ),
+    el("label", { class: "inline" }, addPhrasing, "also add the question to the entry's phrasings, so it is answered next time"),
+    el("table", {}, el("thead", {}, el("tr", {}, heads.map((h) => el("th", {}, h)))), body),
+    page.items.length ? "" : el("p", { id: "questions-empty" }, resolved ? "No question has been answered yet." : "No question is waiting."),
+    page.next_cursor ? el("p", {}, el("a", { id: "questions-next", href: `#/questions?${resolved ? "resolved=true&" : ""}cursor=${encodeURIComponent(page.next_cursor)}` }, "next 50")) : "",
+  );
+}
+
 async function modelsPage() {
   const models = await api("GET", "/v1/models");
   const status = el("p", { id: "models-status", class: "muted" });
@@ -379,7 +433,7 @@ async function modelsPage() {
     "section",
     {},
     el("h1", {}, "Models"),
-    el("p", {}, el("button", { type: "button", on: { click: () => retrain("classifier") } }, "Retrain classifier"), " ", el("button", { type: "button", on: { click: () => retrain("recommender") } }, "Retrain recommender")),
+    el("p", {}, ["classifier", "recommender", "ranker", "paraphrase"].map((kind) => [el("button", { type: "button", "data-retrain": kind, on: { click: () => retrain(kind) } }, `Retrain ${kind}`), " "])),
     status,
     el("table", {}, el("thead", {}, el("tr", {}, ["kind", "version", "trained", "metrics", "activated by", ""].map((h) => el("th", {}, h)))), el("tbody", { id: "model-rows" }, rows)),
   );
@@ -442,6 +496,7 @@ async function render() {
       : path === "/offers" ? listPage("offers")
       : demand ? await demandPage(demand[1])
       : path === "/review" ? await reviewPage()
+      : path === "/questions" ? await questionsPage()
       : path === "/models" ? await modelsPage()
       : path === "/allocate" ? await allocatePage()
       : el("p", {}, "No such page.");

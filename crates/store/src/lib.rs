@@ -170,13 +170,16 @@ pub trait Store: Send + Sync {
     async fn log_question(&self, question: &NewAskedQuestion) -> Result<AskedQuestion, StoreError>;
     /// Logged questions by id after `after`: open ones, or resolved ones.
     async fn asked_questions(&self, resolved: bool, after: i64, limit: u32) -> Result<Vec<AskedQuestion>, StoreError>;
-    /// Records the entry that answers a logged question (`None`: no such
-    /// question) and, under `add`, adds the question to the entry's phrasings
-    /// in the same transaction (with a `faq.changed` event).
+    /// How many logged questions an operator answered (with an entry or none).
+    async fn count_answered_questions(&self) -> Result<u64, StoreError>;
+    /// Records the entry that answers a logged question, or (`entry` `None`)
+    /// that none does and refusing it was right; returns `None` when there is
+    /// no such question. Under `add`, adds the question to the entry's
+    /// phrasings in the same transaction (with a `faq.changed` event).
     async fn resolve_question(
         &self,
         id: i64,
-        entry: i64,
+        entry: Option<i64>,
         add: Option<PhrasingRule>,
     ) -> Result<Option<ResolvedQuestion>, StoreError>;
     /// Adds knowledge-graph triples (those not stored yet), with one

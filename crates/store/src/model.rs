@@ -543,7 +543,8 @@ pub struct AskedQuestion {
     pub confidence: f64,
     /// The entry the assistant found closest, if any.
     pub best_entry: Option<i64>,
-    /// The operator's answer: the entry that answers it.
+    /// The operator's answer: the entry that answers it; `null` with
+    /// `resolved_at` set when the operator said none does.
     pub chosen_entry: Option<i64>,
     pub resolved_at: Option<i64>,
     pub created_at: i64,

@@ -1268,7 +1268,7 @@ async fn the_assistants_faq_questions_and_triples(s: S) {
     let rule = PhrasingRule { max_phrasings: 20, max_chars: 300 };
     let before = s.faq_entry(saved[0].id).await.unwrap().unwrap();
     let changes = s.last_event_id_of(&["faq.changed"]).await.unwrap();
-    let answer = s.resolve_question(b.id, saved[0].id, Some(rule)).await.unwrap().unwrap();
+    let answer = s.resolve_question(b.id, Some(saved[0].id), Some(rule)).await.unwrap().unwrap();
     assert!(answer.phrasing_added);
     let resolved = answer.question;
     assert_eq!(resolved.chosen_entry, Some(saved[0].id));
@@ -1278,7 +1278,7 @@ async fn the_assistants_faq_questions_and_triples(s: S) {
     assert_eq!(after.questions.last().map(String::as_str), Some("怎么发需求呀"));
     assert!(s.last_event_id_of(&["faq.changed"]).await.unwrap() > changes, "every node reloads the grown entry");
     // Answered again: the phrasing is not added twice.
-    let again = s.resolve_question(b.id, saved[0].id, Some(rule)).await.unwrap().unwrap();
+    let again = s.resolve_question(b.id, Some(saved[0].id), Some(rule)).await.unwrap().unwrap();
     assert!(!again.phrasing_added);
     assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
     // Not grown: when full, too long, in another language, or without the rule.
@@ -1286,31 +1286,41 @@ async fn the_assistants_faq_questions_and_triples(s: S) {
     let full = PhrasingRule { max_phrasings: after.questions.len(), max_chars: 300 };
     let short = PhrasingRule { max_phrasings: 20, max_chars: 3 };
     for rule in [Some(full), Some(short), None] {
-        assert!(!s.resolve_question(c.id, saved[0].id, rule).await.unwrap().unwrap().phrasing_added);
+        assert!(!s.resolve_question(c.id, Some(saved[0].id), rule).await.unwrap().unwrap().phrasing_added);
     }
     let d = s.log_question(&NewAskedQuestion { lang: "en".into(), ..ask("how do I post") }).await.unwrap();
-    assert!(!s.resolve_question(d.id, saved[0].id, Some(rule)).await.unwrap().unwrap().phrasing_added);
+    assert!(!s.resolve_question(d.id, Some(saved[0].id), Some(rule)).await.unwrap().unwrap().phrasing_added);
     assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
-    assert_eq!(s.resolve_question(999_999, saved[0].id, Some(rule)).await.unwrap(), None);
+    assert_eq!(s.resolve_question(999_999, Some(saved[0].id), Some(rule)).await.unwrap(), None);
     // A corrected answer moves the phrasing to the entry now chosen.
     let cancel = s.save_faq_entries(&[entry("cancel", "zh", "x")]).await.unwrap().remove(0);
     let e = s.log_question(&ask("需求不要了怎么办")).await.unwrap();
-    assert!(s.resolve_question(e.id, saved[0].id, Some(rule)).await.unwrap().unwrap().phrasing_added);
-    assert!(s.resolve_question(e.id, cancel.id, Some(rule)).await.unwrap().unwrap().phrasing_added);
+    assert!(s.resolve_question(e.id, Some(saved[0].id), Some(rule)).await.unwrap().unwrap().phrasing_added);
+    assert!(s.resolve_question(e.id, Some(cancel.id), Some(rule)).await.unwrap().unwrap().phrasing_added);
     assert_eq!(s.faq_entry(saved[0].id).await.unwrap().unwrap().questions, after.questions);
     assert_eq!(s.faq_entry(cancel.id).await.unwrap().unwrap().questions.last().unwrap(), "需求不要了怎么办");
+    // No entry answers it: the phrasing leaves the entry chosen before.
+    let h = s.log_question(&ask("需求能改吗")).await.unwrap();
+    assert!(s.resolve_question(h.id, Some(cancel.id), Some(rule)).await.unwrap().unwrap().phrasing_added);
+    let none = s.resolve_question(h.id, None, Some(rule)).await.unwrap().unwrap();
+    assert_eq!((none.question.chosen_entry, none.phrasing_added), (None, false));
+    assert!(none.question.resolved_at.is_some());
+    assert!(!s.faq_entry(cancel.id).await.unwrap().unwrap().questions.contains(&"需求能改吗".to_string()));
     // Two answers at once growing one entry: both phrasings land.
     let (f, g) =
         (s.log_question(&ask("发需求在哪里")).await.unwrap(), s.log_question(&ask("需求去哪发")).await.unwrap());
-    let (x, y) =
-        tokio::join!(s.resolve_question(f.id, cancel.id, Some(rule)), s.resolve_question(g.id, cancel.id, Some(rule)));
+    let (x, y) = tokio::join!(
+        s.resolve_question(f.id, Some(cancel.id), Some(rule)),
+        s.resolve_question(g.id, Some(cancel.id), Some(rule))
+    );
     assert!(x.unwrap().unwrap().phrasing_added && y.unwrap().unwrap().phrasing_added);
     let grown = s.faq_entry(cancel.id).await.unwrap().unwrap().questions;
     assert!(grown.contains(&"发需求在哪里".to_string()) && grown.contains(&"需求去哪发".to_string()), "{grown:?}");
     assert_eq!(s.asked_questions(false, 0, 10).await.unwrap(), vec![a.clone()]);
     let answered = s.asked_questions(true, 0, 10).await.unwrap();
-    assert_eq!(answered.iter().map(|q| q.id).collect::<Vec<_>>(), [b.id, c.id, d.id, e.id, f.id, g.id]);
+    assert_eq!(answered.iter().map(|q| q.id).collect::<Vec<_>>(), [b.id, c.id, d.id, e.id, h.id, f.id, g.id]);
     assert_eq!(answered[0].chosen_entry, resolved.chosen_entry);
+    assert_eq!(s.count_answered_questions().await.unwrap(), answered.len() as u64);
     // Retention drops old open questions, never answered ones (training pairs).
     let later = a.created_at + 10_000;
     let policy = RetentionPolicy { now: later, open_questions: Some(1_000), ..Default::default() };

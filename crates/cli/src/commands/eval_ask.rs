@@ -225,7 +225,7 @@ async fn after_operator(a: &AskArgs, validation: &Path) -> anyhow::Result<(usize
         let asked = engine.ask_with(&q.question, q.lang.as_deref(), &keep).await?;
         let Some(kept) = asked.logged else { continue };
         let Some(entry) = entries.iter().find(|e| e.key == q.expect && e.lang == asked.lang) else { continue };
-        let resolved = engine.resolve_question(kept, entry.id, true).await?;
+        let resolved = engine.resolve_question(kept, Some(entry.id), true).await?;
         added += usize::from(resolved.is_some_and(|r| r.phrasing_added));
     }
     let measured = ask_all(&engine, &read_questions(&a.questions)?).await?;

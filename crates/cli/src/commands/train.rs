@@ -29,14 +29,34 @@ pub struct ParaphraseArgs {
     /// More labelled pairs, `sentence1,sentence2,label` (the BQ corpus CSV format).
     #[arg(long)]
     pairs: Option<PathBuf>,
-    /// Make the new scorer active (it is anyway when none is).
+    /// Make the new scorer active (an operator's choice: a gated retrain replaces it only when better beyond noise).
     #[arg(long)]
     activate: bool,
+    /// As the scheduler does: judge the new scorer on the newest fifth of the
+    /// operators' answers against what serves, and activate it only through the gate.
+    #[arg(long, conflicts_with_all = ["pairs", "activate"])]
+    gated: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
 
 async fn train_paraphrase(a: ParaphraseArgs) -> anyhow::Result<ExitCode> {
+    if a.gated {
+        let engine = a.store.open().await?;
+        let o = engine.retrain_paraphrase().await?;
+        println!(
+            "trained paraphrase scorer on {} pairs: accuracy {:.4} on the {} newest answered questions ({}: {:.4}); registered as {} (id {}); {}",
+            o.examples,
+            o.score,
+            o.model.metrics["held_out_questions"],
+            o.model.metrics["previous"].as_str().unwrap_or("what serves"),
+            o.previous_score.unwrap_or_default(),
+            o.model.tag(),
+            o.model.id,
+            if o.activated { "active".to_string() } else { format!("not activated: {}", o.decision.reason) }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let extra = match &a.pairs {
         Some(path) => wantloop_eval::qmatch::read(path)?,
         None => Vec::new(),

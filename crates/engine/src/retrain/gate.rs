@@ -6,6 +6,9 @@
 //! active model, only when it is better beyond noise (more than +2 standard
 //! errors). Fewer held-out examples than the configured minimum decide
 //! nothing, so a handful of rows where 1.0 ≥ 1.0 can never swap a model.
+//! Where a built-in default serves instead of a model (the assistant's
+//! lexical confidence), a model replaces it only when better beyond noise,
+//! as it would an operator's choice ([`decide_against`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +70,18 @@ pub struct Incumbent<'a> {
 }
 
 pub fn decide(new: &[f64], incumbent: Option<Incumbent<'_>>, min_held_out: usize) -> Decision {
+    decide_against(new, incumbent, min_held_out, None)
+}
+
+/// [`decide`], where `beats_default` names a built-in default that serves
+/// instead of a model (the assistant's lexical confidence): a model replaces
+/// it only when better beyond noise, as it would an operator's choice.
+pub fn decide_against(
+    new: &[f64],
+    incumbent: Option<Incumbent<'_>>,
+    min_held_out: usize,
+    beats_default: Option<&str>,
+) -> Decision {
     let Some(Incumbent { scores: Some(old), chosen_by_operator }) = incumbent else {
         return Decision {
             activate: true,
@@ -79,6 +94,12 @@ pub fn decide(new: &[f64], incumbent: Option<Incumbent<'_>>, min_held_out: usize
         format!("difference {:+.4} ± {:.4} (1 s.e.) on {} held out", c.difference, c.standard_error, c.held_out);
     let (activate, reason) = if c.held_out < min_held_out {
         (false, format!("only {} held out, fewer than the {min_held_out} needed to compare", c.held_out))
+    } else if let Some(default) = beats_default {
+        if c.better() {
+            (true, format!("better than {default} beyond noise: {numbers}"))
+        } else {
+            (false, format!("not better than {default} beyond noise, which serves until one is: {numbers}"))
+        }
     } else if chosen_by_operator {
         if c.better() {
             (true, format!("better than the operator's choice beyond noise: {numbers}"))
@@ -120,6 +141,15 @@ mod tests {
         assert!((c.difference - 0.2).abs() < 1e-12);
         let var = (3.0 * 0.8f64.powi(2) + 1.2f64.powi(2) + 6.0 * 0.04) / 9.0;
         assert!((c.standard_error - (var / 10.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_built_in_default_yields_only_to_a_gain_beyond_noise() {
+        let old = outcomes(600, 1000);
+        let level = decide_against(&outcomes(600, 1000), incumbent(&old, false), 200, Some("the lexical confidence"));
+        assert!(!level.activate && level.reason.contains("not better than the lexical confidence"), "{level:?}");
+        let better = decide_against(&outcomes(700, 1000), incumbent(&old, false), 200, Some("the lexical confidence"));
+        assert!(better.activate, "{better:?}");
     }
 
     #[test]

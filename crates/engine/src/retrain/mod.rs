@@ -1,6 +1,7 @@
 //! Retraining: the classifier from every labelled example the store keeps
 //! (its base data plus the operators' review labels), the recommender from the
-//! store's interactions. A run is due only when enough new evidence arrived or
+//! store's interactions, the ranker from matches' outcomes, the assistant's
+//! paraphrase scorer from the FAQ and the operators' answers. A run is due only when enough new evidence arrived or
 //! the model is old, never sooner than a minimum interval after the last run,
 //! and at most one run per kind is in flight in a process. A retrained model
 //! is registered with its numbers and goes live only through the paired
@@ -45,6 +46,8 @@ pub struct RetrainConfig {
     pub min_held_out_users: usize,
     /// Held-out demands (ranker) needed before a comparison decides.
     pub min_held_out_queries: usize,
+    /// Held-out operator-answered questions (paraphrase scorer) needed before a comparison decides.
+    pub min_held_out_questions: usize,
     /// Versions of each kind kept besides the active one and the one before it.
     pub keep_versions: u32,
     pub train: TrainConfig,
@@ -97,6 +100,7 @@ impl Default for RetrainConfig {
             min_held_out_examples: 200,
             min_held_out_users: 50,
             min_held_out_queries: 30,
+            min_held_out_questions: 30,
             keep_versions: 10,
             train: TrainConfig::default(),
             interaction_weights: InteractionWeights::default(),
@@ -194,6 +198,11 @@ pub(crate) async fn scheduler(engine: Engine) {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "ranker retraining check failed"),
         }
+        match paraphrase::due(&engine, &config).await {
+            Ok(true) => report("paraphrase", engine.retrain_paraphrase_through(fenced.as_ref()).await),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "paraphrase scorer retraining check failed"),
+        }
         match classifier::due(store.as_ref(), &config).await {
             Ok(true) => report("classifier", engine.retrain_classifier_through(fenced.as_ref()).await),
             Ok(false) => {}
@@ -285,6 +294,7 @@ pub(crate) struct RetrainLocks {
     classifier: tokio::sync::Mutex<()>,
     recommender: tokio::sync::Mutex<()>,
     ranker: tokio::sync::Mutex<()>,
+    paraphrase: tokio::sync::Mutex<()>,
 }
 
 /// Whether the newest version of `kind` is older than `interval` (or there is none).

@@ -1,16 +1,24 @@
 //! The assistant's paraphrase scorer, trained on pairs from the FAQ itself
 //! (phrasings of one entry against each other and against the closest other
 //! entries'), the operators' answers to questions it could not answer, and
-//! any labelled pair file given. Registered with its out-of-fold numbers;
-//! made active only when asked: trained on an FAQ's own phrasings alone it
-//! ranked worse than the lexical confidence on the demo's validation
-//! questions (`wantloop eval ask`), so serving one is the operator's choice.
+//! any labelled pair file given. Two ways in:
+//! - `train_paraphrase` (`wantloop train paraphrase`): on everything, made
+//!   active only when asked: trained on an FAQ's own phrasings alone it
+//!   ranked worse than the lexical confidence on the demo's validation
+//!   questions (`wantloop eval ask`), so serving one is the operator's choice;
+//! - `retrain_paraphrase` (scheduled, or `POST /v1/models/retrain?kind=paraphrase`):
+//!   judged on the questions operators answered last, against what serves,
+//!   and activated through the same gate as the other models.
+
+use std::collections::HashSet;
 
 use wantloop_ml::classifier::fingerprint;
-use wantloop_ml::paraphrase::{LabelledPair, ScorerConfig, ScorerTrainReport, train};
-use wantloop_store::{ModelInfo, NewModel};
+use wantloop_ml::paraphrase::{LabelledPair, ParaphraseScorer, ScorerConfig, ScorerTrainReport, train};
+use wantloop_store::{FaqEntry, ModelInfo, NewModel, Store};
 
-use crate::ask::faq_pairs;
+use super::gate::{self, Incumbent};
+use super::{Active, RetrainConfig, RetrainOutcome};
+use crate::ask::{FaqState, LEXICAL_THRESHOLD, answer_pairs, faq_answer, faq_pairs};
 use crate::faq::MAX_FAQ_ENTRIES;
 use crate::models::PARAPHRASE;
 use crate::{Engine, EngineError};
@@ -33,7 +41,9 @@ impl Engine {
         activate: bool,
     ) -> Result<ParaphraseTraining, EngineError> {
         let entries = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
-        let operator = self.operator_pairs().await?;
+        let answered_questions = self.answered_questions().await?;
+        let answered = answered_questions.len();
+        let operator = crate::ask::answer_pairs(&answered_questions, &entries);
         let (faq_count, operator_count, extra_count) = (0, operator.len(), extra.len());
         let (scorer, report, faq_count) = tokio::task::spawn_blocking(move || {
             let own = faq_pairs(&entries);
@@ -59,6 +69,7 @@ impl Engine {
                 params: serde_json::json!({
                     "config": ScorerConfig::default(), "threshold": report.threshold, "pairs": report.pairs,
                     "faq_pairs": faq_count, "operator_pairs": operator_count, "extra_pairs": extra_count,
+                    "answered": answered,
                 }),
                 blob,
             })
@@ -77,5 +88,139 @@ impl Engine {
             extra_pairs: extra_count,
             activated,
         })
+    }
+}
+
+/// Operator answers that make a scorer due at once.
+const NEW_ANSWERS: u64 = 50;
+/// Questions operators answered before the scheduler trains a scorer at all
+/// (and at least five times `min_held_out_questions`).
+const MIN_ANSWERS: u64 = 30;
+
+/// Due when operators answered enough questions for the gate to compare
+/// (five times its held-out minimum, and 30), some the latest scorer did
+/// not see, and it is older than `every`, or 50 are new; never sooner than
+/// `min_interval`. Counted in the store, not read.
+pub(super) async fn due(engine: &Engine, config: &RetrainConfig) -> Result<bool, EngineError> {
+    let latest = super::latest(engine.store.as_ref(), PARAPHRASE).await?;
+    if !super::older_than(latest.as_ref(), config.min_interval) {
+        return Ok(false);
+    }
+    let answered = engine.store.count_answered_questions().await?;
+    let seen = latest.as_ref().and_then(|m| m.params["answered"].as_u64()).unwrap_or(0);
+    let new = answered.saturating_sub(seen);
+    // Fewer answers than five times the held-out minimum train scorers the
+    // gate can never compare.
+    let enough = answered >= MIN_ANSWERS && (answered / 5) as usize >= config.min_held_out_questions;
+    Ok(enough && new > 0 && (super::older_than(latest.as_ref(), config.every) || new >= NEW_ANSWERS))
+}
+
+impl Engine {
+    /// Retrains the paraphrase scorer and activates it through the gate:
+    /// the newest fifth of the questions operators answered is held out
+    /// (and taken out of the FAQ's phrasings and the training pairs); the
+    /// new scorer and what serves now — the active scorer, or the lexical
+    /// confidence — answer each one from that FAQ, and a question is right
+    /// when answered with the operator's entry, or refused when none
+    /// answers it. The paired per-question difference decides, as for the
+    /// other models. One run at a time per process.
+    pub async fn retrain_paraphrase(&self) -> Result<RetrainOutcome, EngineError> {
+        self.retrain_paraphrase_through(self.store.as_ref()).await
+    }
+
+    pub(super) async fn retrain_paraphrase_through(&self, store: &dyn Store) -> Result<RetrainOutcome, EngineError> {
+        let _only = self
+            .retraining
+            .paraphrase
+            .try_lock()
+            .map_err(|_| EngineError::Busy("a paraphrase scorer retrain is already running"))?;
+        let started = std::time::Instant::now();
+        let config = &self.config.retrain;
+        let entries = store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
+        let mut answered = self.answered_questions().await?;
+        let answered_total = answered.len();
+        // A question answered with an entry deleted since can be judged by
+        // no one; it stays out of both sides.
+        let live: HashSet<i64> = entries.iter().map(|e| e.id).collect();
+        answered.retain(|q| q.chosen_entry.is_none_or(|e| live.contains(&e)));
+        answered.sort_by_key(|q| (q.resolved_at, q.id));
+        let n = answered.len();
+        let held = answered.split_off(n - n / 5);
+        let active = Active::of(store, PARAPHRASE).await?;
+        let old = match &active.info {
+            Some(info) => ParaphraseScorer::from_bytes(&store.model_blob(info.id).await?).ok(),
+            None => None,
+        };
+        let serves_lexical = old.is_none();
+        let previous = if serves_lexical { "the lexical confidence" } else { "the active scorer" };
+        let synonyms = self.search.synonyms();
+        let expansions: Vec<Vec<String>> = held.iter().map(|q| synonyms.expansions(&q.question)).collect();
+        let judged = tokio::task::spawn_blocking(move || {
+            let held_texts: HashSet<String> = held.iter().map(|q| q.question.trim().to_string()).collect();
+            let without: Vec<FaqEntry> = entries
+                .into_iter()
+                .map(|mut e| {
+                    e.questions.retain(|p| !held_texts.contains(p.trim()));
+                    e
+                })
+                .collect();
+            answered.retain(|q| !held_texts.contains(q.question.trim()));
+            let own = faq_pairs(&without);
+            let operator = answer_pairs(&answered, &without);
+            let counts = (own.len(), operator.len());
+            let pairs: Vec<LabelledPair> = own.into_iter().chain(operator).collect();
+            let (scorer, report) = train(&pairs, &ScorerConfig::default())?;
+            let faq = FaqState::build(0, without);
+            let judge = |s: Option<&ParaphraseScorer>, threshold: f64| -> Vec<f64> {
+                held.iter()
+                    .zip(&expansions)
+                    .map(|(q, x)| {
+                        f64::from(u8::from(faq_answer(&faq, &q.question, x, &q.lang, s, threshold) == q.chosen_entry))
+                    })
+                    .collect()
+            };
+            let new_scores = judge(Some(&scorer), scorer.threshold());
+            let old_scores = match &old {
+                Some(o) => judge(Some(o), o.threshold()),
+                None => judge(None, LEXICAL_THRESHOLD),
+            };
+            Ok::<_, wantloop_ml::paraphrase::ParaphraseError>((scorer, report, new_scores, old_scores, counts))
+        })
+        .await
+        .map_err(|e| EngineError::Task(e.to_string()))?
+        .map_err(|e| EngineError::Training(e.to_string()))?;
+        let (scorer, report, new_scores, old_scores, (faq_count, operator_count)) = judged;
+        let incumbent = Incumbent { scores: Some(&old_scores), chosen_by_operator: active.chosen_by_operator() };
+        // Without an active scorer the lexical confidence serves, and it
+        // measured better than a scorer trained on the FAQ alone (README,
+        // "Assistant"): a scorer replaces it only when better beyond noise.
+        let default = serves_lexical.then_some(previous);
+        let decision = gate::decide_against(&new_scores, Some(incumbent), config.min_held_out_questions, default);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let (score, previous_score) = (mean(&new_scores), mean(&old_scores));
+        let blob = scorer.to_bytes();
+        let registered = store
+            .register_model(&NewModel {
+                kind: PARAPHRASE.into(),
+                data_hash: fingerprint(&blob),
+                metrics: serde_json::json!({
+                    "accuracy": score, "previous_accuracy": previous_score, "previous": previous,
+                    "held_out_questions": new_scores.len(), "decision": decision,
+                    "out_of_fold_accuracy": report.out_of_fold_accuracy,
+                    "protocol": "the newest 20% of the questions operators answered held out and taken out of the FAQ; right = answered with the operator's entry, or refused when none answers it",
+                }),
+                params: serde_json::json!({
+                    "config": ScorerConfig::default(), "threshold": report.threshold, "pairs": report.pairs,
+                    "faq_pairs": faq_count, "operator_pairs": operator_count, "answered": answered_total,
+                }),
+                blob,
+            })
+            .await?;
+        let scores = ("accuracy", score, Some(previous_score), report.pairs);
+        let out = super::conclude(store, config, registered, &active, decision, scores).await?;
+        metrics::histogram!("wantloop_training_seconds", "kind" => "paraphrase")
+            .record(started.elapsed().as_secs_f64());
+        self.refresh_models().await?;
+        Ok(out)
     }
 }

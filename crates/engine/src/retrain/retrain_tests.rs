@@ -187,3 +187,50 @@ async fn old_versions_are_pruned_but_never_the_active_or_previous_one() {
     assert_eq!(pruned.len(), 3);
     db.cleanup().await;
 }
+
+/// `n` questions kept and answered with `entry`, as an operator's answers.
+async fn answered_questions(store: &dyn Store, n: usize, from: usize, entry: i64) {
+    for i in from..from + n {
+        let kept = wantloop_store::NewAskedQuestion {
+            question: format!("第 {i} 个问题：需求怎么发"),
+            lang: "zh".into(),
+            outcome: "refused".into(),
+            confidence: 0.1,
+            best_entry: None,
+        };
+        let id = store.log_question(&kept).await.unwrap().id;
+        store.resolve_question(id, Some(entry), None).await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paraphrase_retrain_is_due_on_new_operator_answers() {
+    let db = TestDb::sqlite().await.unwrap();
+    let engine = engine(&db, |r| {
+        r.min_interval = Duration::ZERO;
+        r.min_held_out_questions = 6;
+    })
+    .await;
+    let store = engine.store().as_ref();
+    let config = engine.config.retrain.clone();
+    // The default minimum (30 held out) needs 150 answers before a run is due.
+    let strict = RetrainConfig { min_held_out_questions: 30, ..config.clone() };
+    engine.import_faq("faq.jsonl", include_str!("../../../cli/demo/faq.jsonl")).await.unwrap();
+    let entry = engine.faq_entries(0, 1).await.unwrap()[0].id;
+    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "no answers");
+    answered_questions(store, 29, 0, entry).await;
+    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "29 < 30 answers");
+    answered_questions(store, 1, 29, entry).await;
+    assert!(paraphrase::due(&engine, &config).await.unwrap(), "30 answers and no scorer");
+    assert!(!paraphrase::due(&engine, &strict).await.unwrap(), "30 answers hold out 6, fewer than 30");
+    let out = engine.retrain_paraphrase().await.unwrap();
+    assert_eq!(out.model.params["answered"], 30);
+    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "the run saw them all");
+    answered_questions(store, 49, 30, entry).await;
+    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "49 < 50 new, and the scorer is young");
+    answered_questions(store, 1, 79, entry).await;
+    assert!(paraphrase::due(&engine, &config).await.unwrap(), "50 new answers");
+    let rested = RetrainConfig { min_interval: Duration::from_secs(3_600), ..config.clone() };
+    assert!(!paraphrase::due(&engine, &rested).await.unwrap());
+    db.cleanup().await;
+}

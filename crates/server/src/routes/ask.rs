@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use wantloop_engine::ask::Answer;
+use wantloop_engine::ask::{Answer, Suggestion};
 use wantloop_engine::faq::FaqImport;
 use wantloop_engine::graph::TripleImport;
 use wantloop_store::{AskedQuestion, FaqEntry, NewFaqEntry, ResolvedQuestion, StoreError};
@@ -33,6 +33,15 @@ pub struct AskInput {
     request_body = AskInput, responses((status = 200, body = Answer), (status = 422, body = Problem)))]
 pub async fn ask(State(s): State<AppState>, body: JsonBody<AskInput>) -> Result<Json<Answer>, ApiError> {
     Ok(Json(s.engine.ask(&body.value.question, body.value.lang.as_deref()).await?))
+}
+
+/// The FAQ entries closest to a question (at most 10, best first), with their
+/// confidence whatever the threshold; nothing is kept. What the dashboard
+/// offers an operator answering a kept question.
+#[utoipa::path(post, path = "/v1/faq/closest", tag = "assistant", security(("bearer" = ["admin"])),
+    request_body = AskInput, responses((status = 200, body = Vec<Suggestion>), (status = 422, body = Problem)))]
+pub async fn closest(State(s): State<AppState>, body: JsonBody<AskInput>) -> Result<Json<Vec<Suggestion>>, ApiError> {
+    Ok(Json(s.engine.closest_entries(&body.value.question, body.value.lang.as_deref()).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -154,8 +163,11 @@ pub async fn questions(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveInput {
-    /// The FAQ entry that answers the question.
-    pub entry: i64,
+    /// The FAQ entry that answers the question, or `null` when none does
+    /// (refusing it was right). Required.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, required = true)]
+    pub entry: Option<Option<i64>>,
     /// Also make the question one of the entry's phrasings (when in its
     /// language, at most 300 characters, new to it, and the entry has fewer
     /// than 20); a corrected answer moves it from the entry chosen before.
@@ -167,8 +179,14 @@ fn yes() -> bool {
     true
 }
 
-/// The operator's answer to a kept question: labelled pairs for the scorer's
-/// next training and, by default, a new phrasing of the entry.
+/// A field given, even as `null` (`Some(None)`), against one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// The operator's answer to a kept question (an entry, or `null`: none
+/// answers it): labelled pairs for the scorer's next training, held-out
+/// questions for its activation, and, by default, a new phrasing of the entry.
 #[utoipa::path(post, path = "/v1/ask/questions/{id}", tag = "assistant", security(("bearer" = ["admin"])), params(("id" = i64, Path)),
     request_body = ResolveInput, responses((status = 200, body = ResolvedQuestion), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn resolve(
@@ -176,7 +194,11 @@ pub async fn resolve(
     IdPath(id): IdPath,
     body: JsonBody<ResolveInput>,
 ) -> Result<Json<ResolvedQuestion>, ApiError> {
-    let resolved = s.engine.resolve_question(id, body.value.entry, body.value.add_phrasing).await?;
+    let Some(entry) = body.value.entry else {
+        let why = "required: the id of the FAQ entry that answers it, or null if none does";
+        return Err(wantloop_core::ValidationError::one("entry", why).into());
+    };
+    let resolved = s.engine.resolve_question(id, entry, body.value.add_phrasing).await?;
     Ok(Json(resolved.ok_or(ApiError::Store(StoreError::NotFound { entity: "asked question", id }))?))
 }
 

@@ -94,6 +94,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ask::list, ask::save))
         .routes(routes!(ask::get, ask::delete))
         .routes(routes!(ask::import))
+        .routes(routes!(ask::closest))
         .routes(routes!(ask::questions))
         .routes(routes!(ask::resolve))
         .routes(routes!(ask::triples))

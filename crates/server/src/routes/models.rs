@@ -13,7 +13,7 @@ use crate::jobs;
 use crate::problem::{ApiError, Problem};
 use crate::reply::Reply;
 use wantloop_engine::RetrainOutcome;
-use wantloop_engine::models::{CLASSIFIER, RANKER, RECOMMENDER};
+use wantloop_engine::models::{CLASSIFIER, PARAPHRASE, RANKER, RECOMMENDER};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ModelQuery {
@@ -47,15 +47,17 @@ pub async fn activate(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RetrainQuery {
-    /// `classifier` (default), `recommender` or `ranker` (from matches' outcomes).
+    /// `classifier` (default), `recommender`, `ranker` (from matches' outcomes) or
+    /// `paraphrase` (the assistant's scorer, from the FAQ and the operators' answers).
     kind: Option<String>,
     /// For the recommender: auto (default: every family compared on validation), hybrid, ease, als, rp3beta, itemknn or popularity.
     model: Option<String>,
 }
 
 /// Retrain now: the classifier from every labelled example the store keeps,
-/// the recommender from the stored interactions, or the ranker from the
-/// matches' outcomes. The new model goes live
+/// the recommender from the stored interactions, the ranker from the
+/// matches' outcomes, or the assistant's paraphrase scorer from the FAQ and
+/// the operators' answers to kept questions. The new model goes live
 /// only through the paired held-out comparison (see the README). Runs as a
 /// job, like `POST /v1/allocate`: `202` with `Location` when it outlasts the
 /// request timeout or `Prefer: respond-async` is sent; `409` while the same
@@ -97,6 +99,10 @@ pub async fn retrain(
             let work = async move { engine.retrain_ranker().await.map_err(ApiError::from) };
             jobs::run(&s, "retrain.ranker", key, respond_async, work).await
         }
-        _ => Err(ApiError::bad_field("kind", "must be classifier, recommender or ranker")),
+        PARAPHRASE => {
+            let work = async move { engine.retrain_paraphrase().await.map_err(ApiError::from) };
+            jobs::run(&s, "retrain.paraphrase", key, respond_async, work).await
+        }
+        _ => Err(ApiError::bad_field("kind", "must be classifier, recommender, ranker or paraphrase")),
     }
 }

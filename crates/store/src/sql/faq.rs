@@ -125,16 +125,30 @@ pub(crate) async fn asked_list(
     rows.iter().map(asked).collect()
 }
 
-/// Records the operator's answer to a logged question and, under `add`,
-/// makes the question a phrasing of the chosen entry. A corrected answer
-/// (another entry than before) first takes the question out of the earlier
-/// entry's phrasings, so one question never stands for two answers.
+pub(crate) async fn count_answered(pool: &AnyPool) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asked_questions WHERE resolved_at IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Records the operator's answer to a logged question (an entry, or none)
+/// and, under `add`, makes the question a phrasing of the chosen entry. A
+/// corrected answer (another entry than before, or none) first takes the
+/// question out of the earlier entry's phrasings, so one question never
+/// stands for two answers.
 pub(crate) async fn resolve(
     w: &mut WriteTx,
     id: i64,
-    entry: i64,
+    entry: Option<i64>,
     add: Option<PhrasingRule>,
 ) -> Result<Option<ResolvedQuestion>, StoreError> {
+    // Lock the row first (a no-op update: both dialects), so two corrections
+    // at once read the earlier answer one after the other.
+    sqlx::query("UPDATE asked_questions SET chosen_entry = chosen_entry WHERE id = $1")
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
     let earlier: Option<Option<i64>> = sqlx::query("SELECT chosen_entry FROM asked_questions WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *w.tx)
@@ -147,15 +161,15 @@ pub(crate) async fn resolve(
     let row = sqlx::query(AssertSqlSafe(sql)).bind(entry).bind(w.now).bind(id).fetch_optional(&mut *w.tx).await?;
     let Some(question) = row.as_ref().map(asked).transpose()? else { return Ok(None) };
     let text = question.question.trim().to_string();
-    if let Some(old) = earlier.filter(|old| *old != entry) {
+    if let Some(old) = earlier.filter(|old| Some(*old) != entry) {
         edit_phrasings(w, old, |_, questions| {
             let kept: Vec<String> = questions.iter().filter(|q| **q != text).cloned().collect();
             (kept.len() < questions.len() && !kept.is_empty()).then_some(kept)
         })
         .await?;
     }
-    let phrasing_added = match add {
-        Some(rule) => {
+    let phrasing_added = match (add, entry) {
+        (Some(rule), Some(entry)) => {
             edit_phrasings(w, entry, |lang, questions| {
                 let fits = lang == question.lang
                     && !text.is_empty()
@@ -166,7 +180,7 @@ pub(crate) async fn resolve(
             })
             .await?
         }
-        None => false,
+        _ => false,
     };
     Ok(Some(ResolvedQuestion { question, phrasing_added }))
 }

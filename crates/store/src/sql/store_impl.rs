@@ -326,10 +326,14 @@ impl Store for SqlStore {
         faq::asked_list(self.pool(), resolved, after, limit).await
     }
 
+    async fn count_answered_questions(&self) -> Result<u64, StoreError> {
+        faq::count_answered(self.pool()).await
+    }
+
     async fn resolve_question(
         &self,
         id: i64,
-        entry: i64,
+        entry: Option<i64>,
         add: Option<PhrasingRule>,
     ) -> Result<Option<ResolvedQuestion>, StoreError> {
         let out = write_tx!(self, None, |w| faq::resolve(w, id, entry, add).await)?;
