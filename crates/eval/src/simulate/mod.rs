@@ -64,9 +64,39 @@ pub fn run(ratings: &Path, items: &Path, opt: &Options) -> Result<Value, EvalErr
     if all.len() < 100 * opt.rounds {
         return Err(EvalError::Format(format!("{} ratings are too few for {} rounds", all.len(), opt.rounds)));
     }
-    let runs: Vec<Value> =
+    let replays: Vec<Replay> =
         (0..opt.seeds as u64).map(|s| replay(&all, &titles, opt, opt.seed + s)).collect::<Result<_, _>>()?;
-    Ok(summarise(runs, opt))
+    let pooled = pooled_gain(&replays, opt.seed);
+    let mut summary = summarise(replays.into_iter().map(|r| r.report).collect(), opt);
+    summary["goals"]["retrained_beats_frozen_over_the_later_rounds_pooled_over_seeds_interval_excludes_0"] =
+        json!(pooled.low > 0.0);
+    summary["goals"]["later_rounds_retrained_minus_frozen_pooled_over_seeds"] = json!(pooled);
+    Ok(summary)
+}
+
+/// One seed's replay: its report, and per person the retrained arm's mean
+/// acceptance over the later rounds minus the frozen arm's.
+struct Replay {
+    report: Value,
+    later_gain: BTreeMap<u32, f64>,
+}
+
+/// The later rounds' gain of retraining over the frozen ranker with one
+/// interval for all seeds: each person's gain averaged over the seeds that
+/// replayed them (seeds differ in who is in the market, the random arm and
+/// ties), then bootstrapped over people, the unit the issue samples. A
+/// seed's own interval also carries that seed's noise.
+fn pooled_gain(replays: &[Replay], seed: u64) -> Interval {
+    let mut per_person: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+    for r in replays {
+        for (u, g) in &r.later_gain {
+            let e = per_person.entry(*u).or_default();
+            e.0 += g;
+            e.1 += 1.0;
+        }
+    }
+    let gains: Vec<f64> = per_person.values().map(|(sum, n)| sum / n).collect();
+    bootstrap(&gains, seed)
 }
 
 /// One arm's state: its knowledge, its model and the rows it learns from.
@@ -181,7 +211,7 @@ fn learned(model: Ranker) -> Scoring {
     Scoring::Ranker { model: Arc::new(model), id: 0 }
 }
 
-fn replay(all: &[Rating], titles: &Titles, opt: &Options, seed: u64) -> Result<Value, EvalError> {
+fn replay(all: &[Rating], titles: &Titles, opt: &Options, seed: u64) -> Result<Replay, EvalError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut people: Vec<u32> = all.iter().map(|r| r.user).collect();
     people.sort_unstable();
@@ -291,12 +321,16 @@ fn replay(all: &[Rating], titles: &Titles, opt: &Options, seed: u64) -> Result<V
         }
         rounds.push(round_report(r, &demands, &base, &per_arm, allocation, seed));
     }
-    Ok(json!({
+    let arm = |name: &str| later.get(name).map(means).unwrap_or_default();
+    let frozen = arm("frozen");
+    let later_gain = arm("retrained").into_iter().filter_map(|(u, x)| frozen.get(&u).map(|f| (u, x - f))).collect();
+    let report = json!({
         "later_rounds": compare(&later, seed),
         "seed": seed, "people": people.len(), "ratings": ratings.len(), "warm_up_ratings": warm.len(),
         "warm_up_queries": warm_rows.queries.len(), "ranker_params": tuning.chosen,
         "seconds": started.elapsed().as_secs_f64(), "rounds": rounds,
-    }))
+    });
+    Ok(Replay { report, later_gain })
 }
 
 /// Per person, their mean acceptance over the round's demands.
@@ -503,6 +537,18 @@ mod tests {
         }
         let base = rounds[0]["base_rate"].as_f64().unwrap();
         assert!(base > 0.2 && base < 0.8, "{base}");
+        // One seed: the pooled interval is that seed's own.
+        let pooled = &out["goals"]["later_rounds_retrained_minus_frozen_pooled_over_seeds"];
+        assert_eq!(pooled["mean"], out["runs"][0]["later_rounds"]["retrained_minus_frozen"]["mean"], "{pooled}");
+    }
+
+    #[test]
+    fn the_pooled_gain_averages_each_person_over_the_seeds_that_replayed_them() {
+        let replay = |gains: &[(u32, f64)]| Replay { report: Value::Null, later_gain: gains.iter().copied().collect() };
+        // Person 1 in both seeds (0.2, 0.0 → 0.1), person 2 in one (0.3): 0.2, not (0.2 + 0 + 0.3) / 3.
+        let pooled = pooled_gain(&[replay(&[(1, 0.2), (2, 0.3)]), replay(&[(1, 0.0)])], 1);
+        assert!((pooled.mean - 0.2).abs() < 1e-12, "{pooled:?}");
+        assert!(pooled.low >= 0.1 - 1e-12 && pooled.high <= 0.3 + 1e-12, "{pooled:?}");
     }
 
     #[test]
