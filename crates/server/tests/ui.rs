@@ -1,9 +1,10 @@
 //! The dashboard in a real browser: headless Chromium driven over WebDriver
 //! (Debian's `chromium` and `chromium-driver`) against the real server with
 //! keys. An operator logs in, sees the overview agree with `/v1/stats`,
-//! labels a demand in the review queue, rolls a model back, matches a demand,
-//! runs a batch allocation and answers a question the assistant refused;
-//! each step is checked through the API too.
+//! labels a demand in the review queue, rolls a model back, matches a demand
+//! (its candidates' explanations adding up to their scores), runs a batch
+//! allocation and answers a question the assistant refused; each step is
+//! checked through the API too.
 //!
 //! Skips with a notice when `chromedriver` is missing, unless
 //! `WANTLOOP_REQUIRE_BROWSER` is set (as `.ci/run` does after installing it).
@@ -221,6 +222,23 @@ async fn an_operator_steers_the_loop_from_the_dashboard() {
     let demand = queued[0];
     c.goto(&app.url(&format!("/ui#/demands/{demand}"))).await.unwrap();
     eventually("candidates listed", || async { text_of(&c, "#candidates").await.contains("text ") }).await;
+    // Each candidate's explanation adds up to its score, and names who scored.
+    let rows = c.find_all(Locator::Css("#candidates tr")).await.unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let attr = |e: &fantoccini::elements::Element, name: &'static str| {
+            let e = e.clone();
+            async move { e.attr(name).await.unwrap().unwrap().parse::<f64>().unwrap() }
+        };
+        let score = attr(&row.find(Locator::Css("td[data-score]")).await.unwrap(), "data-score").await;
+        let why = row.find(Locator::Css(".explanation")).await.unwrap();
+        let mut sum = attr(&why, "data-bias").await;
+        for part in why.find_all(Locator::Css("[data-contribution]")).await.unwrap() {
+            sum += attr(&part, "data-value").await;
+        }
+        assert!((sum - score).abs() < 1e-9, "contributions add up to {sum}, the score is {score}");
+        assert_eq!(why.find(Locator::Css(".scorer")).await.unwrap().text().await.unwrap(), "v1 weights");
+    }
     c.find(Locator::Css("#match-now")).await.unwrap().click().await.unwrap();
     eventually("a match proposed", || async { text_of(&c, "#match-result").await.contains("1 match(es) proposed") })
         .await;

@@ -262,6 +262,25 @@ function features(f) {
   );
 }
 
+/** A score taken apart: what each feature added (largest first), the bias,
+ * and who scored — they add up to the score. Raw feature values on hover. */
+function explanation(f) {
+  const e = f.explanation;
+  if (!e) return features(f);
+  const signed = (v) => (v >= 0 ? "+" : "−") + Math.abs(v).toFixed(3);
+  const raw = (k) => (f[k] === null || f[k] === undefined ? "" : `${k} = ${f[k].toFixed(3)}${k === "distance" && f.distance_km != null ? ` (${f.distance_km.toFixed(1)} km)` : ""}`);
+  const parts = Object.entries(e.contributions)
+    .filter(([, v]) => v !== 0)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+  return el(
+    "span",
+    { class: "features explanation", "data-bias": String(e.bias) },
+    parts.map(([k, v]) => el("span", { "data-contribution": k, "data-value": String(v), title: raw(k) }, `${k} ${signed(v)}`)),
+    e.bias !== 0 ? el("span", { class: "muted" }, `bias ${signed(e.bias)}`) : "",
+    el("span", { class: "muted scorer" }, e.model_id === null ? "v1 weights" : `ranker model ${e.model_id}`),
+  );
+}
+
 async function demandPage(id) {
   const d = await api("GET", `/v1/demands/${id}`);
   const candidates = el("tbody", { id: "candidates" });
@@ -271,7 +290,7 @@ async function demandPage(id) {
     const found = await api("GET", `/v1/demands/${id}/candidates?limit=10`);
     candidates.replaceChildren(
       ...found.map((c) =>
-        el("tr", {}, el("td", {}, String(c.offer.id)), el("td", {}, c.offer.text), el("td", {}, c.offer.provider), el("td", { class: "num" }, money(c.offer.price)), el("td", { class: "num" }, c.score.toFixed(3)), el("td", {}, features(c.features))),
+        el("tr", {}, el("td", {}, String(c.offer.id)), el("td", {}, c.offer.text), el("td", {}, c.offer.provider), el("td", { class: "num" }, money(c.offer.price)), el("td", { class: "num", "data-score": String(c.score) }, c.score.toFixed(3)), el("td", {}, explanation(c.features))),
       ),
     );
     if (!found.length) candidates.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "no feasible offer")));
@@ -280,7 +299,7 @@ async function demandPage(id) {
     const page = await api("GET", `/v1/matches?demand_id=${id}&limit=100`);
     matches.replaceChildren(
       ...page.items.map((m) =>
-        el("tr", {}, el("td", {}, String(m.id)), el("td", {}, String(m.offer_id)), el("td", {}, m.status), el("td", { class: "num" }, String(m.units)), el("td", { class: "num" }, m.score.toFixed(3)), el("td", {}, features(m.features))),
+        el("tr", {}, el("td", {}, String(m.id)), el("td", {}, String(m.offer_id)), el("td", {}, m.status), el("td", { class: "num" }, String(m.units)), el("td", { class: "num", "data-score": String(m.score) }, m.score.toFixed(3)), el("td", {}, explanation(m.features))),
       ),
     );
   };
@@ -306,7 +325,7 @@ async function demandPage(id) {
     el("div", { class: "card" }, el("dl", {}, field("requester", d.requester), field("text", d.text), field("category", `${d.category} (${d.category_source}, ${(d.category_confidence * 100).toFixed(0)}%)`), field("status", d.status), field("priority", d.priority), field("budget", money(d.budget)), field("quantity", `${d.quantity}: ${d.matched_units} matched, ${d.fulfilled_units} fulfilled`), field("posted", when(d.created_at)))),
     el("h2", {}, "Candidates ", matchNow),
     result,
-    el("table", {}, el("thead", {}, el("tr", {}, ["offer", "text", "provider", "price", "score", "why"].map((h) => el("th", {}, h)))), candidates),
+    el("table", {}, el("thead", {}, el("tr", {}, ["offer", "text", "provider", "price", "score", "why: what each feature added"].map((h) => el("th", {}, h)))), candidates),
     el("h2", {}, "Matches"),
     el("table", {}, el("thead", {}, el("tr", {}, ["match", "offer", "status", "units", "score", "why"].map((h) => el("th", {}, h)))), matches),
   );
