@@ -3,8 +3,9 @@
 //! question sets asked, every kept question answered as an operator would
 //! (its entry, or none for those it should refuse). The gate's figure for
 //! what serves (the lexical confidence) is checked by asking the held-out
-//! questions again on a second engine whose FAQ never held them; the gate
-//! itself refuses to decide on too few and keeps an operator's choice.
+//! questions and phrasings again on a second engine whose FAQ never held
+//! them; the gate itself refuses to decide on too few and keeps an
+//! operator's choice.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -73,10 +74,13 @@ async fn the_scorer_is_judged_on_the_newest_answers_the_faq_never_saw() {
 
     let out = engine.retrain_paraphrase().await.unwrap();
     eprintln!(
-        "{n} answered; held out {}: new {:.3}, lexical {:.3}; {}",
+        "{n} answered; held out {}: new {:.3}, lexical {:.3}; phrasings {}: new {}, lexical {}; {}",
         n / 5,
         out.score,
         out.previous_score.unwrap(),
+        out.model.metrics["held_out_phrasings"],
+        out.model.metrics["phrasing_accuracy"],
+        out.model.metrics["previous_phrasing_accuracy"],
         out.decision.reason
     );
     let m = &out.model;
@@ -96,15 +100,29 @@ async fn the_scorer_is_judged_on_the_newest_answers_the_faq_never_saw() {
     );
     assert!(engine.store().active_model("paraphrase").await.unwrap().is_none());
 
-    // The lexical figure, from outside: the same questions asked on an FAQ
-    // that never held them (the operator's answers made them phrasings).
-    let texts: Vec<&str> = held.iter().map(|(t, _, _)| t.as_str()).collect();
+    // The lexical figures, from outside: the same questions asked on an FAQ
+    // that never held them (the operator's answers made them phrasings),
+    // and the phrasings held out for the questions answered confidently:
+    // of each entry with three or more, its first after the canonical one
+    // that no answer added.
+    let stored = engine.faq_entries(0, 1_000).await.unwrap();
+    let asked: Vec<&str> = answered.iter().map(|(t, _, _)| t.as_str()).collect();
+    let phrasings: Vec<(String, String, Option<String>)> = stored
+        .iter()
+        .filter(|e| e.questions.len() >= 3)
+        .filter_map(|e| {
+            let q = e.questions.iter().skip(1).find(|q| !asked.contains(&q.trim()))?;
+            Some((q.clone(), e.lang.clone(), Some(e.key.clone())))
+        })
+        .collect();
+    assert_eq!(m.metrics["held_out_phrasings"], phrasings.len(), "{}", m.metrics);
+    assert!(phrasings.len() >= 40, "{}", phrasings.len());
+    let mut texts: Vec<&str> = held.iter().map(|(t, _, _)| t.as_str()).collect();
+    texts.extend(phrasings.iter().map(|(t, _, _)| t.as_str()));
     let other_db = TestDb::sqlite().await.unwrap();
     let other = open(&other_db, 5).await;
-    let entries: Vec<NewFaqEntry> = engine
-        .faq_entries(0, 1_000)
-        .await
-        .unwrap()
+    let entries: Vec<NewFaqEntry> = stored
+        .clone()
         .into_iter()
         .map(|e| NewFaqEntry {
             questions: e.questions.into_iter().filter(|q| !texts.contains(&q.trim())).collect(),
@@ -114,15 +132,22 @@ async fn the_scorer_is_judged_on_the_newest_answers_the_faq_never_saw() {
         })
         .collect();
     other.save_faq_entries(entries).await.unwrap();
-    let mut right = 0;
-    for (text, lang, expect) in held {
-        let closest = other.closest_entries(text, Some(lang)).await.unwrap();
-        let got = closest.first().filter(|c| c.confidence >= LEXICAL_THRESHOLD).map(|c| c.key.clone());
-        right += usize::from(got == *expect);
-    }
-    let lexical = right as f64 / held.len() as f64;
+    let accuracy = async |cases: &[(String, String, Option<String>)]| {
+        let mut right = 0;
+        for (text, lang, expect) in cases {
+            let closest = other.closest_entries(text, Some(lang)).await.unwrap();
+            let got = closest.first().filter(|c| c.confidence >= LEXICAL_THRESHOLD).map(|c| c.key.clone());
+            right += usize::from(got == *expect);
+        }
+        right as f64 / cases.len() as f64
+    };
+    let lexical = accuracy(held).await;
     assert!((out.previous_score.unwrap() - lexical).abs() < 1e-12, "{:?} vs {lexical}", out.previous_score);
     assert!(lexical < 1.0, "the held-out questions must not be phrasings of the FAQ they are judged on");
+    let on_phrasings = accuracy(&phrasings).await;
+    let reported = m.metrics["previous_phrasing_accuracy"].as_f64().unwrap();
+    assert!((reported - on_phrasings).abs() < 1e-12, "{reported} vs {on_phrasings}");
+    assert!(on_phrasings < 1.0, "the held-out phrasings must not be in the FAQ they are judged on");
 
     // Too few held out: registered, never activated.
     let strict = open(&db, 10_000).await;

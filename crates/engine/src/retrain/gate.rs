@@ -41,7 +41,7 @@ impl Comparison {
         Self { held_out: n, difference: mean, standard_error: (var / n as f64).sqrt() }
     }
 
-    fn no_worse(&self) -> bool {
+    pub fn no_worse(&self) -> bool {
         self.difference >= -Z * self.standard_error
     }
 

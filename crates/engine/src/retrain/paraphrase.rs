@@ -115,6 +115,14 @@ pub(super) async fn due(engine: &Engine, config: &RetrainConfig) -> Result<bool,
     Ok(enough && new > 0 && (super::older_than(latest.as_ref(), config.every) || new >= NEW_ANSWERS))
 }
 
+/// A held-out question and the entry that answers it (`None`: refuse).
+struct Case {
+    question: String,
+    lang: String,
+    expansions: Vec<String>,
+    expect: Option<i64>,
+}
+
 impl Engine {
     /// Retrains the paraphrase scorer and activates it through the gate:
     /// the newest fifth of the questions operators answered is held out
@@ -123,7 +131,10 @@ impl Engine {
     /// confidence — answer each one from that FAQ, and a question is right
     /// when answered with the operator's entry, or refused when none
     /// answers it. The paired per-question difference decides, as for the
-    /// other models. One run at a time per process.
+    /// other models. Kept questions are only those what served was unsure
+    /// of, so one phrasing of each entry with three or more is held out
+    /// too, standing for the questions answered confidently: a scorer worse
+    /// on those beyond noise is not activated. One run at a time per process.
     pub async fn retrain_paraphrase(&self) -> Result<RetrainOutcome, EngineError> {
         self.retrain_paraphrase_through(self.store.as_ref()).await
     }
@@ -154,48 +165,77 @@ impl Engine {
         let serves_lexical = old.is_none();
         let previous = if serves_lexical { "the lexical confidence" } else { "the active scorer" };
         let synonyms = self.search.synonyms();
-        let expansions: Vec<Vec<String>> = held.iter().map(|q| synonyms.expansions(&q.question)).collect();
+        let case = |question: &str, lang: &str, expect: Option<i64>| Case {
+            question: question.to_string(),
+            lang: lang.to_string(),
+            expansions: synonyms.expansions(question),
+            expect,
+        };
+        let answers: Vec<Case> = held.iter().map(|q| case(&q.question, &q.lang, q.chosen_entry)).collect();
+        // Stand-ins for the questions answered confidently, which are never
+        // kept: of each entry with three phrasings or more, its first after
+        // the canonical one that no operator's answer added.
+        let asked: HashSet<&str> = answered.iter().chain(&held).map(|q| q.question.trim()).collect();
+        let phrasings: Vec<Case> = entries
+            .iter()
+            .filter(|e| e.questions.len() >= 3)
+            .filter_map(|e| {
+                let q = e.questions.iter().skip(1).find(|q| !asked.contains(q.trim()))?;
+                Some(case(q, &e.lang, Some(e.id)))
+            })
+            .collect();
         let judged = tokio::task::spawn_blocking(move || {
-            let held_texts: HashSet<String> = held.iter().map(|q| q.question.trim().to_string()).collect();
+            let out: HashSet<String> =
+                answers.iter().chain(&phrasings).map(|c| c.question.trim().to_string()).collect();
             let without: Vec<FaqEntry> = entries
                 .into_iter()
                 .map(|mut e| {
-                    e.questions.retain(|p| !held_texts.contains(p.trim()));
+                    e.questions.retain(|p| !out.contains(p.trim()));
                     e
                 })
                 .collect();
-            answered.retain(|q| !held_texts.contains(q.question.trim()));
+            answered.retain(|q| !out.contains(q.question.trim()));
             let own = faq_pairs(&without);
             let operator = answer_pairs(&answered, &without);
             let counts = (own.len(), operator.len());
             let pairs: Vec<LabelledPair> = own.into_iter().chain(operator).collect();
             let (scorer, report) = train(&pairs, &ScorerConfig::default())?;
             let faq = FaqState::build(0, without);
-            let judge = |s: Option<&ParaphraseScorer>, threshold: f64| -> Vec<f64> {
-                held.iter()
-                    .zip(&expansions)
-                    .map(|(q, x)| {
-                        f64::from(u8::from(faq_answer(&faq, &q.question, x, &q.lang, s, threshold) == q.chosen_entry))
-                    })
-                    .collect()
+            let judge = |cases: &[Case], s: Option<&ParaphraseScorer>, threshold: f64| -> Vec<f64> {
+                let right = |c: &Case| faq_answer(&faq, &c.question, &c.expansions, &c.lang, s, threshold) == c.expect;
+                cases.iter().map(|c| f64::from(u8::from(right(c)))).collect()
             };
-            let new_scores = judge(Some(&scorer), scorer.threshold());
-            let old_scores = match &old {
-                Some(o) => judge(Some(o), o.threshold()),
-                None => judge(None, LEXICAL_THRESHOLD),
+            let both = |cases: &[Case]| {
+                let new = judge(cases, Some(&scorer), scorer.threshold());
+                let old = match &old {
+                    Some(o) => judge(cases, Some(o), o.threshold()),
+                    None => judge(cases, None, LEXICAL_THRESHOLD),
+                };
+                (new, old)
             };
-            Ok::<_, wantloop_ml::paraphrase::ParaphraseError>((scorer, report, new_scores, old_scores, counts))
+            let (answer_scores, phrasing_scores) = (both(&answers), both(&phrasings));
+            Ok::<_, wantloop_ml::paraphrase::ParaphraseError>((scorer, report, answer_scores, phrasing_scores, counts))
         })
         .await
         .map_err(|e| EngineError::Task(e.to_string()))?
         .map_err(|e| EngineError::Training(e.to_string()))?;
-        let (scorer, report, new_scores, old_scores, (faq_count, operator_count)) = judged;
+        let (scorer, report, (new_scores, old_scores), (new_phrasings, old_phrasings), (faq_count, operator_count)) =
+            judged;
         let incumbent = Incumbent { scores: Some(&old_scores), chosen_by_operator: active.chosen_by_operator() };
         // Without an active scorer the lexical confidence serves, and it
         // measured better than a scorer trained on the FAQ alone (README,
         // "Assistant"): a scorer replaces it only when better beyond noise.
         let default = serves_lexical.then_some(previous);
-        let decision = gate::decide_against(&new_scores, Some(incumbent), config.min_held_out_questions, default);
+        let mut decision = gate::decide_against(&new_scores, Some(incumbent), config.min_held_out_questions, default);
+        // …and never at the cost of what it answered well.
+        let on_phrasings = gate::Comparison::paired(&new_phrasings, &old_phrasings);
+        if decision.activate && !on_phrasings.no_worse() {
+            decision.activate = false;
+            decision.reason = format!(
+                "{}; but worse on the FAQ's held-out phrasings beyond noise: difference {:+.4} ± {:.4} on {}",
+                decision.reason, on_phrasings.difference, on_phrasings.standard_error, on_phrasings.held_out
+            );
+        }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
         let (score, previous_score) = (mean(&new_scores), mean(&old_scores));
         let blob = scorer.to_bytes();
@@ -206,8 +246,10 @@ impl Engine {
                 metrics: serde_json::json!({
                     "accuracy": score, "previous_accuracy": previous_score, "previous": previous,
                     "held_out_questions": new_scores.len(), "decision": decision,
+                    "phrasing_accuracy": mean(&new_phrasings), "previous_phrasing_accuracy": mean(&old_phrasings),
+                    "held_out_phrasings": new_phrasings.len(),
                     "out_of_fold_accuracy": report.out_of_fold_accuracy,
-                    "protocol": "the newest 20% of the questions operators answered held out and taken out of the FAQ; right = answered with the operator's entry, or refused when none answers it",
+                    "protocol": "the newest 20% of the questions operators answered held out, and one phrasing of each entry with three or more; all taken out of the FAQ; right = answered with the operator's (or the phrasing's) entry, or refused when none answers it; activated when the gate passes on the answers and the phrasings are no worse beyond noise",
                 }),
                 params: serde_json::json!({
                     "config": ScorerConfig::default(), "threshold": report.threshold, "pairs": report.pairs,
