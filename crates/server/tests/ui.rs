@@ -221,7 +221,7 @@ async fn an_operator_steers_the_loop_from_the_dashboard() {
     // A demand's page: candidates with their explanations, then "match now".
     let demand = queued[0];
     c.goto(&app.url(&format!("/ui#/demands/{demand}"))).await.unwrap();
-    eventually("candidates listed", || async { text_of(&c, "#candidates").await.contains("text ") }).await;
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#candidates td[data-score]")).await.unwrap();
     // Each candidate's explanation adds up to its score, and names who scored.
     let rows = c.find_all(Locator::Css("#candidates tr")).await.unwrap();
     assert!(!rows.is_empty());

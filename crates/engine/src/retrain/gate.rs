@@ -8,7 +8,8 @@
 //! nothing, so a handful of rows where 1.0 ≥ 1.0 can never swap a model.
 //! Where a built-in default serves instead of a model (the assistant's
 //! lexical confidence), a model replaces it only when better beyond noise,
-//! as it would an operator's choice ([`decide_against`]).
+//! as it would an operator's choice ([`decide_against`]); [`guard`] adds a
+//! second held-out set the new model must not lose on.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +42,7 @@ impl Comparison {
         Self { held_out: n, difference: mean, standard_error: (var / n as f64).sqrt() }
     }
 
-    pub fn no_worse(&self) -> bool {
+    fn no_worse(&self) -> bool {
         self.difference >= -Z * self.standard_error
     }
 
@@ -119,6 +120,22 @@ pub fn decide_against(
     Decision { activate, reason, comparison: Some(c) }
 }
 
+/// A second check on a decision to activate: held-out cases the new model
+/// must be no worse on beyond noise (the assistant's held-out phrasings),
+/// judged only when there are at least `min_held_out` of them.
+pub fn guard(decision: &mut Decision, on: &Comparison, min_held_out: usize, what: &str) {
+    if !decision.activate {
+        return;
+    }
+    let numbers = format!("difference {:+.4} ± {:.4} (1 s.e.) on {}", on.difference, on.standard_error, on.held_out);
+    if on.held_out < min_held_out {
+        decision.reason = format!("{}; {what} too few to judge ({numbers})", decision.reason);
+    } else if !on.no_worse() {
+        decision.activate = false;
+        decision.reason = format!("{}; but worse on {what} beyond noise: {numbers}", decision.reason);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +167,21 @@ mod tests {
         assert!(!level.activate && level.reason.contains("not better than the lexical confidence"), "{level:?}");
         let better = decide_against(&outcomes(700, 1000), incumbent(&old, false), 200, Some("the lexical confidence"));
         assert!(better.activate, "{better:?}");
+    }
+
+    #[test]
+    fn a_guard_vetoes_a_loss_beyond_noise_only_on_enough_cases() {
+        let pass = || decide(&outcomes(700, 1000), incumbent(&outcomes(600, 1000), false), 200);
+        let worse = Comparison::paired(&outcomes(300, 1000), &outcomes(600, 1000));
+        let mut d = pass();
+        guard(&mut d, &worse, 30, "the phrasings");
+        assert!(!d.activate && d.reason.contains("worse on the phrasings beyond noise"), "{d:?}");
+        let mut d = pass();
+        guard(&mut d, &Comparison::paired(&outcomes(0, 5), &outcomes(5, 5)), 30, "the phrasings");
+        assert!(d.activate && d.reason.contains("too few to judge"), "{d:?}");
+        let mut d = pass();
+        guard(&mut d, &Comparison::paired(&outcomes(599, 1000), &outcomes(600, 1000)), 30, "the phrasings");
+        assert!(d.activate, "{d:?}");
     }
 
     #[test]

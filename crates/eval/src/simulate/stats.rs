@@ -28,6 +28,34 @@ pub fn bootstrap(values: &[f64], seed: u64) -> Interval {
     Interval { mean, low: means[RESAMPLES * 25 / 1000], high: means[RESAMPLES * 975 / 1000 - 1] }
 }
 
+/// The mean over groups (seeds) of each group's mean (over people), with a
+/// 95% two-level percentile bootstrap: groups resampled, then the people of
+/// each drawn group, so the interval carries both the seeds' and the
+/// people's variation. With few groups it is rough.
+pub fn bootstrap_two_level(groups: &[Vec<f64>], seed: u64) -> Interval {
+    let groups: Vec<&Vec<f64>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    let mean_of = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let k = groups.len();
+    if k == 0 {
+        return Interval { mean: 0.0, low: 0.0, high: 0.0 };
+    }
+    let mean = groups.iter().map(|g| mean_of(g)).sum::<f64>() / k as f64;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut means: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let total: f64 = (0..k)
+                .map(|_| {
+                    let g = groups[rng.random_range(0..k)];
+                    (0..g.len()).map(|_| g[rng.random_range(0..g.len())]).sum::<f64>() / g.len() as f64
+                })
+                .sum();
+            total / k as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    Interval { mean, low: means[RESAMPLES * 25 / 1000], high: means[RESAMPLES * 975 / 1000 - 1] }
+}
+
 /// `p = σ(a·score + b)` fitted by Newton's method on the log loss; the
 /// allocation maximises expected satisfied demands with these.
 #[derive(Debug, Clone, Copy)]
