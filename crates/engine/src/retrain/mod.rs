@@ -198,7 +198,7 @@ pub(crate) async fn scheduler(engine: Engine) {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "ranker retraining check failed"),
         }
-        match paraphrase::due(&engine, &config).await {
+        match paraphrase::due(store.as_ref(), &config).await {
             Ok(true) => report("paraphrase", engine.retrain_paraphrase_through(fenced.as_ref()).await),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "paraphrase scorer retraining check failed"),

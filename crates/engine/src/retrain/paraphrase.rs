@@ -35,6 +35,8 @@ pub struct ParaphraseTraining {
 }
 
 impl Engine {
+    /// Trains a scorer on everything (the FAQ's pairs, the operators'
+    /// answers, `extra`) and registers it; active only under `activate`.
     pub async fn train_paraphrase(
         &self,
         extra: Vec<LabelledPair>,
@@ -43,14 +45,12 @@ impl Engine {
         let entries = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
         let answered_questions = self.answered_questions().await?;
         let answered = answered_questions.len();
-        let operator = crate::ask::answer_pairs(&answered_questions, &entries);
-        let (faq_count, operator_count, extra_count) = (0, operator.len(), extra.len());
+        let operator = answer_pairs(&answered_questions, &entries);
+        let (operator_count, extra_count) = (operator.len(), extra.len());
         let (scorer, report, faq_count) = tokio::task::spawn_blocking(move || {
             let own = faq_pairs(&entries);
-            let faq_count = faq_count + own.len();
-            let mut pairs = own;
-            pairs.extend(operator);
-            pairs.extend(extra);
+            let faq_count = own.len();
+            let pairs: Vec<LabelledPair> = own.into_iter().chain(operator).chain(extra).collect();
             train(&pairs, &ScorerConfig::default()).map(|(s, r)| (s, r, faq_count))
         })
         .await
@@ -101,18 +101,32 @@ const MIN_ANSWERS: u64 = 30;
 /// (five times its held-out minimum, and 30), some the latest scorer did
 /// not see, and it is older than `every`, or 50 are new; never sooner than
 /// `min_interval`. Counted in the store, not read.
-pub(super) async fn due(engine: &Engine, config: &RetrainConfig) -> Result<bool, EngineError> {
-    let latest = super::latest(engine.store.as_ref(), PARAPHRASE).await?;
+pub(super) async fn due(store: &dyn Store, config: &RetrainConfig) -> Result<bool, EngineError> {
+    let latest = super::latest(store, PARAPHRASE).await?;
     if !super::older_than(latest.as_ref(), config.min_interval) {
         return Ok(false);
     }
-    let answered = engine.store.count_answered_questions().await?;
+    let answered = store.count_answered_questions().await?;
     let seen = latest.as_ref().and_then(|m| m.params["answered"].as_u64()).unwrap_or(0);
     let new = answered.saturating_sub(seen);
     // Fewer answers than five times the held-out minimum train scorers the
     // gate can never compare.
     let enough = answered >= MIN_ANSWERS && (answered / 5) as usize >= config.min_held_out_questions;
     Ok(enough && new > 0 && (super::older_than(latest.as_ref(), config.every) || new >= NEW_ANSWERS))
+}
+
+/// The phrasings held out as a guard against regressing on paraphrases of
+/// the entries (kept questions are only those what served was unsure of):
+/// of each entry with three phrasings or more that no operator's answer
+/// (`asked`) added, the second of those.
+fn guard_phrasings<'a>(entries: &'a [FaqEntry], asked: &HashSet<String>) -> Vec<(&'a str, &'a FaqEntry)> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let own: Vec<&String> = e.questions.iter().filter(|q| !asked.contains(q.trim())).collect();
+            (own.len() >= 3).then(|| (own[1].as_str(), e))
+        })
+        .collect()
 }
 
 /// A held-out question and the entry that answers it (`None`: refuse).
@@ -176,17 +190,8 @@ impl Engine {
             expect,
         };
         let answers: Vec<Case> = held.iter().map(|q| case(&q.question, &q.lang, q.chosen_entry)).collect();
-        // A guard against regressing on paraphrases of the entries (kept
-        // questions are only those what served was unsure of): of each entry
-        // with three phrasings or more that no operator's answer added, the
-        // second of those.
-        let phrasings: Vec<Case> = entries
-            .iter()
-            .filter_map(|e| {
-                let own: Vec<&String> = e.questions.iter().filter(|q| !asked.contains(q.trim())).collect();
-                (own.len() >= 3).then(|| case(own[1], &e.lang, Some(e.id)))
-            })
-            .collect();
+        let phrasings: Vec<Case> =
+            guard_phrasings(&entries, &asked).into_iter().map(|(q, e)| case(q, &e.lang, Some(e.id))).collect();
         let judged = tokio::task::spawn_blocking(move || {
             let out: HashSet<String> =
                 answers.iter().chain(&phrasings).map(|c| c.question.trim().to_string()).collect();

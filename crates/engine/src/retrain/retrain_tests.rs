@@ -217,20 +217,20 @@ async fn a_paraphrase_retrain_is_due_on_new_operator_answers() {
     let strict = RetrainConfig { min_held_out_questions: 30, ..config.clone() };
     engine.import_faq("faq.jsonl", include_str!("../../../cli/demo/faq.jsonl")).await.unwrap();
     let entry = engine.faq_entries(0, 1).await.unwrap()[0].id;
-    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "no answers");
+    assert!(!paraphrase::due(store, &config).await.unwrap(), "no answers");
     answered_questions(store, 29, 0, entry).await;
-    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "29 < 30 answers");
+    assert!(!paraphrase::due(store, &config).await.unwrap(), "29 < 30 answers");
     answered_questions(store, 1, 29, entry).await;
-    assert!(paraphrase::due(&engine, &config).await.unwrap(), "30 answers and no scorer");
-    assert!(!paraphrase::due(&engine, &strict).await.unwrap(), "30 answers hold out 6, fewer than 30");
+    assert!(paraphrase::due(store, &config).await.unwrap(), "30 answers and no scorer");
+    assert!(!paraphrase::due(store, &strict).await.unwrap(), "30 answers hold out 6, fewer than 30");
     let out = engine.retrain_paraphrase().await.unwrap();
     assert_eq!(out.model.params["answered"], 30);
-    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "the run saw them all");
+    assert!(!paraphrase::due(store, &config).await.unwrap(), "the run saw them all");
     answered_questions(store, 49, 30, entry).await;
-    assert!(!paraphrase::due(&engine, &config).await.unwrap(), "49 < 50 new, and the scorer is young");
+    assert!(!paraphrase::due(store, &config).await.unwrap(), "49 < 50 new, and the scorer is young");
     answered_questions(store, 1, 79, entry).await;
-    assert!(paraphrase::due(&engine, &config).await.unwrap(), "50 new answers");
+    assert!(paraphrase::due(store, &config).await.unwrap(), "50 new answers");
     let rested = RetrainConfig { min_interval: Duration::from_secs(3_600), ..config.clone() };
-    assert!(!paraphrase::due(&engine, &rested).await.unwrap());
+    assert!(!paraphrase::due(store, &rested).await.unwrap());
     db.cleanup().await;
 }
