@@ -8,6 +8,7 @@
 pub mod beir;
 pub mod classifier;
 pub mod images;
+pub mod pair_file;
 pub mod pairs;
 pub mod qmatch;
 pub mod ranker;

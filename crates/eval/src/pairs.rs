@@ -1,5 +1,5 @@
 //! Question matching on a pair file (the BQ Corpus CSV: `sentence1,sentence2,
-//! label`, UTF-8 with or without BOM) through the code path of `GET
+//! label`, or any layout `pair_file` reads) through the code path of `GET
 //! /v1/search`: every distinct `sentence2` is indexed as an offer, every
 //! label-1 pair's `sentence1` is searched as a person would type it, and the
 //! rank of the pair's own `sentence2` gives top-1 accuracy and MRR@10 (the
@@ -38,26 +38,16 @@ struct Pairs {
 }
 
 fn read(path: &Path) -> Result<Pairs, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io(format!("{}: {e}", path.display())))?;
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let mut pool = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut queries = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| EvalError::Format(format!("{}: row {}: {e}", path.display(), i + 2)))?;
-        let (Some(s1), Some(s2), Some(label)) = (row.get(0), row.get(1), row.get(2)) else {
-            return Err(EvalError::Format(format!(
-                "{}: row {}: want sentence1,sentence2,label",
-                path.display(),
-                i + 2
-            )));
-        };
-        let gold = *seen.entry(s2.to_string()).or_insert_with(|| {
-            pool.push(s2.to_string());
+    for p in crate::pair_file::read(path)? {
+        let gold = *seen.entry(p.b.clone()).or_insert_with(|| {
+            pool.push(p.b.clone());
             pool.len() - 1
         });
-        if label.trim() == "1" {
-            queries.push((s1.to_string(), gold));
+        if p.label {
+            queries.push((p.a, gold));
         }
     }
     Ok(Pairs { pool, queries })

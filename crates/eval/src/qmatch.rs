@@ -75,34 +75,6 @@ pub struct QmatchReport {
     pub retrieval: RetrievalReport,
 }
 
-pub fn read(path: &Path) -> Result<Vec<LabelledPair>, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io(format!("{}: {e}", path.display())))?;
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let mut pairs = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let line = i + 2;
-        let row = row.map_err(|e| EvalError::Format(format!("{}:{line}: {e}", path.display())))?;
-        let (Some(a), Some(b), Some(label)) = (row.get(0), row.get(1), row.get(2)) else {
-            return Err(EvalError::Format(format!("{}:{line}: want sentence1,sentence2,label", path.display())));
-        };
-        let label = match label.trim() {
-            "1" => true,
-            "0" => false,
-            other => {
-                return Err(EvalError::Format(format!(
-                    "{}:{line}: label must be 0 or 1, not {other:?}",
-                    path.display()
-                )));
-            }
-        };
-        pairs.push(LabelledPair { a: a.to_string(), b: b.to_string(), label });
-    }
-    if pairs.is_empty() {
-        return Err(EvalError::Format(format!("{}: no pairs", path.display())));
-    }
-    Ok(pairs)
-}
-
 /// Area under the ROC curve by the rank-sum formula, ties shared.
 fn auc(scored: &[(f64, bool)]) -> f64 {
     let mut s: Vec<(f64, bool)> = scored.to_vec();
@@ -255,7 +227,7 @@ fn choose_weight(pairs: &[LabelledPair], config: &ScorerConfig, mined: usize) ->
 /// 0.1504 to 0.1576 and 30 to 0.1582, at 3.6× and 8× the time; off by
 /// default (README, "Assistant").
 pub fn run(train_path: &Path, test_path: &Path, mined: usize) -> Result<QmatchReport, EvalError> {
-    let (train_pairs, test_pairs) = (read(train_path)?, read(test_path)?);
+    let (train_pairs, test_pairs) = (crate::pair_file::read(train_path)?, crate::pair_file::read(test_path)?);
     let config = ScorerConfig::default();
     let bm25_weight = choose_weight(&train_pairs, &config, mined)?;
     let (scorer, train_report) = train(&train_pairs, &config)?;

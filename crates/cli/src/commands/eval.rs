@@ -22,8 +22,9 @@ pub enum Target {
     Ranker(RankerArgs),
     /// Image retrieval on a folder with `labels.csv` (`path,object_id,…`): every image queries the rest.
     Images(ImagesArgs),
-    /// Question matching on `sentence1,sentence2,label` pair files: the paraphrase scorer trained on
-    /// --train, its pair classification and FAQ retrieval measured on --test.
+    /// Question matching on `sentence1,sentence2,label` pair files (CSV, TSV with or without a
+    /// header, or JSON Lines): the paraphrase scorer trained on --train, its pair classification
+    /// and FAQ retrieval measured on --test.
     Qmatch(QmatchArgs),
     /// The assistant end to end: FAQ questions answered from the right entry, others refused.
     Ask(super::eval_ask::AskArgs),
@@ -144,7 +145,7 @@ pub struct SearchArgs {
     /// BEIR folder: corpus.jsonl[.gz], queries.jsonl, qrels/test.tsv (qrels/train.tsv tunes the title boost).
     #[arg(long)]
     beir: Option<PathBuf>,
-    /// Question pairs `sentence1,sentence2,label` (the BQ CSV): each label-1 sentence1 is searched,
+    /// Question pairs `sentence1,sentence2,label` (CSV, TSV or JSON Lines): each label-1 sentence1 is searched,
     /// as `GET /v1/search` does, among every distinct sentence2.
     #[arg(long)]
     pairs: Option<PathBuf>,

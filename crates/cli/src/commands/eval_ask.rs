@@ -28,7 +28,7 @@ pub struct AskArgs {
     /// Questions the thresholds are chosen on (same format, other questions).
     #[arg(long)]
     validation: Option<PathBuf>,
-    /// More labelled pairs for the paraphrase scorer (`sentence1,sentence2,label`).
+    /// More labelled pairs for the paraphrase scorer (`sentence1,sentence2,label`: CSV, TSV or JSON Lines).
     #[arg(long)]
     pairs: Option<PathBuf>,
     /// Offers of the generated market (the demo's) the graph's questions are asked about.
@@ -247,7 +247,7 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let extra = match &a.pairs {
-        Some(p) => wantloop_eval::qmatch::read(p)?,
+        Some(p) => wantloop_eval::pair_file::read(p)?,
         None => Vec::new(),
     };
     let trained = engine.train_paraphrase(extra, true).await?;

@@ -26,7 +26,7 @@ pub enum Target {
 
 #[derive(clap::Args)]
 pub struct ParaphraseArgs {
-    /// More labelled pairs, `sentence1,sentence2,label` (the BQ corpus CSV format).
+    /// More labelled pairs, `sentence1,sentence2,label` (CSV as the BQ corpus, TSV with or without a header, or JSON Lines).
     #[arg(long)]
     pairs: Option<PathBuf>,
     /// Make the new scorer active (an operator's choice: a gated retrain replaces it only when better beyond noise).
@@ -58,7 +58,7 @@ async fn train_paraphrase(a: ParaphraseArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let extra = match &a.pairs {
-        Some(path) => wantloop_eval::qmatch::read(path)?,
+        Some(path) => wantloop_eval::pair_file::read(path)?,
         None => Vec::new(),
     };
     let engine = a.store.open().await?;

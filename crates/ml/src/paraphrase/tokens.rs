@@ -20,6 +20,9 @@ impl Tokenisation {
 }
 
 const NEGATIONS: &[char] = &['不', '没', '未', '无', '别', '非', '否'];
+/// English negations, as words; `n't` reaches here as `t` after its verb
+/// (the segmenter splits at the apostrophe).
+const ENGLISH_NEGATIONS: &[&str] = &["not", "no", "never", "nothing", "none", "nobody", "cannot", "without", "t"];
 const QUESTION_WORDS: &[&str] = &[
     "怎么",
     "为什么",
@@ -76,8 +79,14 @@ impl Analysed {
         };
         let tokens = [grams(1), grams(2), grams(3), wantloop_text::words(text)];
         let compact: String = chars.iter().collect();
-        let question_words =
-            QUESTION_WORDS.iter().enumerate().filter(|(_, q)| compact.contains(*q)).map(|(i, _)| i).collect();
+        let words = &tokens[Tokenisation::Words.index()];
+        // Chinese has no spaces to match at, so its question words are found
+        // in the text; English ones only as whole words ("show" holds "how").
+        let asks = |q: &str| {
+            if q.is_ascii() { words.iter().any(|w| w == q) } else { compact.contains(q) }
+        };
+        let question_words = QUESTION_WORDS.iter().enumerate().filter(|(_, q)| asks(q)).map(|(i, _)| i).collect();
+        let english_negations = words.iter().filter(|w| ENGLISH_NEGATIONS.contains(&w.as_str())).count();
         let mut numbers = Vec::new();
         let mut run = String::new();
         for c in chars.iter().chain(std::iter::once(&' ')) {
@@ -90,7 +99,7 @@ impl Analysed {
         numbers.sort();
         numbers.dedup();
         Analysed {
-            negations: chars.iter().filter(|c| NEGATIONS.contains(c)).count(),
+            negations: chars.iter().filter(|c| NEGATIONS.contains(c)).count() + english_negations,
             chars,
             tokens,
             question_words,
@@ -127,5 +136,17 @@ mod tests {
         let short = Analysed::of("嗯");
         assert_eq!(short.tokens(Tokenisation::Trigrams), ["嗯"]);
         assert!(Analysed::of("？！").tokens(Tokenisation::Chars).is_empty());
+    }
+
+    #[test]
+    fn english_questions_are_read_by_their_words() {
+        let how = Analysed::of("How can't I show my offers?");
+        let asked: Vec<&str> = how.question_words.iter().map(|&i| QUESTION_WORDS[i]).collect();
+        assert_eq!(asked, ["how", "can"]);
+        assert_eq!(how.negations, 1);
+        let shown = Analysed::of("Show my scanned offers, not the others");
+        assert!(shown.question_words.is_empty(), "{:?}", shown.question_words);
+        assert_eq!(shown.negations, 1);
+        assert_eq!(Analysed::of("I never got nothing").negations, 2);
     }
 }
