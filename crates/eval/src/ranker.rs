@@ -11,8 +11,12 @@ use wantloop_ml::ranker::{self, RankSet};
 use crate::EvalError;
 
 pub fn run(train_path: &Path, test_path: &Path, params: Option<ranker::Params>) -> Result<Value, EvalError> {
-    let train = ranker::read_rank_set(train_path)?;
-    let test = ranker::read_rank_set(test_path)?;
+    let mut train = ranker::read_rank_set(train_path)?;
+    let mut test = ranker::read_rank_set(test_path)?;
+    // SVMlight files name features by index; one whose rows never use the
+    // last index is narrower, not different.
+    let width = train.n_features().max(test.n_features());
+    let _ = (train.pad_features(width), test.pad_features(width));
     if train.feature_names != test.feature_names {
         return Err(EvalError::Format(format!(
             "the test file's features {:?} differ from the training file's {:?}",

@@ -18,7 +18,7 @@ pub enum Target {
     Recommender(RecommenderArgs),
     /// Search, on a BEIR-format folder or a question-pair file.
     Search(SearchArgs),
-    /// A learned ranker (LambdaMART), on `qid<TAB>label<TAB>feature…` train and test files.
+    /// A learned ranker (LambdaMART), on `qid<TAB>label<TAB>feature…` or SVMlight train and test files.
     Ranker(RankerArgs),
     /// Image retrieval on a folder with `labels.csv` (`path,object_id,…`): every image queries the rest.
     Images(ImagesArgs),
@@ -260,7 +260,8 @@ fn eval_recommender(a: RecommenderArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(clap::Args)]
 pub struct RankerArgs {
-    /// Training rows: `qid<TAB>label<TAB>feature…` with a header line naming the features.
+    /// Training rows: `qid<TAB>label<TAB>feature…` with a header line naming the features, or
+    /// SVMlight / LETOR (`label qid:Q 1:v 2:v …`, as MSLR-WEB and Yahoo ship).
     #[arg(long)]
     train: PathBuf,
     /// Test rows, same format and features.

@@ -1,5 +1,5 @@
 //! `wantloop simulate`: the loop replayed on logged ratings (MovieLens's
-//! `u.data` and `u.item`), every arm side by side; see
+//! files in the layout of any release), every arm side by side; see
 //! `wantloop_eval::simulate`.
 
 use std::path::PathBuf;
@@ -9,10 +9,12 @@ use wantloop_eval::simulate::{self, Options};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Ratings: `user<TAB>item<TAB>rating<TAB>unix time` (MovieLens `u.data`).
+    /// Ratings: `user<TAB>item<TAB>rating<TAB>unix time` (MovieLens-100K `u.data`), `user::item::rating::time`
+    /// (1M, 10M `ratings.dat`) or `userId,movieId,rating,timestamp` (latest, 25M `ratings.csv`).
     #[arg(long)]
     ratings: PathBuf,
-    /// Titles: `id|title|date|video date|url|19 genre flags` (MovieLens `u.item`).
+    /// Titles: `id|title|date|video date|url|genre flags` (MovieLens-100K `u.item`), `id::title::G1|G2`
+    /// (`movies.dat`) or `movieId,title,genres` (`movies.csv`).
     #[arg(long)]
     items: PathBuf,
     /// Rounds after the warm-up half.

@@ -21,7 +21,7 @@ const EASE_LAMBDA: f64 = 400.0;
 
 #[derive(Clone, Default)]
 pub struct Knowledge {
-    ratings: Vec<(u32, u32, u8)>,
+    ratings: Vec<(u32, u32, f32)>,
     known: HashSet<(u32, u32)>,
     /// Per title (its own provider): proposals and acceptances revealed.
     outcomes: HashMap<u32, (u32, u32)>,
@@ -36,7 +36,7 @@ impl Knowledge {
         k
     }
 
-    pub fn add_rating(&mut self, user: u32, item: u32, rating: u8) {
+    pub fn add_rating(&mut self, user: u32, item: u32, rating: f32) {
         if self.known.insert((user, item)) {
             self.ratings.push((user, item, rating));
         }
@@ -130,6 +130,6 @@ impl Snapshot {
     }
 }
 
-pub fn accepted(rating: u8) -> bool {
+pub fn accepted(rating: f32) -> bool {
     rating >= GOOD_RATING
 }

@@ -19,6 +19,7 @@
 //! replays a different 80% of the people, so seeds differ in who is in the
 //! market.
 
+mod files;
 mod knowledge;
 mod market;
 mod stats;
@@ -59,8 +60,8 @@ pub fn run(ratings: &Path, items: &Path, opt: &Options) -> Result<Value, EvalErr
     if opt.rounds == 0 || opt.seeds == 0 || opt.k == 0 || opt.copies == 0 {
         return Err(EvalError::Format("--rounds, --seeds, --k and --copies must be at least 1".into()));
     }
-    let all = market::read_ratings(ratings)?;
-    let titles = market::read_titles(items)?;
+    let (titles, mut item_ids) = files::read_titles(items)?;
+    let all = files::read_ratings(ratings, &mut item_ids)?;
     if all.len() < 100 * opt.rounds {
         return Err(EvalError::Format(format!("{} ratings are too few for {} rounds", all.len(), opt.rounds)));
     }

@@ -61,8 +61,14 @@ struct Split {
 struct Leaf {
     node: usize,
     rows: Vec<u32>,
+    /// Gradient histograms per feature, kept while the leaf may still split
+    /// (a child's are its parent's minus its sibling's).
+    hist: Histograms,
     best: Option<Split>,
 }
+
+/// Per feature, per bin: summed gradient, hessian and row count.
+type Histograms = Vec<Vec<(f64, f64, usize)>>;
 
 fn output(g: f64, h: f64, p: &TreeParams) -> f64 {
     -g / (h + p.l2) * p.learning_rate
@@ -72,32 +78,56 @@ fn score(g: f64, h: f64, l2: f64) -> f64 {
     g * g / (h + l2)
 }
 
-/// The best split of `rows` by histogram, if one gains anything.
-fn best_split(data: &Binned, grad: &[f64], hess: &[f64], rows: &[u32], p: &TreeParams) -> Option<Split> {
-    if rows.len() < 2 * p.min_data_in_leaf.max(1) {
+/// The histograms of `rows`, features in parallel (the split search's one
+/// pass over the data).
+fn histograms(data: &Binned, grad: &[f64], hess: &[f64], rows: &[u32]) -> Histograms {
+    use rayon::prelude::*;
+    data.columns
+        .par_iter()
+        .enumerate()
+        .map(|(f, column)| {
+            let mut hist = vec![(0.0f64, 0.0f64, 0usize); data.bins.cuts[f].len() + 1];
+            for &i in rows {
+                let b = &mut hist[column[i as usize] as usize];
+                b.0 += grad[i as usize];
+                b.1 += hess[i as usize];
+                b.2 += 1;
+            }
+            hist
+        })
+        .collect()
+}
+
+/// `parent − child`, bin by bin: the sibling's histograms without a pass
+/// over its rows (LightGBM's subtraction trick; the larger child is the one
+/// derived, so each split scans at most half its parent's rows).
+fn subtract(parent: &Histograms, child: &Histograms) -> Histograms {
+    parent
+        .iter()
+        .zip(child)
+        .map(|(p, c)| p.iter().zip(c).map(|(a, b)| (a.0 - b.0, a.1 - b.1, a.2 - b.2)).collect())
+        .collect()
+}
+
+/// The best split given a node's histograms, if one gains anything.
+fn best_split(hist: &Histograms, rows: usize, p: &TreeParams) -> Option<Split> {
+    if rows < 2 * p.min_data_in_leaf.max(1) {
         return None;
     }
-    let (g_all, h_all) = rows.iter().fold((0.0, 0.0), |(g, h), &i| (g + grad[i as usize], h + hess[i as usize]));
+    let (g_all, h_all) = hist.first()?.iter().fold((0.0, 0.0), |(g, h), b| (g + b.0, h + b.1));
     let parent = score(g_all, h_all, p.l2);
     let mut best: Option<Split> = None;
-    for (f, column) in data.columns.iter().enumerate() {
-        let n_bins = data.bins.cuts[f].len() + 1;
+    for (f, bins) in hist.iter().enumerate() {
+        let n_bins = bins.len();
         if n_bins < 2 {
             continue;
         }
-        let mut hist = vec![(0.0f64, 0.0f64, 0usize); n_bins];
-        for &i in rows {
-            let b = &mut hist[column[i as usize] as usize];
-            b.0 += grad[i as usize];
-            b.1 += hess[i as usize];
-            b.2 += 1;
-        }
         let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0usize);
-        for (b, &(g, h, n)) in hist.iter().enumerate().take(n_bins - 1) {
+        for (b, &(g, h, n)) in bins.iter().enumerate().take(n_bins - 1) {
             gl += g;
             hl += h;
             nl += n;
-            let nr = rows.len() - nl;
+            let nr = rows - nl;
             if nl < p.min_data_in_leaf || hl < p.min_hessian {
                 continue;
             }
@@ -122,8 +152,9 @@ fn node_value(grad: &[f64], hess: &[f64], rows: &[u32], p: &TreeParams) -> f64 {
 pub(crate) fn grow(data: &Binned, grad: &[f64], hess: &[f64], p: &TreeParams) -> Tree {
     let rows: Vec<u32> = (0..grad.len() as u32).collect();
     let mut nodes = vec![Node { value: node_value(grad, hess, &rows, p), split: None }];
-    let best = best_split(data, grad, hess, &rows, p);
-    let mut leaves = vec![Leaf { node: 0, rows, best }];
+    let hist = histograms(data, grad, hess, &rows);
+    let best = best_split(&hist, rows.len(), p);
+    let mut leaves = vec![Leaf { node: 0, rows, hist, best }];
     while leaves.len() < p.max_leaves.max(1) {
         let Some((at, split)) = leaves
             .iter()
@@ -139,10 +170,14 @@ pub(crate) fn grow(data: &Binned, grad: &[f64], hess: &[f64], p: &TreeParams) ->
         let (li, ri) = (nodes.len(), nodes.len() + 1);
         let threshold = data.bins.cuts[split.feature][split.bin as usize];
         nodes[leaf.node].split = Some((split.feature, threshold, li, ri));
-        for (idx, rows) in [(li, left), (ri, right)] {
+        let left_smaller = left.len() <= right.len();
+        let small = histograms(data, grad, hess, if left_smaller { &left } else { &right });
+        let large = subtract(&leaf.hist, &small);
+        let (left_hist, right_hist) = if left_smaller { (small, large) } else { (large, small) };
+        for (idx, rows, hist) in [(li, left, left_hist), (ri, right, right_hist)] {
             nodes.push(Node { value: node_value(grad, hess, &rows, p), split: None });
-            let best = best_split(data, grad, hess, &rows, p);
-            leaves.push(Leaf { node: idx, rows, best });
+            let best = best_split(&hist, rows.len(), p);
+            leaves.push(Leaf { node: idx, rows, hist, best });
         }
     }
     Tree { nodes }
