@@ -12,7 +12,9 @@
 //!   names above; labels as numbers, strings or booleans).
 //!
 //! A bad row is an error naming its line: a measurement on a silently
-//! shortened file would not be the one asked for.
+//! shortened file would not be the one asked for. The one exception is a
+//! row with an empty sentence (Quora's release has a few): there is nothing
+//! to match, so it is skipped and counted, and the count is reported.
 
 use std::path::Path;
 
@@ -24,18 +26,26 @@ const FIRST: &[&str] = &["sentence1", "question1", "text_a", "query1", "s1", "q1
 const SECOND: &[&str] = &["sentence2", "question2", "text_b", "query2", "s2", "q2"];
 const LABEL: &[&str] = &["label", "is_duplicate", "is_paraphrase", "similar"];
 
+/// The pairs of one file.
+#[derive(Debug, Clone, Default)]
+pub struct PairFile {
+    pub pairs: Vec<LabelledPair>,
+    /// Rows skipped because a sentence was empty.
+    pub skipped_empty: usize,
+}
+
 /// Reads every pair of `path`.
-pub fn read(path: &Path) -> Result<Vec<LabelledPair>, EvalError> {
+pub fn read(path: &Path) -> Result<PairFile, EvalError> {
     let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io(format!("{}: {e}", path.display())))?;
-    let pairs = parse(&text).map_err(|e| EvalError::Format(format!("{}:{e}", path.display())))?;
-    if pairs.is_empty() {
+    let file = parse(&text).map_err(|e| EvalError::Format(format!("{}:{e}", path.display())))?;
+    if file.pairs.is_empty() {
         return Err(EvalError::Format(format!("{}: no pairs", path.display())));
     }
-    Ok(pairs)
+    Ok(file)
 }
 
 /// Parses a file's text; an error starts with the line it is about.
-pub fn parse(text: &str) -> Result<Vec<LabelledPair>, String> {
+pub fn parse(text: &str) -> Result<PairFile, String> {
     let text = text.trim_start_matches('\u{feff}');
     if text.trim_start().starts_with('{') { json_lines(text) } else { delimited(text) }
 }
@@ -52,15 +62,19 @@ fn column(header: &csv::StringRecord, names: &[&str]) -> Option<usize> {
     header.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
 }
 
-fn pair(a: &str, b: &str, l: &str, line: u64) -> Result<LabelledPair, String> {
+/// Adds one row to `file`: an error for a bad label, skipped when a
+/// sentence is empty.
+fn add(file: &mut PairFile, a: &str, b: &str, l: &str, line: u64) -> Result<(), String> {
     let label = label(l).ok_or_else(|| format!("{line}: label must be 0 or 1, not {:?}", l.trim()))?;
     if a.trim().is_empty() || b.trim().is_empty() {
-        return Err(format!("{line}: a sentence is empty"));
+        file.skipped_empty += 1;
+    } else {
+        file.pairs.push(LabelledPair { a: a.to_string(), b: b.to_string(), label });
     }
-    Ok(LabelledPair { a: a.to_string(), b: b.to_string(), label })
+    Ok(())
 }
 
-fn delimited(text: &str) -> Result<Vec<LabelledPair>, String> {
+fn delimited(text: &str) -> Result<PairFile, String> {
     let first_line = text.lines().next().unwrap_or_default();
     let delimiter = if first_line.contains('\t') { b'\t' } else { b',' };
     let mut reader = csv::ReaderBuilder::new()
@@ -71,7 +85,7 @@ fn delimited(text: &str) -> Result<Vec<LabelledPair>, String> {
         .quoting(delimiter == b',')
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let Some(first) = records.next() else { return Ok(Vec::new()) };
+    let Some(first) = records.next() else { return Ok(PairFile::default()) };
     let first = first.map_err(|e| format!("1: {e}"))?;
     let headed = first.len() < 3 || label(&first[2]).is_none();
     let columns = if headed {
@@ -88,7 +102,7 @@ fn delimited(text: &str) -> Result<Vec<LabelledPair>, String> {
     } else {
         [0, 1, 2]
     };
-    let mut pairs = Vec::new();
+    let mut file = PairFile::default();
     let rows = (!headed).then_some(Ok(first)).into_iter().chain(records);
     for row in rows {
         let row = row.map_err(|e| format!("{}: {e}", e.position().map_or(0, |p| p.line())))?;
@@ -97,13 +111,13 @@ fn delimited(text: &str) -> Result<Vec<LabelledPair>, String> {
             continue;
         }
         let field = |i: usize| row.get(i).ok_or_else(|| format!("{line}: want {} columns, found {}", i + 1, row.len()));
-        pairs.push(pair(field(columns[0])?, field(columns[1])?, field(columns[2])?, line)?);
+        add(&mut file, field(columns[0])?, field(columns[1])?, field(columns[2])?, line)?;
     }
-    Ok(pairs)
+    Ok(file)
 }
 
-fn json_lines(text: &str) -> Result<Vec<LabelledPair>, String> {
-    let mut pairs = Vec::new();
+fn json_lines(text: &str) -> Result<PairFile, String> {
+    let mut file = PairFile::default();
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
         if raw.trim().is_empty() {
@@ -121,17 +135,17 @@ fn json_lines(text: &str) -> Result<Vec<LabelledPair>, String> {
                 other => other.to_string(),
             })
         };
-        pairs.push(pair(&get(FIRST)?, &get(SECOND)?, &get(LABEL)?, line)?);
+        add(&mut file, &get(FIRST)?, &get(SECOND)?, &get(LABEL)?, line)?;
     }
-    Ok(pairs)
+    Ok(file)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn texts(p: &[LabelledPair]) -> Vec<(&str, &str, bool)> {
-        p.iter().map(|p| (p.a.as_str(), p.b.as_str(), p.label)).collect()
+    fn texts(f: &PairFile) -> Vec<(&str, &str, bool)> {
+        f.pairs.iter().map(|p| (p.a.as_str(), p.b.as_str(), p.label)).collect()
     }
 
     #[test]
@@ -144,11 +158,12 @@ mod tests {
     fn a_headerless_tsv_keeps_its_first_row() {
         let p =
             parse("喜欢打篮球的男生喜欢什么样的女生\t爱打篮球的男生喜欢什么样的女生\t1\n我手机丢了\t我想换个手机\t0\n")
-                .unwrap();
+                .unwrap()
+                .pairs;
         assert_eq!(p.len(), 2);
         assert!(p[0].label && !p[1].label);
         // Unquoted TSV: a quote is text.
-        assert_eq!(parse("say \"hi\tsay hi\t1\n").unwrap()[0].a, "say \"hi");
+        assert_eq!(parse("say \"hi\tsay hi\t1\n").unwrap().pairs[0].a, "say \"hi");
     }
 
     #[test]
@@ -172,7 +187,7 @@ mod tests {
         assert!(e.starts_with("1: want a header"), "{e}");
         let e = parse("{\"sentence1\":\"a\",\"label\":1}\n").unwrap_err();
         assert!(e.starts_with("1: want a field \"sentence2\""), "{e}");
-        let e = parse("sentence1,sentence2,label\n ,b,1\n").unwrap_err();
-        assert!(e.starts_with("2: a sentence is empty"), "{e}");
+        let skipped = parse("question1,question2,is_duplicate\na,,0\nb,c,1\n").unwrap();
+        assert_eq!((texts(&skipped), skipped.skipped_empty), (vec![("b", "c", true)], 1));
     }
 }

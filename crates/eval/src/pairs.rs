@@ -41,7 +41,7 @@ fn read(path: &Path) -> Result<Pairs, EvalError> {
     let mut pool = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut queries = Vec::new();
-    for p in crate::pair_file::read(path)? {
+    for p in crate::pair_file::read(path)?.pairs {
         let gold = *seen.entry(p.b.clone()).or_insert_with(|| {
             pool.push(p.b.clone());
             pool.len() - 1

@@ -247,7 +247,7 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let extra = match &a.pairs {
-        Some(p) => wantloop_eval::pair_file::read(p)?,
+        Some(p) => wantloop_eval::pair_file::read(p)?.pairs,
         None => Vec::new(),
     };
     let trained = engine.train_paraphrase(extra, true).await?;

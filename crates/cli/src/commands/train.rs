@@ -58,7 +58,7 @@ async fn train_paraphrase(a: ParaphraseArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let extra = match &a.pairs {
-        Some(path) => wantloop_eval::pair_file::read(path)?,
+        Some(path) => wantloop_eval::pair_file::read(path)?.pairs,
         None => Vec::new(),
     };
     let engine = a.store.open().await?;

@@ -72,11 +72,15 @@ pub fn read_titles(path: &Path) -> Result<(Titles, Ids), EvalError> {
     let mut genres_of = |names: &str, line: usize| -> Result<Vec<u8>, EvalError> {
         let mut out = Vec::new();
         for g in names.split('|').map(str::trim).filter(|g| !g.is_empty() && *g != NO_GENRE) {
-            let next = genre_names.len();
-            let n = *genre_names.entry(g.to_string()).or_insert(next.min(255) as u8);
-            if next > 255 {
-                return Err(EvalError::Format(format!("{}:{line}: more than 256 genres", path.display())));
-            }
+            let n = match genre_names.get(g) {
+                Some(n) => *n,
+                None => {
+                    let next = u8::try_from(genre_names.len())
+                        .map_err(|_| EvalError::Format(format!("{}:{line}: more than 256 genres", path.display())))?;
+                    genre_names.insert(g.to_string(), next);
+                    next
+                }
+            };
             out.push(n);
         }
         out.sort_unstable();
@@ -96,7 +100,7 @@ pub fn read_titles(path: &Path) -> Result<(Titles, Ids), EvalError> {
     } else if split(first, "|").len() >= 6 && split(first, "|")[5..].iter().all(|f| is_flag(f.trim())) {
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let f = split(line, "|");
-            if f.len() < 6 || !f[5..].iter().all(|x| is_flag(x.trim())) {
+            if f.len() < 6 || f.len() > 5 + 256 || !f[5..].iter().all(|x| is_flag(x.trim())) {
                 return Err(EvalError::Format(format!(
                     "{}:{}: expected id|title|date|video date|url|genre flags",
                     path.display(),
@@ -108,26 +112,28 @@ pub fn read_titles(path: &Path) -> Result<(Titles, Ids), EvalError> {
         }
     } else {
         let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        // (id, genres) columns: named by a header row, else the first and the last.
-        let mut columns: Option<(usize, usize)> = None;
+        // The (id, genres) columns a header row names; without one, each
+        // row's first and last (a title with an unquoted comma still ends in
+        // its genres).
+        let mut named: Option<Option<(usize, usize)>> = None;
         for row in reader.records() {
             let row = row.map_err(|e| EvalError::Format(format!("{}: {e}", path.display())))?;
             let line = row.position().map_or(0, |p| p.line() as usize);
-            let (id, genre) = match columns {
-                Some(c) => c,
-                None => {
-                    let header =
-                        |want: &[&str]| row.iter().position(|h| want.contains(&h.trim().to_ascii_lowercase().as_str()));
-                    if let (Some(i), Some(g)) = (
-                        header(&["movieid", "itemid", "item", "id"]),
-                        header(&["genres", "genre", "categories", "category"]),
-                    ) {
-                        columns = Some((i, g));
-                        continue;
-                    }
-                    *columns.insert((0, row.len().saturating_sub(1)))
+            if named.is_none() {
+                let header =
+                    |want: &[&str]| row.iter().position(|h| want.contains(&h.trim().to_ascii_lowercase().as_str()));
+                let found = header(&["movieid", "itemid", "item", "id"]).zip(header(&[
+                    "genres",
+                    "genre",
+                    "categories",
+                    "category",
+                ]));
+                named = Some(found);
+                if found.is_some() {
+                    continue;
                 }
-            };
+            }
+            let (id, genre) = named.flatten().unwrap_or((0, row.len().saturating_sub(1)));
             if row.len() < 3 || genre >= row.len() || id >= row.len() {
                 return Err(EvalError::Format(format!("{}:{line}: expected id,title,genres", path.display())));
             }
@@ -244,8 +250,17 @@ mod tests {
         let r = read_ratings(&file(d, "r.csv", "u1,2,3.5,5\nu2,99,4.5,6\nu1,tt01,5,7\n"), &mut ids).unwrap();
         assert_eq!((r[0].item, r[0].rating), (2, 3.5));
         assert_eq!(r[1].item, 99);
-        assert!(!titles.genres.contains_key(&99), "a title the titles file does not list has no genres");
         assert_eq!(titles.genres[&r[2].item].len(), 1, "text ids join the two files");
+        // A title the titles file does not list is never a candidate.
+        let (titles, mut ids) = read_titles(&file(d, "m2.csv", "1,A,Drama\n2,B,Drama\n")).unwrap();
+        let r2 = read_ratings(&file(d, "r2.csv", "7,1,5,1\n7,99,4,2\n7,2,3,3\n"), &mut ids).unwrap();
+        let demands = super::super::market::demands(&r2, &titles);
+        let candidates: Vec<u32> = demands.iter().flat_map(|d| d.candidates.iter().map(|c| c.0)).collect();
+        assert_eq!(candidates, [1, 2]);
+        // Headerless, a title with an unquoted comma still ends in its genres.
+        let (titles, _) = read_titles(&file(d, "m3.csv", "1,Good, the Bad,Western\n2,B,Drama\n")).unwrap();
+        assert_eq!((titles.genres[&1].len(), titles.genres[&2].len()), (1, 1));
+        assert_ne!(titles.genres[&1], titles.genres[&2]);
         assert_eq!(r[0].user, r[2].user);
         assert_ne!(r[0].user, r[1].user);
         let e = read_ratings(&file(d, "bad.csv", "1,2,4,5\n1,2,four,6\n"), &mut ids).unwrap_err();

@@ -20,9 +20,10 @@ impl Tokenisation {
 }
 
 const NEGATIONS: &[char] = &['不', '没', '未', '无', '别', '非', '否'];
-/// English negations, as words; `n't` reaches here as `t` after its verb
-/// (the segmenter splits at the apostrophe).
-const ENGLISH_NEGATIONS: &[&str] = &["not", "no", "never", "nothing", "none", "nobody", "cannot", "without", "t"];
+/// English negations, as words. `n't` reaches here as `t` after a word
+/// ending in `n` (the segmenter splits at the apostrophe); a `t` elsewhere
+/// is not one (`T恤` is lowercased to `t` + `恤`).
+const ENGLISH_NEGATIONS: &[&str] = &["not", "no", "never", "nothing", "none", "nobody", "cannot", "without"];
 const QUESTION_WORDS: &[&str] = &[
     "怎么",
     "为什么",
@@ -86,7 +87,8 @@ impl Analysed {
             if q.is_ascii() { words.iter().any(|w| w == q) } else { compact.contains(q) }
         };
         let question_words = QUESTION_WORDS.iter().enumerate().filter(|(_, q)| asks(q)).map(|(i, _)| i).collect();
-        let english_negations = words.iter().filter(|w| ENGLISH_NEGATIONS.contains(&w.as_str())).count();
+        let contracted = words.windows(2).filter(|w| w[1] == "t" && w[0].ends_with('n')).count();
+        let english_negations = words.iter().filter(|w| ENGLISH_NEGATIONS.contains(&w.as_str())).count() + contracted;
         let mut numbers = Vec::new();
         let mut run = String::new();
         for c in chars.iter().chain(std::iter::once(&' ')) {
@@ -148,5 +150,7 @@ mod tests {
         assert!(shown.question_words.is_empty(), "{:?}", shown.question_words);
         assert_eq!(shown.negations, 1);
         assert_eq!(Analysed::of("I never got nothing").negations, 2);
+        assert_eq!(Analysed::of("Why don't I see it").negations, 1);
+        assert_eq!(Analysed::of("T恤怎么退").negations, 0, "a T-shirt is not a negation");
     }
 }

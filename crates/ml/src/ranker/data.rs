@@ -61,11 +61,11 @@ impl RankSet {
     /// Widens an SVMlight set (features named `1`, `2`, …) to `width`
     /// features, absent ones 0: a test file whose rows never use the last
     /// index lines up with its training file. False (nothing changed) when
-    /// the names are not that numbering or the set is wider already.
+    /// the names are not that numbering or the set is this wide already.
     pub fn pad_features(&mut self, width: usize) -> bool {
         let numbered = self.feature_names.iter().enumerate().all(|(i, n)| *n == (i + 1).to_string());
         let old = self.n_features();
-        if !numbered || width < old {
+        if !numbered || width <= old {
             return false;
         }
         let mut features = Vec::with_capacity(self.len() * width);
@@ -93,8 +93,11 @@ impl RankSet {
 /// line has `qid:` as its second field). Rows of one query need not be
 /// adjacent; queries keep the order of their first row.
 pub fn read_rank_set(path: &Path) -> Result<RankSet, RankerError> {
-    let mut first = String::new();
-    std::io::BufReader::new(std::fs::File::open(path)?).read_line(&mut first)?;
+    let first = std::io::BufReader::new(std::fs::File::open(path)?)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .unwrap_or_default();
     if first.split_whitespace().nth(1).is_some_and(|f| f.starts_with("qid:")) {
         read_svmlight(path)
     } else {
@@ -241,7 +244,7 @@ mod tests {
     fn reads_svmlight_files_as_the_public_sets_ship_them() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("train.txt");
-        std::fs::write(&p, "2 qid:10 1:0.5 3:7 # doc a\n0 qid:4 2:1\n\n1 qid:10 1:0.25\n").unwrap();
+        std::fs::write(&p, "# MSLR-like\n\n2 qid:10 1:0.5 3:7 # doc a\n0 qid:4 2:1\n\n1 qid:10 1:0.25\n").unwrap();
         let mut s = read_rank_set(&p).unwrap();
         assert_eq!(s.feature_names, ["1", "2", "3"]);
         assert_eq!(s.query_ids, ["10", "4"]);
@@ -250,10 +253,10 @@ mod tests {
         assert_eq!(s.row(1), [0.25, 0.0, 0.0]);
         assert!(s.pad_features(4));
         assert_eq!(s.row(2), [0.0, 1.0, 0.0, 0.0]);
-        assert!(!s.pad_features(2), "never narrower");
+        assert!(!s.pad_features(4) && !s.pad_features(2), "never narrower, nothing to do at its width");
         for (second, want) in [
             ("1 10 1:0.5", ":2: expected qid:Q after the label"),
-            ("1 qid:1 0:0.5", ":2: \"0:0.5\" is not index:value"),
+            ("1 qid:1 0:0.5", ":2: \"0:0.5\" is not index:value (index 1–"),
             ("x qid:1 1:1", ":2: label \"x\" is not a number"),
         ] {
             std::fs::write(&p, format!("1 qid:1 1:1\n{second}\n")).unwrap();

@@ -210,7 +210,10 @@ pub fn tune(train: &RankSet) -> Result<TuneReport, RankerError> {
         .collect();
     let best =
         trials.iter().max_by(|a, b| a.validation_ndcg_10.total_cmp(&b.validation_ndcg_10)).ok_or(RankerError::Empty)?;
-    // The final fit sees a third more queries than each fold's: as many more rounds.
+    // The final fit sees a third more queries than each fold's: as many more
+    // rounds. Tuned on a sample of a larger set, it sees more still and keeps
+    // these rounds and leaf sizes: the setting validated on the sample, which
+    // the whole set might have wanted larger.
     let rounds = (best.best_rounds as f64 * FOLDS as f64 / (FOLDS - 1) as f64).round() as usize;
     let chosen = Params { rounds: rounds.max(1), ..best.params.clone() };
     Ok(TuneReport { chosen, rows, queries: n, folds: FOLDS, seconds: started.elapsed().as_secs_f64(), trials })

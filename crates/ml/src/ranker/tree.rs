@@ -127,6 +127,11 @@ fn best_split(hist: &Histograms, rows: usize, p: &TreeParams) -> Option<Split> {
             gl += g;
             hl += h;
             nl += n;
+            // An empty bin moves no row; in a derived histogram it may still
+            // hold rounding dust, which must not move the threshold.
+            if n == 0 {
+                continue;
+            }
             let nr = rows - nl;
             if nl < p.min_data_in_leaf || hl < p.min_hessian {
                 continue;
