@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use wantloop_core::ValidationError;
 use wantloop_ml::paraphrase::{Analysed, LabelledPair, LexicalIndex, Tokenisation};
+use wantloop_search::Synonyms;
 use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion, PhrasingRule, ResolvedQuestion};
 
 use crate::faq::{LANGUAGES, MAX_FAQ_ENTRIES, MAX_PHRASING_CHARS, MAX_PHRASINGS};
@@ -75,6 +76,9 @@ pub struct Answer {
     pub scorer: String,
     /// The id under which the question was kept for the operator, if it was.
     pub logged: Option<i64>,
+    /// The question as matched, when a misspelt English word in it was read
+    /// as a word the FAQ knows ("canel" as "cancel").
+    pub corrected: Option<String>,
 }
 
 /// How [`Engine::ask_with`] answers.
@@ -227,7 +231,7 @@ impl Engine {
             None => ("lexical".to_string(), LEXICAL_THRESHOLD),
         };
         let threshold = options.threshold.unwrap_or(threshold);
-        let ranked = self.ranked(&faq, &question, &lang, scorer).await?;
+        let (corrected, ranked) = self.ranked(&faq, &question, &lang, scorer).await?;
         let confidence = ranked.first().map_or(0.0, |s| s.confidence);
         let answered = !ranked.is_empty() && confidence >= threshold;
         let refusal = if lang == "zh" { REFUSAL_ZH } else { REFUSAL_EN };
@@ -260,7 +264,18 @@ impl Engine {
             }
             _ => None,
         };
-        Ok(Answer { answered, answer, lang, source, confidence, threshold, alternatives, scorer: scorer_name, logged })
+        Ok(Answer {
+            answered,
+            answer,
+            lang,
+            source,
+            confidence,
+            threshold,
+            alternatives,
+            scorer: scorer_name,
+            logged,
+            corrected,
+        })
     }
 
     /// The FAQ entries closest to a question, best first, with their
@@ -269,7 +284,7 @@ impl Engine {
     pub async fn closest_entries(&self, question: &str, lang: Option<&str>) -> Result<Vec<Suggestion>, EngineError> {
         let (question, lang) = check_question(question, lang)?;
         let faq = self.faq_state().await?;
-        self.ranked(&faq, &question, &lang, self.paraphrase.get()).await
+        Ok(self.ranked(&faq, &question, &lang, self.paraphrase.get()).await?.1)
     }
 
     /// [`rank`] off the async workers, with the search's synonyms.
@@ -279,15 +294,12 @@ impl Engine {
         question: &str,
         lang: &str,
         scorer: Option<Arc<crate::models::Loaded<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>>>,
-    ) -> Result<Vec<Suggestion>, EngineError> {
+    ) -> Result<(Option<String>, Vec<Suggestion>), EngineError> {
         let (faq, lang, question) = (faq.clone(), lang.to_string(), question.to_string());
         let synonyms = self.search.synonyms();
-        tokio::task::spawn_blocking(move || {
-            let expansions = synonyms.expansions(&question);
-            rank(&faq, &question, &expansions, &lang, scorer.as_ref().map(|s| &*s.model))
-        })
-        .await
-        .map_err(|e| EngineError::Task(e.to_string()))
+        tokio::task::spawn_blocking(move || rank(&faq, &question, &synonyms, &lang, scorer.as_ref().map(|s| &*s.model)))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))
     }
 
     /// The graph's answer to a question pattern, when the graph knows.
@@ -308,6 +320,7 @@ impl Engine {
             alternatives: Vec::new(),
             scorer: "graph".into(),
             logged: None,
+            corrected: None,
         }))
     }
 
@@ -392,28 +405,33 @@ pub(crate) fn answer_pairs(answered: &[AskedQuestion], entries: &[FaqEntry]) -> 
 pub(crate) fn faq_answer(
     faq: &FaqState,
     question: &str,
-    expansions: &[String],
+    synonyms: &Synonyms,
     lang: &str,
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
     threshold: f64,
 ) -> Option<i64> {
-    let ranked = rank(faq, question, expansions, lang, scorer);
+    let (_, ranked) = rank(faq, question, synonyms, lang, scorer);
     ranked.first().filter(|best| best.confidence >= threshold).map(|best| best.entry)
 }
 
 /// Entries for a question in BM25 order, each with its confidence and the
-/// phrasing closest to the question. The candidates are found with the
-/// question and its synonyms (the search's list: 单车 also finds 自行车);
-/// the confidence is of the question as asked: with a scorer, its
-/// probability for the best phrasing; without one, the share of the
-/// question's words (idf-weighted) the entry covers.
+/// phrasing closest to the question, and the question as read when a typo
+/// in it was corrected. An English word no entry holds is first read as the
+/// known word it most likely misspells (`typos.rs`). The candidates are
+/// found with the question and its synonyms (the search's list: 单车 also
+/// finds 自行车); the confidence is of the question as read, without its
+/// synonyms: with a scorer, its probability for the best phrasing; without
+/// one, the share of the question's words (idf-weighted) the entry covers.
 fn rank(
     faq: &FaqState,
     question: &str,
-    expansions: &[String],
+    synonyms: &Synonyms,
     lang: &str,
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
-) -> Vec<Suggestion> {
+) -> (Option<String>, Vec<Suggestion>) {
+    let corrected = faq.index.correct_typos(question);
+    let question = corrected.as_deref().unwrap_or(question);
+    let expansions = synonyms.expansions(question);
     let query = Analysed::of(question);
     let wider = if expansions.is_empty() {
         query.clone()
@@ -426,7 +444,8 @@ fn rank(
         let (q, p) = (query.set(Tokenisation::Bigrams), p.set(Tokenisation::Bigrams));
         q.iter().filter(|t| p.binary_search(t).is_ok()).count()
     };
-    faq.index
+    let ranked = faq
+        .index
         .search(&wider, CANDIDATES, &skip)
         .into_iter()
         .map(|hit| {
@@ -451,7 +470,8 @@ fn rank(
                 confidence,
             }
         })
-        .collect()
+        .collect();
+    (corrected, ranked)
 }
 
 #[cfg(test)]

@@ -65,6 +65,13 @@ async fn faq_on(db: &TestDb) {
     assert!(a.answer.contains("48"), "{}", a.answer);
     let a = engine.ask("What happens if I reject a match?", None).await.unwrap();
     assert_eq!((a.lang.as_str(), faq_key(&a)), ("en", Some("reject-match")), "{a:?}");
+    assert_eq!(a.corrected, None, "nothing misspelt");
+    // A misspelt English word is read as the word the FAQ knows, and said so.
+    let spelt = engine.ask("How do I cancel a demand?", None).await.unwrap();
+    let typo = engine.ask("How do I canel a demnad?", None).await.unwrap();
+    assert_eq!(typo.corrected.as_deref(), Some("How do I cancel a demand?"), "{typo:?}");
+    assert_eq!((typo.answered, faq_key(&typo)), (spelt.answered, faq_key(&spelt)), "{typo:?}");
+    assert_eq!((spelt.answered, faq_key(&spelt)), (true, Some("cancel-demand")), "{spelt:?}");
 
     // Off-topic: refused, with the closest questions, and kept for the operator.
     let refused = engine.ask("今天杭州的天气怎么样？", None).await.unwrap();

@@ -11,6 +11,9 @@ use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
 
+mod english;
+pub use english::is_english_word;
+
 fn jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
     JIEBA.get_or_init(Jieba::new)
@@ -21,6 +24,7 @@ fn jieba() -> &'static Jieba {
 /// that analyses text waits: a server calls this before it answers.
 pub fn warm_up() {
     jieba();
+    english::warm_up();
 }
 
 const STOPWORDS: &[&str] = &[

@@ -25,6 +25,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&answer)?);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(read) = &answer.corrected {
+        println!("(read as: {read})");
+    }
     println!("{}", answer.answer);
     match &answer.source {
         Some(wantloop_engine::ask::AnswerSource::Faq { key, question, .. }) => {

@@ -133,7 +133,6 @@ fn guard_phrasings<'a>(entries: &'a [FaqEntry], asked: &HashSet<String>) -> Vec<
 struct Case {
     question: String,
     lang: String,
-    expansions: Vec<String>,
     expect: Option<i64>,
 }
 
@@ -186,7 +185,6 @@ impl Engine {
         let case = |question: &str, lang: &str, expect: Option<i64>| Case {
             question: question.to_string(),
             lang: lang.to_string(),
-            expansions: synonyms.expansions(question),
             expect,
         };
         let answers: Vec<Case> = held.iter().map(|q| case(&q.question, &q.lang, q.chosen_entry)).collect();
@@ -210,7 +208,7 @@ impl Engine {
             let (scorer, report) = train(&pairs, &ScorerConfig::default())?;
             let faq = FaqState::build(0, without);
             let judge = |cases: &[Case], s: Option<&ParaphraseScorer>, threshold: f64| -> Vec<f64> {
-                let right = |c: &Case| faq_answer(&faq, &c.question, &c.expansions, &c.lang, s, threshold) == c.expect;
+                let right = |c: &Case| faq_answer(&faq, &c.question, &synonyms, &c.lang, s, threshold) == c.expect;
                 cases.iter().map(|c| f64::from(u8::from(right(c)))).collect()
             };
             let both = |cases: &[Case]| {

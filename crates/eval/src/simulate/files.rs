@@ -54,11 +54,6 @@ fn first_line(text: &str) -> &str {
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default()
 }
 
-/// Splits one line of ratings or titles by the file's separator.
-fn split<'a>(line: &'a str, separator: &str) -> Vec<&'a str> {
-    line.split(separator).collect()
-}
-
 /// Reads the titles file: each title's genres, by the title's number.
 pub fn read_titles(path: &Path) -> Result<(Titles, Ids), EvalError> {
     let text = text_of(path)?;
@@ -88,18 +83,20 @@ pub fn read_titles(path: &Path) -> Result<(Titles, Ids), EvalError> {
         Ok(out)
     };
     let is_flag = |f: &str| f == "0" || f == "1";
+    // 100K's u.item: id|title|date|video date|url, then one 0/1 per genre.
+    let first_flags: Vec<&str> = first.split('|').skip(5).collect();
     if first.contains("::") {
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let f = split(line, "::");
+            let f: Vec<&str> = line.split("::").collect();
             if f.len() < 3 {
                 return Err(EvalError::Format(format!("{}:{}: expected id::title::genres", path.display(), n + 1)));
             }
             let g = genres_of(f[f.len() - 1], n + 1)?;
             put(&mut ids, f[0], g);
         }
-    } else if split(first, "|").len() >= 6 && split(first, "|")[5..].iter().all(|f| is_flag(f.trim())) {
+    } else if !first_flags.is_empty() && first_flags.iter().all(|f| is_flag(f.trim())) {
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let f = split(line, "|");
+            let f: Vec<&str> = line.split('|').collect();
             if f.len() < 6 || f.len() > 5 + 256 || !f[5..].iter().all(|x| is_flag(x.trim())) {
                 return Err(EvalError::Format(format!(
                     "{}:{}: expected id|title|date|video date|url|genre flags",
@@ -162,7 +159,7 @@ pub fn read_ratings(path: &Path, items: &mut Ids) -> Result<Vec<Rating>, EvalErr
     let mut users = Ids::default();
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let f = split(line, separator);
+        let f: Vec<&str> = line.split(separator).collect();
         let bad = || {
             EvalError::Format(format!(
                 "{}:{}: expected user{s}item{s}rating{s}time",

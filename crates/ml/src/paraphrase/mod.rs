@@ -17,12 +17,14 @@ mod sparse;
 mod stats;
 mod tokens;
 mod train;
+mod typos;
 
 pub use mined::mine_pairs;
 pub use model::PairScore;
 pub use retrieval::{LexicalIndex, Retrieved};
 pub use tokens::{Analysed, Tokenisation};
 pub use train::{ScorerConfig, ScorerTrainReport, group_folds, train};
+pub use typos::KnownWords;
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::stats::CorpusStats;
 use super::tokens::{Analysed, Tokenisation};
+use super::typos::KnownWords;
 
 const FIELDS: [Tokenisation; 3] = [Tokenisation::Chars, Tokenisation::Bigrams, Tokenisation::Words];
 const K1: f64 = 1.5;
@@ -25,6 +26,8 @@ pub struct LexicalIndex {
     stats: CorpusStats,
     /// Per field: token → (document, term frequency).
     postings: Vec<HashMap<String, Vec<(u32, u32)>>>,
+    /// The English words the documents hold, for typo tolerance.
+    known: KnownWords,
 }
 
 impl LexicalIndex {
@@ -44,7 +47,9 @@ impl LexicalIndex {
                 }
             }
         }
-        LexicalIndex { documents, stats, postings }
+        let words = FIELDS.iter().position(|f| *f == Tokenisation::Words).expect("words are a field");
+        let known = KnownWords::new(postings[words].iter().map(|(w, list)| (w.as_str(), list.len())));
+        LexicalIndex { documents, stats, postings, known }
     }
 
     pub fn len(&self) -> usize {
@@ -73,6 +78,12 @@ impl LexicalIndex {
             }
         }
         if all > 0.0 { covered / all } else { 0.0 }
+    }
+
+    /// `text` with each English word no document holds read as the known
+    /// word it most likely misspells (see `typos.rs`); `None` when none is.
+    pub fn correct_typos(&self, text: &str) -> Option<String> {
+        self.known.correct(text)
     }
 
     fn self_score(&self, query: &Analysed) -> f64 {

@@ -105,33 +105,104 @@ pub fn read_rank_set(path: &Path) -> Result<RankSet, RankerError> {
     }
 }
 
-/// Groups rows by query id, queries in the order of their first row.
+/// Rows as read, flat in file order, then put in query order in place: a
+/// file of millions of rows (an MSLR-WEB30K fold: 2.3M × 136) is held once,
+/// not once per row and again grouped.
 #[derive(Default)]
-struct Grouped {
-    order: Vec<String>,
-    rows: HashMap<String, Vec<(f64, Vec<f64>)>>,
+struct Rows {
+    /// Values per row as stored: at least the widest row so far.
+    stride: usize,
+    /// The widest row so far.
+    width: usize,
+    features: Vec<f64>,
+    labels: Vec<f64>,
+    /// Per row, its query's index in first-seen order.
+    query_of: Vec<usize>,
+    ids: Vec<String>,
+    index: HashMap<String, usize>,
 }
 
-impl Grouped {
-    fn push(&mut self, qid: &str, label: f64, features: Vec<f64>) {
-        let group = self.rows.entry(qid.to_string()).or_insert_with(|| {
-            self.order.push(qid.to_string());
-            Vec::new()
-        });
-        group.push((label, features));
+impl Rows {
+    fn with_width(width: usize) -> Self {
+        Rows { stride: width, width, ..Rows::default() }
+    }
+
+    fn push(&mut self, qid: &str, label: f64, values: &[f64]) {
+        if values.len() > self.stride {
+            self.widen(values.len());
+        }
+        let q = match self.index.get(qid) {
+            Some(&q) => q,
+            None => {
+                self.index.insert(qid.to_string(), self.ids.len());
+                self.ids.push(qid.to_string());
+                self.ids.len() - 1
+            }
+        };
+        self.width = self.width.max(values.len());
+        let at = self.labels.len() * self.stride;
+        self.features.extend_from_slice(values);
+        self.features.resize(at + self.stride, 0.0);
+        self.labels.push(label);
+        self.query_of.push(q);
+    }
+
+    /// Re-lays the rows at a wider stride, at least doubling it, so a file
+    /// whose rows widen as it goes is re-laid a few times, not once a row.
+    fn widen(&mut self, need: usize) {
+        let (old, new) = (self.stride, need.max(self.stride * 2).min(MAX_FEATURES).max(need));
+        let rows = self.labels.len();
+        self.features.resize(rows * new, 0.0);
+        // Last row first: a row's new place overlaps only rows after it.
+        for r in (0..rows).rev() {
+            self.features.copy_within(r * old..(r + 1) * old, r * new);
+            self.features[r * new + old..(r + 1) * new].fill(0.0);
+        }
+        self.stride = new;
     }
 
     fn into_set(mut self, names: Vec<String>) -> RankSet {
-        let width = names.len();
-        let mut set = RankSet::new(names);
-        for q in std::mem::take(&mut self.order) {
-            let mut r = self.rows.remove(&q).unwrap_or_default();
-            for (_, f) in &mut r {
-                f.resize(width, 0.0);
+        let (width, rows) = (names.len(), self.labels.len());
+        debug_assert!(width >= self.width && width <= self.stride);
+        if self.stride != width {
+            for r in 0..rows {
+                self.features.copy_within(r * self.stride..r * self.stride + width, r * width);
             }
-            set.push_query(q, r);
+            self.features.truncate(rows * width);
+            self.features.shrink_to_fit();
         }
-        set
+        // Each row's place in query order (stable), then the rows moved
+        // there cycle by cycle, in place.
+        let mut start = vec![0usize; self.ids.len() + 1];
+        for &q in &self.query_of {
+            start[q + 1] += 1;
+        }
+        for q in 0..self.ids.len() {
+            start[q + 1] += start[q];
+        }
+        if self.query_of.windows(2).any(|w| w[1] < w[0]) {
+            let mut next = start.clone();
+            let mut dest: Vec<usize> = self
+                .query_of
+                .iter()
+                .map(|&q| {
+                    next[q] += 1;
+                    next[q] - 1
+                })
+                .collect();
+            for i in 0..rows {
+                while dest[i] != i {
+                    let j = dest[i];
+                    for k in 0..width {
+                        self.features.swap(i * width + k, j * width + k);
+                    }
+                    self.labels.swap(i, j);
+                    dest.swap(i, j);
+                }
+            }
+        }
+        let queries = start.windows(2).map(|w| w[0]..w[1]).collect();
+        RankSet { feature_names: names, features: self.features, labels: self.labels, queries, query_ids: self.ids }
     }
 }
 
@@ -141,8 +212,8 @@ impl Grouped {
 fn read_svmlight(path: &Path) -> Result<RankSet, RankerError> {
     let file = path.display().to_string();
     let bad = |line: usize, reason: String| RankerError::BadLine { file: file.clone(), line, reason };
-    let mut grouped = Grouped::default();
-    let mut width = 0;
+    let mut rows = Rows::default();
+    let mut features = Vec::new();
     for (i, line) in std::io::BufReader::new(std::fs::File::open(path)?).lines().enumerate() {
         let n = i + 1;
         let line = line?;
@@ -158,7 +229,7 @@ fn read_svmlight(path: &Path) -> Result<RankSet, RankerError> {
             .next()
             .and_then(|q| q.strip_prefix("qid:"))
             .ok_or_else(|| bad(n, "expected qid:Q after the label".into()))?;
-        let mut features = Vec::new();
+        features.clear();
         for f in fields {
             let parsed = f.split_once(':').and_then(|(k, v)| {
                 Some((k.parse::<usize>().ok().filter(|k| (1..=MAX_FEATURES).contains(k))?, v.parse::<f64>().ok()?))
@@ -171,10 +242,10 @@ fn read_svmlight(path: &Path) -> Result<RankSet, RankerError> {
             }
             features[k - 1] = v;
         }
-        width = width.max(features.len());
-        grouped.push(qid, label, features);
+        rows.push(qid, label, &features);
     }
-    Ok(grouped.into_set((1..=width).map(|k| k.to_string()).collect()))
+    let width = rows.width;
+    Ok(rows.into_set((1..=width).map(|k| k.to_string()).collect()))
 }
 
 /// Feature indices beyond this are refused: rows are dense here.
@@ -192,7 +263,8 @@ fn read_tsv(path: &Path) -> Result<RankSet, RankerError> {
         return Err(bad(1, "the header needs qid, label and at least one feature, tab-separated".into()));
     }
     let names: Vec<String> = cols[2..].iter().map(|s| s.trim().to_string()).collect();
-    let mut grouped = Grouped::default();
+    let mut rows = Rows::with_width(names.len());
+    let mut f = Vec::with_capacity(names.len());
     for (i, line) in lines.enumerate() {
         let n = i + 2;
         let line = line?;
@@ -213,10 +285,13 @@ fn read_tsv(path: &Path) -> Result<RankSet, RankerError> {
         if label < 0.0 {
             return Err(bad(n, format!("label {label} is negative")));
         }
-        let f = (2..cols.len()).map(num).collect::<Result<Vec<_>, _>>()?;
-        grouped.push(parts[0].trim(), label, f);
+        f.clear();
+        for j in 2..cols.len() {
+            f.push(num(j)?);
+        }
+        rows.push(parts[0].trim(), label, &f);
     }
-    Ok(grouped.into_set(names))
+    Ok(rows.into_set(names))
 }
 
 #[cfg(test)]
@@ -254,6 +329,25 @@ mod tests {
         assert!(s.pad_features(4));
         assert_eq!(s.row(2), [0.0, 1.0, 0.0, 0.0]);
         assert!(!s.pad_features(4) && !s.pad_features(2), "never narrower, nothing to do at its width");
+        // Rows that widen as the file goes, queries interleaved: each row
+        // keeps its values through every re-lay and the regrouping.
+        std::fs::write(&p, "1 qid:a 1:1\n2 qid:b 2:2\n3 qid:a 5:5\n4 qid:c 9:9 1:0.5\n5 qid:b 3:3\n").unwrap();
+        let s = read_rank_set(&p).unwrap();
+        assert_eq!(s.query_ids, ["a", "b", "c"]);
+        assert_eq!(s.queries, [0..2, 2..4, 4..5]);
+        assert_eq!(s.labels, [1.0, 3.0, 2.0, 5.0, 4.0]);
+        let dense = |pairs: &[(usize, f64)]| {
+            let mut r = vec![0.0; 9];
+            for &(k, v) in pairs {
+                r[k - 1] = v;
+            }
+            r
+        };
+        assert_eq!(s.row(0), dense(&[(1, 1.0)]));
+        assert_eq!(s.row(1), dense(&[(5, 5.0)]));
+        assert_eq!(s.row(2), dense(&[(2, 2.0)]));
+        assert_eq!(s.row(3), dense(&[(3, 3.0)]));
+        assert_eq!(s.row(4), dense(&[(9, 9.0), (1, 0.5)]));
         for (second, want) in [
             ("1 10 1:0.5", ":2: expected qid:Q after the label"),
             ("1 qid:1 0:0.5", ":2: \"0:0.5\" is not index:value (index 1–"),
