@@ -9,6 +9,7 @@
 //! Each node keeps the FAQ in memory and reloads it when the store's newest
 //! `faq.changed` event is not the one it loaded at: one index seek a question.
 
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
@@ -416,8 +417,9 @@ pub(crate) fn faq_answer(
 
 /// Entries for a question in BM25 order, each with its confidence and the
 /// phrasing closest to the question, and the question as read when a typo
-/// in it was corrected. An English word no entry holds is first read as the
-/// known word it most likely misspells (`typos.rs`). The candidates are
+/// in it was corrected. In an English question, a word no entry holds and
+/// no English dictionary knows is first read as the entry word it most
+/// likely misspells (`typos.rs`). The candidates are
 /// found with the question and its synonyms (the search's list: 单车 also
 /// finds 自行车); the confidence is of the question as read, without its
 /// synonyms: with a scorer, its probability for the best phrasing; without
@@ -429,7 +431,20 @@ fn rank(
     lang: &str,
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
 ) -> (Option<String>, Vec<Suggestion>) {
-    let corrected = faq.index.correct_typos(question);
+    // English only (Chinese typos are characters of the same sound); the
+    // words of a synonym rule ("ebike") are meant as written.
+    let corrected = (lang == "en")
+        .then(|| {
+            let rules: HashSet<String> = synonyms
+                .expansions_from(question)
+                .into_iter()
+                .flat_map(|(from, _)| {
+                    from.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>()
+                })
+                .collect();
+            faq.index.correct_typos(question, &|w| rules.contains(w))
+        })
+        .flatten();
     let question = corrected.as_deref().unwrap_or(question);
     let expansions = synonyms.expansions(question);
     let query = Analysed::of(question);

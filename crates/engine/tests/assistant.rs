@@ -72,6 +72,11 @@ async fn faq_on(db: &TestDb) {
     assert_eq!(typo.corrected.as_deref(), Some("How do I cancel a demand?"), "{typo:?}");
     assert_eq!((typo.answered, faq_key(&typo)), (spelt.answered, faq_key(&spelt)), "{typo:?}");
     assert_eq!((spelt.answered, faq_key(&spelt)), (true, Some("cancel-demand")), "{spelt:?}");
+    // Not the words of a synonym rule (ebike => electric bike), nor in a Chinese question.
+    let rule = engine.ask("Can I sell my ebike?", None).await.unwrap();
+    assert_eq!(rule.corrected, None, "{rule:?}");
+    let zh = engine.ask("怎么 canel 需求", None).await.unwrap();
+    assert_eq!(zh.corrected, None, "{zh:?}");
 
     // Off-topic: refused, with the closest questions, and kept for the operator.
     let refused = engine.ask("今天杭州的天气怎么样？", None).await.unwrap();

@@ -21,9 +21,11 @@ pub(crate) fn warm_up() {
     dictionary();
 }
 
-/// True when `word` (any case) is an English word or a form of one.
+/// True when `word` is an English word or a form of one, in any case: a
+/// name the dictionary holds capitalised ("Chongqing", "Monday") or in
+/// capitals ("NASA") counts lowercased too, since the analyser lowercases.
 pub fn is_english_word(word: &str) -> bool {
-    !word.is_empty() && dictionary().check(word)
+    !word.is_empty() && dictionary().checker().check_lower_as_title(true).check_lower_as_upper(true).check(word)
 }
 
 #[cfg(test)]
@@ -32,7 +34,9 @@ mod tests {
 
     #[test]
     fn knows_words_and_their_forms_and_not_typos() {
-        for w in ["stars", "world", "costs", "arrives", "recommend", "Cancel", "canceled"] {
+        for w in
+            ["stars", "world", "costs", "arrives", "recommend", "Cancel", "canceled", "chongqing", "monday", "nasa"]
+        {
             assert!(is_english_word(w), "{w}");
         }
         for w in ["canel", "demnad", "avialable", ""] {

@@ -26,7 +26,7 @@ pub struct LexicalIndex {
     stats: CorpusStats,
     /// Per field: token → (document, term frequency).
     postings: Vec<HashMap<String, Vec<(u32, u32)>>>,
-    /// The English words the documents hold, for typo tolerance.
+    /// The lowercase ASCII words the documents hold, for typo tolerance.
     known: KnownWords,
 }
 
@@ -80,10 +80,11 @@ impl LexicalIndex {
         if all > 0.0 { covered / all } else { 0.0 }
     }
 
-    /// `text` with each English word no document holds read as the known
-    /// word it most likely misspells (see `typos.rs`); `None` when none is.
-    pub fn correct_typos(&self, text: &str) -> Option<String> {
-        self.known.correct(text)
+    /// `text` with each word no document holds and no English dictionary
+    /// knows (unless `keep` names it) read as the known word it most likely
+    /// misspells (see `typos.rs`); `None` when none is.
+    pub fn correct_typos(&self, text: &str, keep: &dyn Fn(&str) -> bool) -> Option<String> {
+        self.known.correct(text, keep)
     }
 
     fn self_score(&self, query: &Analysed) -> f64 {

@@ -1,21 +1,26 @@
 //! Typo tolerance for English questions: a word of five letters or more
 //! that no document holds and that is no English word (the bundled Hunspell
 //! dictionary, `wantloop_text::is_english_word`: a real word the documents
-//! happen not to use is not a typo) is read as the known word closest to it, within
-//! one edit for five to eight letters and two from nine, the tolerances
-//! Meilisearch and Typesense apply by default (an adjacent swap counts as
-//! one edit). Chinese is left alone: its typos are other characters with
-//! the same sound, which edit distance does not find.
+//! happen not to use is not a typo) is read as the known word closest to
+//! it, within one edit for five to eight letters and two from nine,
+//! Meilisearch's default tolerances (an adjacent swap counts as one edit).
+//! A word is read only as a word the dictionary knows or two documents hold,
+//! so one document's own typo never becomes the reading of another.
+//! Chinese is left alone: its typos are other characters of the same sound,
+//! which edit distance does not find.
 //!
 //! Hand-written: the known words are an FAQ's (thousands, in memory), so a
-//! scan of the words of a near length is fast enough, and a crate's
+//! bounded scan of the words of a near length is fast enough, and a crate's
 //! automaton or deletion index (`fst`, `symspell`) would add a dependency
 //! to save microseconds.
 
 use std::collections::HashMap;
 
-/// Words corrected per question at most: bounds a long question's work.
-const MAX_CORRECTED: usize = 16;
+/// Words looked up per question at most, and words compared with in all:
+/// a long question of nonsense costs milliseconds, not a scan per word of
+/// a large FAQ.
+const MAX_LOOKED_UP: usize = 16;
+const MAX_COMPARED: usize = 50_000;
 
 /// The edits a word of `len` letters may be read through.
 fn tolerance(len: usize) -> usize {
@@ -26,78 +31,92 @@ fn tolerance(len: usize) -> usize {
     }
 }
 
-/// Known English words by their length, each with the number of
-/// documents that hold it (a tie between two corrections goes to the
-/// commoner word).
+/// A known word: how many documents hold it, and whether a typo may be
+/// read as it (an English word, or held by two documents or more).
+#[derive(Debug, Clone)]
+struct Known {
+    word: String,
+    documents: usize,
+    target: bool,
+}
+
+/// The lowercase ASCII words documents hold, by length.
 #[derive(Debug, Default, Clone)]
 pub struct KnownWords {
-    by_length: HashMap<usize, Vec<(String, usize)>>,
+    by_length: HashMap<usize, Vec<Known>>,
 }
 
 impl KnownWords {
-    /// From words and their document counts; only lowercase ASCII words are
-    /// kept (the analyser lowercases).
+    /// From tokens and the number of documents that hold each; only
+    /// lowercase ASCII words are kept (the analyser lowercases).
     pub fn new<'a>(words: impl IntoIterator<Item = (&'a str, usize)>) -> Self {
-        let mut by_length: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
-        for (w, df) in words {
+        let mut by_length: HashMap<usize, Vec<Known>> = HashMap::new();
+        for (w, documents) in words {
             if !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()) {
-                by_length.entry(w.len()).or_default().push((w.to_string(), df));
+                let target = documents >= 2 || wantloop_text::is_english_word(w);
+                by_length.entry(w.len()).or_default().push(Known { word: w.to_string(), documents, target });
             }
         }
         for words in by_length.values_mut() {
-            words.sort();
+            words.sort_by(|a, b| a.word.cmp(&b.word));
         }
         KnownWords { by_length }
     }
 
     fn knows(&self, word: &str) -> bool {
-        self.by_length.get(&word.len()).is_some_and(|ws| ws.binary_search_by(|(w, _)| w.as_str().cmp(word)).is_ok())
+        self.by_length.get(&word.len()).is_some_and(|ws| ws.binary_search_by(|k| k.word.as_str().cmp(word)).is_ok())
     }
 
-    /// The known word `word` most likely meant, if it is not known itself.
-    pub fn correction(&self, word: &str) -> Option<&str> {
+    /// The known word a lowercase ASCII `word` most likely misspells (fewest
+    /// edits, then held by more documents), comparing with at most `budget`
+    /// words (and counting them off); `None` when it is known itself.
+    fn correction(&self, word: &str, budget: &mut usize) -> Option<&str> {
+        debug_assert!(word.bytes().all(|b| b.is_ascii_lowercase()));
         let limit = tolerance(word.len());
         if limit == 0 || self.knows(word) {
             return None;
         }
         let lengths = word.len().saturating_sub(limit)..=word.len() + limit;
         let mut best: Option<(usize, usize, &str)> = None;
-        for (w, df) in lengths.filter_map(|l| self.by_length.get(&l)).flatten() {
-            let d = strsim::osa_distance(word, w);
-            let better = match best {
-                None => true,
-                Some((bd, bdf, bw)) => (d, std::cmp::Reverse(*df), w.as_str()) < (bd, std::cmp::Reverse(bdf), bw),
-            };
-            if d <= limit && better {
-                best = Some((d, *df, w));
+        for k in lengths.filter_map(|l| self.by_length.get(&l)).flatten().filter(|k| k.target) {
+            if *budget == 0 {
+                break;
+            }
+            *budget -= 1;
+            let d = strsim::osa_distance(word, &k.word);
+            let key = (d, std::cmp::Reverse(k.documents), k.word.as_str());
+            if d <= limit && best.is_none_or(|(bd, bn, bw)| key < (bd, std::cmp::Reverse(bn), bw)) {
+                best = Some((d, k.documents, &k.word));
             }
         }
         best.map(|(_, _, w)| w)
     }
 
-    /// `text` with its misspelt words (unknown here, and not English)
-    /// replaced by their corrections
-    /// (lowercased where replaced, the rest as written); `None` when no
-    /// word changes.
-    pub fn correct(&self, text: &str) -> Option<String> {
+    /// `text` with its misspelt words (all ASCII letters, unknown here, not
+    /// English, and not one `keep` names) replaced by their corrections,
+    /// lowercased; the rest as written. Words are runs of letters and digits,
+    /// as the analyser splits them. `None` when no word changes.
+    pub fn correct(&self, text: &str, keep: &dyn Fn(&str) -> bool) -> Option<String> {
         if self.by_length.is_empty() {
             return None;
         }
         let mut out = String::with_capacity(text.len());
-        let (mut changed, mut tried, mut rest) = (false, 0, text);
-        while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic()) {
+        let (mut changed, mut looked_up, mut budget, mut rest) = (false, 0, MAX_COMPARED, text);
+        while let Some(start) = rest.find(char::is_alphanumeric) {
             out.push_str(&rest[..start]);
             let run = &rest[start..];
-            let end = run.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(run.len());
+            let end = run.find(|c: char| !c.is_alphanumeric()).unwrap_or(run.len());
             let word = &run[..end];
             let lower = word.to_ascii_lowercase();
-            let fixed = if tolerance(lower.len()) > 0
-                && tried < MAX_CORRECTED
+            let fixed = if word.bytes().all(|b| b.is_ascii_alphabetic())
+                && tolerance(word.len()) > 0
+                && looked_up < MAX_LOOKED_UP
                 && !self.knows(&lower)
+                && !keep(&lower)
                 && !wantloop_text::is_english_word(&lower)
             {
-                tried += 1;
-                self.correction(&lower)
+                looked_up += 1;
+                self.correction(&lower, &mut budget)
             } else {
                 None
             };
@@ -126,31 +145,41 @@ mod tests {
             ("request", 2),
             ("provider", 2),
             ("available", 1),
-            ("stats", 1),
-            ("start", 4),
+            ("stats", 4),
+            ("start", 1),
+            ("canel", 1),
+            ("wantlop", 1),
         ])
+    }
+
+    fn correction(k: &KnownWords, w: &str) -> Option<String> {
+        k.correction(w, &mut MAX_COMPARED.clone()).map(str::to_string)
     }
 
     #[test]
     fn reads_unknown_words_as_the_closest_known_one_within_the_tolerance() {
         let k = known();
-        assert_eq!(k.correction("canel"), Some("cancel"), "a dropped letter");
-        assert_eq!(k.correction("dmeand"), Some("demand"), "an adjacent swap is one edit");
-        assert_eq!(k.correction("avialabel"), Some("available"), "nine letters allow two edits");
-        assert_eq!(k.correction("cancel"), None, "known words stay");
-        assert_eq!(k.correction("cnl"), None, "short words are never corrected");
-        assert_eq!(k.correction("canelled"), None, "two edits are too many for eight letters");
-        assert_eq!(k.correction("stars"), Some("start"), "a tie goes to the commoner word");
-        assert_eq!(k.correction("weather"), None);
+        let read = |w: &str| correction(&k, w);
+        assert_eq!(read("dmeand").as_deref(), Some("demand"), "an adjacent swap is one edit");
+        assert_eq!(read("avialabel").as_deref(), Some("available"), "nine letters allow two edits");
+        assert_eq!(read("prowidez"), None, "two edits are too many for eight letters");
+        assert_eq!(read("demand"), None, "known words stay");
+        assert_eq!(read("stast").as_deref(), Some("stats"), "a tie goes to the word more documents hold");
+        assert_eq!(read("canell"), None, "never to one document's own typo (canel)");
+        assert_eq!(read("wantlopp"), None, "nor to a word of one document that is no English word");
+        assert_eq!(k.correction("dmeand", &mut 0), None, "nothing compared past the budget");
     }
 
     #[test]
     fn corrects_a_question_in_place_and_leaves_the_rest_as_written() {
         let k = known();
-        assert_eq!(k.correct("How do I canel my Dmeand?").as_deref(), Some("How do I cancel my demand?"));
-        assert_eq!(k.correct("How do I cancel?"), None);
-        assert_eq!(k.correct("how do I give 5 stars"), None, "a real word is no typo, known here or not");
-        assert_eq!(k.correct("怎么取消 canel 需求"), Some("怎么取消 cancel 需求".to_string()));
-        assert_eq!(KnownWords::default().correct("canel"), None);
+        let none = |_: &str| false;
+        assert_eq!(k.correct("How do I cancl my Dmeand?", &none).as_deref(), Some("How do I cancel my demand?"));
+        assert_eq!(k.correct("How do I cancel?", &none), None);
+        assert_eq!(k.correct("how do I give 5 stars", &none), None, "a real word is no typo, known here or not");
+        assert_eq!(k.correct("trip to Chongqing", &none), None, "nor a name the dictionary holds");
+        assert_eq!(k.correct("my dmeand15 or Dmeandé", &none), None, "only words of ASCII letters alone");
+        assert_eq!(k.correct("cancl", &|w| w == "cancl"), None, "words the caller keeps stay");
+        assert_eq!(KnownWords::default().correct("cancl", &none), None);
     }
 }

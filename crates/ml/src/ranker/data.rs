@@ -169,8 +169,11 @@ impl Rows {
                 self.features.copy_within(r * self.stride..r * self.stride + width, r * width);
             }
             self.features.truncate(rows * width);
-            self.features.shrink_to_fit();
         }
+        // Growth left up to half of each buffer spare (a large one shrinks
+        // in place: glibc remaps it).
+        self.features.shrink_to_fit();
+        self.labels.shrink_to_fit();
         // Each row's place in query order (stable), then the rows moved
         // there cycle by cycle, in place.
         let mut start = vec![0usize; self.ids.len() + 1];
