@@ -9,7 +9,6 @@
 //! Each node keeps the FAQ in memory and reloads it when the store's newest
 //! `faq.changed` event is not the one it loaded at: one index seek a question.
 
-use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
@@ -432,19 +431,8 @@ fn rank(
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
 ) -> (Option<String>, Vec<Suggestion>) {
     // English only (Chinese typos are characters of the same sound); the
-    // words of a synonym rule ("ebike") are meant as written.
-    let corrected = (lang == "en")
-        .then(|| {
-            let rules: HashSet<String> = synonyms
-                .expansions_from(question)
-                .into_iter()
-                .flat_map(|(from, _)| {
-                    from.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>()
-                })
-                .collect();
-            faq.index.correct_typos(question, &|w| rules.contains(w))
-        })
-        .flatten();
+    // words of the synonym list ("ebike") are meant as written.
+    let corrected = (lang == "en").then(|| faq.index.correct_typos(question, &|w| synonyms.has_word(w))).flatten();
     let question = corrected.as_deref().unwrap_or(question);
     let expansions = synonyms.expansions(question);
     let query = Analysed::of(question);

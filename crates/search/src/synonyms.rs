@@ -73,6 +73,8 @@ fn language(text: &str) -> &'static str {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Synonyms {
     rules: Vec<Rule>,
+    /// Every word of every non-Chinese phrase (plural `s` folded).
+    words: HashSet<String>,
 }
 
 impl Synonyms {
@@ -148,13 +150,27 @@ impl Synonyms {
                 }
             }
         }
-        Ok(Self { rules })
+        let words = rules
+            .iter()
+            .flat_map(|r| r.from.iter().chain(&r.to))
+            .filter_map(|p| p.words.as_ref())
+            .flatten()
+            .cloned()
+            .collect();
+        Ok(Self { rules, words })
     }
 
     /// This list followed by `other`'s rules.
     pub fn and(mut self, other: &Synonyms) -> Self {
         self.rules.extend(other.rules.iter().cloned());
+        self.words.extend(other.words.iter().cloned());
         self
+    }
+
+    /// Whether `word` is a word of a phrase of the list (a plural `s`
+    /// ignored, as matching ignores it): typo tolerance leaves it as written.
+    pub fn has_word(&self, word: &str) -> bool {
+        latin_words(&wantloop_text::normalise(word)).iter().any(|w| self.words.contains(w))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -226,6 +242,8 @@ mod tests {
         assert!(s.expansions("mountain").is_empty(), "a phrase matches whole");
         assert!(s.expansions("bikeshed").is_empty(), "English matches whole words");
         assert!(s.expansions("沙发").is_empty());
+        assert!(s.has_word("Bikes") && s.has_word("mountain") && !s.has_word("bicycle") && !s.has_word("单车"));
+        assert!(s.clone().and(&Synonyms::parse("ebike => e-bike").unwrap()).has_word("ebikes"));
     }
 
     #[test]

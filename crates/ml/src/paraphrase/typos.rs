@@ -2,8 +2,9 @@
 //! that no document holds and that is no English word (the bundled Hunspell
 //! dictionary, `wantloop_text::is_english_word`: a real word the documents
 //! happen not to use is not a typo) is read as the known word closest to
-//! it, within one edit for five to eight letters and two from nine,
-//! Meilisearch's default tolerances (an adjacent swap counts as one edit).
+//! it, within one edit for five to eight letters and two from nine
+//! (Meilisearch's length thresholds; an adjacent swap counts as one edit,
+//! and unlike Meilisearch so does an edit of the first letter).
 //! A word is read only as a word the dictionary knows or two documents hold,
 //! so one document's own typo never becomes the reading of another.
 //! Chinese is left alone: its typos are other characters of the same sound,
@@ -31,13 +32,19 @@ fn tolerance(len: usize) -> usize {
     }
 }
 
-/// A known word: how many documents hold it, and whether a typo may be
-/// read as it (an English word, or held by two documents or more).
+/// A known word and how many documents hold it.
 #[derive(Debug, Clone)]
 struct Known {
     word: String,
     documents: usize,
-    target: bool,
+}
+
+impl Known {
+    /// Whether a typo may be read as this word: an English word, or one two
+    /// documents hold (asked only of the few within reach of a typo).
+    fn is_target(&self) -> bool {
+        self.documents >= 2 || wantloop_text::is_english_word(&self.word)
+    }
 }
 
 /// The lowercase ASCII words documents hold, by length.
@@ -53,8 +60,7 @@ impl KnownWords {
         let mut by_length: HashMap<usize, Vec<Known>> = HashMap::new();
         for (w, documents) in words {
             if !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()) {
-                let target = documents >= 2 || wantloop_text::is_english_word(w);
-                by_length.entry(w.len()).or_default().push(Known { word: w.to_string(), documents, target });
+                by_length.entry(w.len()).or_default().push(Known { word: w.to_string(), documents });
             }
         }
         for words in by_length.values_mut() {
@@ -68,24 +74,27 @@ impl KnownWords {
     }
 
     /// The known word a lowercase ASCII `word` most likely misspells (fewest
-    /// edits, then held by more documents), comparing with at most `budget`
-    /// words (and counting them off); `None` when it is known itself.
+    /// edits, then held by more documents); `None` when it is known itself,
+    /// or when comparing with every word of a near length would overspend
+    /// `budget` (a partial scan could pick a worse word), which is then spent.
     fn correction(&self, word: &str, budget: &mut usize) -> Option<&str> {
         debug_assert!(word.bytes().all(|b| b.is_ascii_lowercase()));
         let limit = tolerance(word.len());
         if limit == 0 || self.knows(word) {
             return None;
         }
-        let lengths = word.len().saturating_sub(limit)..=word.len() + limit;
+        let near = || (word.len().saturating_sub(limit)..=word.len() + limit).filter_map(|l| self.by_length.get(&l));
+        let cost: usize = near().map(Vec::len).sum();
+        if cost > *budget {
+            *budget = 0;
+            return None;
+        }
+        *budget -= cost;
         let mut best: Option<(usize, usize, &str)> = None;
-        for k in lengths.filter_map(|l| self.by_length.get(&l)).flatten().filter(|k| k.target) {
-            if *budget == 0 {
-                break;
-            }
-            *budget -= 1;
+        for k in near().flatten() {
             let d = strsim::osa_distance(word, &k.word);
             let key = (d, std::cmp::Reverse(k.documents), k.word.as_str());
-            if d <= limit && best.is_none_or(|(bd, bn, bw)| key < (bd, std::cmp::Reverse(bn), bw)) {
+            if d <= limit && best.is_none_or(|(bd, bn, bw)| key < (bd, std::cmp::Reverse(bn), bw)) && k.is_target() {
                 best = Some((d, k.documents, &k.word));
             }
         }
@@ -149,6 +158,8 @@ mod tests {
             ("start", 1),
             ("canel", 1),
             ("wantlop", 1),
+            ("frobnik", 2),
+            ("chongking", 2),
         ])
     }
 
@@ -167,7 +178,11 @@ mod tests {
         assert_eq!(read("stast").as_deref(), Some("stats"), "a tie goes to the word more documents hold");
         assert_eq!(read("canell"), None, "never to one document's own typo (canel)");
         assert_eq!(read("wantlopp"), None, "nor to a word of one document that is no English word");
+        assert_eq!(read("frobnick").as_deref(), Some("frobnik"), "but to one two documents hold");
         assert_eq!(k.correction("dmeand", &mut 0), None, "nothing compared past the budget");
+        let mut short = 2;
+        assert_eq!(k.correction("dmeand", &mut short), None, "no partial scan");
+        assert_eq!(short, 0);
     }
 
     #[test]
