@@ -24,7 +24,6 @@ pub use model::PairScore;
 pub use retrieval::{LexicalIndex, Retrieved};
 pub use tokens::{Analysed, Tokenisation};
 pub use train::{ScorerConfig, ScorerTrainReport, group_folds, train};
-pub use typos::KnownWords;
 
 use serde::{Deserialize, Serialize};
 
