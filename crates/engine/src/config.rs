@@ -26,6 +26,9 @@ pub struct EngineConfig {
     /// `/v1/offers`, `/v1/matches`, the review queue); `None`: the store.
     pub read_database_url: Option<String>,
     pub images: ImageConfig,
+    /// all-MiniLM-L6-v2's folder (`wantloop models install text`): English
+    /// questions are matched to the FAQ by meaning; `None`: by their words.
+    pub sentence_model: Option<PathBuf>,
 }
 
 /// Images: decoding limits, how many per offer or demand, and the
@@ -61,6 +64,7 @@ impl EngineConfig {
             blobs: Some(data_dir.join("blobs").display().to_string()),
             read_database_url: None,
             images: ImageConfig::under(data_dir),
+            sentence_model: wantloop_ml::sentence::installed(data_dir),
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Engine {
     pub(crate) recommender: ModelSlot<Recommender>,
     pub(crate) ranker: ModelSlot<Arc<Ranker>>,
     pub(crate) paraphrase: ModelSlot<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>,
+    /// all-MiniLM-L6-v2, when installed: English questions by meaning (`ask.rs`).
+    pub(crate) sentences: Option<Arc<wantloop_ml::sentence::SentenceEncoder>>,
     /// The FAQ as this node last loaded it (`ask.rs`).
     pub(crate) assistant: Arc<crate::ask::Assistant>,
     pub(crate) signals: crate::signals::SignalSnapshot,
@@ -116,6 +118,14 @@ impl Engine {
         };
         let visual = Arc::new(crate::visual::VisualIndex::open(store.as_ref(), extractor.describe(), snapshot).await?);
         visual.spawn_saver();
+        let sentences = match config.sentence_model.clone() {
+            Some(dir) => Some(Arc::new(
+                tokio::task::spawn_blocking(move || wantloop_ml::sentence::SentenceEncoder::load(&dir))
+                    .await
+                    .map_err(|e| EngineError::Task(e.to_string()))??,
+            )),
+            None => None,
+        };
         let images = Arc::new(crate::images::Images::new(extractor, config.images.limits, config.images.max_per_owner));
         let engine = Self {
             reads: store.clone(),
@@ -127,6 +137,7 @@ impl Engine {
             recommender: ModelSlot::default(),
             ranker: ModelSlot::default(),
             paraphrase: ModelSlot::default(),
+            sentences,
             assistant: Arc::default(),
             signals: Default::default(),
             search,

@@ -24,6 +24,9 @@ pub enum EngineError {
     /// An uploaded or queried image was refused (format, size, damage).
     #[error(transparent)]
     Image(#[from] wantloop_image::ImageError),
+    /// The sentence model would not load or run.
+    #[error(transparent)]
+    Sentence(#[from] wantloop_ml::sentence::SentenceError),
     /// A synonym list that does not parse (the line and why).
     #[error(transparent)]
     Synonyms(#[from] wantloop_search::SynonymError),

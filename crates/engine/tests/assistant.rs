@@ -154,6 +154,73 @@ async fn faq_on(db: &TestDb) {
     assert!(matches!(engine.ask(&long, None).await, Err(EngineError::Invalid(_))));
 }
 
+/// The sentence model's folder (`wantloop models install text`), when set;
+/// `.ci/run` sets it and requires it.
+fn sentence_model() -> Option<std::path::PathBuf> {
+    match std::env::var_os("WANTLOOP_TEXT_MODEL") {
+        Some(dir) => Some(dir.into()),
+        None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
+            panic!("WANTLOOP_REQUIRE_TEXT_MODEL=1 but WANTLOOP_TEXT_MODEL is not set")
+        }
+        None => {
+            eprintln!("notice: WANTLOOP_TEXT_MODEL is not set; matching by meaning is not tested");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_questions_are_matched_by_meaning_with_the_sentence_model() {
+    let Some(model) = sentence_model() else { return };
+    for db in databases().await {
+        meaning_on(&db, &model).await;
+        db.cleanup().await;
+    }
+}
+
+async fn meaning_on(db: &TestDb, model: &std::path::Path) {
+    use wantloop_engine::ask::{MEANING_SCORER, MEANING_THRESHOLD};
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let words = Engine::with_store(store.clone(), &config(db)).await.unwrap();
+    let meaning_config = EngineConfig { sentence_model: Some(model.to_path_buf()), ..config(db) };
+    let engine = Engine::with_store(store.clone(), &meaning_config).await.unwrap();
+    engine.import_faq("faq.jsonl", DEMO_FAQ).await.unwrap();
+
+    // "pics" and "attach … listing" share no word with the entry about
+    // photos that its words find; by meaning it is that entry.
+    let q = "how to attach pics to my listing";
+    let a = engine.ask(q, None).await.unwrap();
+    assert_eq!((a.answered, faq_key(&a), a.scorer.as_str()), (true, Some("upload-images"), MEANING_SCORER), "{a:?}");
+    assert_eq!(a.threshold, MEANING_THRESHOLD);
+    assert!(a.confidence >= a.threshold && a.confidence <= 1.0, "{a:?}");
+    assert_ne!(
+        faq_key(&words.ask(q, None).await.unwrap()),
+        Some("upload-images"),
+        "the words alone find another entry"
+    );
+    // Off-topic English is refused, with suggestions and kept.
+    let refused = engine.ask("what's the capital of Peru", None).await.unwrap();
+    assert!(!refused.answered && refused.logged.is_some() && !refused.alternatives.is_empty(), "{refused:?}");
+    // Chinese questions are matched by their words, as before.
+    let zh = engine.ask("提议的匹配多久失效？", None).await.unwrap();
+    assert_eq!((faq_key(&zh), zh.scorer.as_str()), (Some("proposal-expiry"), "lexical"), "{zh:?}");
+
+    // A new entry is embedded when the FAQ changes, and found by meaning.
+    let abroad = "is international delivery available?";
+    assert_ne!(faq_key(&engine.ask(abroad, None).await.unwrap()), Some("shipping"));
+    engine
+        .save_faq_entries(vec![NewFaqEntry {
+            key: "shipping".into(),
+            lang: "en".into(),
+            questions: vec!["Do you ship overseas?".into()],
+            answer: "wantloop does not arrange delivery; provider and requester agree on it.".into(),
+        }])
+        .await
+        .unwrap();
+    let a = engine.ask(abroad, None).await.unwrap();
+    assert_eq!((a.answered, faq_key(&a)), (true, Some("shipping")), "{a:?}");
+}
+
 async fn post(store: &dyn Store, provider: &str, text: &str, category: &str, price: i64, at: (f64, f64)) -> Offer {
     let offer = OfferInput {
         provider: provider.into(),

@@ -10,5 +10,6 @@ pub mod metrics;
 pub mod paraphrase;
 pub mod ranker;
 pub mod recommender;
+pub mod sentence;
 
 pub use classifier::{Classifier, LabelledText, TrainConfig, TrainReport};

@@ -113,7 +113,11 @@ fn status_and_slug(e: &ApiError) -> (StatusCode, &'static str, &'static str) {
         }
         ApiError::Engine(EngineError::Image(_)) => (S::UNPROCESSABLE_ENTITY, "invalid-image", "Invalid image"),
         ApiError::Engine(
-            EngineError::Alloc(_) | EngineError::Search(_) | EngineError::Seam(_) | EngineError::Task(_),
+            EngineError::Alloc(_)
+            | EngineError::Search(_)
+            | EngineError::Seam(_)
+            | EngineError::Task(_)
+            | EngineError::Sentence(_),
         )
         | ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
     }

@@ -4,8 +4,10 @@
 //! `refuse`, or `graph` for the market's knowledge graph) is correct when
 //! answered from the expected source, or refused
 //! when it should be. Run twice: with the lexical scorer (no model), then
-//! with a paraphrase scorer trained on the FAQ (and `--pairs`). Thresholds
-//! are chosen on `--validation` questions, never on the measured ones.
+//! with a paraphrase scorer trained on the FAQ (and `--pairs`); and, when
+//! the sentence model is installed under `--data-dir`, once more with it
+//! (English questions matched by meaning). Thresholds are chosen on
+//! `--validation` questions, never on the measured ones, one per scorer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use wantloop_engine::ask::{AskOptions, LEXICAL_THRESHOLD};
+use wantloop_engine::ask::{AskOptions, LEXICAL_THRESHOLD, MEANING_SCORER, MEANING_THRESHOLD};
 use wantloop_engine::{Engine, EngineConfig, IndexLocation};
 use wantloop_store::FaqEntry;
 
@@ -34,6 +36,9 @@ pub struct AskArgs {
     /// Offers of the generated market (the demo's) the graph's questions are asked about.
     #[arg(long, default_value_t = 400)]
     market_offers: usize,
+    /// A data folder whose sentence model (`wantloop models install text`) is also measured.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -50,13 +55,25 @@ struct Asked {
     question: String,
     expect: String,
     lang: String,
+    /// What scored it (`Answer::scorer`): its threshold is that scorer's.
+    scorer: String,
     best: Option<String>,
     confidence: f64,
+}
+
+/// The confidence that answers, per scorer; a graph answer always answers.
+type Thresholds = BTreeMap<String, f64>;
+
+fn threshold_of(thresholds: &Thresholds, scorer: &str) -> f64 {
+    thresholds.get(scorer).copied().unwrap_or(0.0)
 }
 
 #[derive(Debug, Serialize)]
 struct Figures {
     threshold: f64,
+    /// English questions matched by meaning answer from this confidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meaning_threshold: Option<f64>,
     accuracy: f64,
     /// Answerable questions answered from the right entry.
     answered_right: f64,
@@ -116,6 +133,7 @@ async fn ask_all(engine: &Engine, questions: &[Question]) -> anyhow::Result<Vec<
             question: q.question.clone(),
             expect: q.expect.clone(),
             lang: a.lang,
+            scorer: a.scorer,
             best,
             confidence: a.confidence,
         });
@@ -123,72 +141,95 @@ async fn ask_all(engine: &Engine, questions: &[Question]) -> anyhow::Result<Vec<
     Ok(out)
 }
 
-fn correct(a: &Asked, threshold: f64) -> bool {
-    let answered = a.best.is_some() && a.confidence >= threshold;
+fn correct(a: &Asked, thresholds: &Thresholds) -> bool {
+    let answered = a.best.is_some() && a.confidence >= threshold_of(thresholds, &a.scorer);
     if a.expect == "refuse" { !answered } else { answered && a.best.as_deref() == Some(a.expect.as_str()) }
 }
 
-fn figures(asked: &[Asked], threshold: f64) -> Figures {
+fn figures(asked: &[Asked], scorer: &str, thresholds: &Thresholds) -> Figures {
+    let threshold = threshold_of(thresholds, scorer);
     let share = |v: Vec<bool>| v.iter().filter(|x| **x).count() as f64 / v.len().max(1) as f64;
     let answerable: Vec<&Asked> = asked.iter().filter(|a| a.expect != "refuse").collect();
     let mut per_language = BTreeMap::new();
     for lang in ["zh", "en"] {
         per_language.insert(
             lang.to_string(),
-            share(asked.iter().filter(|a| a.lang == lang).map(|a| correct(a, threshold)).collect()),
+            share(asked.iter().filter(|a| a.lang == lang).map(|a| correct(a, thresholds)).collect()),
         );
     }
     Figures {
         threshold,
-        accuracy: share(asked.iter().map(|a| correct(a, threshold)).collect()),
-        answered_right: share(answerable.iter().map(|a| correct(a, threshold)).collect()),
-        refused_right: share(asked.iter().filter(|a| a.expect == "refuse").map(|a| correct(a, threshold)).collect()),
+        meaning_threshold: asked
+            .iter()
+            .any(|a| a.scorer == MEANING_SCORER)
+            .then(|| threshold_of(thresholds, MEANING_SCORER)),
+        accuracy: share(asked.iter().map(|a| correct(a, thresholds)).collect()),
+        answered_right: share(answerable.iter().map(|a| correct(a, thresholds)).collect()),
+        refused_right: share(asked.iter().filter(|a| a.expect == "refuse").map(|a| correct(a, thresholds)).collect()),
         top1: share(answerable.iter().map(|a| a.best.as_deref() == Some(a.expect.as_str())).collect()),
         per_language,
     }
 }
 
-/// The threshold (in steps of 0.01) most accurate on `asked`; the middle of the best run.
-fn choose(asked: &[Asked]) -> f64 {
-    let scores: Vec<(f64, usize)> = (0..=100)
-        .map(|i| {
-            let t = f64::from(i) / 100.0;
-            (t, asked.iter().filter(|a| correct(a, t)).count())
+/// Per scorer, the threshold (in steps of 0.01) most accurate on the
+/// questions it scored; the middle of the best run.
+fn choose(asked: &[Asked]) -> Thresholds {
+    let scorers: std::collections::BTreeSet<&str> =
+        asked.iter().map(|a| a.scorer.as_str()).filter(|s| *s != "graph").collect();
+    scorers
+        .into_iter()
+        .map(|scorer| {
+            let own: Vec<&Asked> = asked.iter().filter(|a| a.scorer == scorer).collect();
+            let scores: Vec<(f64, usize)> = (0..=100)
+                .map(|i| {
+                    let t = Thresholds::from([(scorer.to_string(), f64::from(i) / 100.0)]);
+                    (f64::from(i) / 100.0, own.iter().filter(|a| correct(a, &t)).count())
+                })
+                .collect();
+            let best = scores.iter().map(|s| s.1).max().unwrap_or(0);
+            let run: Vec<f64> = scores.iter().filter(|s| s.1 == best).map(|s| s.0).collect();
+            (scorer.to_string(), run[run.len() / 2])
         })
-        .collect();
-    let best = scores.iter().map(|s| s.1).max().unwrap_or(0);
-    let run: Vec<f64> = scores.iter().filter(|s| s.1 == best).map(|s| s.0).collect();
-    run[run.len() / 2]
+        .collect()
 }
 
 async fn report(engine: &Engine, a: &AskArgs, scorer: String, default: f64) -> anyhow::Result<ScorerReport> {
+    let defaults = Thresholds::from([(scorer.clone(), default), (MEANING_SCORER.to_string(), MEANING_THRESHOLD)]);
     let measured = ask_all(engine, &read_questions(&a.questions)?).await?;
     let (validated, validation_misses) = match &a.validation {
         Some(v) => {
             let asked = ask_all(engine, &read_questions(v)?).await?;
-            let t = choose(&asked);
+            let mut t = choose(&asked);
+            // A scorer the validation questions never met keeps its default.
+            for (scorer, default) in &defaults {
+                t.entry(scorer.clone()).or_insert(*default);
+            }
             let misses = asked
                 .into_iter()
-                .filter(|q| !correct(q, t))
+                .filter(|q| !correct(q, &t))
                 .map(|q| Miss {
-                    got: if q.confidence >= t { q.best.clone() } else { Some("refuse".into()) },
+                    got: if q.confidence >= threshold_of(&t, &q.scorer) {
+                        q.best.clone()
+                    } else {
+                        Some("refuse".into())
+                    },
                     closest: q.best,
                     question: q.question,
                     expect: q.expect,
                     confidence: q.confidence,
                 })
                 .collect();
-            (Some(figures(&measured, t)), misses)
+            (Some(figures(&measured, &scorer, &t)), misses)
         }
         None => (None, Vec::new()),
     };
-    Ok(ScorerReport { scorer, default: figures(&measured, default), validated, validation_misses })
+    Ok(ScorerReport { default: figures(&measured, &scorer, &defaults), scorer, validated, validation_misses })
 }
 
 /// A throwaway engine holding the FAQ and a generated market (the demo's
 /// generator, for the graph's questions); returns the entries saved.
-async fn open_engine(a: &AskArgs, dir: &Path) -> anyhow::Result<(Engine, usize)> {
-    let config = EngineConfig { index: IndexLocation::Memory, ..EngineConfig::embedded(dir) };
+async fn open_engine(a: &AskArgs, dir: &Path, sentence_model: Option<PathBuf>) -> anyhow::Result<(Engine, usize)> {
+    let config = EngineConfig { index: IndexLocation::Memory, sentence_model, ..EngineConfig::embedded(dir) };
     let engine = Engine::open(&config).await.context("cannot open a throwaway engine")?;
     let text = std::fs::read_to_string(&a.faq).with_context(|| format!("cannot read {}", a.faq.display()))?;
     let imported = engine.import_faq(&a.faq.to_string_lossy().to_lowercase(), &text).await?;
@@ -210,7 +251,7 @@ async fn open_engine(a: &AskArgs, dir: &Path) -> anyhow::Result<(Engine, usize)>
 /// own, so the other figures are untouched.
 async fn after_operator(a: &AskArgs, validation: &Path) -> anyhow::Result<(usize, ScorerReport)> {
     let dir = tempfile::tempdir()?;
-    let (engine, _) = open_engine(a, dir.path()).await?;
+    let (engine, _) = open_engine(a, dir.path(), None).await?;
     let mut entries: Vec<FaqEntry> = Vec::new();
     loop {
         let page = engine.faq_entries(entries.last().map_or(0, |e| e.id), 1_000).await?;
@@ -231,7 +272,7 @@ async fn after_operator(a: &AskArgs, validation: &Path) -> anyhow::Result<(usize
     let measured = ask_all(&engine, &read_questions(&a.questions)?).await?;
     let report = ScorerReport {
         scorer: "lexical, after the operator answered the kept validation questions".into(),
-        default: figures(&measured, LEXICAL_THRESHOLD),
+        default: figures(&measured, "lexical", &Thresholds::from([("lexical".to_string(), LEXICAL_THRESHOLD)])),
         validated: None,
         validation_misses: Vec::new(),
     };
@@ -240,8 +281,18 @@ async fn after_operator(a: &AskArgs, validation: &Path) -> anyhow::Result<(usize
 
 pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
-    let (engine, saved) = open_engine(&a, dir.path()).await?;
+    let (engine, saved) = open_engine(&a, dir.path(), None).await?;
     let lexical = report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?;
+    // English by meaning, Chinese as before: on an engine of its own.
+    let sentence_model = a.data_dir.as_deref().and_then(wantloop_ml::sentence::installed);
+    let meaning = match sentence_model {
+        Some(model) => {
+            let dir = tempfile::tempdir()?;
+            let (engine, _) = open_engine(&a, dir.path(), Some(model)).await?;
+            Some(report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?)
+        }
+        None => None,
+    };
     let operator = match &a.validation {
         Some(v) => Some(after_operator(&a, v).await?),
         None => None,
@@ -257,12 +308,13 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
         "scorer_training": trained.report,
         "lexical": lexical,
         "paraphrase": paraphrase,
+        "meaning": meaning,
         "after_operator": operator.as_ref().map(|(added, r)| serde_json::json!({"phrasings_added": added, "report": r})),
     });
     if a.json {
         println!("{out}");
     } else {
-        for r in [&lexical, &paraphrase] {
+        for r in [Some(&lexical), Some(&paraphrase), meaning.as_ref()].into_iter().flatten() {
             let f = r.validated.as_ref().unwrap_or(&r.default);
             println!(
                 "{}: accuracy {:.3} at threshold {:.2} (answered right {:.3}, refused right {:.3}, top-1 {:.3}); at the default {:.2}: {:.3}",

