@@ -1,8 +1,10 @@
 //! The assistant behind `POST /v1/ask`: a question goes to the market graph
 //! when a pattern fits (`graph/`), else to the FAQ: entries in BM25 order
 //! in its language, the first one's confidence from the paraphrase scorer
-//! when one is active (else from how much of the question it covers; an
-//! English one, with the sentence model, also by meaning), and
+//! when one is active (else from how much of the question it covers); an
+//! English question, once the sentence model has embedded the FAQ, by
+//! meaning blended with its words (`faq_meaning.rs`), whether or not a
+//! scorer is active; and
 //! answered only when that confidence clears the threshold; otherwise it says it cannot answer, suggests the
 //! closest questions, and keeps the question for the operator, whose choice
 //! of entry becomes labelled pairs for the scorer's next training.
@@ -10,12 +12,14 @@
 //! Each node keeps the FAQ in memory and reloads it when the store's newest
 //! `faq.changed` event is not the one it loaded at: one index seek a question.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::Serialize;
 use wantloop_core::ValidationError;
 use wantloop_ml::paraphrase::{Analysed, LabelledPair, LexicalIndex, Tokenisation};
-use wantloop_ml::sentence::{DIM, SentenceEncoder, cosine};
+use wantloop_ml::sentence::SentenceEncoder;
+
+use crate::faq_meaning::{INLINE_EMBEDDINGS, Meanings, embed_phrasings, rank_by_meaning};
 use wantloop_search::Synonyms;
 use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion, PhrasingRule, ResolvedQuestion};
 
@@ -31,13 +35,13 @@ const ALTERNATIVES: usize = 3;
 /// questions (`wantloop eval ask`), never on its test ones.
 pub const LEXICAL_THRESHOLD: f64 = 0.27;
 /// With the sentence model, an English question's confidence that answers:
-/// `MEANING_WEIGHT` × its closest phrasing's cosine + the rest × the entry's
-/// word coverage. Both chosen on the demo's validation questions (the weight
-/// in steps of 0.1 from 0.2 to 1, the middle of the best run 0.5–0.6; then
-/// the threshold), never on its test ones. The words still count: the
-/// cosine alone missed 13 of the 45 English validation questions, the blend 8.
+/// 0.55 × its closest phrasing's cosine + 0.45 × the entry's word coverage
+/// (`faq_meaning.rs`). Both chosen on the demo's validation questions (the
+/// weight from 0.2 to 1 in tenths, best at 0.5 and 0.6, then their middle
+/// 0.55 and its threshold), never on its test ones. The words still count:
+/// the cosine alone missed 13 of the 45 English validation questions, the
+/// blend 8.
 pub const MEANING_THRESHOLD: f64 = 0.41;
-const MEANING_WEIGHT: f64 = 0.55;
 /// What scored an English question matched by meaning.
 pub const MEANING_SCORER: &str = "meaning (all-MiniLM-L6-v2)";
 /// Answers this close above the threshold are logged as low-confidence.
@@ -78,7 +82,9 @@ pub struct Answer {
     /// `zh` or `en`: the question's language, given or detected.
     pub lang: String,
     pub source: Option<AnswerSource>,
-    /// In [0, 1]: the scorer's probability that the question asks what the matched phrasing asks.
+    /// In [0, 1]: the paraphrase scorer's probability that the question asks what the matched
+    /// phrasing asks; else the share of the question's words the entry covers, blended for an
+    /// English question matched by meaning with its closest phrasing's cosine.
     pub confidence: f64,
     /// The confidence that answers.
     pub threshold: f64,
@@ -97,7 +103,8 @@ pub struct Answer {
 /// How [`Engine::ask_with`] answers.
 #[derive(Debug, Clone, Default)]
 pub struct AskOptions {
-    /// The confidence that answers (default: the scorer's own threshold, or the lexical one).
+    /// The confidence that answers, whatever scored it (default: that scorer's own threshold:
+    /// the meaning, paraphrase or lexical one).
     pub threshold: Option<f64>,
     /// Keep refused and low-confidence questions for the operator.
     pub keep: bool,
@@ -114,9 +121,12 @@ pub(crate) struct FaqState {
     index: LexicalIndex,
     /// Per entry, its phrasings analysed, for the paraphrase scorer.
     phrasings: Vec<Vec<Analysed>>,
-    /// With the sentence model: per English entry, its phrasings' vectors
-    /// (empty for the other entries).
-    meanings: Option<Vec<Vec<Arc<[f32]>>>>,
+    /// With the sentence model: per entry, its phrasings' vectors (empty
+    /// for entries not in English); set at build or, for a large FAQ, by a
+    /// background task (`faq_meaning.rs`).
+    meanings: OnceLock<Meanings>,
+    /// Some entry is in English: the sentence model has work here.
+    english: bool,
 }
 
 impl FaqState {
@@ -124,43 +134,39 @@ impl FaqState {
         Self::build_with(version, entries, None, None)
     }
 
-    /// With the sentence model, each English phrasing embedded; those the
-    /// `previous` state had are taken from it (an edit re-embeds only what
-    /// it changed: about 10 ms a phrasing on one core).
+    /// With the sentence model, each English phrasing embedded when at most
+    /// [`INLINE_EMBEDDINGS`] are new (those of `previous` are reused by
+    /// their text); else [`Engine::faq_state`] embeds them in the background.
     pub(crate) fn build_with(
         version: i64,
         entries: Vec<FaqEntry>,
         sentences: Option<&SentenceEncoder>,
         previous: Option<&FaqState>,
     ) -> Self {
-        use rayon::prelude::*;
         let documents: Vec<String> =
             entries.iter().map(|e| format!("{}\n{}", e.questions.join("\n"), e.answer)).collect();
         let phrasings = entries.iter().map(|e| e.questions.iter().map(|q| Analysed::of(q)).collect()).collect();
-        let meanings = sentences.map(|encoder| {
-            let known: std::collections::HashMap<&str, &Arc<[f32]>> = previous
-                .and_then(|p| p.meanings.as_ref().map(|m| (p, m)))
-                .into_iter()
-                .flat_map(|(p, m)| {
-                    p.entries.iter().zip(m).flat_map(|(e, v)| e.questions.iter().map(String::as_str).zip(v))
-                })
-                .collect();
-            entries
-                .par_iter()
-                .map(|e| {
-                    if e.lang != "en" {
-                        return Vec::new();
-                    }
-                    let embed = |q: &String| match known.get(q.as_str()) {
-                        Some(v) => Arc::clone(v),
-                        // A phrasing the model cannot embed (never seen) matches by its words only.
-                        None => encoder.embed(q).map(Arc::from).unwrap_or_else(|_| Arc::from(vec![0.0; DIM])),
-                    };
-                    e.questions.iter().map(embed).collect()
-                })
-                .collect()
-        });
-        FaqState { version, index: LexicalIndex::build(&documents), entries, phrasings, meanings }
+        let english = entries.iter().any(|e| e.lang == "en");
+        let meanings = OnceLock::new();
+        if let Some(encoder) = sentences.filter(|_| english)
+            && let Some(m) = embed_phrasings(&entries, encoder, previous, INLINE_EMBEDDINGS, &|| false)
+        {
+            let _ = meanings.set(m);
+        }
+        FaqState { version, index: LexicalIndex::build(&documents), entries, phrasings, meanings, english }
+    }
+
+    pub(crate) fn entries(&self) -> &[FaqEntry] {
+        &self.entries
+    }
+
+    pub(crate) fn index(&self) -> &LexicalIndex {
+        &self.index
+    }
+
+    /// The phrasings' vectors, once embedded.
+    pub(crate) fn meanings(&self) -> Option<&Meanings> {
+        self.meanings.get()
     }
 }
 
@@ -241,8 +247,9 @@ impl Engine {
         }
         let entries = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
         let (sentences, previous) = (self.sentences.clone(), current());
+        let before = previous.clone();
         let state = tokio::task::spawn_blocking(move || {
-            FaqState::build_with(version, entries, sentences.as_deref(), previous.as_deref())
+            FaqState::build_with(version, entries, sentences.as_deref(), before.as_deref())
         })
         .await
         .map_err(|e| EngineError::Task(e.to_string()))?;
@@ -250,7 +257,35 @@ impl Engine {
         if let Ok(mut g) = self.assistant.faq.write() {
             *g = Some(state.clone());
         }
+        if let Some(encoder) = self.sentences.clone().filter(|_| state.english && state.meanings().is_none()) {
+            self.embed_in_background(state.clone(), previous, encoder);
+        }
         Ok(state)
+    }
+
+    /// Embeds a large FAQ's English phrasings off the request path; English
+    /// questions are matched by their words until it is done. Stops when a
+    /// newer FAQ has replaced this one.
+    fn embed_in_background(
+        &self,
+        state: Arc<FaqState>,
+        previous: Option<Arc<FaqState>>,
+        encoder: Arc<SentenceEncoder>,
+    ) {
+        let assistant = self.assistant.clone();
+        tokio::task::spawn_blocking(move || {
+            let version = state.version;
+            let cancelled = || assistant.faq.read().ok().and_then(|g| g.as_ref().map(|s| s.version)) != Some(version);
+            let started = std::time::Instant::now();
+            if let Some(m) = embed_phrasings(&state.entries, &encoder, previous.as_deref(), usize::MAX, &cancelled) {
+                let _ = state.meanings.set(m);
+                tracing::info!(
+                    version,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "FAQ embedded for matching by meaning"
+                );
+            }
+        });
     }
 
     /// Answers a question from the FAQ, or says it cannot.
@@ -281,13 +316,13 @@ impl Engine {
         }
         let faq = self.faq_state().await?;
         let scorer = self.paraphrase.get();
+        let (corrected, ranked, meaning) = self.ranked(&faq, &question, &lang, scorer.clone()).await?;
         let (scorer_name, threshold) = match &scorer {
-            _ if by_meaning(&faq, &lang) => (MEANING_SCORER.to_string(), MEANING_THRESHOLD),
+            _ if meaning => (MEANING_SCORER.to_string(), MEANING_THRESHOLD),
             Some(s) => (format!("paraphrase v{}", s.info.version), s.model.threshold()),
             None => ("lexical".to_string(), LEXICAL_THRESHOLD),
         };
         let threshold = options.threshold.unwrap_or(threshold);
-        let (corrected, ranked) = self.ranked(&faq, &question, &lang, scorer).await?;
         let confidence = ranked.first().map_or(0.0, |s| s.confidence);
         let answered = !ranked.is_empty() && confidence >= threshold;
         let refusal = if lang == "zh" { REFUSAL_ZH } else { REFUSAL_EN };
@@ -343,23 +378,25 @@ impl Engine {
         Ok(self.ranked(&faq, &question, &lang, self.paraphrase.get()).await?.1)
     }
 
-    /// [`rank`] off the async workers, with the search's synonyms.
+    /// [`rank`] off the async workers, with the search's synonyms and, for
+    /// an English question once the FAQ is embedded, the sentence model
+    /// (the last value: whether it ranked by meaning).
     async fn ranked(
         &self,
         faq: &Arc<FaqState>,
         question: &str,
         lang: &str,
         scorer: Option<Arc<crate::models::Loaded<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>>>,
-    ) -> Result<(Option<String>, Vec<Suggestion>), EngineError> {
+    ) -> Result<(Option<String>, Vec<Suggestion>, bool), EngineError> {
         let (faq, lang, question) = (faq.clone(), lang.to_string(), question.to_string());
         let synonyms = self.search.synonyms();
         let sentences = self.sentences.clone();
         tokio::task::spawn_blocking(move || {
-            let meaning = sentences.as_deref().filter(|_| by_meaning(&faq, &lang));
+            let meaning = sentences.as_deref().filter(|_| lang == "en");
             rank(&faq, &question, &synonyms, &lang, scorer.as_ref().map(|s| &*s.model), meaning)
         })
         .await
-        .map_err(|e| EngineError::Task(e.to_string()))?
+        .map_err(|e| EngineError::Task(e.to_string()))
     }
 
     /// The graph's answer to a question pattern, when the graph knows.
@@ -470,7 +507,7 @@ pub(crate) fn faq_answer(
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
     threshold: f64,
 ) -> Option<i64> {
-    let (_, ranked) = rank(faq, question, synonyms, lang, scorer, None).ok()?;
+    let (_, ranked, _) = rank(faq, question, synonyms, lang, scorer, None);
     ranked.first().filter(|best| best.confidence >= threshold).map(|best| best.entry)
 }
 
@@ -484,10 +521,11 @@ pub(crate) fn faq_answer(
 /// synonyms: with a scorer, its probability for the best phrasing; without
 /// one, the share of the question's words (idf-weighted) the entry covers.
 ///
-/// With the sentence model (`meaning`, English questions), the candidates
-/// are also the entries whose phrasings are closest in meaning, and an
-/// entry's confidence blends its closest phrasing's cosine to the question
-/// with its word coverage (see [`MEANING_THRESHOLD`]).
+/// With the sentence model (`meaning`, English questions) and the FAQ
+/// embedded, the candidates are also the entries whose phrasings are
+/// closest in meaning, and an entry's confidence blends its closest
+/// phrasing's cosine to the question with its word coverage (see
+/// [`MEANING_THRESHOLD`]); the last value says whether it did.
 fn rank(
     faq: &FaqState,
     question: &str,
@@ -495,7 +533,7 @@ fn rank(
     lang: &str,
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
     meaning: Option<&SentenceEncoder>,
-) -> Result<(Option<String>, Vec<Suggestion>), EngineError> {
+) -> (Option<String>, Vec<Suggestion>, bool) {
     // English only (Chinese typos are characters of the same sound); the
     // words of the synonym list ("ebike") are meant as written.
     let corrected = (lang == "en").then(|| faq.index.correct_typos(question, &|w| synonyms.has_word(w))).flatten();
@@ -514,10 +552,12 @@ fn rank(
         q.iter().filter(|t| p.binary_search(t).is_ok()).count()
     };
     let hits = faq.index.search(&wider, CANDIDATES, &skip);
-    if let (Some(encoder), Some(meanings)) = (meaning, &faq.meanings) {
-        let asked = encoder.embed(question)?;
-        let ranked = by_meaning_of(faq, meanings, &asked, &hits, &query, &skip);
-        return Ok((corrected, ranked));
+    if let (Some(encoder), Some(meanings)) = (meaning, faq.meanings()) {
+        match encoder.embed(question) {
+            Ok(asked) => return (corrected, rank_by_meaning(faq, meanings, &asked, &hits, &query, &skip), true),
+            // Never expected (any text embeds): then by its words.
+            Err(e) => tracing::warn!(error = %e, "cannot embed a question; matching it by its words"),
+        }
     }
     let ranked = hits
         .into_iter()
@@ -544,57 +584,7 @@ fn rank(
             }
         })
         .collect();
-    Ok((corrected, ranked))
-}
-
-/// Whether a question in `lang` is matched by meaning: English, with the
-/// sentence model loaded and the FAQ embedded.
-fn by_meaning(faq: &FaqState, lang: &str) -> bool {
-    lang == "en" && faq.meanings.is_some()
-}
-
-/// The entries closest in meaning to the question (`asked`, its vector)
-/// and BM25's candidates (`hits`), best first, each with its closest
-/// phrasing and a confidence blending that phrasing's cosine with the
-/// entry's word coverage.
-fn by_meaning_of(
-    faq: &FaqState,
-    meanings: &[Vec<Arc<[f32]>>],
-    asked: &[f32],
-    hits: &[wantloop_ml::paraphrase::Retrieved],
-    query: &Analysed,
-    skip: &dyn Fn(usize) -> bool,
-) -> Vec<Suggestion> {
-    let closest = |d: usize| {
-        meanings[d].iter().enumerate().map(|(i, v)| (i, f64::from(cosine(asked, v)))).max_by(|a, b| a.1.total_cmp(&b.1))
-    };
-    let mut scored: Vec<(usize, usize, f64)> =
-        (0..faq.entries.len()).filter(|&d| !skip(d)).filter_map(|d| closest(d).map(|(i, c)| (d, i, c))).collect();
-    scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-    scored.truncate(CANDIDATES);
-    for hit in hits {
-        if !scored.iter().any(|s| s.0 == hit.document)
-            && let Some((i, c)) = closest(hit.document)
-        {
-            scored.push((hit.document, i, c));
-        }
-    }
-    let mut ranked: Vec<Suggestion> = scored
-        .into_iter()
-        .map(|(d, i, c)| {
-            let entry = &faq.entries[d];
-            Suggestion {
-                entry: entry.id,
-                key: entry.key.clone(),
-                question: entry.questions[i].clone(),
-                confidence: (MEANING_WEIGHT * c + (1.0 - MEANING_WEIGHT) * faq.index.word_coverage(query, d))
-                    .clamp(0.0, 1.0),
-            }
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    ranked.truncate(CANDIDATES);
-    ranked
+    (corrected, ranked, false)
 }
 
 #[cfg(test)]

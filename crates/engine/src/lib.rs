@@ -19,6 +19,7 @@ mod engine;
 mod error;
 pub mod faq;
 pub mod faq_file;
+mod faq_meaning;
 pub mod graph;
 mod images;
 pub mod indexer;

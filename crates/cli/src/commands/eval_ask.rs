@@ -61,11 +61,16 @@ struct Asked {
     confidence: f64,
 }
 
-/// The confidence that answers, per scorer; a graph answer always answers.
+/// The confidence that answers, per scorer.
 type Thresholds = BTreeMap<String, f64>;
 
+/// A graph answer always answers; every other scorer has its threshold.
 fn threshold_of(thresholds: &Thresholds, scorer: &str) -> f64 {
-    thresholds.get(scorer).copied().unwrap_or(0.0)
+    match thresholds.get(scorer) {
+        Some(t) => *t,
+        None if scorer == "graph" => 0.0,
+        None => panic!("no threshold for the scorer {scorer:?}"),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -289,7 +294,9 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
         Some(model) => {
             let dir = tempfile::tempdir()?;
             let (engine, _) = open_engine(&a, dir.path(), Some(model)).await?;
-            Some(report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?)
+            let mut r = report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?;
+            r.scorer = format!("{MEANING_SCORER} for English, lexical for Chinese");
+            Some(r)
         }
         None => None,
     };
@@ -316,8 +323,9 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
     } else {
         for r in [Some(&lexical), Some(&paraphrase), meaning.as_ref()].into_iter().flatten() {
             let f = r.validated.as_ref().unwrap_or(&r.default);
+            let meaning = f.meaning_threshold.map(|t| format!(" and {t:.2} by meaning")).unwrap_or_default();
             println!(
-                "{}: accuracy {:.3} at threshold {:.2} (answered right {:.3}, refused right {:.3}, top-1 {:.3}); at the default {:.2}: {:.3}",
+                "{}: accuracy {:.3} at threshold {:.2}{meaning} (answered right {:.3}, refused right {:.3}, top-1 {:.3}); at the default {:.2}: {:.3}",
                 r.scorer,
                 f.accuracy,
                 f.threshold,

@@ -187,9 +187,16 @@ impl Engine {
             lang: lang.to_string(),
             expect,
         };
-        let answers: Vec<Case> = held.iter().map(|q| case(&q.question, &q.lang, q.chosen_entry)).collect();
-        let phrasings: Vec<Case> =
-            guard_phrasings(&entries, &asked).into_iter().map(|(q, e)| case(q, &e.lang, Some(e.id))).collect();
+        // With the sentence model English questions are matched by meaning,
+        // whatever scorer is active: the scorer is judged on the others.
+        let served = |lang: &str| self.sentences.is_none() || lang != "en";
+        let answers: Vec<Case> =
+            held.iter().filter(|q| served(&q.lang)).map(|q| case(&q.question, &q.lang, q.chosen_entry)).collect();
+        let phrasings: Vec<Case> = guard_phrasings(&entries, &asked)
+            .into_iter()
+            .filter(|(_, e)| served(&e.lang))
+            .map(|(q, e)| case(q, &e.lang, Some(e.id)))
+            .collect();
         let judged = tokio::task::spawn_blocking(move || {
             let out: HashSet<String> =
                 answers.iter().chain(&phrasings).map(|c| c.question.trim().to_string()).collect();

@@ -117,12 +117,16 @@ fn words(text: &str) -> Vec<String> {
     words
 }
 
+/// BERT's spaces, and what Python's `split` and the fast tokenizer also
+/// split at (line and paragraph separators).
 fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r') || get_general_category(c) == GeneralCategory::SpaceSeparator
+    c.is_whitespace() || get_general_category(c) == GeneralCategory::SpaceSeparator
 }
 
+/// BERT drops every character of the `C` categories (tab and newlines are spaces).
 fn is_control(c: char) -> bool {
-    matches!(get_general_category(c), GeneralCategory::Control | GeneralCategory::Format)
+    use GeneralCategory::*;
+    matches!(get_general_category(c), Control | Format | PrivateUse | Surrogate | Unassigned)
 }
 
 /// ASCII's non-alphanumeric symbols count as punctuation, as in BERT.
@@ -155,7 +159,7 @@ mod tests {
     fn vocab() -> WordPiece {
         let pieces = [
             "[PAD]", "[UNK]", "[CLS]", "[SEP]", "how", "do", "i", "give", "un", "##aff", "##able", "?", "cafe", "好",
-            ",",
+            ",", "a", "##a",
         ];
         WordPiece::parse(&pieces.join("\n")).unwrap()
     }
@@ -164,7 +168,7 @@ mod tests {
     fn words_are_lowercased_unaccented_and_split_at_punctuation_and_chinese_characters() {
         assert_eq!(words("How do I GIVE?"), ["how", "do", "i", "give", "?"]);
         assert_eq!(words("Café,好吗\u{200b}"), ["cafe", ",", "好", "吗"]);
-        assert_eq!(words("a\u{3000}b-c"), ["a", "b", "-", "c"]);
+        assert_eq!(words("a\u{3000}b-c\u{2028}d\u{e000}e"), ["a", "b", "-", "c", "de"]);
     }
 
     #[test]
@@ -181,6 +185,8 @@ mod tests {
         let v = vocab();
         let ids = v.encode(&"how ".repeat(500), 8);
         assert_eq!(ids, [2, 4, 4, 4, 4, 4, 4, 3]);
+        // A word of 100 characters is cut into pieces; of 101, it is [UNK].
+        assert_eq!(v.encode(&"a".repeat(100), 256).len(), 102);
         assert_eq!(v.encode(&"a".repeat(101), 8), [2, 1, 3]);
     }
 }
