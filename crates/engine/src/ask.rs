@@ -19,7 +19,7 @@ use wantloop_core::ValidationError;
 use wantloop_ml::paraphrase::{Analysed, LabelledPair, LexicalIndex, Tokenisation};
 use wantloop_ml::sentence::SentenceEncoder;
 
-use crate::faq_meaning::{INLINE_EMBEDDINGS, Meanings, embed_phrasings, rank_by_meaning};
+use crate::faq_meaning::{INLINE_EMBEDDINGS, Meanings, VectorCache, embed_phrasings, rank_by_meaning};
 use wantloop_search::Synonyms;
 use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion, PhrasingRule, ResolvedQuestion};
 
@@ -131,26 +131,26 @@ pub(crate) struct FaqState {
 
 impl FaqState {
     pub(crate) fn build(version: i64, entries: Vec<FaqEntry>) -> Self {
-        Self::build_with(version, entries, None, None)
+        Self::build_with(version, entries, None)
     }
 
     /// With the sentence model, each English phrasing embedded when at most
-    /// [`INLINE_EMBEDDINGS`] are new (those of `previous` are reused by
-    /// their text); else [`Engine::faq_state`] embeds them in the background.
+    /// [`INLINE_EMBEDDINGS`] are not in the cache; else [`Engine::faq_state`]
+    /// embeds them in the background.
     pub(crate) fn build_with(
         version: i64,
         entries: Vec<FaqEntry>,
-        sentences: Option<&SentenceEncoder>,
-        previous: Option<&FaqState>,
+        sentences: Option<(&SentenceEncoder, &VectorCache)>,
     ) -> Self {
         let documents: Vec<String> =
             entries.iter().map(|e| format!("{}\n{}", e.questions.join("\n"), e.answer)).collect();
         let phrasings = entries.iter().map(|e| e.questions.iter().map(|q| Analysed::of(q)).collect()).collect();
         let english = entries.iter().any(|e| e.lang == "en");
         let meanings = OnceLock::new();
-        if let Some(encoder) = sentences.filter(|_| english)
-            && let Some(m) = embed_phrasings(&entries, encoder, previous, INLINE_EMBEDDINGS, &|| false)
+        if let Some((encoder, cache)) = sentences.filter(|_| english)
+            && let Some(m) = embed_phrasings(&entries, encoder, cache, INLINE_EMBEDDINGS, &|| false)
         {
+            cache.keep_only(&entries);
             let _ = meanings.set(m);
         }
         FaqState { version, index: LexicalIndex::build(&documents), entries, phrasings, meanings, english }
@@ -178,6 +178,8 @@ pub struct Assistant {
     pub(crate) reload_triples: tokio::sync::Mutex<()>,
     faq: RwLock<Option<Arc<FaqState>>>,
     reload: tokio::sync::Mutex<()>,
+    /// The English phrasings' vectors, kept across reloads (`faq_meaning.rs`).
+    vectors: Arc<VectorCache>,
 }
 
 /// `zh` when the text has Chinese characters, else `en`.
@@ -246,10 +248,9 @@ impl Engine {
             return Ok(s);
         }
         let entries = self.store.faq_entries(0, MAX_FAQ_ENTRIES as u32).await?;
-        let (sentences, previous) = (self.sentences.clone(), current());
-        let before = previous.clone();
+        let (sentences, assistant) = (self.sentences.clone(), self.assistant.clone());
         let state = tokio::task::spawn_blocking(move || {
-            FaqState::build_with(version, entries, sentences.as_deref(), before.as_deref())
+            FaqState::build_with(version, entries, sentences.as_deref().map(|s| (s, &*assistant.vectors)))
         })
         .await
         .map_err(|e| EngineError::Task(e.to_string()))?;
@@ -258,26 +259,35 @@ impl Engine {
             *g = Some(state.clone());
         }
         if let Some(encoder) = self.sentences.clone().filter(|_| state.english && state.meanings().is_none()) {
-            self.embed_in_background(state.clone(), previous, encoder);
+            self.embed_in_background(state.clone(), encoder);
         }
         Ok(state)
     }
 
     /// Embeds a large FAQ's English phrasings off the request path; English
     /// questions are matched by their words until it is done. Stops when a
-    /// newer FAQ has replaced this one.
-    fn embed_in_background(
-        &self,
-        state: Arc<FaqState>,
-        previous: Option<Arc<FaqState>>,
-        encoder: Arc<SentenceEncoder>,
-    ) {
-        let assistant = self.assistant.clone();
+    /// newer FAQ has replaced this one or the engine is gone.
+    fn embed_in_background(&self, state: Arc<FaqState>, encoder: Arc<SentenceEncoder>) {
+        let (assistant, vectors) = (Arc::downgrade(&self.assistant), self.assistant.vectors.clone());
         tokio::task::spawn_blocking(move || {
             let version = state.version;
-            let cancelled = || assistant.faq.read().ok().and_then(|g| g.as_ref().map(|s| s.version)) != Some(version);
+            let current = |a: &Assistant| a.faq.read().ok().and_then(|g| g.as_ref().map(|s| s.version));
+            let cancelled = || assistant.upgrade().is_none_or(|a| current(&a) != Some(version));
             let started = std::time::Instant::now();
-            if let Some(m) = embed_phrasings(&state.entries, &encoder, previous.as_deref(), usize::MAX, &cancelled) {
+            let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                embed_phrasings(&state.entries, &encoder, &vectors, usize::MAX, &cancelled)
+            }));
+            let made = match made {
+                Ok(m) => m,
+                Err(_) => {
+                    tracing::error!(version, "embedding the FAQ failed; English is matched by words until it changes");
+                    None
+                }
+            };
+            if let Some(m) = made {
+                if !cancelled() {
+                    vectors.keep_only(&state.entries);
+                }
                 let _ = state.meanings.set(m);
                 tracing::info!(
                     version,
@@ -286,6 +296,26 @@ impl Engine {
                 );
             }
         });
+    }
+
+    /// Waits, at most `timeout`, until English questions can be matched by
+    /// meaning: the FAQ's English phrasings embedded (at once when there is
+    /// no sentence model or no English entry). Whether they can.
+    pub async fn faq_embedded(&self, timeout: std::time::Duration) -> Result<bool, EngineError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let faq = self.faq_state().await?;
+            if self.sentences.is_none() || !faq.english {
+                return Ok(false);
+            }
+            if faq.meanings().is_some() {
+                return Ok(true);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Answers a question from the FAQ, or says it cannot.
@@ -315,7 +345,7 @@ impl Engine {
             return Ok(answer);
         }
         let faq = self.faq_state().await?;
-        let scorer = self.paraphrase.get();
+        let scorer = self.paraphrase_for(&lang);
         let (corrected, ranked, meaning) = self.ranked(&faq, &question, &lang, scorer.clone()).await?;
         let (scorer_name, threshold) = match &scorer {
             _ if meaning => (MEANING_SCORER.to_string(), MEANING_THRESHOLD),
@@ -375,7 +405,18 @@ impl Engine {
     pub async fn closest_entries(&self, question: &str, lang: Option<&str>) -> Result<Vec<Suggestion>, EngineError> {
         let (question, lang) = check_question(question, lang)?;
         let faq = self.faq_state().await?;
-        Ok(self.ranked(&faq, &question, &lang, self.paraphrase.get()).await?.1)
+        Ok(self.ranked(&faq, &question, &lang, self.paraphrase_for(&lang)).await?.1)
+    }
+
+    /// The paraphrase scorer for a question in `lang`: none for English when
+    /// the sentence model serves it (the scorer is judged on the other
+    /// languages only, so it never answers English, even while the FAQ is
+    /// being embedded).
+    fn paraphrase_for(
+        &self,
+        lang: &str,
+    ) -> Option<Arc<crate::models::Loaded<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>>> {
+        self.paraphrase.get().filter(|_| self.sentences.is_none() || lang != "en")
     }
 
     /// [`rank`] off the async workers, with the search's synonyms and, for

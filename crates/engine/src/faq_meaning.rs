@@ -2,14 +2,16 @@
 //! text`): their vectors, built beside the lexical FAQ, and the ranking that
 //! blends a phrasing's cosine to the question with the entry's word coverage.
 //!
-//! Embedding costs about 10 ms of a core per phrasing, so a reload embeds at
+//! Embedding costs 10–20 ms of a core per phrasing, so a reload embeds at
 //! most [`INLINE_EMBEDDINGS`] new phrasings before it answers; a larger FAQ
 //! (a first load, a bulk import) is embedded in the background, English
 //! questions matched by their words until it is done (an answer's `scorer`
-//! says which), and the work stops when a newer FAQ replaces it.
+//! says which), and the work stops when a newer FAQ replaces it. Every
+//! vector made goes into the node's [`VectorCache`] at once, so an edit
+//! re-embeds only new phrasings and a stopped run loses nothing it made.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use wantloop_ml::paraphrase::{Analysed, Retrieved};
 use wantloop_ml::sentence::{SentenceEncoder, cosine};
@@ -29,50 +31,70 @@ const MEANING_WEIGHT: f64 = 0.55;
 /// Entries taken by meaning as candidates, beside BM25's.
 const CANDIDATES: usize = 10;
 
-/// The English phrasings' vectors, those of `previous` reused by their
-/// text; `None` when more than `limit` would have to be embedded, or when
-/// `cancelled` says a newer FAQ made the work moot.
+/// The phrasings' vectors this node has made, by their text.
+#[derive(Default)]
+pub(crate) struct VectorCache(Mutex<HashMap<String, Arc<[f32]>>>);
+
+impl VectorCache {
+    fn get(&self, text: &str) -> Option<Arc<[f32]>> {
+        self.0.lock().ok()?.get(text).cloned()
+    }
+
+    fn put(&self, text: &str, vector: Arc<[f32]>) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(text.to_string(), vector);
+        }
+    }
+
+    /// Forgets the vectors of phrasings `entries` no longer hold.
+    pub(crate) fn keep_only(&self, entries: &[FaqEntry]) {
+        let held: HashSet<&str> = entries.iter().flat_map(|e| e.questions.iter().map(String::as_str)).collect();
+        if let Ok(mut m) = self.0.lock() {
+            m.retain(|text, _| held.contains(text.as_str()));
+        }
+    }
+}
+
+/// The English phrasings' vectors, from the cache or made (and cached);
+/// `None` when more than `limit` are not cached, or when `cancelled` says a
+/// newer FAQ made the rest of the work moot.
 pub(crate) fn embed_phrasings(
     entries: &[FaqEntry],
     encoder: &SentenceEncoder,
-    previous: Option<&FaqState>,
+    cache: &VectorCache,
     limit: usize,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Option<Meanings> {
     use rayon::prelude::*;
-    let known: HashMap<&str, &Arc<[f32]>> = previous
-        .and_then(|p| p.meanings().map(|m| (p, m)))
-        .into_iter()
-        .flat_map(|(p, m)| p.entries().iter().zip(m).flat_map(|(e, v)| e.questions.iter().map(String::as_str).zip(v)))
-        .collect();
     let english = entries.iter().filter(|e| e.lang == "en");
-    let new = english.flat_map(|e| &e.questions).filter(|q| !known.contains_key(q.as_str())).count();
+    let new = english.flat_map(|e| &e.questions).filter(|q| cache.get(q).is_none()).count();
     if new > limit {
         return None;
     }
+    let vector = |q: &String| {
+        if let Some(v) = cache.get(q) {
+            return Some(v);
+        }
+        if cancelled() {
+            return None;
+        }
+        match encoder.embed(q) {
+            Ok(v) => {
+                let v: Arc<[f32]> = Arc::from(v);
+                cache.put(q, v.clone());
+                Some(v)
+            }
+            // Never expected (any text embeds); the phrasing then matches
+            // by its words alone, and is tried again at the next reload.
+            Err(e) => {
+                tracing::warn!(error = %e, phrasing = %q, "cannot embed an FAQ phrasing");
+                Some(Arc::from(Vec::new()))
+            }
+        }
+    };
     entries
         .par_iter()
-        .map(|e| {
-            if e.lang != "en" {
-                return Some(Vec::new());
-            }
-            e.questions
-                .iter()
-                .map(|q| match known.get(q.as_str()) {
-                    Some(v) => Some(Arc::clone(v)),
-                    None if cancelled() => None,
-                    None => match encoder.embed(q) {
-                        Ok(v) => Some(Arc::from(v)),
-                        // Never expected (any text embeds); the phrasing
-                        // then matches by its words alone.
-                        Err(e) => {
-                            tracing::warn!(error = %e, phrasing = %q, "cannot embed an FAQ phrasing");
-                            Some(Arc::from(Vec::new()))
-                        }
-                    },
-                })
-                .collect()
-        })
+        .map(|e| if e.lang == "en" { e.questions.iter().map(vector).collect() } else { Some(Vec::new()) })
         .collect()
 }
 
@@ -127,4 +149,53 @@ pub(crate) fn rank_by_meaning(
     ranked.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.entry.cmp(&b.entry)));
     ranked.truncate(CANDIDATES);
     ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The installed model (`WANTLOOP_TEXT_MODEL`), required where `.ci/run` says so.
+    fn encoder() -> Option<SentenceEncoder> {
+        match std::env::var_os("WANTLOOP_TEXT_MODEL") {
+            Some(dir) => Some(SentenceEncoder::load(std::path::Path::new(&dir)).unwrap()),
+            None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
+                panic!("WANTLOOP_TEXT_MODEL is not set")
+            }
+            None => None,
+        }
+    }
+
+    fn entry(key: &str, lang: &str, questions: &[&str]) -> FaqEntry {
+        FaqEntry {
+            id: 0,
+            key: key.into(),
+            lang: lang.into(),
+            questions: questions.iter().map(|q| q.to_string()).collect(),
+            answer: String::new(),
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn only_english_phrasings_are_embedded_and_each_once() {
+        let Some(encoder) = encoder() else { return };
+        let cache = VectorCache::default();
+        let entries =
+            vec![entry("a", "en", &["How do I post?", "Posting a demand"]), entry("b", "zh", &["怎么发布？"])];
+        // Over the limit: nothing made, nothing cached.
+        assert!(embed_phrasings(&entries, &encoder, &cache, 1, &|| false).is_none());
+        assert!(cache.get("How do I post?").is_none());
+        // A run stopped before it starts makes nothing either.
+        assert!(embed_phrasings(&entries, &encoder, &cache, 10, &|| true).is_none());
+        let m = embed_phrasings(&entries, &encoder, &cache, 2, &|| false).unwrap();
+        assert_eq!((m[0].len(), m[1].len()), (2, 0));
+        assert!(m[0].iter().all(|v| v.len() == wantloop_ml::sentence::DIM));
+        // Cached now: a run that may embed nothing (limit 0, and stopped) still succeeds.
+        let again = embed_phrasings(&entries, &encoder, &cache, 0, &|| true).unwrap();
+        assert!(Arc::ptr_eq(&again[0][0], &m[0][0]));
+        // Phrasings the FAQ no longer holds are forgotten.
+        cache.keep_only(&entries[..1].iter().map(|e| entry(&e.key, "en", &["How do I post?"])).collect::<Vec<_>>());
+        assert!(cache.get("Posting a demand").is_none() && cache.get("How do I post?").is_some());
+    }
 }

@@ -294,6 +294,8 @@ pub async fn eval_ask(a: AskArgs) -> anyhow::Result<ExitCode> {
         Some(model) => {
             let dir = tempfile::tempdir()?;
             let (engine, _) = open_engine(&a, dir.path(), Some(model)).await?;
+            let wait = std::time::Duration::from_secs(1_800);
+            anyhow::ensure!(engine.faq_embedded(wait).await?, "the FAQ's English phrasings were not embedded");
             let mut r = report(&engine, &a, "lexical".into(), LEXICAL_THRESHOLD).await?;
             r.scorer = format!("{MEANING_SCORER} for English, lexical for Chinese");
             Some(r)

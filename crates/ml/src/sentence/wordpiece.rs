@@ -96,7 +96,7 @@ fn words(text: &str) -> Vec<String> {
     let plain: String =
         text.to_lowercase().nfd().filter(|c| get_general_category(*c) != GeneralCategory::NonspacingMark).collect();
     for c in plain.chars() {
-        let dropped = c == '\0' || c == '\u{fffd}' || (is_control(c) && !is_space(c));
+        let dropped = c == '\0' || c == '\u{fffd}' || (is_control(c) && !matches!(c, '\t' | '\n' | '\r'));
         if dropped {
             continue;
         }
@@ -168,7 +168,7 @@ mod tests {
     fn words_are_lowercased_unaccented_and_split_at_punctuation_and_chinese_characters() {
         assert_eq!(words("How do I GIVE?"), ["how", "do", "i", "give", "?"]);
         assert_eq!(words("Café,好吗\u{200b}"), ["cafe", ",", "好", "吗"]);
-        assert_eq!(words("a\u{3000}b-c\u{2028}d\u{e000}e"), ["a", "b", "-", "c", "de"]);
+        assert_eq!(words("a\u{3000}b-c\u{2028}d\u{e000}e\u{b}f\tg"), ["a", "b", "-", "c", "def", "g"]);
     }
 
     #[test]
