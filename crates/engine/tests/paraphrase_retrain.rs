@@ -21,10 +21,15 @@ const QUESTIONS: [&str; 2] =
     [include_str!("../../cli/demo/ask-validation.jsonl"), include_str!("../../cli/demo/ask-test.jsonl")];
 
 async fn open(db: &TestDb, min_held_out: usize) -> Engine {
+    open_with(db, min_held_out, None).await
+}
+
+async fn open_with(db: &TestDb, min_held_out: usize, sentence_model: Option<std::path::PathBuf>) -> Engine {
     let mut config = EngineConfig {
         database_url: db.url.clone(),
         index: IndexLocation::Memory,
         blobs: None,
+        sentence_model,
         ..EngineConfig::embedded(std::path::Path::new("."))
     };
     config.retrain.min_held_out_questions = min_held_out;
@@ -166,5 +171,33 @@ async fn the_scorer_is_judged_on_the_newest_answers_the_faq_never_saw() {
         assert_eq!(active.id, chosen.model.id, "{:?}", out.decision);
     }
     other_db.cleanup().await;
+    db.cleanup().await;
+}
+
+/// Where the sentence model serves English questions the scorer never
+/// scores them, so it is judged on the held-out questions in Chinese alone.
+/// Needs the installed model (`WANTLOOP_TEXT_MODEL`, required by `.ci/run`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_sentence_model_the_scorer_is_judged_on_chinese_alone() {
+    let model = match std::env::var_os("WANTLOOP_TEXT_MODEL") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
+            panic!("WANTLOOP_REQUIRE_TEXT_MODEL=1 but WANTLOOP_TEXT_MODEL is not set")
+        }
+        None => {
+            eprintln!("notice: WANTLOOP_TEXT_MODEL is not set; the gate with the sentence model is not tested");
+            return;
+        }
+    };
+    let db = TestDb::sqlite().await.unwrap();
+    let engine = open_with(&db, 1, Some(model)).await;
+    engine.import_faq("faq.jsonl", DEMO_FAQ).await.unwrap();
+    let answered = operator_answers(&engine).await;
+    let n = answered.len();
+    let held = &answered[n - n / 5..];
+    let chinese = held.iter().filter(|(_, lang, _)| lang != "en").count();
+    assert!(chinese > 0 && chinese < held.len(), "both languages held out: {held:?}");
+    let out = engine.retrain_paraphrase().await.unwrap();
+    assert_eq!(out.model.metrics["held_out_questions"], chinese, "{}", out.model.metrics);
     db.cleanup().await;
 }
