@@ -18,12 +18,11 @@ use serde::Serialize;
 use wantloop_core::ValidationError;
 use wantloop_ml::paraphrase::{Analysed, LabelledPair, LexicalIndex, Tokenisation};
 use wantloop_ml::sentence::SentenceEncoder;
-
-use crate::faq_meaning::{INLINE_EMBEDDINGS, Meanings, VectorCache, embed_phrasings, rank_by_meaning};
 use wantloop_search::Synonyms;
 use wantloop_store::{AskedQuestion, FaqEntry, NewAskedQuestion, PhrasingRule, ResolvedQuestion};
 
 use crate::faq::{LANGUAGES, MAX_FAQ_ENTRIES, MAX_PHRASING_CHARS, MAX_PHRASINGS};
+use crate::faq_meaning::{INLINE_EMBEDDINGS, Meanings, VectorCache, embed_phrasings, rank_by_meaning};
 use crate::{Engine, EngineError};
 
 pub const MAX_QUESTION_CHARS: usize = 500;
@@ -112,8 +111,8 @@ pub struct AskOptions {
 
 pub(crate) struct FaqState {
     /// The newest `faq.changed` event when loaded.
-    version: i64,
-    entries: Vec<FaqEntry>,
+    pub(crate) version: i64,
+    pub(crate) entries: Vec<FaqEntry>,
     /// One document per entry (in `entries`' order): its phrasings and its
     /// answer together. On the demo's validation questions this found the
     /// right entry first for 63 % against 53 % for the best single phrasing:
@@ -124,9 +123,9 @@ pub(crate) struct FaqState {
     /// With the sentence model: per entry, its phrasings' vectors (empty
     /// for entries not in English); set at build or, for a large FAQ, by a
     /// background task (`faq_meaning.rs`).
-    meanings: OnceLock<Meanings>,
+    pub(crate) meanings: OnceLock<Meanings>,
     /// Some entry is in English: the sentence model has work here.
-    english: bool,
+    pub(crate) english: bool,
 }
 
 impl FaqState {
@@ -176,10 +175,10 @@ pub struct Assistant {
     /// The imported triples as last loaded.
     pub(crate) triples: RwLock<Option<Arc<crate::graph::triples::Facts>>>,
     pub(crate) reload_triples: tokio::sync::Mutex<()>,
-    faq: RwLock<Option<Arc<FaqState>>>,
+    pub(crate) faq: RwLock<Option<Arc<FaqState>>>,
     reload: tokio::sync::Mutex<()>,
     /// The English phrasings' vectors, kept across reloads (`faq_meaning.rs`).
-    vectors: Arc<VectorCache>,
+    pub(crate) vectors: Arc<VectorCache>,
 }
 
 /// `zh` when the text has Chinese characters, else `en`.
@@ -237,7 +236,7 @@ pub fn faq_pairs(entries: &[FaqEntry]) -> Vec<LabelledPair> {
 }
 
 impl Engine {
-    async fn faq_state(&self) -> Result<Arc<FaqState>, EngineError> {
+    pub(crate) async fn faq_state(&self) -> Result<Arc<FaqState>, EngineError> {
         let version = self.store.last_event_id_of(&["faq.changed"]).await?;
         let current = || self.assistant.faq.read().ok().and_then(|g| g.clone());
         if let Some(s) = current().filter(|s| s.version == version) {
@@ -262,60 +261,6 @@ impl Engine {
             self.embed_in_background(state.clone(), encoder);
         }
         Ok(state)
-    }
-
-    /// Embeds a large FAQ's English phrasings off the request path; English
-    /// questions are matched by their words until it is done. Stops when a
-    /// newer FAQ has replaced this one or the engine is gone.
-    fn embed_in_background(&self, state: Arc<FaqState>, encoder: Arc<SentenceEncoder>) {
-        let (assistant, vectors) = (Arc::downgrade(&self.assistant), self.assistant.vectors.clone());
-        tokio::task::spawn_blocking(move || {
-            let version = state.version;
-            let current = |a: &Assistant| a.faq.read().ok().and_then(|g| g.as_ref().map(|s| s.version));
-            let cancelled = || assistant.upgrade().is_none_or(|a| current(&a) != Some(version));
-            let started = std::time::Instant::now();
-            let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                embed_phrasings(&state.entries, &encoder, &vectors, usize::MAX, &cancelled)
-            }));
-            let made = match made {
-                Ok(m) => m,
-                Err(_) => {
-                    tracing::error!(version, "embedding the FAQ failed; English is matched by words until it changes");
-                    None
-                }
-            };
-            if let Some(m) = made {
-                if !cancelled() {
-                    vectors.keep_only(&state.entries);
-                }
-                let _ = state.meanings.set(m);
-                tracing::info!(
-                    version,
-                    seconds = started.elapsed().as_secs_f64(),
-                    "FAQ embedded for matching by meaning"
-                );
-            }
-        });
-    }
-
-    /// Waits, at most `timeout`, until English questions can be matched by
-    /// meaning: the FAQ's English phrasings embedded (at once when there is
-    /// no sentence model or no English entry). Whether they can.
-    pub async fn faq_embedded(&self, timeout: std::time::Duration) -> Result<bool, EngineError> {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let faq = self.faq_state().await?;
-            if self.sentences.is_none() || !faq.english {
-                return Ok(false);
-            }
-            if faq.meanings().is_some() {
-                return Ok(true);
-            }
-            if std::time::Instant::now() >= deadline {
-                return Ok(false);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
     }
 
     /// Answers a question from the FAQ, or says it cannot.

