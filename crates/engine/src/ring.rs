@@ -106,6 +106,7 @@ mod tests {
             started_at: 0,
             last_seen: 0,
             jobs: jobs.iter().map(|j| j.to_string()).collect(),
+            models: Vec::new(),
         };
         // Many node sets: whichever would win the ring, only the one running
         // `allocate` owns it, and the owner among runners is the ring's owner.

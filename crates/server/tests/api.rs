@@ -566,6 +566,7 @@ async fn who_could_serve_whom(app: App) {
 async fn health_and_readiness(app: App) {
     let (s, h) = app.get("/healthz").await;
     assert_eq!((s, h["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(h["models"], json!([]), "no pretrained model is installed for the tests' app");
     let (s, r) = app.get("/readyz").await;
     assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")));
 }

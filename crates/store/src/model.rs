@@ -399,6 +399,10 @@ pub struct NodeInfo {
     /// The leader-only jobs this node runs (it competes for their leases).
     #[serde(default)]
     pub jobs: Vec<String>,
+    /// The pretrained models it serves with (`text:all-minilm-l6-v2`,
+    /// `image:efficientnet-lite0`); a node without one answers differently.
+    #[serde(default)]
+    pub models: Vec<String>,
 }
 
 /// What an image belongs to.

@@ -1110,17 +1110,22 @@ async fn heartbeats_list_live_nodes(s: S) {
         started_at: 1,
         last_seen: 0,
         jobs: vec!["expiry".into()],
+        models: Vec::new(),
     };
     let before = wantloop_core::time::now_ms();
     s.heartbeat(&node("b")).await.unwrap();
     s.heartbeat(&node("a")).await.unwrap();
     let jobs = vec!["expiry".to_string(), "allocate".to_string()];
-    s.heartbeat(&NodeInfo { address: "127.0.0.1:9090".into(), jobs: jobs.clone(), ..node("a") }).await.unwrap();
+    let models = vec!["text:all-minilm-l6-v2".to_string(), "image:efficientnet-lite0".to_string()];
+    let updated =
+        NodeInfo { address: "127.0.0.1:9090".into(), jobs: jobs.clone(), models: models.clone(), ..node("a") };
+    s.heartbeat(&updated).await.unwrap();
     let live = s.nodes(before).await.unwrap();
     assert_eq!(live.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     assert_eq!(live[0].address, "127.0.0.1:9090", "a heartbeat updates the node");
     assert_eq!(live[0].jobs, jobs, "and the jobs it runs");
     assert_eq!(live[1].jobs, ["expiry"]);
+    assert_eq!((&live[0].models, live[1].models.is_empty()), (&models, true), "and the models it serves with");
     assert!(live.iter().all(|n| n.last_seen >= before && n.started_at == 1));
     let far = wantloop_core::time::now_ms() + 120_000;
     assert!(s.nodes(far).await.unwrap().is_empty(), "nodes not seen since are not listed");

