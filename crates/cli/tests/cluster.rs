@@ -15,18 +15,7 @@ use wantloop_store::Store;
 
 mod common;
 
-use common::serve;
-
-/// A served node, killed when the test ends, also by a failed assertion
-/// (its inherited output would otherwise keep the test's pipe open).
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Node, serve};
 
 fn signal(child: &Child, sig: &str) {
     let status = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();

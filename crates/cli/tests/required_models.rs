@@ -6,26 +6,15 @@
 //! `WANTLOOP_IMAGE_MODEL`, required by `.ci/run`), the cluster part
 //! PostgreSQL (`WANTLOOP_TEST_PG_URL`).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 mod common;
 
-use common::{BIN, serve};
-
-/// A served node, killed when the test ends, also by a failed assertion.
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{BIN, Node, serve, serve_with_env};
 
 /// A pretrained model's installed path from `var`, when set; `.ci/run` sets
 /// both and requires them.
@@ -105,19 +94,9 @@ async fn nodes_list_their_models_and_the_cluster_says_when_they_differ() {
     link(alone.path(), &text, wantloop_ml::sentence::INSTALLED);
     link(alone.path(), &image, wantloop_image::learned::INSTALLED);
     for (args, env) in [(&["--require-models", "image, text"][..], ""), (&[][..], "text,image,"), (&[][..], "")] {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--open", "--no-retrain", "--data-dir"])
-            .arg(alone.path())
-            .args(args)
-            .env("WANTLOOP_REQUIRE_MODELS", env)
-            .env("WANTLOOP_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let args = [&["--open", "--no-retrain"][..], args].concat();
+        let (child, base) = serve_with_env(alone.path(), &args, &[("WANTLOOP_REQUIRE_MODELS", env)]);
         let node = Node(child);
-        let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its address");
         assert_eq!(get(&client, format!("{base}/healthz")).await["models"], both);
         assert_eq!(get(&client, format!("{base}/readyz")).await["models"], both);
         drop(node);

@@ -242,14 +242,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     engine.read_database_url = args.cluster.read_database_url.clone();
     engine.matching = MatchConfig { review_threshold: args.review_threshold, ..MatchConfig::default() };
     engine.retrain = retrain;
-    // Read by hand rather than by clap's list parser, so that an empty
-    // variable or `text, image` from a deployment template is accepted.
-    let required: Vec<&str> =
-        args.require_models.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|k| !k.is_empty()).collect();
-    if let Some(other) = required.iter().find(|k| !matches!(**k, "text" | "image")) {
-        anyhow::bail!("--require-models: `{other}` is not a pretrained model (text, image)");
-    }
-    for kind in required {
+    for kind in required_models(args.require_models.as_deref())? {
         let installed = if kind == "text" { engine.sentence_model.is_some() } else { engine.images.model.is_some() };
         let dir = args.store.data_dir.display();
         anyhow::ensure!(
@@ -301,6 +294,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("cannot start the server")?;
     serve(app).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The kinds `--require-models` names. Read by hand rather than by clap's
+/// list parser, so that an empty variable or `text, image` from a
+/// deployment template is accepted; every name is checked before any model.
+fn required_models(list: Option<&str>) -> anyhow::Result<Vec<&str>> {
+    let kinds: Vec<&str> =
+        list.into_iter().flat_map(|l| l.split(',')).map(str::trim).filter(|k| !k.is_empty()).collect();
+    if let Some(other) = kinds.iter().find(|k| !matches!(**k, "text" | "image")) {
+        anyhow::bail!("--require-models: `{other}` is not a pretrained model (text, image)");
+    }
+    Ok(kinds)
 }
 
 /// Serves until Ctrl-C or SIGTERM, printing where.
