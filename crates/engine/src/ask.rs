@@ -112,7 +112,7 @@ pub struct AskOptions {
 pub(crate) struct FaqState {
     /// The newest `faq.changed` event when loaded.
     pub(crate) version: i64,
-    pub(crate) entries: Vec<FaqEntry>,
+    entries: Vec<FaqEntry>,
     /// One document per entry (in `entries`' order): its phrasings and its
     /// answer together. On the demo's validation questions this found the
     /// right entry first for 63 % against 53 % for the best single phrasing:
@@ -123,7 +123,7 @@ pub(crate) struct FaqState {
     /// With the sentence model: per entry, its phrasings' vectors (empty
     /// for entries not in English); set at build or, for a large FAQ, by a
     /// background task (`faq_meaning.rs`).
-    pub(crate) meanings: OnceLock<Meanings>,
+    meanings: OnceLock<Meanings>,
     /// Some entry is in English: the sentence model has work here.
     pub(crate) english: bool,
 }
@@ -166,6 +166,11 @@ impl FaqState {
     /// The phrasings' vectors, once embedded.
     pub(crate) fn meanings(&self) -> Option<&Meanings> {
         self.meanings.get()
+    }
+
+    /// Records the vectors a background run made (once; a later set is ignored).
+    pub(crate) fn set_meanings(&self, meanings: Meanings) {
+        let _ = self.meanings.set(meanings);
     }
 }
 
@@ -361,7 +366,14 @@ impl Engine {
         &self,
         lang: &str,
     ) -> Option<Arc<crate::models::Loaded<Arc<wantloop_ml::paraphrase::ParaphraseScorer>>>> {
-        self.paraphrase.get().filter(|_| self.sentences.is_none() || lang != "en")
+        self.paraphrase.get().filter(|_| self.paraphrase_serves(lang))
+    }
+
+    /// Whether a paraphrase scorer answers questions in `lang`: every language
+    /// but English when the sentence model matches English by meaning. The
+    /// retraining gate judges a scorer on these languages alone.
+    pub(crate) fn paraphrase_serves(&self, lang: &str) -> bool {
+        self.sentences.is_none() || lang != "en"
     }
 
     /// [`rank`] off the async workers, with the search's synonyms and, for
@@ -378,8 +390,8 @@ impl Engine {
         let synonyms = self.search.synonyms();
         let sentences = self.sentences.clone();
         tokio::task::spawn_blocking(move || {
-            let meaning = sentences.as_deref().filter(|_| lang == "en");
-            rank(&faq, &question, &synonyms, &lang, scorer.as_ref().map(|s| &*s.model), meaning)
+            let encoder = sentences.as_deref().filter(|_| lang == "en");
+            rank(&faq, &question, &synonyms, &lang, scorer.as_ref().map(|s| &*s.model), encoder)
         })
         .await
         .map_err(|e| EngineError::Task(e.to_string()))
@@ -507,7 +519,7 @@ pub(crate) fn faq_answer(
 /// synonyms: with a scorer, its probability for the best phrasing; without
 /// one, the share of the question's words (idf-weighted) the entry covers.
 ///
-/// With the sentence model (`meaning`, English questions) and the FAQ
+/// With the sentence model (`encoder`, English questions) and the FAQ
 /// embedded, the candidates are also the entries whose phrasings are
 /// closest in meaning, and an entry's confidence blends its closest
 /// phrasing's cosine to the question with its word coverage (see
@@ -518,7 +530,7 @@ fn rank(
     synonyms: &Synonyms,
     lang: &str,
     scorer: Option<&wantloop_ml::paraphrase::ParaphraseScorer>,
-    meaning: Option<&SentenceEncoder>,
+    encoder: Option<&SentenceEncoder>,
 ) -> (Option<String>, Vec<Suggestion>, bool) {
     // English only (Chinese typos are characters of the same sound); the
     // words of the synonym list ("ebike") are meant as written.
@@ -538,7 +550,7 @@ fn rank(
         q.iter().filter(|t| p.binary_search(t).is_ok()).count()
     };
     let hits = faq.index.search(&wider, CANDIDATES, &skip);
-    if let (Some(encoder), Some(meanings)) = (meaning, faq.meanings()) {
+    if let (Some(encoder), Some(meanings)) = (encoder, faq.meanings()) {
         match encoder.embed(question) {
             Ok(asked) => return (corrected, rank_by_meaning(faq, meanings, &asked, &hits, &query, &skip), true),
             // Never expected (any text embeds): then by its words.

@@ -164,7 +164,7 @@ impl Engine {
             let cancelled = || assistant.upgrade().is_none_or(|a| current(&a) != Some(version));
             let started = std::time::Instant::now();
             let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                embed_phrasings(&state.entries, &encoder, &vectors, usize::MAX, &cancelled)
+                embed_phrasings(state.entries(), &encoder, &vectors, usize::MAX, &cancelled)
             }));
             let made = match made {
                 Ok(m) => m,
@@ -175,9 +175,9 @@ impl Engine {
             };
             if let Some(m) = made {
                 if !cancelled() {
-                    vectors.keep_only(&state.entries);
+                    vectors.keep_only(state.entries());
                 }
-                let _ = state.meanings.set(m);
+                state.set_meanings(m);
                 tracing::info!(
                     version,
                     seconds = started.elapsed().as_secs_f64(),

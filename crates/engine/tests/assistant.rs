@@ -230,6 +230,9 @@ async fn meaning_on(db: &TestDb, model: &std::path::Path) {
         })
         .collect();
     engine.save_faq_entries(many).await.unwrap();
+    // This ask loads the FAQ and starts the background run; its answer is
+    // ranked microseconds later, while embedding 300 phrasings takes at
+    // least tens of milliseconds, so it is ranked by words.
     let first = engine.ask(q, None).await.unwrap();
     assert_eq!(first.scorer, "lexical", "{first:?}");
     assert!(engine.faq_embedded(std::time::Duration::from_secs(300)).await.unwrap());

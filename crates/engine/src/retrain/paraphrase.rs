@@ -187,9 +187,7 @@ impl Engine {
             lang: lang.to_string(),
             expect,
         };
-        // With the sentence model English questions are matched by meaning,
-        // whatever scorer is active: the scorer is judged on the others.
-        let served = |lang: &str| self.sentences.is_none() || lang != "en";
+        let served = |lang: &str| self.paraphrase_serves(lang);
         let answers: Vec<Case> =
             held.iter().filter(|q| served(&q.lang)).map(|q| case(&q.question, &q.lang, q.chosen_entry)).collect();
         let phrasings: Vec<Case> = guard_phrasings(&entries, &asked)

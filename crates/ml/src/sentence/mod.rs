@@ -48,8 +48,9 @@ impl SentenceEncoder {
     pub fn load(dir: &Path) -> Result<Self, SentenceError> {
         let error = |reason: String| SentenceError::Model { path: dir.display().to_string(), reason };
         let vocab = std::fs::read_to_string(dir.join(VOCAB_FILE)).map_err(|e| error(format!("{VOCAB_FILE}: {e}")))?;
-        let vocab = wordpiece::WordPiece::parse(&vocab).map_err(error)?;
-        let bert = bert::Bert::load(&dir.join(WEIGHTS_FILE), vocab.len()).map_err(error)?;
+        let vocab = wordpiece::WordPiece::parse(&vocab).map_err(|e| error(format!("{VOCAB_FILE}: {e}")))?;
+        let bert = bert::Bert::load(&dir.join(WEIGHTS_FILE), vocab.len())
+            .map_err(|e| error(format!("{WEIGHTS_FILE}: {e}")))?;
         Ok(Self { vocab, bert })
     }
 
