@@ -30,6 +30,26 @@ pub struct NatsBus {
     stream: String,
 }
 
+/// Creates the stream `config` names, or updates its settings if it is
+/// there. Nodes that start together race between the lookup and the
+/// creation (the loser's creation fails, "subjects overlap"): a failed
+/// creation is followed by one more lookup, and an update if the stream is
+/// there now.
+pub(crate) async fn ensure_stream(jetstream: &jetstream::Context, config: &stream::Config) -> Result<(), ClusterError> {
+    let failed = |e: &dyn std::fmt::Display| ClusterError::Nats { url: config.name.clone(), reason: e.to_string() };
+    if jetstream.get_stream(&config.name).await.is_ok() {
+        return jetstream.update_stream(config).await.map(|_| ()).map_err(|e| failed(&e));
+    }
+    match jetstream.create_stream(config.clone()).await {
+        Ok(_) => Ok(()),
+        Err(e) if jetstream.get_stream(&config.name).await.is_ok() => {
+            tracing::debug!(stream = %config.name, error = %e, "another node created the stream first");
+            jetstream.update_stream(config).await.map(|_| ()).map_err(|e| failed(&e))
+        }
+        Err(e) => Err(failed(&e)),
+    }
+}
+
 /// Connects to `url` (`nats://host:port`), failing fast when nobody answers.
 pub async fn connect_nats(url: &str) -> Result<async_nats::Client, ClusterError> {
     async_nats::ConnectOptions::new()
@@ -55,11 +75,7 @@ impl NatsBus {
             max_age: MAX_AGE,
             ..Default::default()
         };
-        let failed = |e: &dyn std::fmt::Display| ClusterError::Nats { url: stream.clone(), reason: e.to_string() };
-        match jetstream.get_stream(&stream).await {
-            Ok(_) => jetstream.update_stream(&config).await.map(|_| ()).map_err(|e| failed(&e))?,
-            Err(_) => jetstream.create_stream(config.clone()).await.map(|_| ()).map_err(|e| failed(&e))?,
-        }
+        ensure_stream(&jetstream, &config).await?;
         Ok(Self { client, jetstream, prefix, stream })
     }
 

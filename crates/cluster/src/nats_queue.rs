@@ -50,16 +50,13 @@ impl NatsQueue {
         let jetstream = jetstream::new(client);
         let name = format!("{base}_WORK");
         let config = stream::Config {
-            name: name.clone(),
+            name,
             subjects: vec![format!("{prefix}work.>")],
             retention: stream::RetentionPolicy::WorkQueue,
             storage: stream::StorageType::File,
             ..Default::default()
         };
-        match jetstream.get_stream(&name).await {
-            Ok(_) => jetstream.update_stream(&config).await.map(|_| ()).map_err(|e| failed(&name, e))?,
-            Err(_) => jetstream.create_stream(config).await.map(|_| ()).map_err(|e| failed(&name, e))?,
-        }
+        crate::nats_bus::ensure_stream(&jetstream, &config).await?;
         Ok(Self { jetstream, prefix, base, ack_wait, consumers: Default::default() })
     }
 

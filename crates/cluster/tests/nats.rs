@@ -61,6 +61,33 @@ async fn nodes_share_one_queue_and_each_item_goes_to_one() {
     a.delete_stream().await.unwrap();
 }
 
+/// Nodes that start together each find or create the same streams: none
+/// fails because another created one between its lookup and its creation
+/// (seen once when `bench/cluster` started three nodes at once: "subjects
+/// overlap with an existing stream"). The race is narrow: 40 rounds of 8
+/// did not hit it here before the fix, so this guards the contract rather
+/// than reproducing that failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_all_open_the_streams() {
+    let Some(_) = nats().await else { return };
+    for _ in 0..40 {
+        let p = prefix();
+        let mut starts = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (client, p) = (nats().await.unwrap(), p.clone());
+            starts.spawn(async move {
+                let bus = NatsBus::new(client.clone(), p.clone()).await?;
+                let queue = NatsQueue::new(client, p, Duration::from_secs(30)).await?;
+                Ok::<_, wantloop_cluster::ClusterError>((bus, queue))
+            });
+        }
+        let opened: Vec<_> = starts.join_all().await.into_iter().collect::<Result<_, _>>().unwrap();
+        let (bus, queue) = &opened[0];
+        bus.delete_stream().await.unwrap();
+        queue.delete_stream().await.unwrap();
+    }
+}
+
 /// Two nodes, each with its own connection: what one publishes, the other
 /// receives, in order.
 #[tokio::test]
