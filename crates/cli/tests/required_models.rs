@@ -6,7 +6,7 @@
 //! `WANTLOOP_IMAGE_MODEL`, required by `.ci/run`), the cluster part
 //! PostgreSQL (`WANTLOOP_TEST_PG_URL`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,17 +18,6 @@ use common::{BIN, Node, serve, serve_with_env};
 
 /// A pretrained model's installed path from `var`, when set; `.ci/run` sets
 /// both and requires them.
-fn model(var: &str, require: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(path) => Some(path.into()),
-        None if std::env::var_os(require).is_some() => panic!("{require}=1 but {var} is not set"),
-        None => {
-            eprintln!("notice: {var} is not set; a node with that model is not tested");
-            None
-        }
-    }
-}
-
 /// Installs a model into a data folder by a link (they are 20 to 90 MB).
 fn link(data_dir: &Path, model: &Path, installed: &str) {
     std::fs::create_dir_all(data_dir.join("models")).unwrap();
@@ -83,8 +72,12 @@ fn serve_refuses_to_start_without_a_required_model() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_list_their_models_and_the_cluster_says_when_they_differ() {
-    let Some(text) = model("WANTLOOP_TEXT_MODEL", "WANTLOOP_REQUIRE_TEXT_MODEL") else { return };
-    let Some(image) = model("WANTLOOP_IMAGE_MODEL", "WANTLOOP_REQUIRE_IMAGE_MODEL") else { return };
+    let Some(text) = wantloop_ml::sentence::testing::model_dir("a node with the text model is not tested") else {
+        return;
+    };
+    let Some(image) = wantloop_image::learned::testing::weights("a node with the image model is not tested") else {
+        return;
+    };
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let both = json!(["text:all-minilm-l6-v2", "image:efficientnet-lite0"]);
 

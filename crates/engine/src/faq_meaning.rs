@@ -214,13 +214,8 @@ mod tests {
 
     /// The installed model (`WANTLOOP_TEXT_MODEL`), required where `.ci/run` says so.
     fn encoder() -> Option<SentenceEncoder> {
-        match std::env::var_os("WANTLOOP_TEXT_MODEL") {
-            Some(dir) => Some(SentenceEncoder::load(std::path::Path::new(&dir)).unwrap()),
-            None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
-                panic!("WANTLOOP_TEXT_MODEL is not set")
-            }
-            None => None,
-        }
+        let dir = wantloop_ml::sentence::testing::model_dir("faq_meaning's tests with the model are skipped")?;
+        Some(SentenceEncoder::load(&dir).unwrap())
     }
 
     fn entry(key: &str, lang: &str, questions: &[&str]) -> FaqEntry {

@@ -157,16 +157,7 @@ async fn faq_on(db: &TestDb) {
 /// The sentence model's folder (`wantloop models install text`), when set;
 /// `.ci/run` sets it and requires it.
 fn sentence_model() -> Option<std::path::PathBuf> {
-    match std::env::var_os("WANTLOOP_TEXT_MODEL") {
-        Some(dir) => Some(dir.into()),
-        None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
-            panic!("WANTLOOP_REQUIRE_TEXT_MODEL=1 but WANTLOOP_TEXT_MODEL is not set")
-        }
-        None => {
-            eprintln!("notice: WANTLOOP_TEXT_MODEL is not set; matching by meaning is not tested");
-            None
-        }
-    }
+    wantloop_ml::sentence::testing::model_dir("matching by meaning is not tested")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -179,15 +179,9 @@ async fn the_scorer_is_judged_on_the_newest_answers_the_faq_never_saw() {
 /// Needs the installed model (`WANTLOOP_TEXT_MODEL`, required by `.ci/run`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_sentence_model_the_scorer_is_judged_on_chinese_alone() {
-    let model = match std::env::var_os("WANTLOOP_TEXT_MODEL") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
-            panic!("WANTLOOP_REQUIRE_TEXT_MODEL=1 but WANTLOOP_TEXT_MODEL is not set")
-        }
-        None => {
-            eprintln!("notice: WANTLOOP_TEXT_MODEL is not set; the gate with the sentence model is not tested");
-            return;
-        }
+    let Some(model) = wantloop_ml::sentence::testing::model_dir("the gate with the sentence model is not tested")
+    else {
+        return;
     };
     let db = TestDb::sqlite().await.unwrap();
     let engine = open_with(&db, 1, Some(model)).await;

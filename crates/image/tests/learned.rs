@@ -11,16 +11,7 @@ use wantloop_image::features::normalise;
 use wantloop_image::learned::{self, Network};
 
 fn weights() -> Option<PathBuf> {
-    match std::env::var_os("WANTLOOP_IMAGE_MODEL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("WANTLOOP_REQUIRE_IMAGE_MODEL").is_ok_and(|v| v == "1") => {
-            panic!("WANTLOOP_REQUIRE_IMAGE_MODEL=1 but WANTLOOP_IMAGE_MODEL is not set")
-        }
-        None => {
-            eprintln!("notice: WANTLOOP_IMAGE_MODEL is not set; the pretrained network's tests are skipped");
-            None
-        }
-    }
+    learned::testing::weights("the pretrained network's tests are skipped")
 }
 
 fn unit(mut v: Vec<f32>) -> Vec<f32> {

@@ -9,16 +9,8 @@
 use wantloop_ml::sentence::{DIM, SentenceEncoder, cosine};
 
 fn encoder() -> Option<SentenceEncoder> {
-    match std::env::var_os("WANTLOOP_TEXT_MODEL") {
-        Some(dir) => Some(SentenceEncoder::load(std::path::Path::new(&dir)).expect("the installed model loads")),
-        None if std::env::var_os("WANTLOOP_REQUIRE_TEXT_MODEL").is_some() => {
-            panic!("WANTLOOP_REQUIRE_TEXT_MODEL=1 but WANTLOOP_TEXT_MODEL is not set")
-        }
-        None => {
-            eprintln!("notice: WANTLOOP_TEXT_MODEL is not set; the sentence model's tests are skipped");
-            None
-        }
-    }
+    let dir = wantloop_ml::sentence::testing::model_dir("the sentence model's tests are skipped")?;
+    Some(SentenceEncoder::load(&dir).expect("the installed model loads"))
 }
 
 const SENTENCES: [&str; 4] = [

@@ -9,6 +9,8 @@
 //! and matrix products.
 
 mod pth;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -6,6 +6,8 @@
 //! vocabulary is English (a Chinese question is mostly unknown pieces).
 
 mod bert;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod wordpiece;
 
 use std::path::{Path, PathBuf};
