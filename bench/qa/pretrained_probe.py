@@ -16,6 +16,9 @@ import zipfile
 import numpy as np
 from tokenizers import Tokenizer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sentence_reference import embed as bert_embed  # noqa: E402
+
 
 def load_torch(path):
     z = zipfile.ZipFile(path)
@@ -43,40 +46,9 @@ def load_torch(path):
     return {k.removeprefix("bert."): v for k, v in weights.items()}
 
 
-def layer_norm(x, g, b):
-    m = x.mean(-1, keepdims=True)
-    return (x - m) / np.sqrt(((x - m) ** 2).mean(-1, keepdims=True) + 1e-12) * g + b
-
-
-def gelu(h):
-    # erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7): NumPy has none.
-    x = h / np.sqrt(2)
-    s, a = np.sign(x), np.abs(x)
-    t = 1 / (1 + 0.3275911 * a)
-    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
-    return 0.5 * h * (1 + s * (1 - poly * np.exp(-a * a)))
-
-
-def m3e_embed(w, ids, layers=4, heads=8, width=512):
-    n, d = len(ids), width // heads
-    p = "embeddings."
-    x = w[p + "word_embeddings.weight"][ids] + w[p + "position_embeddings.weight"][:n]
-    x = layer_norm(x + w[p + "token_type_embeddings.weight"][0], w[p + "LayerNorm.weight"], w[p + "LayerNorm.bias"])
-    for layer in range(layers):
-        p = f"encoder.layer.{layer}."
-
-        def linear(name, h):
-            return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
-
-        q, k, v = (linear(f"attention.self.{m}", x).reshape(n, heads, d).transpose(1, 0, 2) for m in ("query", "key", "value"))
-        a = q @ k.transpose(0, 2, 1) / np.sqrt(d)
-        a = np.exp(a - a.max(-1, keepdims=True))
-        a /= a.sum(-1, keepdims=True)
-        c = (a @ v).transpose(1, 0, 2).reshape(n, width)
-        x = layer_norm(linear("attention.output.dense", c) + x, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
-        x = layer_norm(linear("output.dense", gelu(linear("intermediate.dense", x))) + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
-    e = x.mean(0)
-    return e / np.linalg.norm(e)
+def m3e_embed(w, ids):
+    # m3e-small is a BERT like all-MiniLM-L6-v2, smaller: the same forward pass.
+    return bert_embed(w, ids, layers=4, heads=8, width=512)
 
 
 def main(m3e_dir):

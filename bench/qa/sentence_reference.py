@@ -11,8 +11,6 @@ one (BERT encoder, mean of the token vectors, unit length).
 import sys
 
 import numpy as np
-from safetensors.numpy import load_file
-from tokenizers import Tokenizer
 
 SENTENCES = [
     "How do I see pictures of an offer?",
@@ -36,25 +34,27 @@ def erf(x):
     return s * (1 - poly * np.exp(-x * x))
 
 
-def embed(w, ids):
-    n = len(ids)
+def embed(w, ids, layers=6, heads=12, width=384):
+    """A BERT encoder's unit mean-pooled vector; the defaults are
+    all-MiniLM-L6-v2's (pretrained_probe.py runs m3e-small's through it)."""
+    n, d = len(ids), width // heads
     p = "embeddings."
     x = w[p + "word_embeddings.weight"][ids] + w[p + "position_embeddings.weight"][:n]
     x = layer_norm(x + w[p + "token_type_embeddings.weight"][0], w[p + "LayerNorm.weight"], w[p + "LayerNorm.bias"])
-    for layer in range(6):
+    for layer in range(layers):
         p = f"encoder.layer.{layer}."
 
         def linear(name, h):
             return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
 
-        def heads(h):
-            return h.reshape(n, 12, 32).transpose(1, 0, 2)
+        def split(h):
+            return h.reshape(n, heads, d).transpose(1, 0, 2)
 
-        q, k, v = (heads(linear(f"attention.self.{m}", x)) for m in ("query", "key", "value"))
-        a = q @ k.transpose(0, 2, 1) / np.sqrt(32)
+        q, k, v = (split(linear(f"attention.self.{m}", x)) for m in ("query", "key", "value"))
+        a = q @ k.transpose(0, 2, 1) / np.sqrt(d)
         a = np.exp(a - a.max(-1, keepdims=True))
         a /= a.sum(-1, keepdims=True)
-        context = (a @ v).transpose(1, 0, 2).reshape(n, 384)
+        context = (a @ v).transpose(1, 0, 2).reshape(n, width)
         x = layer_norm(linear("attention.output.dense", context) + x,
                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
         h = linear("intermediate.dense", x)
@@ -65,6 +65,9 @@ def embed(w, ids):
 
 
 def main(folder):
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
     w = load_file(f"{folder}/model.safetensors")
     tok = Tokenizer.from_file(f"{folder}/tokenizer.json")
     tok.no_padding()
