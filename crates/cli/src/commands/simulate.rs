@@ -23,7 +23,7 @@ pub struct Args {
     /// First seed; seeds S, S+1, … each replay a different 80% of the people.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// How many seeds.
+    /// How many seeds (at most 100).
     #[arg(long, default_value_t = 5)]
     seeds: usize,
     /// Proposals per demand (acceptance@k).

@@ -55,18 +55,25 @@ pub struct Options {
 
 const ARMS: [&str; 6] = ["v1", "frozen", "frozen_model", "retrained", "random", "upper_bound"];
 const SHARE_OF_PEOPLE: f64 = 0.8;
+/// Seeds one run replays at most (about 17 s each on MovieLens-100K, far
+/// more on larger files): a mistyped count is refused, not run for days.
+pub const MAX_SEEDS: usize = 100;
 
 pub fn run(ratings: &Path, items: &Path, opt: &Options) -> Result<Value, EvalError> {
     if opt.rounds == 0 || opt.seeds == 0 || opt.k == 0 || opt.copies == 0 {
         return Err(EvalError::Format("--rounds, --seeds, --k and --copies must be at least 1".into()));
+    }
+    if opt.seeds > MAX_SEEDS {
+        return Err(EvalError::Format(format!("--seeds {} is more than {MAX_SEEDS}", opt.seeds)));
     }
     let (titles, mut item_ids) = files::read_titles(items)?;
     let all = files::read_ratings(ratings, &mut item_ids)?;
     if all.len() < 100 * opt.rounds {
         return Err(EvalError::Format(format!("{} ratings are too few for {} rounds", all.len(), opt.rounds)));
     }
-    let replays: Vec<Replay> =
-        (0..opt.seeds as u64).map(|s| replay(&all, &titles, opt, opt.seed + s)).collect::<Result<_, _>>()?;
+    let replays: Vec<Replay> = (0..opt.seeds as u64)
+        .map(|s| replay(&all, &titles, opt, opt.seed.wrapping_add(s)))
+        .collect::<Result<_, _>>()?;
     let across = gain_across_seeds(&replays, opt.seed);
     let mut summary = summarise(replays.into_iter().map(|r| r.report).collect(), opt);
     summary["goals"]["retrained_beats_frozen_over_the_later_rounds_across_seeds_interval_excludes_0"] =
@@ -557,6 +564,9 @@ mod tests {
         let (ratings, items) = synthetic(dir.path());
         let zero = Options { rounds: 0, seed: 1, seeds: 1, k: 1, copies: 1 };
         assert!(run(&ratings, &items, &zero).unwrap_err().to_string().contains("at least 1"));
+        let endless = Options { rounds: 2, seeds: MAX_SEEDS + 1, ..zero };
+        let e = run(&ratings, &items, &endless).unwrap_err().to_string();
+        assert!(e.contains("--seeds 101 is more than 100"), "{e}");
         let broken = dir.path().join("bad.data");
         std::fs::write(&broken, "1\t2\tfive\t3\n").unwrap();
         let opt = Options { rounds: 2, ..zero };

@@ -10,6 +10,22 @@ use std::path::Path;
 
 use super::RankerError;
 
+/// The largest label a file may give: a label's gain is 2^label − 1, so a
+/// far larger one overflows NDCG to infinity (LightGBM's default gains stop
+/// at 30 too).
+pub const MAX_LABEL: f64 = 30.0;
+
+/// A label as read, or why it cannot be one.
+fn label_in_range(label: f64) -> Result<f64, String> {
+    if label < 0.0 {
+        Err(format!("label {label} is negative"))
+    } else if label > MAX_LABEL {
+        Err(format!("label {label} is above {MAX_LABEL} (its gain is 2^label − 1)"))
+    } else {
+        Ok(label)
+    }
+}
+
 /// Rows grouped by query: `queries[q]` is the range of `q`'s rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RankSet {
@@ -226,8 +242,9 @@ fn read_svmlight(path: &Path) -> Result<RankSet, RankerError> {
         let label = label
             .parse::<f64>()
             .ok()
-            .filter(|l| l.is_finite() && *l >= 0.0)
-            .ok_or_else(|| bad(n, format!("label {label:?} is not a number ≥ 0")))?;
+            .filter(|l| l.is_finite())
+            .ok_or_else(|| bad(n, format!("label {label:?} is not a number")))?;
+        let label = label_in_range(label).map_err(|e| bad(n, e))?;
         let qid = fields
             .next()
             .and_then(|q| q.strip_prefix("qid:"))
@@ -284,10 +301,7 @@ fn read_tsv(path: &Path) -> Result<RankSet, RankerError> {
                     bad(n, format!("column {} ({}): {:?} is not a finite number", j + 1, cols[j], parts[j]))
                 })
             };
-        let label = num(1)?;
-        if label < 0.0 {
-            return Err(bad(n, format!("label {label} is negative")));
-        }
+        let label = label_in_range(num(1)?).map_err(|e| bad(n, e))?;
         f.clear();
         for j in 2..cols.len() {
             f.push(num(j)?);
@@ -316,6 +330,14 @@ mod tests {
         assert!(e.ends_with(":3: column 3 (a): \"x\" is not a finite number"), "{e}");
         std::fs::write(&p, "qid\tlabel\ta\n1\t1\n").unwrap();
         assert!(read_rank_set(&p).unwrap_err().to_string().contains(":2: 2 columns, the header has 3"));
+        // A label past 30 would make its gain, and NDCG, infinite.
+        for (label, want) in [("-1", ":2: label -1 is negative"), ("5000", ":2: label 5000 is above 30")] {
+            std::fs::write(&p, format!("qid\tlabel\ta\n1\t{label}\t0.5\n1\t0\t0.2\n")).unwrap();
+            let e = read_rank_set(&p).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        std::fs::write(&p, "qid\tlabel\ta\n1\t30\t0.5\n1\t0\t0.2\n").unwrap();
+        assert_eq!(read_rank_set(&p).unwrap().labels, [30.0, 0.0]);
     }
 
     #[test]
@@ -355,6 +377,7 @@ mod tests {
             ("1 10 1:0.5", ":2: expected qid:Q after the label"),
             ("1 qid:1 0:0.5", ":2: \"0:0.5\" is not index:value (index 1–"),
             ("x qid:1 1:1", ":2: label \"x\" is not a number"),
+            ("31 qid:1 1:1", ":2: label 31 is above 30"),
         ] {
             std::fs::write(&p, format!("1 qid:1 1:1\n{second}\n")).unwrap();
             let e = read_rank_set(&p).unwrap_err().to_string();
