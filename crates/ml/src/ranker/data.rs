@@ -378,10 +378,13 @@ mod tests {
             ("1 qid:1 0:0.5", ":2: \"0:0.5\" is not index:value (index 1–"),
             ("x qid:1 1:1", ":2: label \"x\" is not a number"),
             ("31 qid:1 1:1", ":2: label 31 is above 30"),
+            ("-1 qid:1 1:1", ":2: label -1 is negative"),
         ] {
             std::fs::write(&p, format!("1 qid:1 1:1\n{second}\n")).unwrap();
             let e = read_rank_set(&p).unwrap_err().to_string();
             assert!(e.contains(want), "{e}");
         }
+        std::fs::write(&p, "30 qid:1 1:1\n0 qid:1 1:2\n").unwrap();
+        assert_eq!(read_rank_set(&p).unwrap().labels, [30.0, 0.0]);
     }
 }
