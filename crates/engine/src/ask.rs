@@ -184,6 +184,9 @@ pub struct Assistant {
     reload: tokio::sync::Mutex<()>,
     /// The English phrasings' vectors, kept across reloads (`faq_meaning.rs`).
     pub(crate) vectors: Arc<VectorCache>,
+    /// Held by a test to keep the background embedding from starting.
+    #[cfg(feature = "testing")]
+    pub(crate) embedding_gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 /// `zh` when the text has Chinese characters, else `en`.

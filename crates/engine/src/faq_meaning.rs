@@ -158,7 +158,11 @@ impl Engine {
     /// newer FAQ has replaced this one or the engine is gone.
     pub(crate) fn embed_in_background(&self, state: Arc<FaqState>, encoder: Arc<SentenceEncoder>) {
         let (assistant, vectors) = (Arc::downgrade(&self.assistant), self.assistant.vectors.clone());
+        #[cfg(feature = "testing")]
+        let gate = self.assistant.embedding_gate.clone();
         tokio::task::spawn_blocking(move || {
+            #[cfg(feature = "testing")]
+            let _open = gate.blocking_read();
             let version = state.version;
             let current = |a: &Assistant| a.faq.read().ok().and_then(|g| g.as_ref().map(|s| s.version));
             let cancelled = || assistant.upgrade().is_none_or(|a| current(&a) != Some(version));
@@ -185,6 +189,13 @@ impl Engine {
                 );
             }
         });
+    }
+
+    /// Keeps background embedding from starting until the guard is dropped,
+    /// so a test sees the FAQ answered by words while it is pending.
+    #[cfg(feature = "testing")]
+    pub async fn hold_faq_embedding(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.assistant.embedding_gate.clone().write_owned().await
     }
 
     /// Waits, at most `timeout`, until English questions can be matched by

@@ -221,11 +221,15 @@ async fn meaning_on(db: &TestDb, model: &std::path::Path) {
         })
         .collect();
     engine.save_faq_entries(many).await.unwrap();
-    // This ask loads the FAQ and starts the background run; its answer is
-    // ranked microseconds later, while embedding 300 phrasings takes at
-    // least tens of milliseconds, so it is ranked by words.
-    let first = engine.ask(q, None).await.unwrap();
+    // This ask loads the FAQ and starts the background run, held back until
+    // it has answered: by words, and without waiting for the embedding.
+    let held = engine.hold_faq_embedding().await;
+    let first = tokio::time::timeout(std::time::Duration::from_secs(60), engine.ask(q, None))
+        .await
+        .expect("the answer does not wait for the background embedding")
+        .unwrap();
     assert_eq!(first.scorer, "lexical", "{first:?}");
+    drop(held);
     assert!(engine.faq_embedded(std::time::Duration::from_secs(300)).await.unwrap());
     let later = engine.ask(q, None).await.unwrap();
     assert_eq!((later.scorer.as_str(), faq_key(&later)), (MEANING_SCORER, Some("upload-images")), "{later:?}");

@@ -1,5 +1,7 @@
 //! The installed network for any crate's tests: one rule for when a test
-//! without it skips and when it fails.
+//! without it skips and when it fails — the sentence model's rule
+//! (`wantloop_ml::sentence::testing`), repeated because the two crates share
+//! no dependency that could hold it once.
 
 use std::path::PathBuf;
 
