@@ -49,6 +49,9 @@ struct GroupState {
     members: Vec<oneshot::Sender<Result<(), String>>>,
     /// Commits so far: tells a member whether its group was committed.
     generation: u64,
+    /// The store is closing: no writer may take a connection again, or the
+    /// pool's close would wait forever for the one this state keeps.
+    closed: bool,
 }
 
 /// Counts a writer as queued while it waits for the gate.
@@ -155,6 +158,9 @@ impl GroupCommit {
                 this.state.clone().lock_owned().await
             };
             guard.settle().await;
+            if guard.closed {
+                return Err(StoreError::Database(sqlx::Error::PoolClosed));
+            }
             if guard.conn.is_none() {
                 guard.conn = Some(pool.acquire().await?);
             }
@@ -220,11 +226,36 @@ impl GroupCommit {
     }
 
     /// Commits any open group and gives the writing connection back to the
-    /// pool (before the pool closes, which waits for it).
+    /// pool (before the pool closes, which waits for it); later writers are
+    /// refused as the closed pool would refuse them.
     pub(crate) async fn close(&self) {
         let mut state = self.state.lock().await;
         state.settle().await;
         state.commit().await;
         state.conn = None;
+        state.closed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server's background writer that comes between the group's close and
+    /// the pool's used to take a connection the group then kept, and the
+    /// pool's close waited for it forever.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_after_close_is_refused_and_keeps_no_connection() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("group.db").display());
+        let pool = AnyPool::connect(&url).await.unwrap();
+        let group = Arc::new(GroupCommit::default());
+        let turn = group.begin(&pool).await.unwrap();
+        group.finish(turn).await.unwrap();
+        group.close().await;
+        let late = group.begin(&pool).await;
+        assert!(matches!(late, Err(StoreError::Database(sqlx::Error::PoolClosed))), "refused, not begun");
+        tokio::time::timeout(Duration::from_secs(10), pool.close()).await.expect("no connection is kept");
     }
 }
