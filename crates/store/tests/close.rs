@@ -36,15 +36,21 @@ async fn close_under_writes(db: &TestDb) {
             })
         })
         .collect();
-    // Close once they are writing.
-    while written.load(Ordering::Relaxed) < 20 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Close once they are writing (a writer refused before the close would
+    // stop early: fail rather than wait for writes that never come).
+    let writing = async {
+        while written.load(Ordering::Relaxed) < 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), writing)
+        .await
+        .expect("the writers' writes are taken before the close");
     tokio::time::timeout(Duration::from_secs(20), db.store.close())
         .await
         .expect("the store closes while writers keep writing");
     let refused = tokio::time::timeout(Duration::from_secs(20), write(&*store)).await;
-    assert_eq!(refused, Ok(false), "a write after close is refused at once");
+    assert_eq!(refused, Ok(false), "a write after close is refused, not left waiting");
     for w in writers {
         tokio::time::timeout(Duration::from_secs(20), w).await.expect("writers end").unwrap();
     }
